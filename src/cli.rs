@@ -1,0 +1,189 @@
+//! The `claimtrail` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::app::App;
+use crate::http::{self, HttpConfig};
+use crate::store::Store;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "claimtrail",
+    version,
+    about = "A trustworthy record of claims and their sources"
+)]
+struct Cli {
+    /// `postgres://…` for PostgreSQL; otherwise an SQLite file path or `sqlite://` URL.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "claimtrail.db",
+        global = true
+    )]
+    database_url: String,
+    /// Most database connections this process opens.
+    #[arg(
+        long,
+        env = "CLAIMTRAIL_MAX_CONNECTIONS",
+        default_value_t = 8,
+        global = true
+    )]
+    max_connections: u32,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply migrations and serve the API (migrations run first, every time).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "CLAIMTRAIL_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Load the sample dataset if the database is empty.
+        #[arg(long)]
+        demo: bool,
+        /// Largest accepted request body, in bytes.
+        #[arg(long, env = "CLAIMTRAIL_MAX_BODY_BYTES", default_value_t = 32 * 1024 * 1024)]
+        max_body_bytes: usize,
+        /// Memory for cached folded texts used by quote resolution, in MiB.
+        #[arg(long, env = "CLAIMTRAIL_ANCHOR_CACHE_MIB", default_value_t = 512)]
+        anchor_cache_mib: usize,
+    },
+    /// Apply migrations and exit.
+    Migrate,
+    /// Import text files (or directories of .txt files) as sources; a manifest.json beside
+    /// them gives metadata. Importing the same text again adds nothing.
+    Import {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Load the sample dataset into an empty database.
+    Demo,
+    /// Print the OpenAPI document (or write it to a file).
+    Openapi {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(cli: &Cli) -> anyhow::Result<Store> {
+    let store = Store::connect(&cli.database_url, cli.max_connections)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact(&cli.database_url)))?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Hides a password in a database URL before it is printed.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Openapi { out } => {
+            let json = http::openapi_json();
+            match out {
+                Some(path) => std::fs::write(path, json)?,
+                None => print!("{json}"),
+            }
+        }
+        Command::Migrate => {
+            let store = open(&cli).await?;
+            println!("migrations applied ({})", store.backend());
+            store.close().await;
+        }
+        Command::Demo => {
+            let store = open(&cli).await?;
+            let app = App::new(store.clone(), 64 << 20);
+            if crate::demo::load_if_empty(&app).await? {
+                println!("sample dataset loaded");
+            } else {
+                println!("the database already has sources; sample dataset not loaded");
+            }
+            store.close().await;
+        }
+        Command::Import { paths } => {
+            let store = open(&cli).await?;
+            let app = App::new(store.clone(), 64 << 20);
+            let summary = crate::import::import_paths(&app, paths).await?;
+            store.close().await;
+            println!(
+                "imported: {} new sources, {} new versions, {} unchanged, {} failed",
+                summary.created,
+                summary.new_versions,
+                summary.unchanged,
+                summary.failed.len()
+            );
+            if !summary.failed.is_empty() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Serve {
+            bind,
+            demo,
+            max_body_bytes,
+            anchor_cache_mib,
+        } => {
+            let store = open(&cli).await?;
+            let app = App::new(store.clone(), anchor_cache_mib << 20);
+            if *demo && crate::demo::load_if_empty(&app).await? {
+                tracing::info!("sample dataset loaded");
+            }
+            let listener = tokio::net::TcpListener::bind(bind.as_str())
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+            let addr = listener.local_addr()?;
+            tracing::info!(
+                backend = store.backend(),
+                "listening on http://{addr} (API docs at http://{addr}/docs)"
+            );
+            http::serve(
+                listener,
+                app,
+                &HttpConfig {
+                    max_body_bytes: *max_body_bytes,
+                },
+            )
+            .await?;
+            store.close().await;
+            tracing::info!("stopped");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,90 @@
+//! A small demo dataset, written for this project and marked as samples, so that a new user
+//! has something to look at and query at once. Loaded only into an empty database.
+
+use crate::app::{App, PassageInput, SourceInput};
+
+const COUNCIL: &str = "SAMPLE TEXT written for the claimtrail demo; not a real article.\n\n\
+Riverton council approves bridge budget\n\n\
+The Riverton town council voted 7\u{2013}2 on Tuesday to approve the budget for the new \
+Harbour Bridge. \u{201C}This bridge will cost $4 billion, and it will pay for itself,\u{201D} \
+Mayor Dana Ortiz told reporters after the vote.\n\n\
+Councillor Sam Lee, who voted against, said the town\u{2019}s own engineers had put the \
+figure far lower \u{2014} closer to $2.1 billion \u{2014} and that the mayor\u{2019}s number \
+included thirty years of maintenance.\n";
+
+const REPORT: &str = "SAMPLE TEXT written for the claimtrail demo; not a real report.\n\n\
+Harbour Bridge: engineering cost estimate (summary)\n\n\
+The construction cost of the Harbour Bridge is estimated at $2.1 billion.\n\
+Maintenance over thirty years is estimated separately at $1.9 billion,\n\
+bringing the lifetime cost to about $4 billion.\n";
+
+/// Loads the samples if the database has no source yet. Returns whether it loaded them.
+pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
+    if app.store.source_count().await? > 0 {
+        return Ok(false);
+    }
+    let article = app
+        .create_source(SourceInput {
+            title: "Sample: Riverton council approves bridge budget".into(),
+            url: Some("https://example.org/samples/riverton-bridge-budget".into()),
+            publisher: Some("Sample Gazette (demo data)".into()),
+            authors: vec!["Demo Reporter".into()],
+            published_at: Some("2024-05-01".into()),
+            text: COUNCIL.into(),
+        })
+        .await?;
+    let report = app
+        .create_source(SourceInput {
+            title: "Sample: Harbour Bridge engineering cost estimate".into(),
+            url: Some("https://example.org/samples/harbour-bridge-estimate".into()),
+            publisher: Some("Riverton Engineering Office (demo data)".into()),
+            authors: vec![],
+            published_at: Some("2024-04-12".into()),
+            text: REPORT.into(),
+        })
+        .await?;
+    let quote = |q: &str| PassageInput {
+        quote: Some(q.into()),
+        ..PassageInput::default()
+    };
+    // Pasted with straight quotes, as people do; the text has typographic ones.
+    let (said, _) = app
+        .create_passage(
+            article.id,
+            quote("\"This bridge will cost $4 billion, and it will pay for itself,\""),
+        )
+        .await?;
+    let (estimate, _) = app
+        .create_passage(
+            report.id,
+            quote("The construction cost of the Harbour Bridge is estimated at $2.1 billion."),
+        )
+        .await?;
+    // Crosses a line break in the stored text.
+    let (lifetime, _) = app
+        .create_passage(report.id, quote("Maintenance over thirty years is estimated separately at $1.9 billion, bringing the lifetime cost to about $4 billion."))
+        .await?;
+    let claim = app
+        .create_claim(
+            "The Harbour Bridge will cost $4 billion.",
+            Some("Mayor Dana Ortiz (sample)"),
+            &[said.id],
+        )
+        .await?;
+    use crate::domain::Stance;
+    app.add_evidence(
+        claim.claim.id,
+        estimate.id,
+        Stance::Contradicts,
+        Some("Construction alone is estimated at $2.1 billion."),
+    )
+    .await?;
+    app.add_evidence(
+        claim.claim.id,
+        lifetime.id,
+        Stance::Context,
+        Some("$4 billion is the lifetime cost including 30 years of maintenance."),
+    )
+    .await?;
+    Ok(true)
+}

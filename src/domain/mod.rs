@@ -1,0 +1,8 @@
+//! The domain: plain Rust with no I/O. Validation, records, quote anchoring.
+
+pub mod anchor;
+pub mod model;
+pub mod validate;
+
+pub use model::*;
+pub use validate::{FieldError, Validator};

@@ -1,0 +1,217 @@
+//! The records claimtrail keeps, as the API shows them.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// One stored version of a source's text. Immutable once written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Version {
+    /// 1 for the first capture, then 2, 3, ...
+    #[schema(example = 1)]
+    pub number: i64,
+    /// SHA-256 of the UTF-8 text, lower-case hex.
+    #[schema(example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")]
+    pub sha256: String,
+    /// Length of the text in Unicode code points (the unit of passage positions).
+    #[schema(example = 5120)]
+    pub length: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub captured_at: OffsetDateTime,
+}
+
+/// A version with its text.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VersionText {
+    pub source_id: Uuid,
+    #[serde(flatten)]
+    pub version: Version,
+    /// The text exactly as stored.
+    pub text: String,
+}
+
+/// An article, report or transcript, with its latest version.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Source {
+    pub id: Uuid,
+    #[schema(example = "Sample: Town council budget debate")]
+    pub title: String,
+    /// Normalized absolute URL, unique among sources.
+    #[schema(example = "https://example.org/news/budget-debate")]
+    pub url: Option<String>,
+    pub publisher: Option<String>,
+    pub authors: Vec<String>,
+    /// As the source states it: a date or an RFC 3339 date-time.
+    #[schema(example = "2024-05-01")]
+    pub published_at: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// The latest version.
+    pub version: Version,
+}
+
+/// The source a passage belongs to, in short.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SourceRef {
+    pub id: Uuid,
+    pub title: String,
+    pub url: Option<String>,
+    pub publisher: Option<String>,
+}
+
+/// An exact span of one version of a source (W3C Web Annotation text selectors).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Passage {
+    pub id: Uuid,
+    pub source_id: Uuid,
+    /// The version number the positions refer to.
+    pub version: i64,
+    /// First code point, counted from 0 (TextPositionSelector `start`).
+    pub start: i64,
+    /// Code point after the last one (TextPositionSelector `end`, exclusive).
+    pub end: i64,
+    /// The document's own characters in the span (TextQuoteSelector `exact`).
+    pub exact: String,
+    /// Up to 32 code points before the span.
+    pub prefix: String,
+    /// Up to 32 code points after the span.
+    pub suffix: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// A passage with the source it comes from.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SourcedPassage {
+    pub passage: Passage,
+    pub source: SourceRef,
+}
+
+/// How a piece of evidence bears on a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Stance {
+    Supports,
+    Contradicts,
+    Context,
+}
+
+impl Stance {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stance::Supports => "supports",
+            Stance::Contradicts => "contradicts",
+            Stance::Context => "context",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Stance::Supports, Stance::Contradicts, Stance::Context]
+            .into_iter()
+            .find(|st| st.as_str() == s)
+    }
+}
+
+/// A passage offered for or against a claim.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Evidence {
+    pub id: Uuid,
+    pub claim_id: Uuid,
+    pub stance: Stance,
+    pub note: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub passage: Passage,
+    pub source: SourceRef,
+}
+
+/// A checkable statement.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Claim {
+    pub id: Uuid,
+    #[schema(example = "The new bridge cost $4 billion.")]
+    pub text: String,
+    /// Who made the claim, as a name.
+    pub claimant: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// A claim with where it appeared and the evidence about it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClaimView {
+    #[serde(flatten)]
+    pub claim: Claim,
+    pub appearances: Vec<SourcedPassage>,
+    pub evidence: Vec<Evidence>,
+}
+
+/// One page of a list. Pass `next_cursor` back as `cursor` for the next page; it is `null`
+/// on the last page.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// A position in a list ordered by id (ids are UUIDv7, so by creation time). Opaque to clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor(pub Uuid);
+
+impl Cursor {
+    pub fn encode(self) -> String {
+        URL_SAFE_NO_PAD.encode(self.0.as_bytes())
+    }
+
+    pub fn decode(s: &str) -> Option<Self> {
+        let bytes = URL_SAFE_NO_PAD.decode(s).ok()?;
+        Uuid::from_slice(&bytes).ok().map(Cursor)
+    }
+}
+
+/// Default and largest page sizes.
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 200;
+
+/// SHA-256 of a text, lower-case hex.
+pub fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// A new id: UUIDv7, so that ids sort by creation time and serve as cursors.
+pub fn new_id() -> Uuid {
+    Uuid::now_v7()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trips_and_rejects_garbage() {
+        let id = new_id();
+        assert_eq!(Cursor::decode(&Cursor(id).encode()), Some(Cursor(id)));
+        assert_eq!(Cursor::decode("not a cursor"), None);
+        assert_eq!(Cursor::decode("AAAA"), None);
+    }
+
+    #[test]
+    fn sha256_is_of_the_utf8_bytes() {
+        assert_eq!(
+            sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn stance_names_round_trip() {
+        for s in [Stance::Supports, Stance::Contradicts, Stance::Context] {
+            assert_eq!(Stance::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(Stance::parse("refutes"), None);
+    }
+}

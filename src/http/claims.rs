@@ -1,0 +1,122 @@
+//! Claims and the evidence about them.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::error::Problem;
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::app::App;
+use crate::domain::{Claim, ClaimView, Evidence, Page, Stance};
+
+/// A checkable statement and the passages it appeared in.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"text": "The bridge will cost $4 billion.", "claimant": "The mayor", "appearances": ["0190a4c2-6f1e-7cc2-9f3e-2b1d4c5e6f70"]}))]
+pub struct CreateClaim {
+    pub text: String,
+    pub claimant: Option<String>,
+    /// Passage ids, each at most once.
+    #[serde(default)]
+    pub appearances: Vec<Uuid>,
+}
+
+/// A passage offered as evidence about a claim.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"passage_id": "0190a4c2-6f1e-7cc2-9f3e-2b1d4c5e6f70", "stance": "contradicts", "note": "The budget document gives $2.1 billion."}))]
+pub struct CreateEvidence {
+    pub passage_id: Uuid,
+    pub stance: Stance,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListClaims {
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(post, path = "/v1/claims", tag = "claims",
+    request_body = CreateClaim,
+    responses(
+        (status = 201, description = "Claim created", body = ClaimView),
+        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the size limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or `unknown-passage`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_claim(
+    State(app): State<App>,
+    ApiJson(body): ApiJson<CreateClaim>,
+) -> Result<impl IntoResponse, Problem> {
+    let claim = app
+        .create_claim(&body.text, body.claimant.as_deref(), &body.appearances)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/v1/claims/{}", claim.claim.id))],
+        Json(claim),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/claims", tag = "claims",
+    params(ListClaims),
+    responses(
+        (status = 200, description = "A page of claims, oldest first", body = Page<Claim>),
+        (status = 400, description = "Bad cursor, limit or parameter", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_claims(
+    State(app): State<App>,
+    ApiQuery(q): ApiQuery<ListClaims>,
+) -> Result<Json<Page<Claim>>, Problem> {
+    Ok(Json(app.list_claims(q.cursor.as_deref(), q.limit).await?))
+}
+
+#[utoipa::path(get, path = "/v1/claims/{id}", tag = "claims",
+    params(("id" = Uuid, Path, description = "Claim id")),
+    responses(
+        (status = 200, description = "The claim with its appearances and evidence", body = ClaimView),
+        (status = 404, description = "No such claim", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_claim(
+    State(app): State<App>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<ClaimView>, Problem> {
+    Ok(Json(app.get_claim(id).await?))
+}
+
+#[utoipa::path(post, path = "/v1/claims/{id}/evidence", tag = "claims",
+    params(("id" = Uuid, Path, description = "Claim id")),
+    request_body = CreateEvidence,
+    responses(
+        (status = 201, description = "Evidence added", body = Evidence),
+        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such claim", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The passage is already evidence for this claim (`existing_id`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the size limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (e.g. unknown stance), or `unknown-passage`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn add_evidence(
+    State(app): State<App>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<CreateEvidence>,
+) -> Result<impl IntoResponse, Problem> {
+    let evidence = app
+        .add_evidence(id, body.passage_id, body.stance, body.note.as_deref())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/v1/claims/{id}"))],
+        Json(evidence),
+    ))
+}

@@ -1,0 +1,139 @@
+//! Extractors that answer bad input with problems instead of axum's plain-text rejections.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use super::error::{Kind, Problem};
+use crate::domain::FieldError;
+
+/// A JSON body: `Content-Type: application/json`, UTF-8, one value, matching `T` exactly.
+pub struct ApiJson<T>(pub T);
+
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !is_json(content_type) {
+            let got = if content_type.is_empty() {
+                "no Content-Type".to_owned()
+            } else {
+                format!("Content-Type {content_type:?}")
+            };
+            return Err(Problem::new(
+                Kind::UnsupportedMediaType,
+                format!("The body was sent with {got}; this endpoint takes application/json."),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                Problem::new(
+                    Kind::BodyTooLarge,
+                    format!("The body is over the limit: {}.", rejection.body_text()),
+                )
+            } else {
+                Problem::new(
+                    Kind::InvalidJson,
+                    format!("The body could not be read: {}.", rejection.body_text()),
+                )
+            }
+        })?;
+        let text = std::str::from_utf8(&bytes).map_err(|e| {
+            Problem::new(
+                Kind::InvalidUtf8,
+                format!(
+                    "The body is not valid UTF-8: the byte at offset {} is not.",
+                    e.valid_up_to()
+                ),
+            )
+        })?;
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let value: T = serde_path_to_error::deserialize(&mut *de)
+            .map_err(|e| body_problem(e.path().to_string(), e.into_inner()))?;
+        de.end().map_err(|e| body_problem(String::new(), e))?;
+        Ok(ApiJson(value))
+    }
+}
+
+fn body_problem(path: String, error: serde_json::Error) -> Problem {
+    use serde_json::error::Category;
+    match error.classify() {
+        Category::Syntax | Category::Eof | Category::Io => Problem::new(
+            Kind::InvalidJson,
+            format!("The body is not valid JSON: {error}."),
+        ),
+        Category::Data => {
+            // serde_path_to_error reports "." for the document root.
+            let field = if path == "." {
+                String::new()
+            } else {
+                path.replace('.', "/")
+            };
+            let message = strip_position(&error.to_string());
+            let detail = if field.is_empty() {
+                format!("The body is invalid: {message}.")
+            } else {
+                format!("Field `{field}` is invalid: {message}.")
+            };
+            Problem::new(Kind::InvalidBody, detail).with_errors(vec![FieldError { field, message }])
+        }
+    }
+}
+
+/// serde_json appends " at line 1 column 9"; the field path says more to a client.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Path parameters; a malformed id is a 404 problem, since no resource has it.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(Problem))]
+pub struct ApiPath<T>(pub T);
+
+/// Query parameters; a malformed one is a 400 problem.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(Problem))]
+pub struct ApiQuery<T>(pub T);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_media_types() {
+        assert!(is_json("application/json"));
+        assert!(is_json("Application/JSON; charset=utf-8"));
+        assert!(is_json("application/merge-patch+json"));
+        assert!(!is_json("text/plain"));
+        assert!(!is_json(""));
+    }
+
+    #[test]
+    fn position_suffix_is_dropped() {
+        assert_eq!(
+            strip_position("missing field `text` at line 1 column 2"),
+            "missing field `text`"
+        );
+        assert_eq!(strip_position("plain"), "plain");
+    }
+}

@@ -1,0 +1,235 @@
+//! The HTTP API: routes, the OpenAPI document, middleware and graceful shutdown.
+
+pub mod claims;
+pub mod error;
+pub mod extract;
+pub mod passages;
+pub mod sources;
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::app::App;
+use error::{Kind, Problem};
+use extract::ApiPath;
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            max_body_bytes: 32 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "claimtrail",
+        description = "A trustworthy record of claims: sources stored as immutable hashed versions, \
+exact passages addressed the W3C Web Annotation way, claims and the evidence for and against them.\n\n\
+Every error is an RFC 9457 problem (`application/problem+json`) whose `type` is a stable `/problems/{slug}` URI; \
+`GET` on it describes the problem.",
+        license(name = "Apache-2.0")
+    ),
+    tags(
+        (name = "sources", description = "Articles, reports and transcripts, as immutable versions of their text"),
+        (name = "passages", description = "Exact spans of one version, resolved from pasted quotes or positions"),
+        (name = "claims", description = "Checkable statements with where they appeared and the evidence about them"),
+        (name = "meta", description = "Health and problem types"),
+    )
+)]
+struct ApiDoc;
+
+fn api_router() -> OpenApiRouter<App> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(sources::create_source, sources::list_sources))
+        .routes(routes!(sources::get_source))
+        .routes(routes!(sources::add_version, sources::list_versions))
+        .routes(routes!(sources::get_version))
+        .routes(routes!(passages::create_passage))
+        .routes(routes!(passages::get_passage))
+        .routes(routes!(claims::create_claim, claims::list_claims))
+        .routes(routes!(claims::get_claim))
+        .routes(routes!(claims::add_evidence))
+        .routes(routes!(health))
+        .routes(routes!(ready))
+        .routes(routes!(problem_type))
+}
+
+/// The OpenAPI document, derived from the handlers.
+pub fn openapi() -> OpenApiDoc {
+    api_router().into_openapi()
+}
+
+/// The OpenAPI document as committed under `openapi/openapi.json`.
+pub fn openapi_json() -> String {
+    let mut json = openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serializes");
+    json.push('\n');
+    json
+}
+
+/// The whole service as one router.
+pub fn router(app: App, config: &HttpConfig) -> axum::Router {
+    let (router, api) = api_router().with_state(app).split_for_parts();
+    router
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
+        .fallback(error::not_found)
+        .layer(axum::middleware::map_response(problem_for_bare_errors))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(CatchPanicLayer::custom(|_| {
+            Problem::internal("handler panicked", &"panic").into_response()
+        }))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("unmatched", MatchedPath::as_str);
+            tracing::info_span!("request", method = %req.method(), route)
+        }))
+}
+
+/// Answers that axum makes itself (405 from method routing) become problems too.
+async fn problem_for_bare_errors(response: Response) -> Response {
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem || !(response.status().is_client_error() || response.status().is_server_error()) {
+        return response;
+    }
+    let allow = response
+        .headers()
+        .get(header::ALLOW)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    match response.status() {
+        StatusCode::METHOD_NOT_ALLOWED => Problem::method_not_allowed(allow).into_response(),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            Problem::new(Kind::BodyTooLarge, "The body is over the limit.").into_response()
+        }
+        StatusCode::NOT_FOUND => Problem::new(
+            Kind::NotFound,
+            "There is no resource here. See /docs for the API.",
+        )
+        .into_response(),
+        status => {
+            tracing::warn!(%status, "non-problem error response rewritten");
+            Problem::internal("unexpected bare error response", &status).into_response()
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+struct Health {
+    status: &'static str,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/health", tag = "meta",
+    responses((status = 200, description = "The process is up", body = Health)))]
+async fn health() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/ready", tag = "meta",
+    responses(
+        (status = 200, description = "The database answers", body = Health),
+        (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn ready(State(app): State<App>) -> Result<Json<Health>, Problem> {
+    match tokio::time::timeout(Duration::from_secs(2), app.store.ping()).await {
+        Ok(Ok(())) => Ok(Json(Health { status: "ready" })),
+        _ => Err(Problem::new(
+            Kind::Unavailable,
+            "The database does not answer.",
+        )),
+    }
+}
+
+/// Describes a problem type.
+#[derive(Serialize, ToSchema)]
+struct ProblemType {
+    #[serde(rename = "type")]
+    kind_uri: String,
+    title: &'static str,
+    status: u16,
+    /// What a client can do when it gets this problem.
+    hint: &'static str,
+}
+
+/// What a problem `type` means.
+#[utoipa::path(get, path = "/problems/{slug}", tag = "meta",
+    params(("slug" = String, Path, description = "The last part of a problem's `type`", example = "ambiguous-quote")),
+    responses(
+        (status = 200, description = "The problem type", body = ProblemType),
+        (status = 404, description = "No such problem type", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn problem_type(ApiPath(slug): ApiPath<String>) -> Result<Json<ProblemType>, Problem> {
+    let kind = Kind::from_slug(&slug).ok_or_else(|| {
+        Problem::new(
+            Kind::NotFound,
+            format!("There is no problem type {slug:?}."),
+        )
+    })?;
+    Ok(Json(ProblemType {
+        kind_uri: format!("{}{}", error::PROBLEM_PATH, kind.slug()),
+        title: kind.title(),
+        status: kind.status().as_u16(),
+        hint: kind.hint(),
+    }))
+}
+
+/// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: App,
+    config: &HttpConfig,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(app, config))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

@@ -1,0 +1,180 @@
+//! Sources and their versions.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::error::Problem;
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::app::{App, SourceInput};
+use crate::domain::{Page, Source, Version, VersionText};
+use crate::store::Outcome;
+
+/// A new source with the text of its first version.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "title": "Sample: Council approves bridge budget",
+    "url": "https://example.org/news/bridge-budget",
+    "publisher": "Example Gazette",
+    "authors": ["A. Reporter"],
+    "published_at": "2024-05-01",
+    "text": "The council approved the bridge budget on Tuesday. The mayor said it will cost $4 billion."
+}))]
+pub struct CreateSource {
+    /// Non-blank; trimmed.
+    pub title: String,
+    /// Absolute http(s) URL; unique among sources.
+    pub url: Option<String>,
+    pub publisher: Option<String>,
+    #[serde(default)]
+    pub authors: Vec<String>,
+    /// A date (`2024-05-01`) or an RFC 3339 date-time.
+    pub published_at: Option<String>,
+    /// The text of version 1, stored byte-exact. Must not be blank.
+    pub text: String,
+}
+
+/// A new capture of a source's text.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"text": "The council approved the bridge budget on Tuesday. The mayor said it will cost $4.2 billion."}))]
+pub struct CreateVersion {
+    pub text: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListSources {
+    /// Only the source with this URL (normalized like stored URLs).
+    pub url: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<u32>,
+}
+
+fn location(path: String) -> [(header::HeaderName, String); 1] {
+    [(header::LOCATION, path)]
+}
+
+#[utoipa::path(post, path = "/v1/sources", tag = "sources",
+    request_body = CreateSource,
+    responses(
+        (status = 201, description = "Source created with version 1", body = Source),
+        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A source with this URL exists (`existing_id`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the size limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_source(
+    State(app): State<App>,
+    ApiJson(body): ApiJson<CreateSource>,
+) -> Result<impl IntoResponse, Problem> {
+    let source = app
+        .create_source(SourceInput {
+            title: body.title,
+            url: body.url,
+            publisher: body.publisher,
+            authors: body.authors,
+            published_at: body.published_at,
+            text: body.text,
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        location(format!("/v1/sources/{}", source.id)),
+        Json(source),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/sources", tag = "sources",
+    params(ListSources),
+    responses(
+        (status = 200, description = "A page of sources, oldest first", body = Page<Source>),
+        (status = 400, description = "Bad cursor, limit or parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`url` is not a web address", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_sources(
+    State(app): State<App>,
+    ApiQuery(q): ApiQuery<ListSources>,
+) -> Result<Json<Page<Source>>, Problem> {
+    Ok(Json(
+        app.list_sources(q.url.as_deref(), q.cursor.as_deref(), q.limit)
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/sources/{id}", tag = "sources",
+    params(("id" = Uuid, Path, description = "Source id")),
+    responses(
+        (status = 200, description = "The source with its latest version", body = Source),
+        (status = 404, description = "No such source", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_source(
+    State(app): State<App>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<Source>, Problem> {
+    Ok(Json(app.get_source(id).await?))
+}
+
+#[utoipa::path(post, path = "/v1/sources/{id}/versions", tag = "sources",
+    params(("id" = Uuid, Path, description = "Source id")),
+    request_body = CreateVersion,
+    responses(
+        (status = 201, description = "New version stored", body = Version),
+        (status = 200, description = "A version with this exact text already exists; it is returned", body = Version),
+        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such source", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the size limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn add_version(
+    State(app): State<App>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<CreateVersion>,
+) -> Result<impl IntoResponse, Problem> {
+    let (version, outcome) = app.add_version(id, &body.text).await?;
+    let status = match outcome {
+        Outcome::Created => StatusCode::CREATED,
+        Outcome::Existing => StatusCode::OK,
+    };
+    Ok((
+        status,
+        location(format!("/v1/sources/{id}/versions/{}", version.number)),
+        Json(version),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/sources/{id}/versions", tag = "sources",
+    params(("id" = Uuid, Path, description = "Source id")),
+    responses(
+        (status = 200, description = "Every version, oldest first, without text", body = Vec<Version>),
+        (status = 404, description = "No such source", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_versions(
+    State(app): State<App>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<Vec<Version>>, Problem> {
+    Ok(Json(app.list_versions(id).await?))
+}
+
+#[utoipa::path(get, path = "/v1/sources/{id}/versions/{number}", tag = "sources",
+    params(("id" = Uuid, Path, description = "Source id"), ("number" = i64, Path, description = "Version number, from 1")),
+    responses(
+        (status = 200, description = "The version with its text", body = VersionText),
+        (status = 404, description = "No such source or version", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_version(
+    State(app): State<App>,
+    ApiPath((id, number)): ApiPath<(Uuid, i64)>,
+) -> Result<Json<VersionText>, Problem> {
+    Ok(Json(app.get_version(id, number).await?))
+}

@@ -1,0 +1,223 @@
+//! `claimtrail import`: text files (with an optional `manifest.json` beside them) as sources.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+use crate::app::{App, AppError, SourceInput};
+use crate::store::Outcome;
+
+/// Metadata for one file, as in `manifest.json`'s `documents`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ManifestEntry {
+    pub file: String,
+    pub title: Option<String>,
+    pub url: Option<String>,
+    pub publisher: Option<String>,
+    #[serde(default)]
+    pub authors: Vec<String>,
+    pub published_at: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Manifest {
+    documents: Vec<ManifestEntry>,
+}
+
+/// What importing one file did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Imported {
+    /// A new source with version 1.
+    Created { source_id: uuid::Uuid },
+    /// A new version of a source imported before.
+    NewVersion { source_id: uuid::Uuid, number: i64 },
+    /// The source already has this exact text.
+    Unchanged { source_id: uuid::Uuid, number: i64 },
+}
+
+/// Expands directories to their `.txt` files (sorted) and keeps files as given.
+pub fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                .with_context(|| format!("reading directory {}", path.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "txt") && p.is_file())
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else if path.is_file() {
+            files.push(path.clone());
+        } else {
+            anyhow::bail!("{} is neither a file nor a directory", path.display());
+        }
+    }
+    Ok(files)
+}
+
+/// The manifest entries of a directory, by file name; empty when it has no manifest.
+pub fn read_manifest(dir: &Path) -> anyhow::Result<HashMap<String, ManifestEntry>> {
+    let path = dir.join("manifest.json");
+    if !path.exists() {
+        return Ok(HashMap::new());
+    }
+    let raw =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let manifest: Manifest =
+        serde_json::from_str(&raw).with_context(|| format!("parsing {}", path.display()))?;
+    Ok(manifest
+        .documents
+        .into_iter()
+        .map(|d| (d.file.clone(), d))
+        .collect())
+}
+
+/// A title for a text whose metadata has none: its first non-blank line, shortened.
+fn title_from_text(text: &str) -> String {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("Untitled");
+    let mut title: String = line.chars().take(120).collect();
+    if line.chars().count() > 120 {
+        title.push('\u{2026}');
+    }
+    title
+}
+
+/// Imports one text. A source is identified by its URL when the manifest gives one, else by
+/// its file name, so importing the same file again adds no duplicate.
+pub async fn import_text(
+    app: &App,
+    file_name: &str,
+    text: String,
+    meta: Option<&ManifestEntry>,
+) -> Result<Imported, AppError> {
+    let import_key = format!("file:{file_name}");
+    let meta = meta.cloned().unwrap_or_default();
+    let url = match meta.url.as_deref() {
+        Some(u) => Some(crate::domain::validate::web_url(u).map_err(|m| {
+            AppError::Validation(vec![crate::domain::FieldError {
+                field: "url".into(),
+                message: m,
+            }])
+        })?),
+        None => None,
+    };
+    if let Some(source_id) = app
+        .store
+        .find_source_id(url.as_deref(), Some(&import_key))
+        .await?
+    {
+        let (version, outcome) = app.add_version(source_id, &text).await?;
+        return Ok(match outcome {
+            Outcome::Created => Imported::NewVersion {
+                source_id,
+                number: version.number,
+            },
+            Outcome::Existing => Imported::Unchanged {
+                source_id,
+                number: version.number,
+            },
+        });
+    }
+    let input = SourceInput {
+        title: meta.title.clone().unwrap_or_else(|| title_from_text(&text)),
+        url,
+        publisher: meta.publisher,
+        authors: meta.authors,
+        published_at: meta.published_at,
+        text,
+    };
+    let source = app.create_source_keyed(input, Some(import_key)).await?;
+    Ok(Imported::Created {
+        source_id: source.id,
+    })
+}
+
+/// Counts of what an import did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub created: usize,
+    pub new_versions: usize,
+    pub unchanged: usize,
+    pub failed: Vec<(PathBuf, String)>,
+}
+
+/// Imports every file, with a progress bar on a terminal. One bad file does not stop the rest.
+pub async fn import_paths(app: &App, paths: &[PathBuf]) -> anyhow::Result<Summary> {
+    let files = collect_files(paths)?;
+    let bar = indicatif::ProgressBar::new(files.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}")
+            .expect("static template"),
+    );
+    let mut manifests: HashMap<PathBuf, HashMap<String, ManifestEntry>> = HashMap::new();
+    let mut summary = Summary::default();
+    for file in &files {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        bar.set_message(name.clone());
+        let dir = file.parent().unwrap_or(Path::new(".")).to_path_buf();
+        if !manifests.contains_key(&dir) {
+            manifests.insert(dir.clone(), read_manifest(&dir)?);
+        }
+        let result = match std::fs::read(file) {
+            Err(e) => Err(format!("cannot read: {e}")),
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Err(e) => Err(format!(
+                    "not UTF-8 (first bad byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                )),
+                Ok(text) => import_text(app, &name, text, manifests[&dir].get(&name))
+                    .await
+                    .map_err(|e| describe(&e)),
+            },
+        };
+        match result {
+            Ok(Imported::Created { .. }) => summary.created += 1,
+            Ok(Imported::NewVersion { .. }) => summary.new_versions += 1,
+            Ok(Imported::Unchanged { .. }) => summary.unchanged += 1,
+            Err(why) => {
+                bar.println(format!("{}: {why}", file.display()));
+                summary.failed.push((file.clone(), why));
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(summary)
+}
+
+fn describe(e: &AppError) -> String {
+    match e {
+        AppError::Validation(errors) => errors
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn title_is_first_non_blank_line() {
+        assert_eq!(
+            title_from_text("\n  \n  Headline here \nbody"),
+            "Headline here"
+        );
+        let long = "x".repeat(130);
+        assert_eq!(title_from_text(&long).chars().count(), 121);
+        assert_eq!(title_from_text(" \n"), "Untitled");
+    }
+}
