@@ -185,7 +185,7 @@ pub async fn import_paths(app: &App, paths: &[PathBuf]) -> anyhow::Result<Summar
             Ok(Imported::NewVersion { .. }) => summary.new_versions += 1,
             Ok(Imported::Unchanged { .. }) => summary.unchanged += 1,
             Err(why) => {
-                bar.println(format!("{}: {why}", file.display()));
+                bar.suspend(|| eprintln!("{}: {why}", file.display()));
                 summary.failed.push((file.clone(), why));
             }
         }

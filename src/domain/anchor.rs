@@ -90,7 +90,7 @@ pub enum AnchorError {
     },
     /// The quote does not occur. `unnarrowed` lists occurrences that a prefix or suffix ruled out.
     NotFound {
-        near: Option<NearMatch>,
+        near: Option<Box<NearMatch>>,
         unnarrowed: Vec<Span>,
         unnarrowed_count: usize,
     },
@@ -118,7 +118,7 @@ fn fold_char(c: char, emit: &mut impl FnMut(char)) {
             emit('.');
             emit('.');
         }
-        _ => decompose_canonical(c, |d| emit(d)),
+        _ => decompose_canonical(c, emit),
     }
 }
 
@@ -255,7 +255,7 @@ impl AnchorIndex {
             [one] => Ok(self.span_from_folded(*one)),
             [] => Err(AnchorError::NotFound {
                 near: if all.is_empty() {
-                    self.near_match(needle.as_bytes())
+                    self.near_match(needle.as_bytes()).map(Box::new)
                 } else {
                     None
                 },
@@ -746,7 +746,7 @@ mod tests {
                 c => out.push(c),
             }
         }
-        if choices[0] % 2 == 0 {
+        if choices[0].is_multiple_of(2) {
             out.nfd().collect()
         } else {
             out.nfc().collect()

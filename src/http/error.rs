@@ -416,7 +416,7 @@ fn anchor_problem(error: AnchorError, version: i64) -> Problem {
                 None => format!("The quote does not occur in version {version}, and no large part of it does."),
             };
             let mut p = Problem::new(Kind::QuoteNotFound, detail);
-            p.near_match = near.as_ref().map(near_match_view);
+            p.near_match = near.as_deref().map(near_match_view);
             p
         }
         AnchorError::Ambiguous { candidates, count } => {

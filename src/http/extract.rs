@@ -66,7 +66,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         })?;
         let de = &mut serde_json::Deserializer::from_str(text);
         let value: T = serde_path_to_error::deserialize(&mut *de)
-            .map_err(|e| body_problem(e.path().to_string(), e.into_inner()))?;
+            .map_err(|e| body_problem(pointer(e.path()), e.into_inner()))?;
         de.end().map_err(|e| body_problem(String::new(), e))?;
         Ok(ApiJson(value))
     }
@@ -80,12 +80,7 @@ fn body_problem(path: String, error: serde_json::Error) -> Problem {
             format!("The body is not valid JSON: {error}."),
         ),
         Category::Data => {
-            // serde_path_to_error reports "." for the document root.
-            let field = if path == "." {
-                String::new()
-            } else {
-                path.replace('.', "/")
-            };
+            let field = path;
             let message = strip_position(&error.to_string());
             let detail = if field.is_empty() {
                 format!("The body is invalid: {message}.")
@@ -95,6 +90,21 @@ fn body_problem(path: String, error: serde_json::Error) -> Problem {
             Problem::new(Kind::InvalidBody, detail).with_errors(vec![FieldError { field, message }])
         }
     }
+}
+
+/// A field path in the same `a/b/1` form as validation errors; empty for the whole body.
+fn pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let parts: Vec<String> = path
+        .iter()
+        .filter_map(|segment| match segment {
+            Segment::Seq { index } => Some(index.to_string()),
+            Segment::Map { key } => Some(key.clone()),
+            Segment::Enum { variant } => Some(variant.clone()),
+            Segment::Unknown => None,
+        })
+        .collect();
+    parts.join("/")
 }
 
 /// serde_json appends " at line 1 column 9"; the field path says more to a client.

@@ -309,6 +309,25 @@ impl Store {
         on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))
     }
 
+    /// Rows per table, to show that a refused request wrote nothing.
+    pub async fn row_counts(&self) -> Result<Vec<(&'static str, i64)>> {
+        const TABLES: [&str; 6] = [
+            "sources",
+            "source_versions",
+            "passages",
+            "claims",
+            "claim_appearances",
+            "evidence",
+        ];
+        let mut counts = Vec::with_capacity(TABLES.len());
+        for table in TABLES {
+            let sql = format!("SELECT COUNT(*) FROM {table}");
+            let n: i64 = on_pool!(self, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await?);
+            counts.push((table, n));
+        }
+        Ok(counts)
+    }
+
     pub async fn source_count(&self) -> Result<i64> {
         on_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM sources").fetch_one(pool).await)
     }

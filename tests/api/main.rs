@@ -1,1 +1,12 @@
-fn main() {}
+//! Integration tests: the real server on a loopback port, on SQLite and on PostgreSQL.
+//! Every test in a module listed in `both_backends!` runs once per backend.
+
+mod helpers;
+
+mod claims;
+mod corpus;
+mod errors;
+mod lifecycle;
+mod openapi;
+mod passages;
+mod sources;

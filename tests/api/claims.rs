@@ -1,0 +1,241 @@
+//! Claims, where they appeared, and evidence.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, assert_problem, spawn_app};
+
+/// A source with two passages: (source id, passage a, passage b).
+async fn setup(t: &TestApp) -> (String, String, String) {
+    let source = t
+        .source(
+            "Claims source",
+            "The mayor said the bridge costs $4 billion. The report says $2.1 billion.",
+        )
+        .await;
+    let id = source["id"].as_str().unwrap().to_owned();
+    let a = t
+        .passage(&id, json!({"quote": "the bridge costs $4 billion"}))
+        .await;
+    let b = t
+        .passage(&id, json!({"quote": "The report says $2.1 billion."}))
+        .await;
+    (
+        id,
+        a["id"].as_str().unwrap().to_owned(),
+        b["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn a_claim_shows_its_appearances_and_evidence_with_sources(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let (source_id, a, b) = setup(&t).await;
+    let res = t.post("/v1/claims", &json!({"text": " The bridge costs $4 billion. ", "claimant": "The mayor", "appearances": [a]})).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let claim: Value = res.json().await.unwrap();
+    assert_eq!(claim["text"], "The bridge costs $4 billion.");
+    assert_eq!(claim["claimant"], "The mayor");
+    assert_eq!(claim["appearances"][0]["passage"]["id"], a.as_str());
+    assert_eq!(
+        claim["appearances"][0]["passage"]["exact"],
+        "the bridge costs $4 billion"
+    );
+    assert_eq!(claim["appearances"][0]["source"]["id"], source_id.as_str());
+    assert_eq!(claim["appearances"][0]["source"]["title"], "Claims source");
+    assert_eq!(claim["evidence"], json!([]));
+    let claim_id = claim["id"].as_str().unwrap();
+
+    let res = t
+        .post(
+            &format!("/v1/claims/{claim_id}/evidence"),
+            &json!({"passage_id": b, "stance": "contradicts", "note": "Report figure"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let evidence: Value = res.json().await.unwrap();
+    assert_eq!(evidence["stance"], "contradicts");
+    assert_eq!(evidence["note"], "Report figure");
+    assert_eq!(evidence["passage"]["id"], b.as_str());
+    assert_eq!(evidence["source"]["id"], source_id.as_str());
+    let res = t
+        .post(
+            &format!("/v1/claims/{claim_id}/evidence"),
+            &json!({"passage_id": a, "stance": "supports"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    let view: Value = t.get(&location).await.json().await.unwrap();
+    let stances: Vec<&str> = view["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["stance"].as_str().unwrap())
+        .collect();
+    assert_eq!(stances, ["contradicts", "supports"]);
+    assert_eq!(
+        view["evidence"][0]["passage"]["exact"],
+        "The report says $2.1 billion."
+    );
+    assert_eq!(view["appearances"].as_array().unwrap().len(), 1);
+}
+
+async fn evidence_is_refused_when_unknown_or_repeated(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let (_, a, b) = setup(&t).await;
+    let claim: Value = t
+        .post("/v1/claims", &json!({"text": "A claim"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let claim_id = claim["id"].as_str().unwrap();
+    let path = format!("/v1/claims/{claim_id}/evidence");
+    let first: Value = t
+        .post(&path, &json!({"passage_id": a, "stance": "supports"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let before = t.row_counts().await;
+    let p = assert_problem(
+        t.post(&path, &json!({"passage_id": a, "stance": "context"}))
+            .await,
+        StatusCode::CONFLICT,
+        "evidence-exists",
+    )
+    .await;
+    assert_eq!(p["existing_id"], first["id"]);
+    let p = assert_problem(
+        t.post(&path, &json!({"passage_id": b, "stance": "refutes"}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-body",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "stance");
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("supports"),
+        "{p}"
+    );
+    let missing = uuid::Uuid::now_v7();
+    let p = assert_problem(
+        t.post(&path, &json!({"passage_id": missing, "stance": "supports"}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown-passage",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "passage_id");
+    assert_problem(
+        t.post(
+            &format!("/v1/claims/{missing}/evidence"),
+            &json!({"passage_id": b, "stance": "supports"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    assert_problem(
+        t.post(
+            &path,
+            &json!({"passage_id": b, "stance": "supports", "note": "  "}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(t.row_counts().await, before);
+}
+
+async fn claims_with_bad_appearances_write_nothing(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let (_, a, _) = setup(&t).await;
+    let before = t.row_counts().await;
+    let missing = uuid::Uuid::now_v7();
+    let p = assert_problem(
+        t.post(
+            "/v1/claims",
+            &json!({"text": "x", "appearances": [a, missing]}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown-passage",
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains(&missing.to_string()));
+    let p = assert_problem(
+        t.post("/v1/claims", &json!({"text": "x", "appearances": [a, a]}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "appearances/1");
+    assert_problem(
+        t.post("/v1/claims", &json!({"text": " \n "})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_problem(
+        t.post("/v1/claims", &json!({"text": "x", "appearances": ["nope"]}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-body",
+    )
+    .await;
+    assert_eq!(t.row_counts().await, before);
+    assert_problem(
+        t.get(&format!("/v1/claims/{missing}")).await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+}
+
+async fn claims_are_cursor_paginated(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let c: Value = t
+            .post("/v1/claims", &json!({"text": format!("claim {i}")}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        ids.push(c["id"].clone());
+    }
+    let page1: Value = t.get("/v1/claims?limit=2").await.json().await.unwrap();
+    assert_eq!(
+        page1["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].clone())
+            .collect::<Vec<_>>(),
+        ids[..2]
+    );
+    let cursor = page1["next_cursor"].as_str().unwrap();
+    let page2: Value = t
+        .get(&format!("/v1/claims?limit=2&cursor={cursor}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page2["items"][0]["id"], ids[2]);
+    assert_eq!(page2["next_cursor"], Value::Null);
+}
+
+crate::both_backends!(
+    a_claim_shows_its_appearances_and_evidence_with_sources,
+    evidence_is_refused_when_unknown_or_repeated,
+    claims_with_bad_appearances_write_nothing,
+    claims_are_cursor_paginated,
+);

@@ -1,0 +1,308 @@
+//! Bad input of every kind: a clear problem, never a 500, and nothing written.
+
+use claimtrail::http::HttpConfig;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, assert_problem, spawn_app, spawn_app_with};
+
+/// (path, content type, body, expected status, expected problem slug)
+type RawCase = (
+    &'static str,
+    Option<&'static str>,
+    Vec<u8>,
+    StatusCode,
+    &'static str,
+);
+
+async fn malformed_bodies_are_problems_and_write_nothing(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let source = t.source("Existing", "some text").await;
+    let id = source["id"].as_str().unwrap();
+    let before = t.row_counts().await;
+    let json_ct = Some("application/json");
+    let cases: Vec<RawCase> = vec![
+        (
+            "/v1/sources",
+            json_ct,
+            b"{\"title\": \"x\", ".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "invalid-json",
+        ),
+        (
+            "/v1/sources",
+            json_ct,
+            b"not json".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "invalid-json",
+        ),
+        (
+            "/v1/sources",
+            json_ct,
+            b"{\"title\":\"a\",\"text\":\"b\"} trailing".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "invalid-json",
+        ),
+        (
+            "/v1/sources",
+            json_ct,
+            b"".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "invalid-json",
+        ),
+        (
+            "/v1/sources",
+            json_ct,
+            b"{\"title\": \"caf\xe9\", \"text\": \"x\"}".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "invalid-utf8",
+        ),
+        (
+            "/v1/sources",
+            None,
+            br#"{"title":"a","text":"b"}"#.to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+        ),
+        (
+            "/v1/sources",
+            Some("text/plain"),
+            br#"{"title":"a","text":"b"}"#.to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+        ),
+        (
+            "/v1/claims",
+            json_ct,
+            b"[1, 2]".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-body",
+        ),
+    ];
+    for (path, ct, body, status, slug) in cases {
+        let shown = String::from_utf8_lossy(&body).into_owned();
+        let res = t.post_raw(path, ct, body).await;
+        assert_eq!(res.status(), status, "{path} {shown}");
+        assert_problem(res, status, slug).await;
+    }
+    let p = assert_problem(
+        t.post_raw("/v1/sources", json_ct, b"{\n\"title\": }".to_vec())
+            .await,
+        StatusCode::BAD_REQUEST,
+        "invalid-json",
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("line 2"), "{p}");
+
+    // Shape errors name the field.
+    let shape: Vec<(String, Value, &str)> = vec![
+        (
+            "/v1/sources".into(),
+            json!({"title": 5, "text": "x"}),
+            "title",
+        ),
+        ("/v1/sources".into(), json!({"title": "t"}), ""),
+        (
+            "/v1/sources".into(),
+            json!({"title": "t", "text": "x", "colour": "red"}),
+            "colour",
+        ),
+        (
+            "/v1/sources".into(),
+            json!({"title": "t", "text": null}),
+            "text",
+        ),
+        (
+            "/v1/sources".into(),
+            json!({"title": "t", "text": "x", "authors": ["a", 3]}),
+            "authors/1",
+        ),
+        (
+            format!("/v1/sources/{id}/passages"),
+            json!({"quote": "some", "start": "0", "end": 2}),
+            "start",
+        ),
+        (
+            format!("/v1/sources/{id}/passages"),
+            json!({"quote": ["some"]}),
+            "quote",
+        ),
+        (
+            format!("/v1/sources/{id}/versions"),
+            json!({"body": "x"}),
+            "body",
+        ),
+        (
+            "/v1/claims".into(),
+            json!({"text": "x", "appearances": "p"}),
+            "appearances",
+        ),
+    ];
+    for (path, body, field) in shape {
+        let p = assert_problem(
+            t.post(&path, &body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-body",
+        )
+        .await;
+        assert_eq!(p["errors"][0]["field"], field, "{body}: {p}");
+        let message = p["errors"][0]["message"].as_str().unwrap();
+        assert!(!message.is_empty());
+        if body.get("colour").is_some() {
+            assert!(message.contains("colour"), "{p}");
+        }
+        if body.get("text").is_none() && path == "/v1/sources" {
+            assert!(message.contains("missing field `text`"), "{p}");
+        }
+    }
+
+    // Domain validation lists every invalid field at once.
+    let p = assert_problem(
+        t.post("/v1/sources", &json!({"title": "  ", "text": " \n\t ", "url": "ftp://x.org/a", "published_at": "May 1", "authors": [""]})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    let mut fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["authors/0", "published_at", "text", "title", "url"]
+    );
+    assert_problem(
+        t.post(
+            &format!("/v1/sources/{id}/versions"),
+            &json!({"text": "   "}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+
+    assert_eq!(
+        t.row_counts().await,
+        before,
+        "no refused request wrote anything"
+    );
+}
+
+async fn bodies_over_the_limit_are_413(backend: Backend) {
+    let t = spawn_app_with(
+        backend,
+        HttpConfig {
+            max_body_bytes: 1024,
+        },
+    )
+    .await;
+    let before = t.row_counts().await;
+    let big = "x".repeat(2048);
+    let res = t
+        .post("/v1/sources", &json!({"title": "big", "text": big}))
+        .await;
+    let p = assert_problem(res, StatusCode::PAYLOAD_TOO_LARGE, "body-too-large").await;
+    assert!(
+        p["hint"]
+            .as_str()
+            .unwrap()
+            .contains("CLAIMTRAIL_MAX_BODY_BYTES")
+    );
+    assert_eq!(t.row_counts().await, before);
+    // Under the limit still works.
+    t.source("small", "fits").await;
+}
+
+async fn bad_queries_cursors_and_paths_are_problems(backend: Backend) {
+    let t = spawn_app(backend).await;
+    t.source("One", "text").await;
+    assert_problem(
+        t.get("/v1/sources?cursor=garbage").await,
+        StatusCode::BAD_REQUEST,
+        "invalid-cursor",
+    )
+    .await;
+    assert_problem(
+        t.get("/v1/claims?cursor=AAAA").await,
+        StatusCode::BAD_REQUEST,
+        "invalid-cursor",
+    )
+    .await;
+    assert_problem(
+        t.get("/v1/sources?limit=0").await,
+        StatusCode::BAD_REQUEST,
+        "invalid-query",
+    )
+    .await;
+    assert_problem(
+        t.get("/v1/sources?limit=1000").await,
+        StatusCode::BAD_REQUEST,
+        "invalid-query",
+    )
+    .await;
+    assert_problem(
+        t.get("/v1/sources?limit=ten").await,
+        StatusCode::BAD_REQUEST,
+        "invalid-query",
+    )
+    .await;
+    assert_problem(
+        t.get("/v1/sources?colour=red").await,
+        StatusCode::BAD_REQUEST,
+        "invalid-query",
+    )
+    .await;
+    assert_problem(
+        t.get("/v1/sources?url=not-a-url").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_problem(
+        t.get("/v1/nothing-here").await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    assert_problem(
+        t.get("/v1/claims/12345").await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    let res = t.client.delete(t.url("/v1/sources")).send().await.unwrap();
+    let allow = res
+        .headers()
+        .get("allow")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+    assert_problem(res, StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed").await;
+}
+
+async fn problem_types_are_documented_at_their_uri(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let res = t.get("/problems/ambiguous-quote").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let doc: Value = res.json().await.unwrap();
+    assert_eq!(doc["type"], "/problems/ambiguous-quote");
+    assert_eq!(doc["status"], 422);
+    assert!(doc["hint"].as_str().unwrap().contains("candidates"));
+    assert_problem(
+        t.get("/problems/no-such-thing").await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+}
+
+crate::both_backends!(
+    malformed_bodies_are_problems_and_write_nothing,
+    bodies_over_the_limit_are_413,
+    bad_queries_cursors_and_paths_are_problems,
+    problem_types_are_documented_at_their_uri,
+);

@@ -1,0 +1,188 @@
+//! `spawn_app()`: a fresh database and the real server on 127.0.0.1 with port 0.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use claimtrail::app::App;
+use claimtrail::http::{self, HttpConfig};
+use claimtrail::store::Store;
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use sqlx::Connection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub app: App,
+    _dir: tempfile::TempDir,
+}
+
+static DB_COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// Where the test PostgreSQL server is; scripts/test.sh starts one and sets it.
+pub fn pg_admin_url() -> String {
+    std::env::var("CLAIMTRAIL_TEST_PG_URL").expect(
+        "CLAIMTRAIL_TEST_PG_URL is not set: run the suite with scripts/test.sh, which starts PostgreSQL",
+    )
+}
+
+/// A database URL for a new, empty database on `backend`.
+pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> String {
+    match backend {
+        Backend::Sqlite => dir.join("test.db").display().to_string(),
+        Backend::Postgres => {
+            let admin = pg_admin_url();
+            let name = format!(
+                "ct_{}_{}_{}",
+                std::process::id(),
+                DB_COUNTER.fetch_add(1, Ordering::Relaxed),
+                uuid::Uuid::now_v7().simple()
+            );
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("connect to test PostgreSQL");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
+            conn.close().await.ok();
+            let (base, _) = admin.rsplit_once('/').expect("admin URL has a database");
+            format!("{base}/{name}")
+        }
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, HttpConfig::default()).await
+}
+
+pub async fn spawn_app_with(backend: Backend, config: HttpConfig) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = fresh_database(backend, dir.path()).await;
+    let store = Store::connect(&url, 5).await.expect("open database");
+    store.migrate().await.expect("migrate");
+    let app = App::new(store, 64 << 20);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    let served = app.clone();
+    tokio::spawn(async move { http::serve(listener, served, &config).await });
+    TestApp {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::new(),
+        app,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// POSTs raw bytes with a content type.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Response {
+        let mut req = self.client.post(self.url(path)).body(body);
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        req.send().await.expect("POST")
+    }
+
+    /// Creates a source and returns its JSON.
+    pub async fn source(&self, title: &str, text: &str) -> Value {
+        let res = self
+            .post("/v1/sources", &json!({"title": title, "text": text}))
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        res.json().await.expect("json")
+    }
+
+    /// Resolves a passage and returns its JSON (201 or 200 expected).
+    pub async fn passage(&self, source_id: &str, body: Value) -> Value {
+        let res = self
+            .post(&format!("/v1/sources/{source_id}/passages"), &body)
+            .await;
+        let status = res.status();
+        let json: Value = res.json().await.expect("json");
+        assert!(status.is_success(), "{status}: {json}");
+        json
+    }
+
+    pub async fn row_counts(&self) -> Vec<(&'static str, i64)> {
+        self.app.store.row_counts().await.expect("row counts")
+    }
+}
+
+/// Asserts a problem+json answer with this status and type slug; returns its body.
+pub async fn assert_problem(res: Response, status: StatusCode, slug: &str) -> Value {
+    assert_eq!(res.status(), status, "status");
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert_eq!(ct, "application/problem+json", "content type");
+    let body: Value = res.json().await.expect("problem body is JSON");
+    assert_eq!(body["type"], format!("/problems/{slug}"), "{body}");
+    assert_eq!(body["status"], status.as_u16(), "{body}");
+    assert!(
+        body["title"].as_str().is_some_and(|t| !t.is_empty()),
+        "{body}"
+    );
+    assert!(
+        body["detail"].as_str().is_some_and(|t| !t.is_empty()),
+        "{body}"
+    );
+    assert!(
+        body["hint"].as_str().is_some_and(|t| !t.is_empty()),
+        "{body}"
+    );
+    body
+}
+
+/// Code point offsets of `needle` in `text` (its first occurrence at or after `from`).
+pub fn cp_span(text: &str, needle: &str, from_byte: usize) -> (usize, usize) {
+    let at = from_byte + text[from_byte..].find(needle).expect("needle in text");
+    let start = text[..at].chars().count();
+    (start, start + needle.chars().count())
+}
+
+/// Runs each listed `async fn(Backend)` test on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::helpers::Backend::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::helpers::Backend::Postgres).await })*
+        }
+    };
+}
