@@ -66,7 +66,7 @@ async fn a_claim_shows_its_appearances_and_evidence_with_sources(backend: Backen
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
 
-    let view: Value = t.get(&location).await.json().await.unwrap();
+    let view: Value = t.get_json(&location).await;
     let stances: Vec<&str> = view["evidence"]
         .as_array()
         .unwrap()
@@ -212,7 +212,7 @@ async fn claims_are_cursor_paginated(backend: Backend) {
             .unwrap();
         ids.push(c["id"].clone());
     }
-    let page1: Value = t.get("/v1/claims?limit=2").await.json().await.unwrap();
+    let page1: Value = t.get_json("/v1/claims?limit=2").await;
     assert_eq!(
         page1["items"]
             .as_array()
@@ -224,11 +224,8 @@ async fn claims_are_cursor_paginated(backend: Backend) {
     );
     let cursor = page1["next_cursor"].as_str().unwrap();
     let page2: Value = t
-        .get(&format!("/v1/claims?limit=2&cursor={cursor}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/claims?limit=2&cursor={cursor}"))
+        .await;
     assert_eq!(page2["items"][0]["id"], ids[2]);
     assert_eq!(page2["next_cursor"], Value::Null);
 }

@@ -28,7 +28,7 @@ fn read(prefix: &str) -> (String, String) {
 async fn imported(t: &TestApp, prefix: &str) -> (String, String) {
     import::import_paths(&t.app, &[corpus_dir()]).await.unwrap();
     let (name, text) = read(prefix);
-    let list: Value = t.get("/v1/sources?limit=10").await.json().await.unwrap();
+    let list: Value = t.get_json("/v1/sources?limit=10").await;
     let sha = claimtrail::domain::sha256_hex(&text);
     let source = list["items"]
         .as_array()
@@ -66,7 +66,7 @@ async fn importing_the_corpus_twice_stores_each_text_once(backend: Backend) {
     );
     assert_eq!(t.row_counts().await, counts);
 
-    let list: Value = t.get("/v1/sources").await.json().await.unwrap();
+    let list: Value = t.get_json("/v1/sources").await;
     let items = list["items"].as_array().unwrap();
     assert_eq!(items.len(), 5);
     let manifest: Value =
@@ -87,12 +87,7 @@ async fn importing_the_corpus_twice_stores_each_text_once(backend: Backend) {
         }
         assert_eq!(source["version"]["length"], text.chars().count());
         let id = source["id"].as_str().unwrap();
-        let v: Value = t
-            .get(&format!("/v1/sources/{id}/versions/1"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v: Value = t.get_json(&format!("/v1/sources/{id}/versions/1")).await;
         assert_eq!(v["text"].as_str().unwrap(), text, "byte-exact");
     }
 }

@@ -48,7 +48,7 @@ fn every_error_response_is_a_problem_and_every_operation_documents_errors() {
 
 async fn served_document_and_offline_docs(backend: Backend) {
     let t = spawn_app(backend).await;
-    let served: Value = t.get("/openapi.json").await.json().await.unwrap();
+    let served: Value = t.get_json("/openapi.json").await;
     let committed: Value =
         serde_json::from_str(&std::fs::read_to_string(COMMITTED).unwrap()).unwrap();
     assert!(

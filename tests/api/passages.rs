@@ -39,7 +39,7 @@ async fn a_pasted_quote_resolves_to_the_exact_span(backend: Backend) {
         location,
         format!("/v1/passages/{}", p["id"].as_str().unwrap())
     );
-    let got: Value = t.get(&location).await.json().await.unwrap();
+    let got: Value = t.get_json(&location).await;
     assert_eq!(got, p);
 
     // The same span again is the same passage.

@@ -4,7 +4,19 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{Backend, assert_problem, spawn_app};
+use crate::helpers::{Backend, TestApp, assert_problem, spawn_app};
+
+async fn version_numbers(t: &TestApp, source_id: &str) -> Vec<i64> {
+    let versions = t
+        .get_json(&format!("/v1/sources/{source_id}/versions"))
+        .await;
+    versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["number"].as_i64().unwrap())
+        .collect()
+}
 
 fn sha256(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
@@ -39,14 +51,9 @@ async fn create_source_returns_it_with_version_1(backend: Backend) {
             .ends_with('Z')
     );
 
-    let got: Value = t.get(&location).await.json().await.unwrap();
+    let got: Value = t.get_json(&location).await;
     assert_eq!(got, body);
-    let version: Value = t
-        .get(&format!("{location}/versions/1"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let version: Value = t.get_json(&format!("{location}/versions/1")).await;
     assert_eq!(version["text"], text);
     assert_eq!(version["sha256"], sha256(text));
     assert_eq!(version["source_id"], id);
@@ -84,32 +91,11 @@ async fn new_versions_are_numbered_and_identical_text_is_not_stored_twice(backen
     assert_eq!(again["number"], 1);
     assert_eq!(t.row_counts().await, before);
 
-    let latest: Value = t
-        .get(&format!("/v1/sources/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let latest: Value = t.get_json(&format!("/v1/sources/{id}")).await;
     assert_eq!(latest["version"]["number"], 2);
-    let versions: Value = t
-        .get(&format!("/v1/sources/{id}/versions"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let numbers: Vec<i64> = versions
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["number"].as_i64().unwrap())
-        .collect();
+    let numbers = version_numbers(&t, &id).await;
     assert_eq!(numbers, [1, 2]);
-    let v1: Value = t
-        .get(&format!("/v1/sources/{id}/versions/1"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let v1: Value = t.get_json(&format!("/v1/sources/{id}/versions/1")).await;
     assert_eq!(v1["text"], "first text");
 }
 
@@ -136,59 +122,23 @@ async fn concurrent_captures_get_consecutive_numbers(backend: Backend) {
     for task in tasks {
         assert_eq!(task.await.unwrap(), StatusCode::CREATED);
     }
-    let versions: Value = t
-        .get(&format!("/v1/sources/{id}/versions"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let numbers: Vec<i64> = versions
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["number"].as_i64().unwrap())
-        .collect();
+    let numbers = version_numbers(&t, &id).await;
     assert_eq!(numbers, (1..=13).collect::<Vec<_>>());
 }
 
 async fn stored_versions_cannot_be_changed_even_with_sql(backend: Backend) {
     let t = spawn_app(backend).await;
     t.source("Immutable", "original words").await;
-    let result = match &t.app.store {
-        claimtrail::store::Store::Sqlite(pool) => {
-            sqlx::query("UPDATE source_versions SET text = 'rewritten'")
-                .execute(pool)
-                .await
-                .map(drop)
-        }
-        claimtrail::store::Store::Postgres(pool) => {
-            sqlx::query("UPDATE source_versions SET text = 'rewritten'")
-                .execute(pool)
-                .await
-                .map(drop)
-        }
-    };
-    let err = result.expect_err("the update must be refused");
+    let err = t
+        .execute_sql("UPDATE source_versions SET text = 'rewritten'")
+        .await
+        .expect_err("the update must be refused");
     assert!(err.to_string().contains("immutable"), "{err}");
-    let deleted = match &t.app.store {
-        claimtrail::store::Store::Sqlite(pool) => sqlx::query("DELETE FROM source_versions")
-            .execute(pool)
-            .await
-            .map(drop),
-        claimtrail::store::Store::Postgres(pool) => sqlx::query("DELETE FROM source_versions")
-            .execute(pool)
-            .await
-            .map(drop),
-    };
+    let deleted = t.execute_sql("DELETE FROM source_versions").await;
     assert!(deleted.is_err());
-    let list: Value = t.get("/v1/sources").await.json().await.unwrap();
+    let list: Value = t.get_json("/v1/sources").await;
     let id = list["items"][0]["id"].as_str().unwrap();
-    let v: Value = t
-        .get(&format!("/v1/sources/{id}/versions/1"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let v: Value = t.get_json(&format!("/v1/sources/{id}/versions/1")).await;
     assert_eq!(v["text"], "original words");
 }
 
@@ -211,7 +161,7 @@ async fn list_is_cursor_paginated_and_filters_by_url(backend: Backend) {
     let mut path = "/v1/sources?limit=2".to_owned();
     let mut pages = 0;
     loop {
-        let page: Value = t.get(&path).await.json().await.unwrap();
+        let page: Value = t.get_json(&path).await;
         pages += 1;
         for item in page["items"].as_array().unwrap() {
             seen.push(item["id"].as_str().unwrap().to_owned());
@@ -225,20 +175,12 @@ async fn list_is_cursor_paginated_and_filters_by_url(backend: Backend) {
     assert_eq!(pages, 3);
 
     let page: Value = t
-        .get("/v1/sources?url=https://EXAMPLE.org/3%23frag")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/v1/sources?url=https://EXAMPLE.org/3%23frag")
+        .await;
     let items = page["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["id"], ids[3].as_str());
-    let none: Value = t
-        .get("/v1/sources?url=https://example.org/none")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let none: Value = t.get_json("/v1/sources?url=https://example.org/none").await;
     assert_eq!(none["items"], json!([]));
     assert_eq!(none["next_cursor"], Value::Null);
 }
