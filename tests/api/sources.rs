@@ -93,7 +93,7 @@ async fn new_versions_are_numbered_and_identical_text_is_not_stored_twice(backen
 
     let latest: Value = t.get_json(&format!("/v1/sources/{id}")).await;
     assert_eq!(latest["version"]["number"], 2);
-    let numbers = version_numbers(&t, &id).await;
+    let numbers = version_numbers(&t, id).await;
     assert_eq!(numbers, [1, 2]);
     let v1: Value = t.get_json(&format!("/v1/sources/{id}/versions/1")).await;
     assert_eq!(v1["text"], "first text");
