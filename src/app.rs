@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use lru::LruCache;
 use uuid::Uuid;
 
+use crate::domain::access::{self, Actor, ApiKey, Permission, Role};
 use crate::domain::anchor::{AnchorError, AnchorIndex, Selector};
+use crate::domain::audit;
 use crate::domain::{
     self, ClaimView, Cursor, Evidence, FieldError, Page, Passage, Source, Stance, Validator,
     Version, VersionText, validate,
@@ -39,6 +41,13 @@ pub enum AppError {
     InvalidLimit(u32),
     #[error("passage could not be resolved")]
     Anchor { error: AnchorError, version: i64 },
+    #[error("not authenticated: {0}")]
+    Unauthorized(&'static str),
+    #[error("the role {role:?} may not {action}")]
+    Forbidden {
+        role: access::Role,
+        action: &'static str,
+    },
     #[error(transparent)]
     Store(#[from] sqlx::Error),
     #[error("internal error: {0}")]
@@ -147,13 +156,14 @@ impl App {
         }
     }
 
-    pub async fn create_source(&self, input: SourceInput) -> Result<Source> {
-        self.create_source_keyed(input, None).await
+    pub async fn create_source(&self, actor: &str, input: SourceInput) -> Result<Source> {
+        self.create_source_keyed(actor, input, None).await
     }
 
     /// Creates a source; `import_key` marks where an import found it.
     pub async fn create_source_keyed(
         &self,
+        actor: &str,
         input: SourceInput,
         import_key: Option<String>,
     ) -> Result<Source> {
@@ -196,7 +206,7 @@ impl App {
             });
         }
         let version = NewVersion::new(text);
-        match self.store.insert_source(&new, &version).await {
+        match self.store.insert_source(actor, &new, &version).await {
             Ok(source) => Ok(source),
             // Another request stored the same URL between our check and our write.
             Err(e) if store::is_unique_violation(&e) && new.url.is_some() => {
@@ -241,14 +251,19 @@ impl App {
     }
 
     /// Adds a version; an identical text already stored for the source is returned instead.
-    pub async fn add_version(&self, source_id: Uuid, text: &str) -> Result<(Version, Outcome)> {
+    pub async fn add_version(
+        &self,
+        actor: &str,
+        source_id: Uuid,
+        text: &str,
+    ) -> Result<(Version, Outcome)> {
         let mut v = Validator::new();
         let text = v.check("text", validate::body_text(text));
         let text = v
             .finish(|| text.unwrap_or_default())
             .map_err(AppError::Validation)?;
         self.store
-            .add_version(source_id, &NewVersion::new(text))
+            .add_version(actor, source_id, &NewVersion::new(text))
             .await?
             .ok_or_else(|| not_found("source", source_id))
     }
@@ -290,6 +305,7 @@ impl App {
     /// Resolves a quote or positions on a version (default: latest) and stores the passage.
     pub async fn create_passage(
         &self,
+        actor: &str,
         source_id: Uuid,
         input: PassageInput,
     ) -> Result<(Passage, Outcome)> {
@@ -360,7 +376,7 @@ impl App {
             prefix: span.prefix,
             suffix: span.suffix,
         };
-        Ok(self.store.insert_passage(&new).await?)
+        Ok(self.store.insert_passage(actor, &new).await?)
     }
 
     pub async fn get_passage(&self, id: Uuid) -> Result<Passage> {
@@ -372,6 +388,7 @@ impl App {
 
     pub async fn create_claim(
         &self,
+        actor: &str,
         text: &str,
         claimant: Option<&str>,
         appearances: &[Uuid],
@@ -402,7 +419,7 @@ impl App {
         }
         let id = self
             .store
-            .insert_claim(&text, claimant.as_deref(), appearances)
+            .insert_claim(actor, &text, claimant.as_deref(), appearances)
             .await?;
         self.get_claim(id).await
     }
@@ -426,6 +443,7 @@ impl App {
 
     pub async fn add_evidence(
         &self,
+        actor: &str,
         claim_id: Uuid,
         passage_id: Uuid,
         stance: Stance,
@@ -445,7 +463,7 @@ impl App {
         }
         let id = match self
             .store
-            .insert_evidence(claim_id, passage_id, stance, note.as_deref())
+            .insert_evidence(actor, claim_id, passage_id, stance, note.as_deref())
             .await
         {
             Ok(id) => id,
@@ -467,6 +485,203 @@ impl App {
                 AppError::Internal(format!("evidence {id} vanished after it was written"))
             })
     }
+}
+
+/// The outcome of recomputing the audit chain.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct AuditReport {
+    /// Whether every entry matched.
+    pub valid: bool,
+    /// Entries verified (up to the first break).
+    pub length: i64,
+    /// Hash of the last verified entry; publish it elsewhere to detect a truncated tail later.
+    pub head: String,
+    /// The first entry that does not match, if any.
+    pub first_break: Option<audit::Break>,
+}
+
+/// Query of the audit list, before validation.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    pub actor: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+fn audit_cursor(seq: i64) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(seq.to_be_bytes())
+}
+
+fn audit_after(cursor: &str) -> Option<i64> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()?;
+    Some(i64::from_be_bytes(bytes.try_into().ok()?))
+}
+
+impl App {
+    /// Audit entries, oldest first, filtered by entity, actor and time.
+    pub async fn list_audit(
+        &self,
+        query: AuditQuery,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<Page<audit::Entry>> {
+        let after = match cursor {
+            None => None,
+            Some(c) => Some(audit_after(c).ok_or(AppError::InvalidCursor)?),
+        };
+        let limit = limit.unwrap_or(domain::DEFAULT_LIMIT);
+        if !(1..=domain::MAX_LIMIT).contains(&limit) {
+            return Err(AppError::InvalidLimit(limit));
+        }
+        let mut v = Validator::new();
+        let time = |field: &str, value: Option<String>, v: &mut Validator| {
+            value.and_then(|t| {
+                v.check(
+                    field,
+                    time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339)
+                        .map(store::timestamp_text)
+                        .map_err(|_| {
+                            "must be an RFC 3339 date-time, e.g. 2026-01-31T09:00:00Z".to_owned()
+                        }),
+                )
+            })
+        };
+        let since = time("since", query.since, &mut v);
+        let until = time("until", query.until, &mut v);
+        v.finish(|| ()).map_err(AppError::Validation)?;
+        let filter = store::AuditFilter {
+            entity: query.entity,
+            entity_id: query.entity_id,
+            actor: query.actor,
+            since,
+            until,
+        };
+        let items = self.store.list_audit(&filter, after, limit).await?;
+        let next_cursor = if items.len() == limit as usize {
+            items.last().map(|e| audit_cursor(e.seq))
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Recomputes the whole chain, in batches, and reports its head or its first break.
+    pub async fn verify_audit(&self) -> Result<AuditReport> {
+        let mut verifier = audit::Verifier::default();
+        let mut after = None;
+        loop {
+            let batch = self
+                .store
+                .list_audit(&store::AuditFilter::default(), after, 1000)
+                .await?;
+            let Some(last) = batch.last() else { break };
+            after = Some(last.seq);
+            for entry in &batch {
+                if let Err(first_break) = verifier.push(entry) {
+                    return Ok(AuditReport {
+                        valid: false,
+                        length: verifier.length(),
+                        head: verifier.head().to_owned(),
+                        first_break: Some(first_break),
+                    });
+                }
+            }
+        }
+        Ok(AuditReport {
+            valid: true,
+            length: verifier.length(),
+            head: verifier.head().to_owned(),
+            first_break: None,
+        })
+    }
+}
+
+impl App {
+    /// Creates a key and returns it with its token, which is shown only this once.
+    pub async fn create_key(
+        &self,
+        actor: &str,
+        name: &str,
+        role: Role,
+    ) -> Result<(ApiKey, String)> {
+        let mut v = Validator::new();
+        let name = v.check("name", validate::short_text(name));
+        let name = v
+            .finish(|| name.unwrap_or_default())
+            .map_err(AppError::Validation)?;
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret)
+            .map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
+        // The id is chosen before the row exists, so the token can carry it.
+        let key = self
+            .store
+            .insert_key(
+                actor,
+                &name,
+                role,
+                &access::secret_hash(&token_secret(&secret)),
+            )
+            .await?;
+        let token = access::token(key.id, &secret);
+        Ok((key, token))
+    }
+
+    pub async fn list_keys(&self) -> Result<Vec<ApiKey>> {
+        Ok(self.store.list_keys().await?)
+    }
+
+    pub async fn revoke_key(&self, actor: &str, id: Uuid) -> Result<ApiKey> {
+        self.store
+            .revoke_key(actor, id)
+            .await?
+            .ok_or_else(|| not_found("API key", id))
+    }
+
+    /// The actor behind a bearer token. Every failure looks the same to the caller.
+    pub async fn authenticate(&self, token: &str) -> Result<Actor> {
+        let (id, secret) = access::parse_token(token).ok_or(AppError::Unauthorized(
+            "the token is not a claimtrail API key",
+        ))?;
+        let stored = self
+            .store
+            .get_key(id)
+            .await?
+            .ok_or(AppError::Unauthorized("the key is not known"))?;
+        if !access::secret_matches(secret, &stored.secret_hash) {
+            return Err(AppError::Unauthorized("the key is not known"));
+        }
+        if stored.key.revoked_at.is_some() {
+            return Err(AppError::Unauthorized("the key has been revoked"));
+        }
+        Ok(Actor {
+            key_id: stored.key.id,
+            name: stored.key.name,
+            role: stored.key.role,
+        })
+    }
+}
+
+/// Refuses an actor whose role lacks `permission`; `action` says what was attempted.
+pub fn require(actor: &Actor, permission: Permission, action: &'static str) -> Result<()> {
+    if actor.may(permission) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden {
+            role: actor.role,
+            action,
+        })
+    }
+}
+
+fn token_secret(secret: &[u8; 32]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
 }
 
 fn not_found(entity: &'static str, id: Uuid) -> AppError {

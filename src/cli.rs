@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use crate::app::App;
+use crate::domain::access::Role;
 use crate::http::{self, HttpConfig};
 use crate::store::Store;
 
@@ -64,12 +65,54 @@ enum Command {
     },
     /// Load the sample dataset into an empty database.
     Demo,
+    /// Create, list and revoke API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Inspect the audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Print the OpenAPI document (or write it to a file).
     Openapi {
         #[arg(long)]
         out: Option<PathBuf>,
     },
 }
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create a key and print its token (shown only this once).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// admin, editor, fact_checker, auditor or integration
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key by id.
+    Revoke { id: uuid::Uuid },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain; exit 1 at the first entry that does not match.
+    Verify,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        format!("unknown role {s:?}; use one of {}", names.join(", "))
+    })
+}
+
+/// The actor the audit trail records for command-line writes.
+const CLI_ACTOR: &str = "cli";
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -101,6 +144,35 @@ async fn open(cli: &Cli) -> anyhow::Result<Store> {
         .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact(&cli.database_url)))?;
     store.migrate().await?;
     Ok(store)
+}
+
+/// Demo mode: a fresh key per role, printed so that a newcomer can call the API at once.
+async fn print_demo_keys(app: &App) -> anyhow::Result<()> {
+    println!(
+        "Demo API keys (send as `Authorization: Bearer <key>`; new ones at every demo start):"
+    );
+    for role in Role::ALL {
+        let (_, token) = app
+            .create_key("demo", &format!("demo-{}", role.as_str()), role)
+            .await
+            .map_err(describe)?;
+        println!("  {:<13} {token}", role.as_str());
+    }
+    Ok(())
+}
+
+fn describe(e: crate::app::AppError) -> anyhow::Error {
+    match e {
+        crate::app::AppError::Validation(errors) => anyhow::anyhow!(
+            "{}",
+            errors
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => anyhow::anyhow!("{other}"),
+    }
 }
 
 /// Hides a password in a database URL before it is printed.
@@ -141,7 +213,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import { paths } => {
             let store = open(&cli).await?;
             let app = App::new(store.clone(), 64 << 20);
-            let summary = crate::import::import_paths(&app, paths).await?;
+            let summary = crate::import::import_paths(&app, "cli:import", paths).await?;
             store.close().await;
             println!(
                 "imported: {} new sources, {} new versions, {} unchanged, {} failed",
@@ -154,6 +226,63 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
+        Command::Keys { command } => {
+            let store = open(&cli).await?;
+            let app = App::new(store.clone(), 0);
+            match command {
+                KeysCommand::Create { name, role } => {
+                    let (key, token) = app
+                        .create_key(CLI_ACTOR, name, *role)
+                        .await
+                        .map_err(describe)?;
+                    println!("{token}");
+                    eprintln!(
+                        "created key {} ({}, {}); the token above is shown only once",
+                        key.id,
+                        key.name,
+                        key.role.as_str()
+                    );
+                }
+                KeysCommand::List => {
+                    for key in app.list_keys().await.map_err(describe)? {
+                        let state = if key.revoked_at.is_some() {
+                            "revoked"
+                        } else {
+                            "active"
+                        };
+                        println!("{}\t{}\t{}\t{state}", key.id, key.role.as_str(), key.name);
+                    }
+                }
+                KeysCommand::Revoke { id } => {
+                    let key = app.revoke_key(CLI_ACTOR, *id).await.map_err(describe)?;
+                    println!("revoked {} ({})", key.id, key.name);
+                }
+            }
+            store.close().await;
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let store = open(&cli).await?;
+            let app = App::new(store.clone(), 0);
+            let report = app.verify_audit().await.map_err(describe)?;
+            store.close().await;
+            match report.first_break {
+                None => println!(
+                    "audit chain verified: {} entries, head {}",
+                    report.length, report.head
+                ),
+                Some(b) => {
+                    println!(
+                        "audit chain BROKEN after {} verified entries (head {}): {}",
+                        report.length,
+                        report.head,
+                        serde_json::to_string(&b)?
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
         Command::Serve {
             bind,
             demo,
@@ -162,8 +291,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let store = open(&cli).await?;
             let app = App::new(store.clone(), anchor_cache_mib << 20);
-            if *demo && crate::demo::load_if_empty(&app).await? {
-                tracing::info!("sample dataset loaded");
+            if *demo {
+                if crate::demo::load_if_empty(&app).await? {
+                    tracing::info!("sample dataset loaded");
+                }
+                print_demo_keys(&app).await?;
             }
             let listener = tokio::net::TcpListener::bind(bind.as_str())
                 .await

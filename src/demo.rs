@@ -3,6 +3,9 @@
 
 use crate::app::{App, PassageInput, SourceInput};
 
+/// The actor the audit trail records for the sample data.
+const ACTOR: &str = "demo";
+
 const COUNCIL: &str = "SAMPLE TEXT written for the claimtrail demo; not a real article.\n\n\
 Riverton council approves bridge budget\n\n\
 The Riverton town council voted 7\u{2013}2 on Tuesday to approve the budget for the new \
@@ -24,24 +27,30 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
         return Ok(false);
     }
     let article = app
-        .create_source(SourceInput {
-            title: "Sample: Riverton council approves bridge budget".into(),
-            url: Some("https://example.org/samples/riverton-bridge-budget".into()),
-            publisher: Some("Sample Gazette (demo data)".into()),
-            authors: vec!["Demo Reporter".into()],
-            published_at: Some("2024-05-01".into()),
-            text: COUNCIL.into(),
-        })
+        .create_source(
+            ACTOR,
+            SourceInput {
+                title: "Sample: Riverton council approves bridge budget".into(),
+                url: Some("https://example.org/samples/riverton-bridge-budget".into()),
+                publisher: Some("Sample Gazette (demo data)".into()),
+                authors: vec!["Demo Reporter".into()],
+                published_at: Some("2024-05-01".into()),
+                text: COUNCIL.into(),
+            },
+        )
         .await?;
     let report = app
-        .create_source(SourceInput {
-            title: "Sample: Harbour Bridge engineering cost estimate".into(),
-            url: Some("https://example.org/samples/harbour-bridge-estimate".into()),
-            publisher: Some("Riverton Engineering Office (demo data)".into()),
-            authors: vec![],
-            published_at: Some("2024-04-12".into()),
-            text: REPORT.into(),
-        })
+        .create_source(
+            ACTOR,
+            SourceInput {
+                title: "Sample: Harbour Bridge engineering cost estimate".into(),
+                url: Some("https://example.org/samples/harbour-bridge-estimate".into()),
+                publisher: Some("Riverton Engineering Office (demo data)".into()),
+                authors: vec![],
+                published_at: Some("2024-04-12".into()),
+                text: REPORT.into(),
+            },
+        )
         .await?;
     let quote = |q: &str| PassageInput {
         quote: Some(q.into()),
@@ -50,22 +59,25 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
     // Pasted with straight quotes, as people do; the text has typographic ones.
     let (said, _) = app
         .create_passage(
+            ACTOR,
             article.id,
             quote("\"This bridge will cost $4 billion, and it will pay for itself,\""),
         )
         .await?;
     let (estimate, _) = app
         .create_passage(
+            ACTOR,
             report.id,
             quote("The construction cost of the Harbour Bridge is estimated at $2.1 billion."),
         )
         .await?;
     // Crosses a line break in the stored text.
     let (lifetime, _) = app
-        .create_passage(report.id, quote("Maintenance over thirty years is estimated separately at $1.9 billion, bringing the lifetime cost to about $4 billion."))
+        .create_passage(ACTOR, report.id, quote("Maintenance over thirty years is estimated separately at $1.9 billion, bringing the lifetime cost to about $4 billion."))
         .await?;
     let claim = app
         .create_claim(
+            ACTOR,
             "The Harbour Bridge will cost $4 billion.",
             Some("Mayor Dana Ortiz (sample)"),
             &[said.id],
@@ -73,6 +85,7 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
         .await?;
     use crate::domain::Stance;
     app.add_evidence(
+        ACTOR,
         claim.claim.id,
         estimate.id,
         Stance::Contradicts,
@@ -80,6 +93,7 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
     )
     .await?;
     app.add_evidence(
+        ACTOR,
         claim.claim.id,
         lifetime.id,
         Stance::Context,

@@ -93,6 +93,7 @@ fn title_from_text(text: &str) -> String {
 /// its file name, so importing the same file again adds no duplicate.
 pub async fn import_text(
     app: &App,
+    actor: &str,
     file_name: &str,
     text: String,
     meta: Option<&ManifestEntry>,
@@ -113,7 +114,7 @@ pub async fn import_text(
         .find_source_id(url.as_deref(), Some(&import_key))
         .await?
     {
-        let (version, outcome) = app.add_version(source_id, &text).await?;
+        let (version, outcome) = app.add_version(actor, source_id, &text).await?;
         return Ok(match outcome {
             Outcome::Created => Imported::NewVersion {
                 source_id,
@@ -133,7 +134,9 @@ pub async fn import_text(
         published_at: meta.published_at,
         text,
     };
-    let source = app.create_source_keyed(input, Some(import_key)).await?;
+    let source = app
+        .create_source_keyed(actor, input, Some(import_key))
+        .await?;
     Ok(Imported::Created {
         source_id: source.id,
     })
@@ -149,7 +152,7 @@ pub struct Summary {
 }
 
 /// Imports every file, with a progress bar on a terminal. One bad file does not stop the rest.
-pub async fn import_paths(app: &App, paths: &[PathBuf]) -> anyhow::Result<Summary> {
+pub async fn import_paths(app: &App, actor: &str, paths: &[PathBuf]) -> anyhow::Result<Summary> {
     let files = collect_files(paths)?;
     let bar = indicatif::ProgressBar::new(files.len() as u64);
     bar.set_style(
@@ -175,7 +178,7 @@ pub async fn import_paths(app: &App, paths: &[PathBuf]) -> anyhow::Result<Summar
                     "not UTF-8 (first bad byte at offset {})",
                     e.utf8_error().valid_up_to()
                 )),
-                Ok(text) => import_text(app, &name, text, manifests[&dir].get(&name))
+                Ok(text) => import_text(app, actor, &name, text, manifests[&dir].get(&name))
                     .await
                     .map_err(|e| describe(&e)),
             },

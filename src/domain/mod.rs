@@ -1,6 +1,8 @@
 //! The domain: plain Rust with no I/O. Validation, records, quote anchoring.
 
+pub mod access;
 pub mod anchor;
+pub mod audit;
 pub mod model;
 pub mod validate;
 

@@ -9,8 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::error::Problem;
-use super::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::app::App;
+use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::app::{App, require};
+use crate::domain::access::Permission;
 use crate::domain::{Claim, ClaimView, Evidence, Page, Stance};
 
 /// A checkable statement and the passages it appeared in.
@@ -56,10 +57,17 @@ pub struct ListClaims {
     ))]
 pub async fn create_claim(
     State(app): State<App>,
+    Auth(actor): Auth,
     ApiJson(body): ApiJson<CreateClaim>,
 ) -> Result<impl IntoResponse, Problem> {
+    require(&actor, Permission::WriteRecords, "create claims")?;
     let claim = app
-        .create_claim(&body.text, body.claimant.as_deref(), &body.appearances)
+        .create_claim(
+            &actor.name,
+            &body.text,
+            body.claimant.as_deref(),
+            &body.appearances,
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -76,8 +84,10 @@ pub async fn create_claim(
     ))]
 pub async fn list_claims(
     State(app): State<App>,
+    Auth(actor): Auth,
     ApiQuery(q): ApiQuery<ListClaims>,
 ) -> Result<Json<Page<Claim>>, Problem> {
+    require(&actor, Permission::ReadRecords, "read claims")?;
     Ok(Json(app.list_claims(q.cursor.as_deref(), q.limit).await?))
 }
 
@@ -89,8 +99,10 @@ pub async fn list_claims(
     ))]
 pub async fn get_claim(
     State(app): State<App>,
+    Auth(actor): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ClaimView>, Problem> {
+    require(&actor, Permission::ReadRecords, "read claims")?;
     Ok(Json(app.get_claim(id).await?))
 }
 
@@ -108,11 +120,19 @@ pub async fn get_claim(
     ))]
 pub async fn add_evidence(
     State(app): State<App>,
+    Auth(actor): Auth,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<CreateEvidence>,
 ) -> Result<impl IntoResponse, Problem> {
+    require(&actor, Permission::WriteRecords, "add evidence")?;
     let evidence = app
-        .add_evidence(id, body.passage_id, body.stance, body.note.as_deref())
+        .add_evidence(
+            &actor.name,
+            id,
+            body.passage_id,
+            body.stance,
+            body.note.as_deref(),
+        )
         .await?;
     Ok((
         StatusCode::CREATED,

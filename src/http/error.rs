@@ -38,12 +38,15 @@ pub enum Kind {
     PositionMismatch,
     SourceExists,
     EvidenceExists,
+    Unauthorized,
+    Forbidden,
+    PreconditionRequired,
     Unavailable,
     Internal,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 20] = [
+    pub const ALL: [Kind; 23] = [
         Kind::InvalidJson,
         Kind::InvalidUtf8,
         Kind::InvalidBody,
@@ -62,6 +65,9 @@ impl Kind {
         Kind::PositionMismatch,
         Kind::SourceExists,
         Kind::EvidenceExists,
+        Kind::Unauthorized,
+        Kind::Forbidden,
+        Kind::PreconditionRequired,
         Kind::Unavailable,
         Kind::Internal,
     ];
@@ -177,6 +183,24 @@ impl Kind {
                 S::CONFLICT,
                 "Passage is already evidence for this claim",
                 "Use the existing evidence (`existing_id`).",
+            ),
+            Kind::Unauthorized => (
+                "unauthorized",
+                S::UNAUTHORIZED,
+                "Authentication required",
+                "Send `Authorization: Bearer <key>` with a valid, unrevoked API key (admins create them with `claimtrail keys create`).",
+            ),
+            Kind::Forbidden => (
+                "forbidden",
+                S::FORBIDDEN,
+                "Your role may not do this",
+                "Use a key whose role allows this action; the detail names the role and the action.",
+            ),
+            Kind::PreconditionRequired => (
+                "precondition-required",
+                S::PRECONDITION_REQUIRED,
+                "Revision required",
+                "Send the revision you last saw, as `If-Match` with the ETag from GET or as the `revision` field.",
             ),
             Kind::Unavailable => (
                 "unavailable",
@@ -351,6 +375,12 @@ impl IntoResponse for Problem {
         if let Some(allow) = allow.and_then(|a| HeaderValue::from_str(&a).ok()) {
             headers.insert(header::ALLOW, allow);
         }
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"claimtrail\""),
+            );
+        }
         response
     }
 }
@@ -506,6 +536,13 @@ impl From<AppError> for Problem {
                 ),
             ),
             AppError::Anchor { error, version } => anchor_problem(error, version),
+            AppError::Unauthorized(why) => {
+                Problem::new(Kind::Unauthorized, format!("Not authenticated: {why}."))
+            }
+            AppError::Forbidden { role, action } => Problem::new(
+                Kind::Forbidden,
+                format!("A key with the role {} may not {action}.", role.as_str()),
+            ),
             AppError::Store(e)
                 if matches!(
                     e,

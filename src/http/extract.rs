@@ -125,6 +125,40 @@ pub struct ApiPath<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(Problem))]
 pub struct ApiQuery<T>(pub T);
 
+/// The authenticated caller: `Authorization: Bearer <key>`. Records the key's name in the
+/// request's tracing span.
+pub struct Auth(pub crate::domain::access::Actor);
+
+impl FromRequestParts<crate::app::App> for Auth {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        app: &crate::app::App,
+    ) -> Result<Self, Problem> {
+        let unauthorized =
+            |why: &str| Problem::new(Kind::Unauthorized, format!("Not authenticated: {why}."));
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or_else(|| unauthorized("the request has no Authorization header"))?;
+        let value = header
+            .to_str()
+            .map_err(|_| unauthorized("the Authorization header is not ASCII"))?;
+        let token = match value.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+            _ => {
+                return Err(unauthorized(
+                    "the Authorization header must be `Bearer <key>`",
+                ));
+            }
+        };
+        let actor = app.authenticate(token).await?;
+        tracing::Span::current().record("actor", actor.name.as_str());
+        Ok(Auth(actor))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

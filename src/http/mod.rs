@@ -1,5 +1,6 @@
 //! The HTTP API: routes, the OpenAPI document, middleware and graceful shutdown.
 
+pub mod admin;
 pub mod claims;
 pub mod error;
 pub mod extract;
@@ -54,10 +55,76 @@ Every error is an RFC 9457 problem (`application/problem+json`) whose `type` is 
         (name = "sources", description = "Articles, reports and transcripts, as immutable versions of their text"),
         (name = "passages", description = "Exact spans of one version, resolved from pasted quotes or positions"),
         (name = "claims", description = "Checkable statements with where they appeared and the evidence about them"),
+        (name = "admin", description = "API keys"),
+        (name = "audit", description = "The tamper-evident audit trail"),
         (name = "meta", description = "Health and problem types"),
     )
 )]
 struct ApiDoc;
+
+/// Applied once the routes are in: declares bearer keys and, on every `/v1` operation, the 401 and 403 problems they bring.
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        use utoipa::openapi::security::{
+            HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+        };
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API key: `ct_…`"))
+                    .build(),
+            ),
+        );
+        let problem = || {
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/v1/") {
+                continue;
+            }
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                op.security = Some(vec![SecurityRequirement::new(
+                    "bearer",
+                    Vec::<String>::new(),
+                )]);
+                let responses = &mut op.responses.responses;
+                responses.insert(
+                    "401".into(),
+                    ResponseBuilder::new()
+                        .description("Missing, unknown or revoked key (`unauthorized`)")
+                        .content("application/problem+json", problem())
+                        .build()
+                        .into(),
+                );
+                responses.insert(
+                    "403".into(),
+                    ResponseBuilder::new()
+                        .description("The key's role may not do this (`forbidden`)")
+                        .content("application/problem+json", problem())
+                        .build()
+                        .into(),
+                );
+            }
+        }
+    }
+}
 
 fn api_router() -> OpenApiRouter<App> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -70,6 +137,10 @@ fn api_router() -> OpenApiRouter<App> {
         .routes(routes!(claims::create_claim, claims::list_claims))
         .routes(routes!(claims::get_claim))
         .routes(routes!(claims::add_evidence))
+        .routes(routes!(admin::create_key, admin::list_keys))
+        .routes(routes!(admin::revoke_key))
+        .routes(routes!(admin::list_audit))
+        .routes(routes!(admin::verify_audit))
         .routes(routes!(health))
         .routes(routes!(ready))
         .routes(routes!(problem_type))
@@ -77,7 +148,9 @@ fn api_router() -> OpenApiRouter<App> {
 
 /// The OpenAPI document, derived from the handlers.
 pub fn openapi() -> OpenApiDoc {
-    api_router().into_openapi()
+    let mut doc = api_router().into_openapi();
+    utoipa::Modify::modify(&Security, &mut doc);
+    doc
 }
 
 /// The OpenAPI document as committed under `openapi/openapi.json`.
@@ -91,7 +164,8 @@ pub fn openapi_json() -> String {
 
 /// The whole service as one router.
 pub fn router(app: App, config: &HttpConfig) -> axum::Router {
-    let (router, api) = api_router().with_state(app).split_for_parts();
+    let (router, mut api) = api_router().with_state(app).split_for_parts();
+    utoipa::Modify::modify(&Security, &mut api);
     router
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
         .fallback(error::not_found)
@@ -105,7 +179,7 @@ pub fn router(app: App, config: &HttpConfig) -> axum::Router {
                 .extensions()
                 .get::<MatchedPath>()
                 .map_or("unmatched", MatchedPath::as_str);
-            tracing::info_span!("request", method = %req.method(), route)
+            tracing::info_span!("request", method = %req.method(), route, actor = tracing::field::Empty)
         }))
 }
 

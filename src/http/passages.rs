@@ -9,9 +9,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::error::Problem;
-use super::extract::{ApiJson, ApiPath};
-use crate::app::{App, PassageInput};
+use super::extract::{ApiJson, ApiPath, Auth};
+use crate::app::{App, PassageInput, require};
 use crate::domain::Passage;
+use crate::domain::access::Permission;
 use crate::store::Outcome;
 
 /// Selects a passage by quote (W3C TextQuoteSelector) or by positions (TextPositionSelector).
@@ -51,9 +52,11 @@ pub struct CreatePassage {
     ))]
 pub async fn create_passage(
     State(app): State<App>,
+    Auth(actor): Auth,
     ApiPath(source_id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<CreatePassage>,
 ) -> Result<impl IntoResponse, Problem> {
+    require(&actor, Permission::WriteRecords, "create passages")?;
     let input = PassageInput {
         quote: body.quote,
         prefix: body.prefix,
@@ -62,7 +65,7 @@ pub async fn create_passage(
         end: body.end,
         version: body.version,
     };
-    let (passage, outcome) = app.create_passage(source_id, input).await?;
+    let (passage, outcome) = app.create_passage(&actor.name, source_id, input).await?;
     let status = match outcome {
         Outcome::Created => StatusCode::CREATED,
         Outcome::Existing => StatusCode::OK,
@@ -82,7 +85,9 @@ pub async fn create_passage(
     ))]
 pub async fn get_passage(
     State(app): State<App>,
+    Auth(actor): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Passage>, Problem> {
+    require(&actor, Permission::ReadRecords, "read passages")?;
     Ok(Json(app.get_passage(id).await?))
 }

@@ -9,8 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::error::Problem;
-use super::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::app::{App, SourceInput};
+use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::app::{App, SourceInput, require};
+use crate::domain::access::Permission;
 use crate::domain::{Page, Source, Version, VersionText};
 use crate::store::Outcome;
 
@@ -75,17 +76,22 @@ fn location(path: String) -> [(header::HeaderName, String); 1] {
     ))]
 pub async fn create_source(
     State(app): State<App>,
+    Auth(actor): Auth,
     ApiJson(body): ApiJson<CreateSource>,
 ) -> Result<impl IntoResponse, Problem> {
+    require(&actor, Permission::WriteRecords, "create sources")?;
     let source = app
-        .create_source(SourceInput {
-            title: body.title,
-            url: body.url,
-            publisher: body.publisher,
-            authors: body.authors,
-            published_at: body.published_at,
-            text: body.text,
-        })
+        .create_source(
+            &actor.name,
+            SourceInput {
+                title: body.title,
+                url: body.url,
+                publisher: body.publisher,
+                authors: body.authors,
+                published_at: body.published_at,
+                text: body.text,
+            },
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -103,8 +109,10 @@ pub async fn create_source(
     ))]
 pub async fn list_sources(
     State(app): State<App>,
+    Auth(actor): Auth,
     ApiQuery(q): ApiQuery<ListSources>,
 ) -> Result<Json<Page<Source>>, Problem> {
+    require(&actor, Permission::ReadRecords, "read sources")?;
     Ok(Json(
         app.list_sources(q.url.as_deref(), q.cursor.as_deref(), q.limit)
             .await?,
@@ -119,8 +127,10 @@ pub async fn list_sources(
     ))]
 pub async fn get_source(
     State(app): State<App>,
+    Auth(actor): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Source>, Problem> {
+    require(&actor, Permission::ReadRecords, "read sources")?;
     Ok(Json(app.get_source(id).await?))
 }
 
@@ -138,10 +148,12 @@ pub async fn get_source(
     ))]
 pub async fn add_version(
     State(app): State<App>,
+    Auth(actor): Auth,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<CreateVersion>,
 ) -> Result<impl IntoResponse, Problem> {
-    let (version, outcome) = app.add_version(id, &body.text).await?;
+    require(&actor, Permission::WriteRecords, "add versions")?;
+    let (version, outcome) = app.add_version(&actor.name, id, &body.text).await?;
     let status = match outcome {
         Outcome::Created => StatusCode::CREATED,
         Outcome::Existing => StatusCode::OK,
@@ -161,8 +173,10 @@ pub async fn add_version(
     ))]
 pub async fn list_versions(
     State(app): State<App>,
+    Auth(actor): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<Version>>, Problem> {
+    require(&actor, Permission::ReadRecords, "read sources")?;
     Ok(Json(app.list_versions(id).await?))
 }
 
@@ -174,7 +188,9 @@ pub async fn list_versions(
     ))]
 pub async fn get_version(
     State(app): State<App>,
+    Auth(actor): Auth,
     ApiPath((id, number)): ApiPath<(Uuid, i64)>,
 ) -> Result<Json<VersionText>, Problem> {
+    require(&actor, Permission::ReadRecords, "read sources")?;
     Ok(Json(app.get_version(id, number).await?))
 }

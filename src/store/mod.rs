@@ -6,6 +6,7 @@
 //! type-checked against its own driver while the SQL stays in one place.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::SqlStr;
@@ -18,6 +19,8 @@ use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::domain::access::{ApiKey, Role};
+use crate::domain::audit::{self, Entry, Event};
 use crate::domain::{
     Claim, ClaimView, Evidence, Passage, Source, SourceRef, SourcedPassage, Stance, Version,
     VersionText,
@@ -28,27 +31,38 @@ pub type Result<T> = std::result::Result<T, sqlx::Error>;
 /// The configured database.
 #[derive(Clone, Debug)]
 pub enum Store {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, WriteGate),
     Postgres(PgPool),
 }
+
+/// Queues this process's SQLite writers in memory. SQLite admits one writer at a time, and
+/// writers that wait on its busy handler sleep in steps of milliseconds; a queue hands the
+/// lock over at once.
+#[derive(Clone, Debug, Default)]
+pub struct WriteGate(Arc<tokio::sync::Mutex<()>>);
+
+/// PostgreSQL advisory lock held by every write transaction, so that audit entries are
+/// appended in one order across all API nodes.
+const WRITE_LOCK: i64 = 0x636c_6169_6d74;
 
 /// Runs `$body` with `$pool` bound to the concrete pool of either backend.
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match $store {
-            Store::Sqlite($pool) => $body,
+            Store::Sqlite($pool, _) => $body,
             Store::Postgres($pool) => $body,
         }
     };
 }
 
-/// Runs `$body` in a write transaction bound to `$tx`, committing when it succeeds. SQLite
-/// takes its write lock up front (`BEGIN IMMEDIATE`) so concurrent writers queue on the busy
-/// timeout instead of failing when a read lock cannot be upgraded.
+/// Runs `$body` in a write transaction bound to `$tx`, committing when it succeeds. Writers
+/// are serialized (see [`WriteGate`] and [`WRITE_LOCK`]): every write appends to the one
+/// audit chain, which must stay linear.
 macro_rules! in_write_tx {
     ($store:expr, $tx:ident => $body:expr) => {
         match $store {
-            Store::Sqlite(pool) => {
+            Store::Sqlite(pool, gate) => {
+                let _turn = gate.0.lock().await;
                 let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 let out = $body;
                 $tx.commit().await?;
@@ -56,12 +70,92 @@ macro_rules! in_write_tx {
             }
             Store::Postgres(pool) => {
                 let mut $tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(WRITE_LOCK)
+                    .execute(&mut *$tx)
+                    .await?;
                 let out = $body;
                 $tx.commit().await?;
                 out
             }
         }
     };
+}
+
+/// Appends an audit entry for `$event` by `$actor` inside the write transaction `$tx`.
+macro_rules! append_audit {
+    ($tx:ident, $actor:expr, $event:expr) => {{
+        let head: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *$tx)
+                .await?;
+        let entry = audit::seal(head, timestamp_text(now()), $actor, $event);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, changes, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(entry.seq)
+        .bind(&entry.at)
+        .bind(&entry.actor)
+        .bind(&entry.action)
+        .bind(&entry.entity)
+        .bind(&entry.entity_id)
+        .bind(&entry.changes)
+        .bind(&entry.prev_hash)
+        .bind(&entry.hash)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
+type EntryRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+fn entry_from_row(r: EntryRow) -> Entry {
+    Entry {
+        seq: r.0,
+        at: r.1,
+        actor: r.2,
+        action: r.3,
+        entity: r.4,
+        entity_id: r.5,
+        changes: r.6,
+        prev_hash: r.7,
+        hash: r.8,
+    }
+}
+
+const ENTRY_COLUMNS: &str = "seq, at, actor, action, entity, entity_id, changes, prev_hash, hash";
+
+/// Fixed-width UTC text (`2026-01-02T03:04:05.678901Z`), so that text order is time order.
+pub fn timestamp_text(t: OffsetDateTime) -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+    );
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .expect("formats any date in range")
+}
+
+/// Filters of the audit list.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    pub actor: Option<String>,
+    /// Inclusive lower bound, as [`timestamp_text`].
+    pub since: Option<String>,
+    /// Exclusive upper bound, as [`timestamp_text`].
+    pub until: Option<String>,
 }
 
 const SOURCE_COLUMNS: &str = "s.id, s.title, s.url, s.publisher, s.authors, s.published_at, s.created_at, \
@@ -234,14 +328,22 @@ fn now() -> OffsetDateTime {
         .unwrap_or(t)
 }
 
-fn embedded(sql: &'static str) -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "provenance".into(),
-        MigrationType::Simple,
-        SqlStr::from_static(sql),
-        false,
-    )])
+fn embedded(migrations: &[(&'static str, &'static str)]) -> Migrator {
+    Migrator::with_migrations(
+        migrations
+            .iter()
+            .zip(1..)
+            .map(|(&(name, sql), version)| {
+                Migration::new(
+                    version,
+                    name.into(),
+                    MigrationType::Simple,
+                    SqlStr::from_static(sql),
+                    false,
+                )
+            })
+            .collect(),
+    )
 }
 
 impl Store {
@@ -271,13 +373,13 @@ impl Store {
             .max_connections(max_connections)
             .connect_with(options)
             .await?;
-        Ok(Store::Sqlite(pool))
+        Ok(Store::Sqlite(pool, WriteGate::default()))
     }
 
     /// The backend's name, for logs.
     pub fn backend(&self) -> &'static str {
         match self {
-            Store::Sqlite(_) => "sqlite",
+            Store::Sqlite(..) => "sqlite",
             Store::Postgres(_) => "postgres",
         }
     }
@@ -285,15 +387,39 @@ impl Store {
     /// Applies the migrations of `migrations/<backend>/` (embedded in the binary).
     pub async fn migrate(&self) -> std::result::Result<(), sqlx::migrate::MigrateError> {
         match self {
-            Store::Sqlite(pool) => {
-                embedded(include_str!("../../migrations/sqlite/0001_provenance.sql"))
-                    .run(pool)
-                    .await
+            Store::Sqlite(pool, _) => {
+                embedded(&[
+                    (
+                        "provenance",
+                        include_str!("../../migrations/sqlite/0001_provenance.sql"),
+                    ),
+                    (
+                        "audit",
+                        include_str!("../../migrations/sqlite/0002_audit.sql"),
+                    ),
+                    (
+                        "api_keys",
+                        include_str!("../../migrations/sqlite/0003_api_keys.sql"),
+                    ),
+                ])
+                .run(pool)
+                .await
             }
             Store::Postgres(pool) => {
-                embedded(include_str!(
-                    "../../migrations/postgres/0001_provenance.sql"
-                ))
+                embedded(&[
+                    (
+                        "provenance",
+                        include_str!("../../migrations/postgres/0001_provenance.sql"),
+                    ),
+                    (
+                        "audit",
+                        include_str!("../../migrations/postgres/0002_audit.sql"),
+                    ),
+                    (
+                        "api_keys",
+                        include_str!("../../migrations/postgres/0003_api_keys.sql"),
+                    ),
+                ])
                 .run(pool)
                 .await
             }
@@ -333,7 +459,12 @@ impl Store {
     }
 
     /// Writes a source and its version 1 in one transaction.
-    pub async fn insert_source(&self, new: &NewSource, version: &NewVersion) -> Result<Source> {
+    pub async fn insert_source(
+        &self,
+        actor: &str,
+        new: &NewSource,
+        version: &NewVersion,
+    ) -> Result<Source> {
         let id = crate::domain::new_id();
         let at = now();
         in_write_tx!(self, tx => {
@@ -362,6 +493,12 @@ impl Store {
             .bind(at)
             .execute(&mut *tx)
             .await?;
+            let changes = serde_json::json!({
+                "title": new.title, "url": new.url, "publisher": new.publisher, "authors": new.authors,
+                "published_at": new.published_at, "import_key": new.import_key,
+                "version": {"number": 1, "sha256": version.sha256, "length": version.length},
+            });
+            append_audit!(tx, actor, Event::new("create", "source", id, changes));
         });
         Ok(Source {
             id,
@@ -384,6 +521,7 @@ impl Store {
     /// which is then returned. `None` when the source does not exist.
     pub async fn add_version(
         &self,
+        actor: &str,
         source_id: Uuid,
         version: &NewVersion,
     ) -> Result<Option<(Version, Outcome)>> {
@@ -423,6 +561,8 @@ impl Store {
                         .bind(at)
                         .execute(&mut *tx)
                         .await?;
+                        let changes = serde_json::json!({"number": number, "sha256": version.sha256, "length": version.length});
+                        append_audit!(tx, actor, Event::new("add_version", "source", source_id, changes));
                         let v = Version {
                             number,
                             sha256: version.sha256.clone(),
@@ -508,7 +648,11 @@ impl Store {
     }
 
     /// Stores a passage, or finds the identical one (same version and positions) already stored.
-    pub async fn insert_passage(&self, new: &NewPassage) -> Result<(Passage, Outcome)> {
+    pub async fn insert_passage(
+        &self,
+        actor: &str,
+        new: &NewPassage,
+    ) -> Result<(Passage, Outcome)> {
         let id = crate::domain::new_id();
         let at = now();
         let sql = format!(
@@ -540,8 +684,18 @@ impl Store {
                 .bind(new.end)
                 .fetch_one(&mut *tx)
                 .await?;
-            let outcome = if inserted == 1 { Outcome::Created } else { Outcome::Existing };
-            Ok((passage_from_row(row), outcome))
+            let passage = passage_from_row(row);
+            let outcome = if inserted == 1 {
+                let changes = serde_json::json!({
+                    "source_id": passage.source_id, "version": passage.version,
+                    "start": passage.start, "end": passage.end, "exact": passage.exact,
+                });
+                append_audit!(tx, actor, Event::new("create", "passage", passage.id, changes));
+                Outcome::Created
+            } else {
+                Outcome::Existing
+            };
+            Ok((passage, outcome))
         })
     }
 
@@ -569,6 +723,7 @@ impl Store {
     /// Writes a claim with the passages it appeared in (which must exist).
     pub async fn insert_claim(
         &self,
+        actor: &str,
         text: &str,
         claimant: Option<&str>,
         appearances: &[Uuid],
@@ -591,6 +746,8 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
+            let changes = serde_json::json!({"text": text, "claimant": claimant, "appearances": appearances});
+            append_audit!(tx, actor, Event::new("create", "claim", id, changes));
         });
         Ok(id)
     }
@@ -607,6 +764,7 @@ impl Store {
     /// for the claim; see [`Store::evidence_id_for`].
     pub async fn insert_evidence(
         &self,
+        actor: &str,
         claim_id: Uuid,
         passage_id: Uuid,
         stance: Stance,
@@ -626,6 +784,8 @@ impl Store {
             .bind(at)
             .execute(&mut *tx)
             .await?;
+            let changes = serde_json::json!({"claim_id": claim_id, "passage_id": passage_id, "stance": stance.as_str(), "note": note});
+            append_audit!(tx, actor, Event::new("create", "evidence", id, changes));
         });
         Ok(id)
     }
@@ -711,6 +871,135 @@ impl Store {
         .fetch_all(pool)
         .await?);
         Ok(rows.into_iter().map(claim_from_row).collect())
+    }
+}
+
+impl Store {
+    /// Audit entries in `seq` order after `after`, filtered.
+    pub async fn list_audit(
+        &self,
+        filter: &AuditFilter,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Entry>> {
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE ($1 IS NULL OR entity = $1) AND ($2 IS NULL OR entity_id = $2) \
+             AND ($3 IS NULL OR actor = $3) AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) \
+             AND ($6 IS NULL OR seq > $6) ORDER BY seq LIMIT $7"
+        );
+        let rows: Vec<EntryRow> = on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(&filter.entity)
+            .bind(&filter.entity_id)
+            .bind(&filter.actor)
+            .bind(&filter.since)
+            .bind(&filter.until)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?);
+        Ok(rows.into_iter().map(entry_from_row).collect())
+    }
+}
+
+type KeyRow = (
+    Uuid,
+    String,
+    String,
+    String,
+    String,
+    OffsetDateTime,
+    Option<OffsetDateTime>,
+);
+
+/// A key with its stored secret hash.
+pub struct StoredKey {
+    pub key: ApiKey,
+    pub secret_hash: String,
+}
+
+fn key_from_row(r: KeyRow) -> Result<StoredKey> {
+    let role = Role::parse(&r.2)
+        .ok_or_else(|| sqlx::Error::Protocol(format!("unknown role {:?}", r.2)))?;
+    Ok(StoredKey {
+        key: ApiKey {
+            id: r.0,
+            name: r.1,
+            role,
+            created_by: r.4,
+            created_at: r.5,
+            revoked_at: r.6,
+        },
+        secret_hash: r.3,
+    })
+}
+
+const KEY_COLUMNS: &str = "id, name, role, secret_hash, created_by, created_at, revoked_at";
+
+impl Store {
+    pub async fn insert_key(
+        &self,
+        actor: &str,
+        name: &str,
+        role: Role,
+        secret_hash: &str,
+    ) -> Result<ApiKey> {
+        let id = crate::domain::new_id();
+        let at = now();
+        in_write_tx!(self, tx => {
+            sqlx::query(
+                "INSERT INTO api_keys (id, name, role, secret_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(name)
+            .bind(role.as_str())
+            .bind(secret_hash)
+            .bind(actor)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            let changes = serde_json::json!({"name": name, "role": role.as_str()});
+            append_audit!(tx, actor, Event::new("create", "api_key", id, changes));
+        });
+        Ok(ApiKey {
+            id,
+            name: name.to_owned(),
+            role,
+            created_by: actor.to_owned(),
+            created_at: at,
+            revoked_at: None,
+        })
+    }
+
+    pub async fn get_key(&self, id: Uuid) -> Result<Option<StoredKey>> {
+        let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1");
+        let row: Option<KeyRow> = on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?);
+        row.map(key_from_row).transpose()
+    }
+
+    pub async fn list_keys(&self) -> Result<Vec<ApiKey>> {
+        let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys ORDER BY id");
+        let rows: Vec<KeyRow> =
+            on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?);
+        rows.into_iter()
+            .map(|r| key_from_row(r).map(|k| k.key))
+            .collect()
+    }
+
+    /// Revokes a key; `None` when it does not exist, the key unchanged when already revoked.
+    pub async fn revoke_key(&self, actor: &str, id: Uuid) -> Result<Option<ApiKey>> {
+        let at = now();
+        in_write_tx!(self, tx => {
+            let revoked = sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if revoked == 1 {
+                append_audit!(tx, actor, Event::new("revoke", "api_key", id, serde_json::json!({})));
+            }
+        });
+        Ok(self.get_key(id).await?.map(|k| k.key))
     }
 }
 

@@ -26,7 +26,9 @@ fn read(prefix: &str) -> (String, String) {
 
 /// Imports the corpus and returns the source id of the file starting with `prefix`.
 async fn imported(t: &TestApp, prefix: &str) -> (String, String) {
-    import::import_paths(&t.app, &[corpus_dir()]).await.unwrap();
+    import::import_paths(&t.app, "test-import", &[corpus_dir()])
+        .await
+        .unwrap();
     let (name, text) = read(prefix);
     let list: Value = t.get_json("/v1/sources?limit=10").await;
     let sha = claimtrail::domain::sha256_hex(&text);
@@ -48,7 +50,9 @@ fn span_of(p: &Value) -> (usize, usize) {
 
 async fn importing_the_corpus_twice_stores_each_text_once(backend: Backend) {
     let t = spawn_app(backend).await;
-    let first = import::import_paths(&t.app, &[corpus_dir()]).await.unwrap();
+    let first = import::import_paths(&t.app, "test-import", &[corpus_dir()])
+        .await
+        .unwrap();
     assert_eq!(
         (
             first.created,
@@ -59,7 +63,9 @@ async fn importing_the_corpus_twice_stores_each_text_once(backend: Backend) {
         (5, 0, 0, 0)
     );
     let counts = t.row_counts().await;
-    let again = import::import_paths(&t.app, &[corpus_dir()]).await.unwrap();
+    let again = import::import_paths(&t.app, "test-import", &[corpus_dir()])
+        .await
+        .unwrap();
     assert_eq!(
         (again.created, again.new_versions, again.unchanged),
         (0, 0, 5)

@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use claimtrail::app::App;
+use claimtrail::domain::access::Role;
 use claimtrail::http::{self, HttpConfig};
 use claimtrail::store::Store;
 use reqwest::{Response, StatusCode};
@@ -67,6 +68,10 @@ pub async fn spawn_app_with(backend: Backend, config: HttpConfig) -> TestApp {
     let store = Store::connect(&url, 5).await.expect("open database");
     store.migrate().await.expect("migrate");
     let app = App::new(store, 64 << 20);
+    let (_, admin) = app
+        .create_key("test", "test-admin", Role::Admin)
+        .await
+        .expect("admin key");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
@@ -75,13 +80,35 @@ pub async fn spawn_app_with(backend: Backend, config: HttpConfig) -> TestApp {
     tokio::spawn(async move { http::serve(listener, served, &config).await });
     TestApp {
         base: format!("http://{addr}"),
-        client: reqwest::Client::new(),
+        client: client_with_key(&admin),
         app,
         _dir: dir,
     }
 }
 
+/// A client that sends `Authorization: Bearer <token>` with every request.
+pub fn client_with_key(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let value =
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("ASCII token");
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
+
 impl TestApp {
+    /// A new key with `role`, named after it; returns its token.
+    pub async fn key(&self, role: Role) -> String {
+        let (_, token) = self
+            .app
+            .create_key("test", &format!("test-{}", role.as_str()), role)
+            .await
+            .expect("key");
+        token
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -99,7 +126,7 @@ impl TestApp {
     /// refuses).
     pub async fn execute_sql(&self, sql: &'static str) -> Result<u64, sqlx::Error> {
         match &self.app.store {
-            Store::Sqlite(pool) => sqlx::query(sql)
+            Store::Sqlite(pool, _) => sqlx::query(sql)
                 .execute(pool)
                 .await
                 .map(|r| r.rows_affected()),

@@ -23,6 +23,23 @@ fn claimtrail(database_url: &str) -> Command {
 async fn serve_demo_then_stop_on_sigterm(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database(backend, dir.path()).await;
+    let created = claimtrail(&url)
+        .args([
+            "keys",
+            "create",
+            "--name",
+            "lifecycle-auditor",
+            "--role",
+            "auditor",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let token = String::from_utf8(created.stdout).unwrap().trim().to_owned();
     let mut child = claimtrail(&url)
         .args(["serve", "--bind", "127.0.0.1:0", "--demo"])
         .stderr(Stdio::piped())
@@ -45,7 +62,7 @@ async fn serve_demo_then_stop_on_sigterm(backend: Backend) {
                 .collect::<String>();
         }
     };
-    let client = reqwest::Client::new();
+    let client = crate::helpers::client_with_key(&token);
     let claims: Value = client
         .get(format!("http://{addr}/v1/claims"))
         .send()
@@ -132,6 +149,11 @@ async fn command_line_import_is_idempotent(backend: Backend) {
         out.contains("0 new sources, 0 new versions, 5 unchanged, 0 failed"),
         "{out}"
     );
+
+    let verified = claimtrail(&url).args(["audit", "verify"]).output().unwrap();
+    let out = String::from_utf8_lossy(&verified.stdout);
+    assert!(verified.status.success(), "{out}");
+    assert!(out.contains("audit chain verified: 5 entries"), "{out}");
 
     // A file that is not UTF-8 fails alone, with a reason, and the exit status says so.
     let bad = dir.path().join("bad.txt");

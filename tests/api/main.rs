@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod audit;
+mod auth;
 mod claims;
 mod corpus;
 mod errors;

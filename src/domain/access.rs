@@ -1,0 +1,199 @@
+//! Who may do what: roles, permissions and the shape of API keys.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// What a key's holder is in the newsroom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, including keys and rating scales.
+    Admin,
+    /// Records, and editorial decisions on reviews (approve, publish, retract).
+    Editor,
+    /// Records and review drafts.
+    FactChecker,
+    /// Reads everything, including the audit trail; writes nothing.
+    Auditor,
+    /// A CMS: reads published verdicts and their evidence only.
+    Integration,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Editor,
+        Role::FactChecker,
+        Role::Auditor,
+        Role::Integration,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Editor => "editor",
+            Role::FactChecker => "fact_checker",
+            Role::Auditor => "auditor",
+            Role::Integration => "integration",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// The permission table, in one place.
+    pub fn can(self, permission: Permission) -> bool {
+        use Permission as P;
+        use Role as R;
+        match permission {
+            P::ReadPublished => true,
+            P::ReadRecords => matches!(self, R::Admin | R::Editor | R::FactChecker | R::Auditor),
+            P::WriteRecords | P::DraftReviews => {
+                matches!(self, R::Admin | R::Editor | R::FactChecker)
+            }
+            P::DecideReviews => matches!(self, R::Admin | R::Editor),
+            P::ReadAudit => matches!(self, R::Admin | R::Auditor),
+            P::ManageKeys | P::ManageScales => matches!(self, R::Admin),
+        }
+    }
+}
+
+/// What an endpoint requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Published verdicts and their evidence.
+    ReadPublished,
+    /// Sources, passages, claims, evidence and reviews in any state.
+    ReadRecords,
+    /// Create sources, versions, passages, claims and evidence.
+    WriteRecords,
+    /// Create and edit review drafts and submit them for review.
+    DraftReviews,
+    /// Approve, request changes, publish and retract reviews.
+    DecideReviews,
+    ReadAudit,
+    ManageKeys,
+    ManageScales,
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub key_id: Uuid,
+    /// The key's name: what the audit trail records.
+    pub name: String,
+    pub role: Role,
+}
+
+impl Actor {
+    pub fn may(&self, permission: Permission) -> bool {
+        self.role.can(permission)
+    }
+}
+
+/// An API key as listed (never with its secret).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+    /// Name of the key (or `cli`) that created it.
+    pub created_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<time::OffsetDateTime>,
+}
+
+/// Tokens look like `ct_<key id, 32 hex>_<secret, 43 base64url>`; only the secret's SHA-256 is
+/// stored. The id finds the key; the secret is compared in constant time.
+pub const TOKEN_PREFIX: &str = "ct_";
+
+/// Builds a token from a key id and 32 random bytes.
+pub fn token(id: Uuid, secret: &[u8; 32]) -> String {
+    use base64::Engine;
+    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
+    format!("{TOKEN_PREFIX}{}_{secret}", id.simple())
+}
+
+/// Splits a token into its key id and secret part, if it has the right shape.
+pub fn parse_token(token: &str) -> Option<(Uuid, &str)> {
+    let rest = token.strip_prefix(TOKEN_PREFIX)?;
+    let (id, secret) = rest.split_once('_')?;
+    if id.len() != 32 || secret.len() != 43 {
+        return None;
+    }
+    Some((Uuid::try_parse(id).ok()?, secret))
+}
+
+/// What is stored of a secret.
+pub fn secret_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Compares a presented secret with a stored hash without leaking where they differ.
+pub fn secret_matches(secret: &str, stored_hash: &str) -> bool {
+    secret_hash(secret)
+        .as_bytes()
+        .ct_eq(stored_hash.as_bytes())
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Permission as P;
+
+    #[test]
+    fn permission_table() {
+        // (permission, [admin, editor, fact_checker, auditor, integration])
+        let table = [
+            (P::ReadPublished, [true, true, true, true, true]),
+            (P::ReadRecords, [true, true, true, true, false]),
+            (P::WriteRecords, [true, true, true, false, false]),
+            (P::DraftReviews, [true, true, true, false, false]),
+            (P::DecideReviews, [true, true, false, false, false]),
+            (P::ReadAudit, [true, false, false, true, false]),
+            (P::ManageKeys, [true, false, false, false, false]),
+            (P::ManageScales, [true, false, false, false, false]),
+        ];
+        for (permission, allowed) in table {
+            for (role, expected) in Role::ALL.into_iter().zip(allowed) {
+                assert_eq!(role.can(permission), expected, "{role:?} {permission:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn role_names_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn tokens_parse_and_match_only_their_secret() {
+        let id = Uuid::now_v7();
+        let t = token(id, &[7u8; 32]);
+        let (parsed, secret) = parse_token(&t).unwrap();
+        assert_eq!(parsed, id);
+        let stored = secret_hash(secret);
+        assert!(secret_matches(secret, &stored));
+        let other = token(id, &[8u8; 32]);
+        assert!(!secret_matches(parse_token(&other).unwrap().1, &stored));
+        for bad in [
+            "",
+            "ct_",
+            "Bearer x",
+            &t[..t.len() - 1],
+            &t.replacen("ct_", "xx_", 1),
+        ] {
+            assert_eq!(parse_token(bad), None, "{bad}");
+        }
+    }
+}

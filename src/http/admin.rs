@@ -1,0 +1,132 @@
+//! API keys and the audit trail.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::error::Problem;
+use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::app::{App, AuditQuery, AuditReport, require};
+use crate::domain::Page;
+use crate::domain::access::{ApiKey, Permission, Role};
+use crate::domain::audit::Entry;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "desk-editor-ana", "role": "editor"}))]
+pub struct CreateKey {
+    /// Recorded as the actor of every write made with the key.
+    pub name: String,
+    pub role: Role,
+}
+
+/// A new key. `token` is shown only in this answer; store it now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedKey {
+    pub key: ApiKey,
+    pub token: String,
+}
+
+#[utoipa::path(post, path = "/v1/keys", tag = "admin",
+    request_body = CreateKey,
+    responses(
+        (status = 201, description = "Key created; the token is shown once", body = CreatedKey),
+        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (e.g. unknown role)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_key(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiJson(body): ApiJson<CreateKey>,
+) -> Result<impl IntoResponse, Problem> {
+    require(&actor, Permission::ManageKeys, "manage API keys")?;
+    let (key, token) = app.create_key(&actor.name, &body.name, body.role).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/v1/keys/{}", key.id))],
+        Json(CreatedKey { key, token }),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/keys", tag = "admin",
+    responses((status = 200, description = "Every key, without secrets", body = Vec<ApiKey>)))]
+pub async fn list_keys(
+    State(app): State<App>,
+    Auth(actor): Auth,
+) -> Result<Json<Vec<ApiKey>>, Problem> {
+    require(&actor, Permission::ManageKeys, "manage API keys")?;
+    Ok(Json(app.list_keys().await?))
+}
+
+#[utoipa::path(post, path = "/v1/keys/{id}/revoke", tag = "admin",
+    params(("id" = Uuid, Path, description = "Key id")),
+    responses(
+        (status = 200, description = "The key, now revoked (revoking twice changes nothing)", body = ApiKey),
+        (status = 404, description = "No such key", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn revoke_key(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<ApiKey>, Problem> {
+    require(&actor, Permission::ManageKeys, "manage API keys")?;
+    Ok(Json(app.revoke_key(&actor.name, id).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListAudit {
+    /// `source`, `passage`, `claim`, `evidence`, `api_key`, ...
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    /// A key name.
+    pub actor: Option<String>,
+    /// RFC 3339; entries at or after.
+    pub since: Option<String>,
+    /// RFC 3339; entries before.
+    pub until: Option<String>,
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/v1/audit", tag = "audit",
+    params(ListAudit),
+    responses(
+        (status = 200, description = "Audit entries, oldest first", body = Page<Entry>),
+        (status = 400, description = "Bad cursor, limit or parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`since`/`until` are not RFC 3339", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_audit(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiQuery(q): ApiQuery<ListAudit>,
+) -> Result<Json<Page<Entry>>, Problem> {
+    require(&actor, Permission::ReadAudit, "read the audit trail")?;
+    let query = AuditQuery {
+        entity: q.entity,
+        entity_id: q.entity_id,
+        actor: q.actor,
+        since: q.since,
+        until: q.until,
+    };
+    Ok(Json(
+        app.list_audit(query, q.cursor.as_deref(), q.limit).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/audit/verify", tag = "audit",
+    responses((status = 200, description = "The chain's length and head hash, or its first break", body = AuditReport)))]
+pub async fn verify_audit(
+    State(app): State<App>,
+    Auth(actor): Auth,
+) -> Result<Json<AuditReport>, Problem> {
+    require(&actor, Permission::ReadAudit, "read the audit trail")?;
+    Ok(Json(app.verify_audit().await?))
+}

@@ -1,0 +1,252 @@
+//! The audit trail: one hash-chained entry per write, verifiable, and tampering is named.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, assert_problem, spawn_app};
+
+/// Writes one of each kind through the API; returns the number of writes.
+async fn one_of_each(t: &TestApp) -> usize {
+    let source = t
+        .source("Audited", "Alpha beta gamma. Delta epsilon.")
+        .await;
+    let id = source["id"].as_str().unwrap();
+    let res = t
+        .post(
+            &format!("/v1/sources/{id}/versions"),
+            &json!({"text": "Alpha beta gamma. Delta zeta."}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let passage = t.passage(id, json!({"quote": "beta gamma"})).await;
+    let claim: Value = t
+        .post(
+            "/v1/claims",
+            &json!({"text": "Beta is gamma.", "appearances": [passage["id"]]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let res = t
+        .post(
+            &format!("/v1/claims/{}/evidence", claim["id"].as_str().unwrap()),
+            &json!({"passage_id": passage["id"], "stance": "supports"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    5
+}
+
+async fn audit_entries(t: &TestApp) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut path = "/v1/audit?limit=200".to_owned();
+    loop {
+        let page = t.get_json(&path).await;
+        all.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("/v1/audit?limit=200&cursor={c}"),
+            None => return all,
+        }
+    }
+}
+
+async fn every_write_appends_one_chained_entry(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let before = audit_entries(&t).await.len();
+    assert_eq!(before, 1, "the test's admin key");
+    let writes = one_of_each(&t).await;
+    // Repeating a write that changes nothing adds no entry.
+    let list = t.get_json("/v1/sources").await;
+    let id = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let res = t
+        .post(
+            &format!("/v1/sources/{id}/versions"),
+            &json!({"text": "Alpha beta gamma. Delta epsilon."}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let entries = audit_entries(&t).await;
+    assert_eq!(entries.len(), before + writes);
+    let actions: Vec<String> = entries
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["action"].as_str().unwrap(),
+                e["entity"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "create api_key",
+            "create source",
+            "add_version source",
+            "create passage",
+            "create claim",
+            "create evidence"
+        ]
+    );
+    for (i, e) in entries.iter().enumerate() {
+        assert_eq!(e["seq"], i as i64 + 1);
+        assert_eq!(e["actor"], if i == 0 { "test" } else { "test-admin" });
+        if i > 0 {
+            assert_eq!(e["prev_hash"], entries[i - 1]["hash"]);
+        }
+    }
+    let version_entry: Value =
+        serde_json::from_str(entries[2]["changes"].as_str().unwrap()).unwrap();
+    assert_eq!(version_entry["number"], 2);
+    let report = t.get_json("/v1/audit/verify").await;
+    assert_eq!(
+        report,
+        json!({"valid": true, "length": entries.len(), "head": entries.last().unwrap()["hash"], "first_break": null})
+    );
+
+    // Filters.
+    let only = t
+        .get_json(&format!("/v1/audit?entity=source&entity_id={id}"))
+        .await;
+    assert_eq!(only["items"].as_array().unwrap().len(), 2);
+    let by_actor = t.get_json("/v1/audit?actor=test").await;
+    assert_eq!(by_actor["items"].as_array().unwrap().len(), 1);
+    let future = t.get_json("/v1/audit?since=2999-01-01T00:00:00Z").await;
+    assert_eq!(future["items"], json!([]));
+    let past = t
+        .get_json("/v1/audit?until=2000-01-01T00:00:00%2B02:00")
+        .await;
+    assert_eq!(past["items"], json!([]));
+    let all_time = t
+        .get_json("/v1/audit?since=2000-01-01T00:00:00Z&until=2999-01-01T00:00:00Z")
+        .await;
+    assert_eq!(all_time["items"].as_array().unwrap().len(), entries.len());
+    assert_problem(
+        t.get("/v1/audit?since=yesterday").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_problem(
+        t.get("/v1/audit?cursor=%%%").await,
+        StatusCode::BAD_REQUEST,
+        "invalid-cursor",
+    )
+    .await;
+}
+
+async fn the_database_refuses_to_change_audit_entries(backend: Backend) {
+    let t = spawn_app(backend).await;
+    one_of_each(&t).await;
+    let err = t
+        .execute_sql("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("immutable"), "{err}");
+    assert!(
+        t.execute_sql("DELETE FROM audit_log WHERE seq = 2")
+            .await
+            .is_err()
+    );
+    assert_eq!(t.get_json("/v1/audit/verify").await["valid"], true);
+}
+
+/// Lifts the database's own protection, as someone with the database owner's rights could.
+async fn disable_protection(t: &TestApp, backend: Backend) {
+    match backend {
+        Backend::Sqlite => {
+            t.execute_sql("DROP TRIGGER audit_log_no_update")
+                .await
+                .unwrap();
+            t.execute_sql("DROP TRIGGER audit_log_no_delete")
+                .await
+                .unwrap();
+        }
+        Backend::Postgres => {
+            t.execute_sql("ALTER TABLE audit_log DISABLE TRIGGER audit_log_immutable")
+                .await
+                .unwrap();
+        }
+    }
+}
+
+async fn verify_names_a_changed_entry(backend: Backend) {
+    let t = spawn_app(backend).await;
+    one_of_each(&t).await;
+    disable_protection(&t, backend).await;
+    assert_eq!(
+        t.execute_sql(
+            "UPDATE audit_log SET changes = '{\"text\":\"Beta is not gamma.\"}' WHERE seq = 5"
+        )
+        .await
+        .unwrap(),
+        1
+    );
+    let report = t.get_json("/v1/audit/verify").await;
+    assert_eq!(report["valid"], false);
+    assert_eq!(report["length"], 4);
+    assert_eq!(report["first_break"], json!({"kind": "altered", "seq": 5}));
+}
+
+async fn verify_names_a_gap(backend: Backend) {
+    let t = spawn_app(backend).await;
+    one_of_each(&t).await;
+    disable_protection(&t, backend).await;
+    assert_eq!(
+        t.execute_sql("DELETE FROM audit_log WHERE seq = 3")
+            .await
+            .unwrap(),
+        1
+    );
+    let report = t.get_json("/v1/audit/verify").await;
+    assert_eq!(report["valid"], false);
+    assert_eq!(report["length"], 2);
+    assert_eq!(
+        report["first_break"],
+        json!({"kind": "gap", "expected": 3, "found": 4})
+    );
+}
+
+async fn concurrent_writers_keep_the_chain_linear(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let (client, url) = (t.client.clone(), t.url("/v1/claims"));
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&json!({"text": format!("claim {i}")}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), StatusCode::CREATED);
+    }
+    let report = t.get_json("/v1/audit/verify").await;
+    assert_eq!(report["valid"], true, "{report}");
+    assert_eq!(report["length"], 41);
+    let claims: Vec<Value> = audit_entries(&t)
+        .await
+        .into_iter()
+        .filter(|e| e["entity"] == "claim")
+        .collect();
+    let mut ids: Vec<&str> = claims
+        .iter()
+        .map(|e| e["entity_id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 40, "no lost or duplicated entry");
+}
+
+crate::both_backends!(
+    every_write_appends_one_chained_entry,
+    the_database_refuses_to_change_audit_entries,
+    verify_names_a_changed_entry,
+    verify_names_a_gap,
+    concurrent_writers_keep_the_chain_linear,
+);

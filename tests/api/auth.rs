@@ -1,0 +1,350 @@
+//! API keys and roles: 401 without a valid key, 403 for the wrong role, on every endpoint.
+
+use claimtrail::domain::access::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, assert_problem, client_with_key, spawn_app};
+
+async fn requests_without_a_valid_key_are_401(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let anonymous = reqwest::Client::new();
+    let token = t.key(Role::Editor).await;
+    let before = t.row_counts().await;
+    let audit_before = t.get_json("/v1/audit/verify").await["length"].clone();
+    let cases: Vec<(Option<String>, &str)> = vec![
+        (None, "no Authorization header"),
+        (Some("Basic dXNlcjpwYXNz".into()), "must be `Bearer <key>`"),
+        (Some("Bearer not-a-key".into()), "not a claimtrail API key"),
+        (
+            Some(format!(
+                "Bearer ct_{}_{}",
+                uuid::Uuid::now_v7().simple(),
+                "A".repeat(43)
+            )),
+            "not known",
+        ),
+    ];
+    for (header, why) in cases {
+        let mut req = anonymous
+            .post(t.url("/v1/sources"))
+            .json(&json!({"title": "t", "text": "x"}));
+        if let Some(h) = &header {
+            req = req.header("authorization", h);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(
+            res.headers()["www-authenticate"],
+            "Bearer realm=\"claimtrail\""
+        );
+        let p = assert_problem(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        assert!(p["detail"].as_str().unwrap().contains(why), "{p}");
+    }
+    // A right key id with a wrong secret is not known either.
+    let forged = format!(
+        "{}{}",
+        &token[..token.len() - 1],
+        if token.ends_with('A') { 'B' } else { 'A' }
+    );
+    let res = client_with_key(&forged)
+        .get(t.url("/v1/sources"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    // Health, the OpenAPI document and the docs need no key.
+    for open in [
+        "/health",
+        "/ready",
+        "/openapi.json",
+        "/docs/",
+        "/problems/unauthorized",
+    ] {
+        assert_eq!(
+            anonymous.get(t.url(open)).send().await.unwrap().status(),
+            StatusCode::OK,
+            "{open}"
+        );
+    }
+    assert_eq!(t.row_counts().await, before);
+    assert_eq!(
+        t.get_json("/v1/audit/verify").await["length"],
+        audit_before,
+        "refused writes leave no audit entry"
+    );
+}
+
+async fn keys_are_created_shown_once_and_revoked(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let res = t
+        .post(
+            "/v1/keys",
+            &json!({"name": "desk-ana", "role": "fact_checker"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: Value = res.json().await.unwrap();
+    let token = created["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("ct_"));
+    let id = created["key"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["key"]["role"], "fact_checker");
+    assert_eq!(created["key"]["created_by"], "test-admin");
+
+    let ana = client_with_key(&token);
+    let res = ana
+        .post(t.url("/v1/sources"))
+        .json(&json!({"title": "By Ana", "text": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let source: Value = res.json().await.unwrap();
+    // The write is recorded under the key's name.
+    let entries = t
+        .get_json(&format!(
+            "/v1/audit?entity=source&entity_id={}",
+            source["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(entries["items"][0]["actor"], "desk-ana");
+
+    let listed = t.get_json("/v1/keys").await;
+    let listed = listed.as_array().unwrap();
+    assert!(
+        listed
+            .iter()
+            .all(|k| k.get("token").is_none() && k.get("secret_hash").is_none())
+    );
+    assert!(listed.iter().any(|k| k["id"] == id.as_str()));
+
+    let res = t.post(&format!("/v1/keys/{id}/revoke"), &json!({})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.json::<Value>().await.unwrap()["revoked_at"].is_string());
+    let res = ana.get(t.url("/v1/sources")).send().await.unwrap();
+    let p = assert_problem(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    assert!(p["detail"].as_str().unwrap().contains("revoked"), "{p}");
+
+    let p = assert_problem(
+        t.post("/v1/keys", &json!({"name": "x", "role": "root"}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-body",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "role");
+    assert_problem(
+        t.post("/v1/keys", &json!({"name": " ", "role": "editor"}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    let missing = uuid::Uuid::now_v7();
+    assert_problem(
+        t.post(&format!("/v1/keys/{missing}/revoke"), &json!({}))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+}
+
+/// Fixtures the endpoints refer to.
+struct Ids {
+    source: String,
+    passage: String,
+    claim: String,
+    key: String,
+}
+
+async fn fixtures(t: &TestApp) -> Ids {
+    let source = t
+        .source("Roles", "The council met on Monday. It voted on Tuesday.")
+        .await;
+    let source_id = source["id"].as_str().unwrap().to_owned();
+    let passage = t
+        .passage(&source_id, json!({"quote": "met on Monday"}))
+        .await;
+    let claim: Value = t
+        .post("/v1/claims", &json!({"text": "It met on Monday."}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let key: Value = t
+        .post(
+            "/v1/keys",
+            &json!({"name": "victim", "role": "integration"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    Ids {
+        source: source_id,
+        passage: passage["id"].as_str().unwrap().to_owned(),
+        claim: claim["id"].as_str().unwrap().to_owned(),
+        key: key["key"]["id"].as_str().unwrap().to_owned(),
+    }
+}
+
+async fn every_endpoint_against_every_role(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let ids = fixtures(&t).await;
+    let mut tokens = Vec::new();
+    for role in Role::ALL {
+        tokens.push((role, t.key(role).await));
+    }
+    let (s, p, c, k) = (&ids.source, &ids.passage, &ids.claim, &ids.key);
+    // The body of a write is fresh per role so that each allowed write succeeds.
+    let body = |role: Role| -> Value { json!({"role": role.as_str()}) };
+    type Case = (Method, String, fn(Role, &Ids, Value) -> Value, [u16; 5]);
+    // Expected status for [admin, editor, fact_checker, auditor, integration].
+    let cases: Vec<Case> = vec![
+        (
+            Method::GET,
+            "/v1/sources".into(),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::POST,
+            "/v1/sources".into(),
+            |r, _, _| json!({"title": format!("by {}", r.as_str()), "text": "x"}),
+            [201, 201, 201, 403, 403],
+        ),
+        (
+            Method::GET,
+            format!("/v1/sources/{s}"),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::GET,
+            format!("/v1/sources/{s}/versions"),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::POST,
+            format!("/v1/sources/{s}/versions"),
+            |r, _, _| json!({"text": format!("v by {}", r.as_str())}),
+            [201, 201, 201, 403, 403],
+        ),
+        (
+            Method::GET,
+            format!("/v1/sources/{s}/versions/1"),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::POST,
+            format!("/v1/sources/{s}/passages"),
+            |_, _, _| json!({"quote": "voted", "version": 1}),
+            [201, 200, 200, 403, 403],
+        ),
+        (
+            Method::GET,
+            format!("/v1/passages/{p}"),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::GET,
+            "/v1/claims".into(),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::POST,
+            "/v1/claims".into(),
+            |_, _, b| json!({"text": b["role"]}),
+            [201, 201, 201, 403, 403],
+        ),
+        (
+            Method::GET,
+            format!("/v1/claims/{c}"),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::POST,
+            format!("/v1/claims/{c}/evidence"),
+            |_, ids, _| json!({"passage_id": ids.passage, "stance": "supports"}),
+            [201, 409, 409, 403, 403],
+        ),
+        (
+            Method::GET,
+            "/v1/keys".into(),
+            |_, _, _| Value::Null,
+            [200, 403, 403, 403, 403],
+        ),
+        (
+            Method::POST,
+            "/v1/keys".into(),
+            |r, _, _| json!({"name": format!("made by {}", r.as_str()), "role": "auditor"}),
+            [201, 403, 403, 403, 403],
+        ),
+        (
+            Method::POST,
+            format!("/v1/keys/{k}/revoke"),
+            |_, _, _| json!({}),
+            [200, 403, 403, 403, 403],
+        ),
+        (
+            Method::GET,
+            "/v1/audit".into(),
+            |_, _, _| Value::Null,
+            [200, 403, 403, 200, 403],
+        ),
+        (
+            Method::GET,
+            "/v1/audit/verify".into(),
+            |_, _, _| Value::Null,
+            [200, 403, 403, 200, 403],
+        ),
+    ];
+    for (method, path, make_body, expected) in &cases {
+        for ((role, token), want) in tokens.iter().zip(expected) {
+            let client = client_with_key(token);
+            let mut req = client.request(method.clone(), t.url(path));
+            if *method == Method::POST {
+                req = req.json(&make_body(*role, &ids, body(*role)));
+            }
+            let res = req.send().await.unwrap();
+            let got = res.status().as_u16();
+            let text = res.text().await.unwrap();
+            assert_eq!(got, *want, "{method} {path} as {}: {text}", role.as_str());
+            if got == 403 {
+                let p: Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(p["type"], "/problems/forbidden");
+                assert!(p["detail"].as_str().unwrap().contains(role.as_str()), "{p}");
+            }
+        }
+    }
+    // Every route under /v1 in the contract is in the table.
+    let doc: Value = serde_json::from_str(&claimtrail::http::openapi_json()).unwrap();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        if !path.starts_with("/v1/") {
+            continue;
+        }
+        for method in ops.as_object().unwrap().keys() {
+            let covered = cases.iter().any(|(m, p, _, _)| {
+                m.as_str().eq_ignore_ascii_case(method) && route_matches(path, p)
+            });
+            assert!(covered, "{method} {path} is missing from the role table");
+        }
+    }
+}
+
+/// Whether a concrete path fits an OpenAPI path template.
+fn route_matches(template: &str, path: &str) -> bool {
+    let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
+    t.len() == p.len() && t.iter().zip(&p).all(|(a, b)| a.starts_with('{') || a == b)
+}
+
+crate::both_backends!(
+    requests_without_a_valid_key_are_401,
+    keys_are_created_shown_once_and_revoked,
+    every_endpoint_against_every_role,
+);
