@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::domain::access::{self, Actor, ApiKey, Permission, Role};
 use crate::domain::anchor::{AnchorError, AnchorIndex, Selector};
 use crate::domain::audit;
+use crate::domain::review::{self, Rating, RatingScale, Review, State};
 use crate::domain::{
     self, ClaimView, Cursor, Evidence, FieldError, Page, Passage, Source, Stance, Validator,
     Version, VersionText, validate,
@@ -48,6 +49,18 @@ pub enum AppError {
         role: access::Role,
         action: &'static str,
     },
+    #[error("transition refused")]
+    Transition(review::Refusal),
+    #[error("stale revision")]
+    Stale { current: Box<Review> },
+    #[error("a revision is required")]
+    RevisionRequired,
+    #[error("the review is not editable in state {0:?}")]
+    NotEditable(review::State),
+    #[error("the claim already has a published verdict")]
+    VerdictExists { id: Uuid },
+    #[error("a rating scale with this id exists")]
+    ScaleExists { id: String },
     #[error(transparent)]
     Store(#[from] sqlx::Error),
     #[error("internal error: {0}")]
@@ -83,6 +96,9 @@ pub struct PassageInput {
 pub struct App {
     pub store: Store,
     anchors: Arc<AnchorCache>,
+    /// Whether an approver must differ from the review's author (on unless a one-person desk
+    /// turns it off; every workflow step records the setting).
+    second_person_rule: bool,
 }
 
 /// Folded views of recently used versions. Versions are immutable, so entries never go stale;
@@ -153,7 +169,14 @@ impl App {
                 entries: Mutex::new(LruCache::new(NonZeroUsize::new(4096).expect("non-zero"))),
                 budget_bytes: anchor_budget_bytes,
             }),
+            second_person_rule: true,
         }
+    }
+
+    /// Turns the second-person rule on or off for this instance.
+    pub fn with_second_person_rule(mut self, on: bool) -> App {
+        self.second_person_rule = on;
+        self
     }
 
     pub async fn create_source(&self, actor: &str, input: SourceInput) -> Result<Source> {
@@ -424,11 +447,21 @@ impl App {
         self.get_claim(id).await
     }
 
+    /// A claim with its appearances, evidence, reviews and current verdict.
     pub async fn get_claim(&self, id: Uuid) -> Result<ClaimView> {
-        self.store
+        let mut view = self
+            .store
             .get_claim(id)
             .await?
-            .ok_or_else(|| not_found("claim", id))
+            .ok_or_else(|| not_found("claim", id))?;
+        view.reviews = self.store.claim_reviews(id).await?;
+        view.verdict = view
+            .reviews
+            .iter()
+            .rev()
+            .find(|r| r.state == State::Published)
+            .cloned();
+        Ok(view)
     }
 
     pub async fn list_claims(
@@ -664,6 +697,335 @@ impl App {
             name: stored.key.name,
             role: stored.key.role,
         })
+    }
+}
+
+/// A new review, before validation.
+#[derive(Debug, Clone, Default)]
+pub struct ReviewInput {
+    pub scale: Option<String>,
+    pub rating: String,
+    pub summary: String,
+    pub evidence: Vec<Uuid>,
+    pub corrects: Option<Uuid>,
+}
+
+/// Changes to an editable review; absent fields stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct ReviewPatch {
+    pub scale: Option<String>,
+    pub rating: Option<String>,
+    pub summary: Option<String>,
+    pub evidence: Option<Vec<Uuid>>,
+}
+
+/// Longest accepted review summary, in bytes.
+const MAX_SUMMARY: usize = 64 * 1024;
+
+fn summary_text(value: &str) -> std::result::Result<String, String> {
+    let text = validate::body_text(value)?.trim().to_owned();
+    if text.len() > MAX_SUMMARY {
+        return Err(format!("must be at most {MAX_SUMMARY} bytes long"));
+    }
+    Ok(text)
+}
+
+impl App {
+    pub async fn list_scales(&self) -> Result<Vec<RatingScale>> {
+        Ok(self.store.list_scales().await?)
+    }
+
+    /// Adds a rating scale; `best`/`worst` come from its numeric values.
+    pub async fn create_scale(
+        &self,
+        actor: &str,
+        id: &str,
+        name: &str,
+        ratings: Vec<Rating>,
+    ) -> Result<RatingScale> {
+        let mut v = Validator::new();
+        let is_slug = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 64
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        };
+        if !is_slug(id) {
+            v.error("id", "must be 1 to 64 of a-z, 0-9, `_` and `-`");
+        }
+        let name = v.check("name", validate::short_text(name));
+        let mut cleaned = Vec::new();
+        for (i, r) in ratings.iter().enumerate() {
+            if !is_slug(&r.key) {
+                v.error(
+                    format!("ratings/{i}/key"),
+                    "must be 1 to 64 of a-z, 0-9, `_` and `-`",
+                );
+            } else if ratings[..i].iter().any(|o| o.key == r.key) {
+                v.error(
+                    format!("ratings/{i}/key"),
+                    format!("{:?} is listed twice", r.key),
+                );
+            }
+            let label = v.check(
+                &format!("ratings/{i}/label"),
+                validate::short_text(&r.label),
+            );
+            if r.value.is_some_and(|x| !x.is_finite()) {
+                v.error(
+                    format!("ratings/{i}/value"),
+                    "must be a finite number or null",
+                );
+            }
+            cleaned.push(Rating {
+                key: r.key.clone(),
+                label: label.unwrap_or_default(),
+                value: r.value,
+            });
+        }
+        let numeric: Vec<f64> = cleaned
+            .iter()
+            .filter_map(|r| r.value)
+            .filter(|x| x.is_finite())
+            .collect();
+        if numeric.len() < 2 {
+            v.error(
+                "ratings",
+                "needs at least two ratings with numeric values (for bestRating and worstRating)",
+            );
+        }
+        let scale = v
+            .finish(|| RatingScale {
+                id: id.to_owned(),
+                name: name.unwrap_or_default(),
+                best_rating: numeric.iter().copied().fold(f64::MIN, f64::max),
+                worst_rating: numeric.iter().copied().fold(f64::MAX, f64::min),
+                ratings: cleaned,
+            })
+            .map_err(AppError::Validation)?;
+        match self.store.insert_scale(actor, &scale).await {
+            Ok(()) => Ok(scale),
+            Err(e) if store::is_unique_violation(&e) => Err(AppError::ScaleExists { id: scale.id }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Checks a rating against its scale and evidence against the claim.
+    async fn check_review_content(
+        &self,
+        v: &mut Validator,
+        claim: &ClaimView,
+        scale: &str,
+        rating: &str,
+        evidence: &[Uuid],
+    ) -> Result<()> {
+        let scales = self.store.list_scales().await?;
+        match scales.iter().find(|s| s.id == scale) {
+            None => v.error("scale", format!("no rating scale has id {scale:?}")),
+            Some(s) if s.rating(rating).is_none() => {
+                let keys: Vec<&str> = s.ratings.iter().map(|r| r.key.as_str()).collect();
+                v.error(
+                    "rating",
+                    format!(
+                        "{rating:?} is not in scale {:?}; use one of {}",
+                        s.id,
+                        keys.join(", ")
+                    ),
+                );
+            }
+            Some(_) => {}
+        }
+        for (i, id) in evidence.iter().enumerate() {
+            if !claim.evidence.iter().any(|e| e.id == *id) {
+                v.error(
+                    format!("evidence/{i}"),
+                    format!("{id} is not evidence of this claim"),
+                );
+            } else if evidence[..i].contains(id) {
+                v.error(format!("evidence/{i}"), format!("{id} is listed twice"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates a draft review (a correction when `corrects` names the published verdict).
+    pub async fn create_review(
+        &self,
+        actor: &Actor,
+        claim_id: Uuid,
+        input: ReviewInput,
+    ) -> Result<Review> {
+        require(actor, Permission::DraftReviews, "write reviews")?;
+        let claim = self.get_claim(claim_id).await?;
+        let mut v = Validator::new();
+        let scale = input.scale.unwrap_or_else(|| "default".to_owned());
+        let summary = v.check("summary", summary_text(&input.summary));
+        self.check_review_content(&mut v, &claim, &scale, &input.rating, &input.evidence)
+            .await?;
+        if let Some(old) = input.corrects
+            && !claim
+                .reviews
+                .iter()
+                .any(|r| r.id == old && r.state == State::Published)
+        {
+            v.error(
+                "corrects",
+                format!("{old} is not the published verdict of this claim"),
+            );
+        }
+        let new = v
+            .finish(|| store::NewReview {
+                claim_id,
+                scale,
+                rating: input.rating,
+                summary: summary.unwrap_or_default(),
+                evidence: input.evidence,
+                corrects: input.corrects,
+            })
+            .map_err(AppError::Validation)?;
+        let id = self
+            .store
+            .insert_review(&actor.name, &new, self.second_person_rule)
+            .await?;
+        self.load_review(id).await
+    }
+
+    async fn load_review(&self, id: Uuid) -> Result<Review> {
+        self.store
+            .get_review(id)
+            .await?
+            .ok_or_else(|| not_found("review", id))
+    }
+
+    /// A review; roles that read only published verdicts see only those.
+    pub async fn get_review(&self, actor: &Actor, id: Uuid) -> Result<Review> {
+        require(actor, Permission::ReadPublished, "read reviews")?;
+        let review = self.load_review(id).await?;
+        if !actor.may(Permission::ReadRecords) && review.state != State::Published {
+            return Err(not_found("review", id));
+        }
+        Ok(review)
+    }
+
+    fn fresh(review: Review, revision: Option<i64>) -> Result<Review> {
+        match revision {
+            None => Err(AppError::RevisionRequired),
+            Some(r) if r != review.revision => Err(AppError::Stale {
+                current: Box::new(review),
+            }),
+            Some(_) => Ok(review),
+        }
+    }
+
+    /// Changes an editable review, if `revision` is the current one.
+    pub async fn edit_review(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        revision: Option<i64>,
+        patch: ReviewPatch,
+    ) -> Result<Review> {
+        require(actor, Permission::DraftReviews, "write reviews")?;
+        let review = Self::fresh(self.load_review(id).await?, revision)?;
+        if !review.state.is_editable() {
+            return Err(AppError::NotEditable(review.state));
+        }
+        let claim = self.get_claim(review.claim_id).await?;
+        let mut v = Validator::new();
+        let scale = patch.scale.unwrap_or(review.scale.clone());
+        let rating = patch.rating.unwrap_or(review.rating.key.clone());
+        let evidence = patch.evidence.unwrap_or(review.evidence.clone());
+        let summary = match &patch.summary {
+            Some(s) => v.check("summary", summary_text(s)),
+            None => Some(review.summary.clone()),
+        };
+        self.check_review_content(&mut v, &claim, &scale, &rating, &evidence)
+            .await?;
+        let summary = v
+            .finish(|| summary.unwrap_or_default())
+            .map_err(AppError::Validation)?;
+        if !self
+            .store
+            .edit_review(
+                &actor.name,
+                id,
+                review.revision,
+                &store::ReviewContent {
+                    scale,
+                    rating,
+                    summary,
+                    evidence,
+                },
+            )
+            .await?
+        {
+            return Err(AppError::Stale {
+                current: Box::new(self.load_review(id).await?),
+            });
+        }
+        self.load_review(id).await
+    }
+
+    /// Moves a review through its workflow, if `revision` is the current one. Of many
+    /// concurrent attempts from the same revision, exactly one succeeds.
+    pub async fn transition_review(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        to: State,
+        note: Option<&str>,
+        revision: Option<i64>,
+    ) -> Result<Review> {
+        require(
+            actor,
+            Permission::DraftReviews,
+            "move reviews through the workflow",
+        )?;
+        let review = Self::fresh(self.load_review(id).await?, revision)?;
+        let note = note.map(str::trim).filter(|n| !n.is_empty());
+        review::check(
+            review.state,
+            to,
+            &review.author,
+            actor,
+            note,
+            self.second_person_rule,
+        )
+        .map_err(|refusal| match refusal {
+            review::Refusal::Forbidden => AppError::Forbidden {
+                role: actor.role,
+                action: "make this workflow step",
+            },
+            other => AppError::Transition(other),
+        })?;
+        if to == State::Published {
+            let others = self.store.claim_reviews(review.claim_id).await?;
+            if let Some(current) = others
+                .iter()
+                .find(|r| r.state == State::Published && Some(r.id) != review.corrects)
+            {
+                return Err(AppError::VerdictExists { id: current.id });
+            }
+        }
+        let step = store::Step {
+            review_id: id,
+            revision: review.revision,
+            from: review.state,
+            to,
+            note,
+            second_person_rule: self.second_person_rule,
+            supersedes: if to == State::Published {
+                review.corrects
+            } else {
+                None
+            },
+        };
+        if !self.store.transition_review(&actor.name, &step).await? {
+            return Err(AppError::Stale {
+                current: Box::new(self.load_review(id).await?),
+            });
+        }
+        self.load_review(id).await
     }
 }
 

@@ -51,6 +51,10 @@ enum Command {
         /// Largest accepted request body, in bytes.
         #[arg(long, env = "CLAIMTRAIL_MAX_BODY_BYTES", default_value_t = 32 * 1024 * 1024)]
         max_body_bytes: usize,
+        /// Let an editor approve their own review (for one-person desks). Every workflow step
+        /// records whether the second-person rule was on.
+        #[arg(long, env = "CLAIMTRAIL_ALLOW_SELF_APPROVAL")]
+        allow_self_approval: bool,
         /// Memory for cached folded texts used by quote resolution, in MiB.
         #[arg(long, env = "CLAIMTRAIL_ANCHOR_CACHE_MIB", default_value_t = 512)]
         anchor_cache_mib: usize,
@@ -287,10 +291,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bind,
             demo,
             max_body_bytes,
+            allow_self_approval,
             anchor_cache_mib,
         } => {
             let store = open(&cli).await?;
-            let app = App::new(store.clone(), anchor_cache_mib << 20);
+            let app = App::new(store.clone(), anchor_cache_mib << 20)
+                .with_second_person_rule(!allow_self_approval);
+            if *allow_self_approval {
+                tracing::warn!(
+                    "the second-person rule is OFF: editors may approve their own reviews"
+                );
+            }
             if *demo {
                 if crate::demo::load_if_empty(&app).await? {
                     tracing::info!("sample dataset loaded");

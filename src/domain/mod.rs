@@ -4,6 +4,7 @@ pub mod access;
 pub mod anchor;
 pub mod audit;
 pub mod model;
+pub mod review;
 pub mod validate;
 
 pub use model::*;

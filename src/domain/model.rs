@@ -148,6 +148,10 @@ pub struct ClaimView {
     pub claim: Claim,
     pub appearances: Vec<SourcedPassage>,
     pub evidence: Vec<Evidence>,
+    /// The current published verdict, if any.
+    pub verdict: Option<crate::domain::review::Review>,
+    /// Every review of the claim, oldest first, with its history.
+    pub reviews: Vec<crate::domain::review::Review>,
 }
 
 /// One page of a list. Pass `next_cursor` back as `cursor` for the next page; it is `null`

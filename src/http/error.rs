@@ -41,12 +41,19 @@ pub enum Kind {
     Unauthorized,
     Forbidden,
     PreconditionRequired,
+    InvalidHeader,
+    InvalidTransition,
+    SecondPersonRequired,
+    StaleRevision,
+    NotEditable,
+    VerdictExists,
+    ScaleExists,
     Unavailable,
     Internal,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 23] = [
+    pub const ALL: [Kind; 30] = [
         Kind::InvalidJson,
         Kind::InvalidUtf8,
         Kind::InvalidBody,
@@ -68,6 +75,13 @@ impl Kind {
         Kind::Unauthorized,
         Kind::Forbidden,
         Kind::PreconditionRequired,
+        Kind::InvalidHeader,
+        Kind::InvalidTransition,
+        Kind::SecondPersonRequired,
+        Kind::StaleRevision,
+        Kind::NotEditable,
+        Kind::VerdictExists,
+        Kind::ScaleExists,
         Kind::Unavailable,
         Kind::Internal,
     ];
@@ -202,6 +216,48 @@ impl Kind {
                 "Revision required",
                 "Send the revision you last saw, as `If-Match` with the ETag from GET or as the `revision` field.",
             ),
+            Kind::InvalidHeader => (
+                "invalid-header",
+                S::BAD_REQUEST,
+                "A header is malformed",
+                "Fix the header named in the detail; `If-Match` takes the ETag exactly as GET returned it.",
+            ),
+            Kind::InvalidTransition => (
+                "invalid-transition",
+                S::CONFLICT,
+                "The workflow does not allow this step",
+                "Choose one of the states in `allowed` (an empty list means the review is final).",
+            ),
+            Kind::SecondPersonRequired => (
+                "second-person-required",
+                S::FORBIDDEN,
+                "The author cannot approve their own review",
+                "Ask another editor to approve it.",
+            ),
+            Kind::StaleRevision => (
+                "stale-revision",
+                S::CONFLICT,
+                "The review changed since you read it",
+                "Look at `current` (the review as it is now) and send your change again with its revision.",
+            ),
+            Kind::NotEditable => (
+                "not-editable",
+                S::CONFLICT,
+                "The review can no longer be edited",
+                "Only drafts and reviews sent back with changes requested are editable; publish a correction instead.",
+            ),
+            Kind::VerdictExists => (
+                "verdict-exists",
+                S::CONFLICT,
+                "The claim already has a published verdict",
+                "Publish a correction of the existing verdict (`corrects`: `existing_id`) instead.",
+            ),
+            Kind::ScaleExists => (
+                "scale-exists",
+                S::CONFLICT,
+                "A rating scale with this id exists",
+                "Choose another id; scales are never changed once created.",
+            ),
             Kind::Unavailable => (
                 "unavailable",
                 S::SERVICE_UNAVAILABLE,
@@ -310,6 +366,13 @@ pub struct Problem {
     /// For conflicts: the id of what already exists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub existing_id: Option<Uuid>,
+    /// For `invalid-transition`: the states the review may move to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<crate::domain::review::State>>,
+    /// For `stale-revision`: the review as it is now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub current: Option<Box<crate::domain::review::Review>>,
     /// For `invalid-position`: the version's length in code points.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub length: Option<usize>,
@@ -331,6 +394,8 @@ impl Problem {
             near_match: None,
             existing_id: None,
             length: None,
+            allowed: None,
+            current: None,
             allow: None,
         }
     }
@@ -469,6 +534,50 @@ fn anchor_problem(error: AnchorError, version: i64) -> Problem {
     }
 }
 
+fn transition_problem(refusal: crate::domain::review::Refusal) -> Problem {
+    use crate::domain::review::Refusal;
+    match refusal {
+        Refusal::NotAllowed { from, to, allowed } => {
+            let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+            let options = if names.is_empty() {
+                "none: it is final".to_owned()
+            } else {
+                names.join(", ")
+            };
+            let mut p = Problem::new(
+                Kind::InvalidTransition,
+                format!(
+                    "A review cannot go from {} to {}; from {} it may go to {options}.",
+                    from.as_str(),
+                    to.as_str(),
+                    from.as_str()
+                ),
+            );
+            p.allowed = Some(allowed.to_vec());
+            p
+        }
+        Refusal::SelfApproval => Problem::new(
+            Kind::SecondPersonRequired,
+            "You wrote this review; another editor must approve it (the second-person rule is on).",
+        ),
+        Refusal::NoteRequired { to } => Problem::new(
+            Kind::ValidationFailed,
+            format!(
+                "Moving a review to {} needs a note saying why.",
+                to.as_str()
+            ),
+        )
+        .with_errors(vec![FieldError {
+            field: "note".into(),
+            message: "must say why".into(),
+        }]),
+        Refusal::Forbidden => Problem::new(
+            Kind::Forbidden,
+            "Your role may not make this workflow step.",
+        ),
+    }
+}
+
 impl From<AppError> for Problem {
     fn from(error: AppError) -> Problem {
         match error {
@@ -536,6 +645,41 @@ impl From<AppError> for Problem {
                 ),
             ),
             AppError::Anchor { error, version } => anchor_problem(error, version),
+            AppError::Transition(refusal) => transition_problem(refusal),
+            AppError::Stale { current } => {
+                let mut p = Problem::new(
+                    Kind::StaleRevision,
+                    format!(
+                        "You sent revision of an older state; the review is at revision {} ({}).",
+                        current.revision,
+                        current.state.as_str()
+                    ),
+                );
+                p.current = Some(current);
+                p
+            }
+            AppError::RevisionRequired => Problem::new(
+                Kind::PreconditionRequired,
+                "This write needs the revision you last saw.",
+            ),
+            AppError::NotEditable(state) => Problem::new(
+                Kind::NotEditable,
+                format!(
+                    "The review is {}; it can no longer be edited.",
+                    state.as_str()
+                ),
+            ),
+            AppError::VerdictExists { id } => {
+                let mut p = Problem::new(
+                    Kind::VerdictExists,
+                    format!("Review {id} is the claim's published verdict."),
+                );
+                p.existing_id = Some(id);
+                p
+            }
+            AppError::ScaleExists { id } => {
+                Problem::new(Kind::ScaleExists, format!("A rating scale {id:?} exists."))
+            }
             AppError::Unauthorized(why) => {
                 Problem::new(Kind::Unauthorized, format!("Not authenticated: {why}."))
             }

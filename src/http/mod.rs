@@ -5,6 +5,7 @@ pub mod claims;
 pub mod error;
 pub mod extract;
 pub mod passages;
+pub mod reviews;
 pub mod sources;
 
 use std::time::Duration;
@@ -55,6 +56,7 @@ Every error is an RFC 9457 problem (`application/problem+json`) whose `type` is 
         (name = "sources", description = "Articles, reports and transcripts, as immutable versions of their text"),
         (name = "passages", description = "Exact spans of one version, resolved from pasted quotes or positions"),
         (name = "claims", description = "Checkable statements with where they appeared and the evidence about them"),
+        (name = "reviews", description = "Verdicts on claims, their workflow and rating scales"),
         (name = "admin", description = "API keys"),
         (name = "audit", description = "The tamper-evident audit trail"),
         (name = "meta", description = "Health and problem types"),
@@ -137,6 +139,10 @@ fn api_router() -> OpenApiRouter<App> {
         .routes(routes!(claims::create_claim, claims::list_claims))
         .routes(routes!(claims::get_claim))
         .routes(routes!(claims::add_evidence))
+        .routes(routes!(reviews::create_review))
+        .routes(routes!(reviews::get_review, reviews::edit_review))
+        .routes(routes!(reviews::transition))
+        .routes(routes!(reviews::list_scales, reviews::create_scale))
         .routes(routes!(admin::create_key, admin::list_keys))
         .routes(routes!(admin::revoke_key))
         .routes(routes!(admin::list_audit))

@@ -151,6 +151,7 @@ async fn keys_are_created_shown_once_and_revoked(backend: Backend) {
 
 /// Fixtures the endpoints refer to.
 struct Ids {
+    review: String,
     source: String,
     passage: String,
     claim: String,
@@ -180,7 +181,17 @@ async fn fixtures(t: &TestApp) -> Ids {
         .json()
         .await
         .unwrap();
+    let review: Value = t
+        .post(
+            &format!("/v1/claims/{}/reviews", claim["id"].as_str().unwrap()),
+            &json!({"rating": "true", "summary": "Draft."}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     Ids {
+        review: review["id"].as_str().unwrap().to_owned(),
         source: source_id,
         passage: passage["id"].as_str().unwrap().to_owned(),
         claim: claim["id"].as_str().unwrap().to_owned(),
@@ -195,7 +206,7 @@ async fn every_endpoint_against_every_role(backend: Backend) {
     for role in Role::ALL {
         tokens.push((role, t.key(role).await));
     }
-    let (s, p, c, k) = (&ids.source, &ids.passage, &ids.claim, &ids.key);
+    let (s, p, c, k, r) = (&ids.source, &ids.passage, &ids.claim, &ids.key, &ids.review);
     // The body of a write is fresh per role so that each allowed write succeeds.
     let body = |role: Role| -> Value { json!({"role": role.as_str()}) };
     type Case = (Method, String, fn(Role, &Ids, Value) -> Value, [u16; 5]);
@@ -274,6 +285,47 @@ async fn every_endpoint_against_every_role(backend: Backend) {
             [201, 409, 409, 403, 403],
         ),
         (
+            Method::POST,
+            format!("/v1/claims/{c}/reviews"),
+            |_, _, _| json!({"rating": "false", "summary": "x"}),
+            [201, 201, 201, 403, 403],
+        ),
+        // A draft: integrations see published verdicts only.
+        (
+            Method::GET,
+            format!("/v1/reviews/{r}"),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 404],
+        ),
+        // Without a revision, roles that may write get 428.
+        (
+            Method::PATCH,
+            format!("/v1/reviews/{r}"),
+            |_, _, _| json!({"summary": "y"}),
+            [428, 428, 428, 403, 403],
+        ),
+        (
+            Method::POST,
+            format!("/v1/reviews/{r}/transitions"),
+            |_, _, _| json!({"to": "in_review"}),
+            [428, 428, 428, 403, 403],
+        ),
+        (
+            Method::GET,
+            "/v1/rating-scales".into(),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/v1/rating-scales".into(),
+            |r, _, _| {
+                json!({"id": format!("s-{}", r.as_str().replace('_', "-")), "name": "S",
+                       "ratings": [{"key": "a", "label": "A", "value": 1}, {"key": "b", "label": "B", "value": 0}]})
+            },
+            [201, 403, 403, 403, 403],
+        ),
+        (
             Method::GET,
             "/v1/keys".into(),
             |_, _, _| Value::Null,
@@ -308,7 +360,7 @@ async fn every_endpoint_against_every_role(backend: Backend) {
         for ((role, token), want) in tokens.iter().zip(expected) {
             let client = client_with_key(token);
             let mut req = client.request(method.clone(), t.url(path));
-            if *method == Method::POST {
+            if *method != Method::GET {
                 req = req.json(&make_body(*role, &ids, body(*role)));
             }
             let res = req.send().await.unwrap();

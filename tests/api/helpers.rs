@@ -63,11 +63,25 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, config: HttpConfig) -> TestApp {
+    spawn(backend, config, true).await
+}
+
+/// An instance with the second-person rule turned off (a one-person desk).
+pub async fn spawn_one_person_desk(backend: Backend) -> TestApp {
+    spawn(backend, HttpConfig::default(), false).await
+}
+
+async fn spawn(backend: Backend, config: HttpConfig, second_person_rule: bool) -> TestApp {
+    // Server-side errors show up in a failing test's output.
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("warn")
+        .try_init();
     let dir = tempfile::tempdir().expect("temp dir");
     let url = fresh_database(backend, dir.path()).await;
     let store = Store::connect(&url, 5).await.expect("open database");
     store.migrate().await.expect("migrate");
-    let app = App::new(store, 64 << 20);
+    let app = App::new(store, 64 << 20).with_second_person_rule(second_person_rule);
     let (_, admin) = app
         .create_key("test", "test-admin", Role::Admin)
         .await

@@ -11,4 +11,5 @@ mod errors;
 mod lifecycle;
 mod openapi;
 mod passages;
+mod reviews;
 mod sources;

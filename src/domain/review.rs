@@ -1,0 +1,341 @@
+//! The verification workflow: review states, their transitions and who may make them.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::access::{Actor, Permission};
+
+/// Where a review is in its workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Being written; editable.
+    Draft,
+    /// Submitted; waiting for an editor.
+    InReview,
+    /// Sent back by an editor; editable, then submitted again.
+    ChangesRequested,
+    /// Approved by an editor who is not the author; ready to publish.
+    Approved,
+    /// The public verdict.
+    Published,
+    /// Withdrawn after publication, with a note.
+    Retracted,
+    /// Replaced by a published correction. Set only by publishing the correction.
+    Superseded,
+}
+
+impl State {
+    pub const ALL: [State; 7] = [
+        State::Draft,
+        State::InReview,
+        State::ChangesRequested,
+        State::Approved,
+        State::Published,
+        State::Retracted,
+        State::Superseded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Draft => "draft",
+            State::InReview => "in_review",
+            State::ChangesRequested => "changes_requested",
+            State::Approved => "approved",
+            State::Published => "published",
+            State::Retracted => "retracted",
+            State::Superseded => "superseded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<State> {
+        State::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// The states a person may move a review to from this one.
+    pub fn next(self) -> &'static [State] {
+        use State::*;
+        match self {
+            Draft => &[InReview],
+            InReview => &[ChangesRequested, Approved],
+            ChangesRequested => &[InReview],
+            Approved => &[Published, ChangesRequested],
+            Published => &[Retracted],
+            Retracted | Superseded => &[],
+        }
+    }
+
+    /// Whether content (rating, summary, evidence) may still change.
+    pub fn is_editable(self) -> bool {
+        matches!(self, State::Draft | State::ChangesRequested)
+    }
+
+    /// What moving *to* this state requires of the actor.
+    fn permission(self) -> Permission {
+        match self {
+            State::Draft | State::InReview => Permission::DraftReviews,
+            _ => Permission::DecideReviews,
+        }
+    }
+
+    /// Whether moving to this state must say why.
+    fn needs_note(self) -> bool {
+        matches!(self, State::Retracted | State::ChangesRequested)
+    }
+}
+
+/// One value of a rating scale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rating {
+    /// Stable identifier within the scale, e.g. `mostly_false`.
+    #[schema(example = "mostly_false")]
+    pub key: String,
+    #[schema(example = "Mostly false")]
+    pub label: String,
+    /// Numeric value for schema.org `ratingValue`; `null` for ratings outside the numeric range
+    /// (e.g. Misleading).
+    #[schema(example = 2.0)]
+    pub value: Option<f64>,
+}
+
+/// A rating scale: data, so that newsrooms can use their own.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RatingScale {
+    #[schema(example = "default")]
+    pub id: String,
+    pub name: String,
+    /// schema.org `bestRating`: the highest numeric value.
+    pub best_rating: f64,
+    /// schema.org `worstRating`: the lowest numeric value.
+    pub worst_rating: f64,
+    /// In display order.
+    pub ratings: Vec<Rating>,
+}
+
+impl RatingScale {
+    pub fn rating(&self, key: &str) -> Option<&Rating> {
+        self.ratings.iter().find(|r| r.key == key)
+    }
+}
+
+/// One step of a review's history.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ReviewEvent {
+    /// `null` when the review was created.
+    pub from: Option<State>,
+    pub to: State,
+    /// Key name of who made the step.
+    pub actor: String,
+    pub note: Option<String>,
+    /// Whether the second-person rule was on when this step was made.
+    pub second_person_rule: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: time::OffsetDateTime,
+}
+
+/// A verdict on a claim, with its workflow state and history.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Review {
+    pub id: uuid::Uuid,
+    pub claim_id: uuid::Uuid,
+    /// Key name of the review's author.
+    pub author: String,
+    pub state: State,
+    /// The rating scale's id.
+    pub scale: String,
+    pub rating: Rating,
+    /// Why: the reasoning behind the rating.
+    pub summary: String,
+    /// Ids of the claim's evidence the review rests on.
+    pub evidence: Vec<uuid::Uuid>,
+    /// The published review this one corrects.
+    pub corrects: Option<uuid::Uuid>,
+    /// The correction that superseded this review.
+    pub superseded_by: Option<uuid::Uuid>,
+    /// Increases with every change; send it back (as `If-Match` or `revision`) to write.
+    pub revision: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: time::OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub published_at: Option<time::OffsetDateTime>,
+    pub history: Vec<ReviewEvent>,
+}
+
+/// Why a transition is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not a move of the workflow; `allowed` lists the moves from `from`.
+    NotAllowed {
+        from: State,
+        to: State,
+        allowed: &'static [State],
+    },
+    /// The actor's role may not make this move.
+    Forbidden,
+    /// The approver wrote the review and the second-person rule is on.
+    SelfApproval,
+    /// This move must carry a note saying why.
+    NoteRequired { to: State },
+}
+
+/// Checks a requested transition. `second_person_rule` is the instance setting.
+pub fn check(
+    from: State,
+    to: State,
+    author: &str,
+    actor: &Actor,
+    note: Option<&str>,
+    second_person_rule: bool,
+) -> Result<(), Refusal> {
+    let allowed = from.next();
+    if !allowed.contains(&to) {
+        return Err(Refusal::NotAllowed { from, to, allowed });
+    }
+    if !actor.may(to.permission()) {
+        return Err(Refusal::Forbidden);
+    }
+    if to == State::Approved && second_person_rule && actor.name == author {
+        return Err(Refusal::SelfApproval);
+    }
+    if to.needs_note() && note.is_none_or(|n| n.trim().is_empty()) {
+        return Err(Refusal::NoteRequired { to });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::access::Role;
+    use State::*;
+
+    fn actor(name: &str, role: Role) -> Actor {
+        Actor {
+            key_id: uuid::Uuid::nil(),
+            name: name.into(),
+            role,
+        }
+    }
+
+    /// Every (from, to) pair: exactly the listed moves are allowed.
+    #[test]
+    fn transition_table_is_exhaustive() {
+        let allowed = [
+            (Draft, InReview),
+            (InReview, ChangesRequested),
+            (InReview, Approved),
+            (ChangesRequested, InReview),
+            (Approved, Published),
+            (Approved, ChangesRequested),
+            (Published, Retracted),
+        ];
+        let editor = actor("ed", Role::Admin);
+        for from in State::ALL {
+            for to in State::ALL {
+                let result = check(from, to, "author", &editor, Some("because"), true);
+                if allowed.contains(&(from, to)) {
+                    assert_eq!(result, Ok(()), "{from:?} -> {to:?}");
+                } else {
+                    assert_eq!(
+                        result,
+                        Err(Refusal::NotAllowed {
+                            from,
+                            to,
+                            allowed: from.next()
+                        }),
+                        "{from:?} -> {to:?}"
+                    );
+                }
+            }
+        }
+        // Nobody moves a review to superseded or back to draft by hand.
+        assert!(
+            State::ALL
+                .iter()
+                .all(|s| !s.next().contains(&Superseded) && !s.next().contains(&Draft))
+        );
+    }
+
+    #[test]
+    fn roles_decide_who_moves_what() {
+        let fact_checker = actor("fc", Role::FactChecker);
+        assert_eq!(
+            check(Draft, InReview, "fc", &fact_checker, None, true),
+            Ok(())
+        );
+        assert_eq!(
+            check(InReview, Approved, "other", &fact_checker, None, true),
+            Err(Refusal::Forbidden)
+        );
+        assert_eq!(
+            check(Approved, Published, "other", &fact_checker, None, true),
+            Err(Refusal::Forbidden)
+        );
+        for role in [Role::Auditor, Role::Integration] {
+            assert_eq!(
+                check(Draft, InReview, "x", &actor("x", role), None, true),
+                Err(Refusal::Forbidden)
+            );
+        }
+        let editor = actor("ed", Role::Editor);
+        assert_eq!(check(InReview, Approved, "fc", &editor, None, true), Ok(()));
+        assert_eq!(
+            check(Approved, Published, "fc", &editor, None, true),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn the_author_cannot_approve_unless_the_rule_is_off() {
+        let editor = actor("ed", Role::Editor);
+        assert_eq!(
+            check(InReview, Approved, "ed", &editor, None, true),
+            Err(Refusal::SelfApproval)
+        );
+        assert_eq!(
+            check(InReview, Approved, "ed", &editor, None, false),
+            Ok(())
+        );
+        // The rule is about approval; the author may submit and publish.
+        assert_eq!(
+            check(Approved, Published, "ed", &editor, None, true),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn retraction_and_sending_back_need_a_note() {
+        let editor = actor("ed", Role::Editor);
+        for (from, to) in [(Published, Retracted), (InReview, ChangesRequested)] {
+            assert_eq!(
+                check(from, to, "a", &editor, None, true),
+                Err(Refusal::NoteRequired { to })
+            );
+            assert_eq!(
+                check(from, to, "a", &editor, Some("  "), true),
+                Err(Refusal::NoteRequired { to })
+            );
+            assert_eq!(
+                check(from, to, "a", &editor, Some("source was wrong"), true),
+                Ok(())
+            );
+        }
+    }
+
+    #[test]
+    fn only_drafts_and_sent_back_reviews_are_editable() {
+        let editable: Vec<State> = State::ALL.into_iter().filter(|s| s.is_editable()).collect();
+        assert_eq!(editable, [Draft, ChangesRequested]);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for s in State::ALL {
+            assert_eq!(State::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(State::parse("deleted"), None);
+    }
+}

@@ -1,0 +1,244 @@
+//! Reviews (verdicts) and their workflow, with optimistic concurrency through ETags.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::error::{Kind, Problem};
+use super::extract::{ApiJson, ApiPath, Auth};
+use crate::app::{App, ReviewInput, ReviewPatch, require};
+use crate::domain::access::Permission;
+use crate::domain::review::{self, Rating, RatingScale, Review};
+
+/// A new draft review of a claim.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"rating": "mostly_false", "summary": "Construction is estimated at $2.1 billion; $4 billion includes 30 years of maintenance.", "evidence": []}))]
+pub struct CreateReview {
+    /// Rating scale id; default `default`.
+    pub scale: Option<String>,
+    /// A rating key of the scale.
+    pub rating: String,
+    /// Why: the reasoning behind the rating.
+    pub summary: String,
+    /// Ids of the claim's evidence that the review rests on.
+    #[serde(default)]
+    pub evidence: Vec<Uuid>,
+    /// For a correction: the published review it corrects.
+    pub corrects: Option<Uuid>,
+}
+
+/// Changes to a draft (or a review sent back); absent fields stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"rating": "false", "revision": 1}))]
+pub struct EditReview {
+    pub scale: Option<String>,
+    pub rating: Option<String>,
+    pub summary: Option<String>,
+    pub evidence: Option<Vec<Uuid>>,
+    /// The revision you saw, if not sent as `If-Match`.
+    pub revision: Option<i64>,
+}
+
+/// A workflow step.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"to": "approved", "note": "Sources check out.", "revision": 2}))]
+pub struct Transition {
+    pub to: review::State,
+    /// Why; required to retract or to request changes.
+    pub note: Option<String>,
+    /// The revision you saw, if not sent as `If-Match`.
+    pub revision: Option<i64>,
+}
+
+/// A new rating scale.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"id": "pants", "name": "Truth-o-meter style", "ratings": [
+    {"key": "true", "label": "True", "value": 3}, {"key": "half", "label": "Half true", "value": 2},
+    {"key": "false", "label": "False", "value": 1}, {"key": "satire", "label": "Satire", "value": null}]}))]
+pub struct CreateScale {
+    pub id: String,
+    pub name: String,
+    pub ratings: Vec<Rating>,
+}
+
+fn etag(revision: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{revision}\"")).expect("digits and quotes")
+}
+
+fn with_etag(status: StatusCode, review: Review) -> Response {
+    let tag = etag(review.revision);
+    let mut response = (status, Json(review)).into_response();
+    response.headers_mut().insert(header::ETAG, tag);
+    response
+}
+
+// Problems are built once per refused request; boxing them would only add noise.
+#[allow(clippy::result_large_err)]
+/// The revision a write is based on: `If-Match` (an ETag from GET) or the body's `revision`.
+fn revision(headers: &HeaderMap, body: Option<i64>) -> Result<Option<i64>, Problem> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(body);
+    };
+    let bad = |why: &str| {
+        Problem::new(
+            Kind::InvalidHeader,
+            format!("If-Match {why}; send the ETag that GET returned, like \"3\"."),
+        )
+    };
+    let text = value.to_str().map_err(|_| bad("is not ASCII"))?.trim();
+    let tag = text.strip_prefix("W/").unwrap_or(text);
+    let number = tag
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .and_then(|t| t.parse::<i64>().ok())
+        .ok_or_else(|| bad(&format!("is {text:?}, not one ETag")))?;
+    match body {
+        Some(b) if b != number => Err(Problem::new(
+            Kind::ValidationFailed,
+            format!("If-Match says revision {number} but the body says {b}; send one."),
+        )),
+        _ => Ok(Some(number)),
+    }
+}
+
+#[utoipa::path(post, path = "/v1/claims/{id}/reviews", tag = "reviews",
+    params(("id" = Uuid, Path, description = "Claim id")),
+    request_body = CreateReview,
+    responses(
+        (status = 201, description = "Draft review created", body = Review, headers(("ETag" = String, description = "The revision, for If-Match"))),
+        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such claim", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields: rating not in the scale, evidence not of this claim, `corrects` not the published verdict", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_review(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiPath(claim_id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<CreateReview>,
+) -> Result<Response, Problem> {
+    let input = ReviewInput {
+        scale: body.scale,
+        rating: body.rating,
+        summary: body.summary,
+        evidence: body.evidence,
+        corrects: body.corrects,
+    };
+    let review = app.create_review(&actor, claim_id, input).await?;
+    let location = HeaderValue::from_str(&format!("/v1/reviews/{}", review.id)).expect("ASCII");
+    let mut response = with_etag(StatusCode::CREATED, review);
+    response.headers_mut().insert(header::LOCATION, location);
+    Ok(response)
+}
+
+#[utoipa::path(get, path = "/v1/reviews/{id}", tag = "reviews",
+    params(("id" = Uuid, Path, description = "Review id")),
+    responses(
+        (status = 200, description = "The review with its history", body = Review, headers(("ETag" = String, description = "The revision, for If-Match"))),
+        (status = 404, description = "No such review (or, for integrations, not published)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_review(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response, Problem> {
+    Ok(with_etag(StatusCode::OK, app.get_review(&actor, id).await?))
+}
+
+#[utoipa::path(patch, path = "/v1/reviews/{id}", tag = "reviews",
+    params(("id" = Uuid, Path, description = "Review id"), ("If-Match" = Option<String>, Header, description = "ETag from GET")),
+    request_body = EditReview,
+    responses(
+        (status = 200, description = "The edited review", body = Review, headers(("ETag" = String, description = "The new revision"))),
+        (status = 400, description = "Malformed body or If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such review", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`stale-revision` (with `current`) or `not-editable`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No revision given", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn edit_review(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<EditReview>,
+) -> Result<Response, Problem> {
+    let revision = revision(&headers, body.revision)?;
+    let patch = ReviewPatch {
+        scale: body.scale,
+        rating: body.rating,
+        summary: body.summary,
+        evidence: body.evidence,
+    };
+    Ok(with_etag(
+        StatusCode::OK,
+        app.edit_review(&actor, id, revision, patch).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/v1/reviews/{id}/transitions", tag = "reviews",
+    params(("id" = Uuid, Path, description = "Review id"), ("If-Match" = Option<String>, Header, description = "ETag from GET")),
+    request_body = Transition,
+    responses(
+        (status = 200, description = "The review in its new state", body = Review, headers(("ETag" = String, description = "The new revision"))),
+        (status = 400, description = "Malformed body or If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden` for the role, or `second-person-required`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such review", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid-transition` (with `allowed`), `stale-revision` (with `current`) or `verdict-exists`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown state, or a note is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No revision given", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn transition(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Transition>,
+) -> Result<Response, Problem> {
+    let revision = revision(&headers, body.revision)?;
+    let review = app
+        .transition_review(&actor, id, body.to, body.note.as_deref(), revision)
+        .await?;
+    Ok(with_etag(StatusCode::OK, review))
+}
+
+#[utoipa::path(get, path = "/v1/rating-scales", tag = "reviews",
+    responses((status = 200, description = "Every rating scale", body = Vec<RatingScale>)))]
+pub async fn list_scales(
+    State(app): State<App>,
+    Auth(actor): Auth,
+) -> Result<Json<Vec<RatingScale>>, Problem> {
+    require(&actor, Permission::ReadPublished, "read rating scales")?;
+    Ok(Json(app.list_scales().await?))
+}
+
+#[utoipa::path(post, path = "/v1/rating-scales", tag = "reviews",
+    request_body = CreateScale,
+    responses(
+        (status = 201, description = "Scale created", body = RatingScale),
+        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A scale with this id exists", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_scale(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiJson(body): ApiJson<CreateScale>,
+) -> Result<impl IntoResponse, Problem> {
+    require(&actor, Permission::ManageScales, "manage rating scales")?;
+    let scale = app
+        .create_scale(&actor.name, &body.id, &body.name, body.ratings)
+        .await?;
+    Ok((StatusCode::CREATED, Json(scale)))
+}
