@@ -814,7 +814,7 @@ impl App {
     async fn check_review_content(
         &self,
         v: &mut Validator,
-        claim: &ClaimView,
+        claim_evidence: &[Uuid],
         scale: &str,
         rating: &str,
         evidence: &[Uuid],
@@ -836,7 +836,7 @@ impl App {
             Some(_) => {}
         }
         for (i, id) in evidence.iter().enumerate() {
-            if !claim.evidence.iter().any(|e| e.id == *id) {
+            if !claim_evidence.contains(id) {
                 v.error(
                     format!("evidence/{i}"),
                     format!("{id} is not evidence of this claim"),
@@ -856,17 +856,28 @@ impl App {
         input: ReviewInput,
     ) -> Result<Review> {
         require(actor, Permission::DraftReviews, "write reviews")?;
-        let claim = self.get_claim(claim_id).await?;
+        let claim_evidence = self
+            .store
+            .claim_evidence_ids(claim_id)
+            .await?
+            .ok_or_else(|| not_found("claim", claim_id))?;
         let mut v = Validator::new();
         let scale = input.scale.unwrap_or_else(|| "default".to_owned());
         let summary = v.check("summary", summary_text(&input.summary));
-        self.check_review_content(&mut v, &claim, &scale, &input.rating, &input.evidence)
-            .await?;
+        self.check_review_content(
+            &mut v,
+            &claim_evidence,
+            &scale,
+            &input.rating,
+            &input.evidence,
+        )
+        .await?;
+        let corrected = match input.corrects {
+            Some(old) => self.store.get_review_head(old).await?,
+            None => None,
+        };
         if let Some(old) = input.corrects
-            && !claim
-                .reviews
-                .iter()
-                .any(|r| r.id == old && r.state == State::Published)
+            && !corrected.is_some_and(|r| r.claim_id == claim_id && r.state == State::Published)
         {
             v.error(
                 "corrects",
@@ -930,7 +941,11 @@ impl App {
         if !review.state.is_editable() {
             return Err(AppError::NotEditable(review.state));
         }
-        let claim = self.get_claim(review.claim_id).await?;
+        let claim_evidence = self
+            .store
+            .claim_evidence_ids(review.claim_id)
+            .await?
+            .unwrap_or_default();
         let mut v = Validator::new();
         let scale = patch.scale.unwrap_or(review.scale.clone());
         let rating = patch.rating.unwrap_or(review.rating.key.clone());
@@ -939,7 +954,7 @@ impl App {
             Some(s) => v.check("summary", summary_text(s)),
             None => Some(review.summary.clone()),
         };
-        self.check_review_content(&mut v, &claim, &scale, &rating, &evidence)
+        self.check_review_content(&mut v, &claim_evidence, &scale, &rating, &evidence)
             .await?;
         let summary = v
             .finish(|| summary.unwrap_or_default())
@@ -981,7 +996,16 @@ impl App {
             Permission::DraftReviews,
             "move reviews through the workflow",
         )?;
-        let review = Self::fresh(self.load_review(id).await?, revision)?;
+        // The check needs the review's state, not its history; a stale client gets it whole.
+        let head = self
+            .store
+            .get_review_head(id)
+            .await?
+            .ok_or_else(|| not_found("review", id))?;
+        let review = match revision {
+            Some(r) if r != head.revision => Self::fresh(self.load_review(id).await?, revision)?,
+            _ => Self::fresh(head, revision)?,
+        };
         let note = note.map(str::trim).filter(|n| !n.is_empty());
         review::check(
             review.state,
@@ -999,12 +1023,9 @@ impl App {
             other => AppError::Transition(other),
         })?;
         if to == State::Published {
-            let others = self.store.claim_reviews(review.claim_id).await?;
-            if let Some(current) = others
-                .iter()
-                .find(|r| r.state == State::Published && Some(r.id) != review.corrects)
-            {
-                return Err(AppError::VerdictExists { id: current.id });
+            let published = self.store.published_review_ids(review.claim_id).await?;
+            if let Some(current) = published.into_iter().find(|p| Some(*p) != review.corrects) {
+                return Err(AppError::VerdictExists { id: current });
             }
         }
         let step = store::Step {

@@ -1074,6 +1074,17 @@ const REVIEW_SELECT: &str = "SELECT r.id, r.claim_id, r.author, r.state, r.scale
      (SELECT c.id FROM reviews c WHERE c.corrects = r.id AND c.published_at IS NOT NULL ORDER BY c.id LIMIT 1) \
      FROM reviews r JOIN ratings g ON g.scale_id = r.scale_id AND g.key = r.rating";
 
+/// An event row with its review's id.
+type ClaimEventRow = (
+    Uuid,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    bool,
+    OffsetDateTime,
+);
+
 type EventRow = (
     Option<String>,
     String,
@@ -1230,6 +1241,13 @@ impl Store {
         Ok(id)
     }
 
+    /// A review without its history (`history` is empty): enough to check a write.
+    pub async fn get_review_head(&self, id: Uuid) -> Result<Option<Review>> {
+        let sql = format!("{REVIEW_SELECT} WHERE r.id = $1");
+        let row: Option<ReviewRow> = on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?);
+        row.map(|r| review_from_row(r, Vec::new())).transpose()
+    }
+
     pub async fn get_review(&self, id: Uuid) -> Result<Option<Review>> {
         let sql = format!("{REVIEW_SELECT} WHERE r.id = $1");
         let row: Option<ReviewRow> = on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?);
@@ -1243,17 +1261,51 @@ impl Store {
         review_from_row(row, events).map(Some)
     }
 
-    /// Every review of a claim, oldest first, each with its history.
+    /// Every review of a claim, oldest first, each with its history (two queries in all).
     pub async fn claim_reviews(&self, claim_id: Uuid) -> Result<Vec<Review>> {
-        let ids: Vec<Uuid> = on_pool!(self, pool => sqlx::query_scalar("SELECT id FROM reviews WHERE claim_id = $1 ORDER BY id")
+        let sql = format!("{REVIEW_SELECT} WHERE r.claim_id = $1 ORDER BY r.id");
+        let rows: Vec<ReviewRow> = on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(claim_id).fetch_all(pool).await?);
+        let events: Vec<ClaimEventRow> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT e.review_id, e.from_state, e.to_state, e.actor, e.note, e.second_person_rule, e.at \
+             FROM review_events e JOIN reviews r ON r.id = e.review_id WHERE r.claim_id = $1 ORDER BY e.id",
+        )
+        .bind(claim_id)
+        .fetch_all(pool)
+        .await?);
+        let mut by_review: std::collections::HashMap<Uuid, Vec<EventRow>> =
+            std::collections::HashMap::new();
+        for (review, from, to, actor, note, rule, at) in events {
+            by_review
+                .entry(review)
+                .or_default()
+                .push((from, to, actor, note, rule, at));
+        }
+        rows.into_iter()
+            .map(|row| {
+                let events = by_review.remove(&row.0).unwrap_or_default();
+                review_from_row(row, events)
+            })
+            .collect()
+    }
+
+    /// Ids of a claim's published reviews (normally at most one).
+    pub async fn published_review_ids(&self, claim_id: Uuid) -> Result<Vec<Uuid>> {
+        on_pool!(self, pool => sqlx::query_scalar("SELECT id FROM reviews WHERE claim_id = $1 AND state = 'published' ORDER BY id")
+            .bind(claim_id)
+            .fetch_all(pool)
+            .await)
+    }
+
+    /// Ids of a claim's evidence; `None` when the claim does not exist.
+    pub async fn claim_evidence_ids(&self, claim_id: Uuid) -> Result<Option<Vec<Uuid>>> {
+        if !self.claim_exists(claim_id).await? {
+            return Ok(None);
+        }
+        let ids = on_pool!(self, pool => sqlx::query_scalar("SELECT id FROM evidence WHERE claim_id = $1 ORDER BY id")
             .bind(claim_id)
             .fetch_all(pool)
             .await?);
-        let mut reviews = Vec::with_capacity(ids.len());
-        for id in ids {
-            reviews.extend(self.get_review(id).await?);
-        }
-        Ok(reviews)
+        Ok(Some(ids))
     }
 
     /// Changes an editable review's content if `revision` is still current. `false` when not.
