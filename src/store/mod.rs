@@ -408,8 +408,11 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        // A local file cannot drop a connection: skip the ping before every acquire, which
+        // costs as much as a query.
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         Ok(Store::Sqlite(pool, WriteGate::default()))

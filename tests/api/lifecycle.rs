@@ -1,11 +1,11 @@
 //! The real binary: serve with the demo dataset, stop cleanly on SIGTERM, import from the
 //! command line.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader, Lines};
+use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::corpus::corpus_dir;
 use crate::helpers::{Backend, fresh_database};
@@ -20,28 +20,15 @@ fn claimtrail(database_url: &str) -> Command {
     cmd
 }
 
-async fn serve_demo_then_stop_on_sigterm(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = fresh_database(backend, dir.path()).await;
-    let created = claimtrail(&url)
-        .args([
-            "keys",
-            "create",
-            "--name",
-            "lifecycle-auditor",
-            "--role",
-            "auditor",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
-    );
-    let token = String::from_utf8(created.stdout).unwrap().trim().to_owned();
-    let mut child = claimtrail(&url)
-        .args(["serve", "--bind", "127.0.0.1:0", "--demo"])
+/// A server process on a free loopback port: the child, its address, the rest of its log
+/// and the log so far.
+fn start_server(
+    url: &str,
+    extra: &[&str],
+) -> (Child, String, Lines<BufReader<ChildStderr>>, String) {
+    let mut child = claimtrail(url)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(extra)
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -62,6 +49,28 @@ async fn serve_demo_then_stop_on_sigterm(backend: Backend) {
                 .collect::<String>();
         }
     };
+    (child, addr, lines, log)
+}
+
+/// Creates a key through the command line and returns its token.
+fn cli_key(url: &str, name: &str, role: &str) -> String {
+    let created = claimtrail(url)
+        .args(["keys", "create", "--name", name, "--role", role])
+        .output()
+        .unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    String::from_utf8(created.stdout).unwrap().trim().to_owned()
+}
+
+async fn serve_demo_then_stop_on_sigterm(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(backend, dir.path()).await;
+    let token = cli_key(&url, "lifecycle-auditor", "auditor");
+    let (mut child, addr, mut lines, mut log) = start_server(&url, &["--demo"]);
     let client = crate::helpers::client_with_key(&token);
     let claims: Value = client
         .get(format!("http://{addr}/v1/claims"))
@@ -171,7 +180,132 @@ async fn command_line_import_is_idempotent(backend: Backend) {
     );
 }
 
+/// Kills the server (SIGKILL) while clients are making review transitions, restarts it, and
+/// checks that every transition is there with its history event and audit entry, or none is.
+async fn a_crash_mid_transition_leaves_all_or_nothing(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(backend, dir.path()).await;
+    let editor = crate::helpers::client_with_key(&cli_key(&url, "crash-editor", "editor"));
+    let auditor = crate::helpers::client_with_key(&cli_key(&url, "crash-auditor", "auditor"));
+    let (mut child, addr, lines, _) = start_server(&url, &[]);
+    std::thread::spawn(move || lines.for_each(drop));
+    let base = format!("http://{addr}");
+    let post = |path: String, body: Value| {
+        let editor = editor.clone();
+        async move {
+            editor
+                .post(path)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let claim = post(
+        format!("{base}/v1/claims"),
+        json!({"text": "Crash test claim."}),
+    )
+    .await;
+    let mut reviews = Vec::new();
+    for _ in 0..8 {
+        let path = format!("{base}/v1/claims/{}/reviews", claim["id"].as_str().unwrap());
+        let r = post(path, json!({"rating": "unproven", "summary": "s"})).await;
+        reviews.push(r["id"].as_str().unwrap().to_owned());
+    }
+    let mut tasks = Vec::new();
+    for id in reviews.clone() {
+        let (client, base) = (editor.clone(), base.clone());
+        tasks.push(tokio::spawn(async move {
+            let (mut revision, mut to_review, mut made) = (1, true, 0u32);
+            // Bounded: stops at the crash (a failed request) or after 10,000 steps.
+            while made < 10_000 {
+                let (to, note) = if to_review {
+                    ("in_review", None)
+                } else {
+                    ("changes_requested", Some("again"))
+                };
+                let sent = client
+                    .post(format!("{base}/v1/reviews/{id}/transitions"))
+                    .header("if-match", format!("\"{revision}\""))
+                    .json(&json!({"to": to, "note": note}))
+                    .send()
+                    .await;
+                let Ok(res) = sent else { break };
+                let Ok(body) = res.json::<Value>().await else {
+                    break;
+                };
+                revision = body["revision"].as_i64().unwrap();
+                to_review = !to_review;
+                made += 1;
+            }
+            made
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut acknowledged = 0;
+    for task in tasks {
+        acknowledged += task.await.unwrap();
+    }
+    assert!(acknowledged > 0, "no transition happened before the crash");
+
+    let (mut child, addr, lines, _) = start_server(&url, &[]);
+    std::thread::spawn(move || lines.for_each(drop));
+    let base = format!("http://{addr}");
+    let get = |path: String| {
+        let auditor = auditor.clone();
+        async move {
+            auditor
+                .get(path)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let report = get(format!("{base}/v1/audit/verify")).await;
+    assert_eq!(report["valid"], true, "{report}");
+    let mut stored = 0;
+    for id in &reviews {
+        let review = get(format!("{base}/v1/reviews/{id}")).await;
+        let history = review["history"].as_array().unwrap().len() as i64;
+        assert_eq!(
+            history,
+            review["revision"].as_i64().unwrap(),
+            "one event per revision: {review}"
+        );
+        let audit = get(format!(
+            "{base}/v1/audit?entity=review&entity_id={id}&limit=200"
+        ))
+        .await;
+        assert_eq!(
+            audit["items"].as_array().unwrap().len() as i64,
+            history,
+            "one audit entry per event"
+        );
+        stored += history - 1;
+    }
+    // Every acknowledged transition survived; at most one in flight per client was kept.
+    let acknowledged = i64::from(acknowledged);
+    assert!(
+        (acknowledged..=acknowledged + 8).contains(&stored),
+        "{stored} stored, {acknowledged} acknowledged"
+    );
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+}
+
 crate::both_backends!(
     serve_demo_then_stop_on_sigterm,
-    command_line_import_is_idempotent
+    command_line_import_is_idempotent,
+    a_crash_mid_transition_leaves_all_or_nothing,
 );
