@@ -70,7 +70,7 @@ async fn serve_demo_then_stop_on_sigterm(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database(backend, dir.path()).await;
     let token = cli_key(&url, "lifecycle-auditor", "auditor");
-    let (mut child, addr, mut lines, mut log) = start_server(&url, &["--demo"]);
+    let (mut child, addr, lines, mut log) = start_server(&url, &["--demo"]);
     let client = crate::helpers::client_with_key(&token);
     let claims: Value = client
         .get(format!("http://{addr}/v1/claims"))
