@@ -1,7 +1,9 @@
 //! A small demo dataset, written for this project and marked as samples, so that a new user
 //! has something to look at and query at once. Loaded only into an empty database.
 
-use crate::app::{App, PassageInput, SourceInput};
+use crate::app::{App, PassageInput, ReviewInput, SourceInput};
+use crate::domain::access::{Actor, Role};
+use crate::domain::review::State;
 
 /// The actor the audit trail records for the sample data.
 const ACTOR: &str = "demo";
@@ -84,21 +86,71 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
         )
         .await?;
     use crate::domain::Stance;
-    app.add_evidence(
-        ACTOR,
-        claim.claim.id,
-        estimate.id,
-        Stance::Contradicts,
-        Some("Construction alone is estimated at $2.1 billion."),
-    )
-    .await?;
-    app.add_evidence(
-        ACTOR,
-        claim.claim.id,
-        lifetime.id,
-        Stance::Context,
-        Some("$4 billion is the lifetime cost including 30 years of maintenance."),
+    let contradicts = app
+        .add_evidence(
+            ACTOR,
+            claim.claim.id,
+            estimate.id,
+            Stance::Contradicts,
+            Some("Construction alone is estimated at $2.1 billion."),
+        )
+        .await?;
+    let context = app
+        .add_evidence(
+            ACTOR,
+            claim.claim.id,
+            lifetime.id,
+            Stance::Context,
+            Some("$4 billion is the lifetime cost including 30 years of maintenance."),
+        )
+        .await?;
+    // A published verdict, reached the way the workflow requires: drafted by a fact-checker,
+    // approved and published by an editor.
+    let checker = sample_actor("demo-fact-checker", Role::FactChecker);
+    let editor = sample_actor("demo-editor", Role::Editor);
+    let input = ReviewInput {
+        rating: "misleading".into(),
+        summary: "Sample verdict: $4 billion is the lifetime cost (construction plus 30 years of \
+                  maintenance); the engineering estimate for construction is $2.1 billion."
+            .into(),
+        evidence: vec![contradicts.id, context.id],
+        ..ReviewInput::default()
+    };
+    let draft = app.create_review(&checker, claim.claim.id, input).await?;
+    let submitted = app
+        .transition_review(
+            &checker,
+            draft.id,
+            State::InReview,
+            None,
+            Some(draft.revision),
+        )
+        .await?;
+    let approved = app
+        .transition_review(
+            &editor,
+            draft.id,
+            State::Approved,
+            Some("Figures checked against the estimate."),
+            Some(submitted.revision),
+        )
+        .await?;
+    app.transition_review(
+        &editor,
+        draft.id,
+        State::Published,
+        None,
+        Some(approved.revision),
     )
     .await?;
     Ok(true)
+}
+
+/// The sample data's authors; the audit trail records their names.
+fn sample_actor(name: &str, role: Role) -> Actor {
+    Actor {
+        key_id: uuid::Uuid::nil(),
+        name: name.into(),
+        role,
+    }
 }

@@ -291,10 +291,16 @@ impl AnchorIndex {
     /// Every occurrence of `needle` in the folded text that starts and ends on whole
     /// characters of the original, as folded byte ranges.
     fn occurrences(&self, needle: &[u8]) -> Vec<(usize, usize)> {
+        self.occurrences_up_to(needle, usize::MAX)
+    }
+
+    fn occurrences_up_to(&self, needle: &[u8], limit: usize) -> Vec<(usize, usize)> {
         let finder = memmem::Finder::new(needle);
         let mut found = Vec::new();
         let mut from = 0;
-        while let Some(pos) = finder.find(&self.folded[from..]) {
+        while found.len() < limit
+            && let Some(pos) = finder.find(&self.folded[from..])
+        {
             let fs = from + pos;
             let fe = fs + needle.len();
             if self.is_whole(fs, fe) {
@@ -303,6 +309,11 @@ impl AnchorIndex {
             from = fs + 1;
         }
         found
+    }
+
+    /// The first whole occurrence only: enough for a hint, and it stops scanning early.
+    fn first_occurrence(&self, needle: &[u8]) -> Option<(usize, usize)> {
+        self.occurrences_up_to(needle, 1).first().copied()
     }
 
     /// A match must not cut an original character in two (an `é` folded to `e` + accent), nor
@@ -414,8 +425,8 @@ impl AnchorIndex {
             while lo < hi {
                 let mid = (lo + hi) / 2;
                 let piece = part(mid);
-                match self.occurrences(piece).first() {
-                    Some(&r) => {
+                match self.first_occurrence(piece) {
+                    Some(r) => {
                         best = Some((mid, r, piece.len()));
                         lo = mid + 1;
                     }

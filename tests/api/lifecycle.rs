@@ -93,6 +93,8 @@ async fn serve_demo_then_stop_on_sigterm(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(claim["evidence"].as_array().unwrap().len(), 2, "{claim}");
+    assert_eq!(claim["verdict"]["state"], "published", "{claim}");
+    assert_eq!(claim["verdict"]["rating"]["key"], "misleading");
     assert!(
         claim["appearances"][0]["passage"]["exact"]
             .as_str()
