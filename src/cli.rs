@@ -152,6 +152,12 @@ async fn open(cli: &Cli) -> anyhow::Result<Store> {
 
 /// Demo mode: a fresh key per role, printed so that a newcomer can call the API at once.
 async fn print_demo_keys(app: &App) -> anyhow::Result<()> {
+    // Keys printed at an earlier start stop working: only this run's are valid.
+    for key in app.list_keys().await.map_err(describe)? {
+        if key.created_by == "demo" && key.revoked_at.is_none() {
+            app.revoke_key("demo", key.id).await.map_err(describe)?;
+        }
+    }
     println!(
         "Demo API keys (send as `Authorization: Bearer <key>`; new ones at every demo start):"
     );
