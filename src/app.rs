@@ -1022,12 +1022,6 @@ impl App {
             },
             other => AppError::Transition(other),
         })?;
-        if to == State::Published {
-            let published = self.store.published_review_ids(review.claim_id).await?;
-            if let Some(current) = published.into_iter().find(|p| Some(*p) != review.corrects) {
-                return Err(AppError::VerdictExists { id: current });
-            }
-        }
         let step = store::Step {
             review_id: id,
             revision: review.revision,
@@ -1041,12 +1035,13 @@ impl App {
                 None
             },
         };
-        if !self.store.transition_review(&actor.name, &step).await? {
-            return Err(AppError::Stale {
+        match self.store.transition_review(&actor.name, &step).await? {
+            store::Transitioned::Done => self.load_review(id).await,
+            store::Transitioned::Stale => Err(AppError::Stale {
                 current: Box::new(self.load_review(id).await?),
-            });
+            }),
+            store::Transitioned::VerdictExists(id) => Err(AppError::VerdictExists { id }),
         }
-        self.load_review(id).await
     }
 }
 

@@ -1030,6 +1030,16 @@ pub struct NewReview {
     pub corrects: Option<Uuid>,
 }
 
+/// How a requested workflow step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transitioned {
+    Done,
+    /// The review is no longer at the revision (and state) the client saw.
+    Stale,
+    /// Publishing would give the claim a second verdict: this review is published already.
+    VerdictExists(Uuid),
+}
+
 /// What an edit of a review may change.
 #[derive(Debug, Clone)]
 pub struct ReviewContent {
@@ -1291,14 +1301,6 @@ impl Store {
             .collect()
     }
 
-    /// Ids of a claim's published reviews (normally at most one).
-    pub async fn published_review_ids(&self, claim_id: Uuid) -> Result<Vec<Uuid>> {
-        on_pool!(self, pool => sqlx::query_scalar("SELECT id FROM reviews WHERE claim_id = $1 AND state = 'published' ORDER BY id")
-            .bind(claim_id)
-            .fetch_all(pool)
-            .await)
-    }
-
     /// Ids of a claim's evidence; `None` when the claim does not exist.
     pub async fn claim_evidence_ids(&self, claim_id: Uuid) -> Result<Option<Vec<Uuid>>> {
         if !self.claim_exists(claim_id).await? {
@@ -1354,9 +1356,24 @@ impl Store {
     /// Makes a workflow step if the review is still at `step.revision` and `step.from`, with its
     /// history event, audit entry and (for a correction) the superseding of the old verdict, all
     /// in one transaction. `false` when the revision is stale.
-    pub async fn transition_review(&self, actor: &str, step: &Step<'_>) -> Result<bool> {
+    pub async fn transition_review(&self, actor: &str, step: &Step<'_>) -> Result<Transitioned> {
         let at = now();
         in_write_tx!(self, tx => {
+            if step.to == State::Published {
+                // Checked inside the serialized write, so two reviews cannot both become the
+                // claim's verdict; the one a correction replaces does not count.
+                let rival: Option<Uuid> = sqlx::query_scalar(
+                    "SELECT r.id FROM reviews r WHERE r.claim_id = (SELECT claim_id FROM reviews WHERE id = $1) \
+                     AND r.state = 'published' AND r.id <> $1 AND ($2 IS NULL OR r.id <> $2) ORDER BY r.id LIMIT 1",
+                )
+                .bind(step.review_id)
+                .bind(step.supersedes)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(rival) = rival {
+                    return Ok(Transitioned::VerdictExists(rival));
+                }
+            }
             let changed = sqlx::query(
                 "UPDATE reviews SET state = $4, revision = revision + 1, updated_at = $5, \
                  published_at = CASE WHEN $4 = 'published' THEN $5 ELSE published_at END \
@@ -1408,7 +1425,7 @@ impl Store {
                     append_audit!(tx, actor, Event::new("transition", "review", review, changes));
                 }
             }
-            Ok(changed == 1)
+            Ok(if changed == 1 { Transitioned::Done } else { Transitioned::Stale })
         })
     }
 }

@@ -663,6 +663,41 @@ async fn of_many_concurrent_identical_steps_exactly_one_wins(backend: Backend) {
     assert_eq!(review["history"].as_array().unwrap().len(), 3);
 }
 
+async fn two_reviews_published_at_once_make_one_verdict(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let (claim, _) = claim_with_evidence(&t).await;
+    let d = desk(&t).await;
+    let mut approved = Vec::new();
+    for rating in ["true", "false"] {
+        let r = ok(create(
+            &t,
+            &d.checker,
+            &claim,
+            json!({"rating": rating, "summary": "s"}),
+        )
+        .await)
+        .await;
+        let r = ok(step(&t, &d.checker, &r, "in_review", None).await).await;
+        approved.push(ok(step(&t, &d.editor, &r, "approved", None).await).await);
+    }
+    let (a, b) = (approved[0].clone(), approved[1].clone());
+    let (ra, rb) = tokio::join!(
+        step(&t, &d.editor, &a, "published", None),
+        step(&t, &d.other_editor, &b, "published", None)
+    );
+    let mut statuses = [ra.status().as_u16(), rb.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409]);
+    let view = t.get_json(&format!("/v1/claims/{claim}")).await;
+    let published = view["reviews"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["state"] == "published")
+        .count();
+    assert_eq!(published, 1);
+}
+
 async fn rating_scales_are_data(backend: Backend) {
     let t = spawn_app(backend).await;
     let scales = t.get_json("/v1/rating-scales").await;
@@ -757,5 +792,6 @@ crate::both_backends!(
     drafts_are_edited_with_their_revision,
     a_correction_supersedes_the_published_verdict,
     of_many_concurrent_identical_steps_exactly_one_wins,
+    two_reviews_published_at_once_make_one_verdict,
     rating_scales_are_data,
 );
