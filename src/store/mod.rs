@@ -6,7 +6,6 @@
 //! type-checked against its own driver while the SQL stays in one place.
 
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::SqlStr;
@@ -36,11 +35,11 @@ pub enum Store {
     Postgres(PgPool),
 }
 
-/// Queues this process's SQLite writers in memory. SQLite admits one writer at a time, and
-/// writers that wait on its busy handler sleep in steps of milliseconds; a queue hands the
-/// lock over at once.
-#[derive(Clone, Debug, Default)]
-pub struct WriteGate(Arc<tokio::sync::Mutex<()>>);
+/// This process's one SQLite writer connection. SQLite admits one writer at a time; writers
+/// that wait on its busy handler sleep in steps of milliseconds, while the pool's queue hands
+/// the connection over at once, and readers never hold it up.
+#[derive(Clone, Debug)]
+pub struct WriteGate(SqlitePool);
 
 /// PostgreSQL advisory lock held by every write transaction, so that audit entries are
 /// appended in one order across all API nodes.
@@ -62,9 +61,8 @@ macro_rules! on_pool {
 macro_rules! in_write_tx {
     ($store:expr, $tx:ident => $body:expr) => {
         match $store {
-            Store::Sqlite(pool, gate) => {
-                let _turn = gate.0.lock().await;
-                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            Store::Sqlite(_, writer) => {
+                let mut $tx = writer.0.begin_with("BEGIN IMMEDIATE").await?;
                 let out = $body;
                 $tx.commit().await?;
                 out
@@ -413,9 +411,15 @@ impl Store {
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
             .test_before_acquire(false)
+            .connect_with(options.clone())
+            .await?;
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
-        Ok(Store::Sqlite(pool, WriteGate::default()))
+        Ok(Store::Sqlite(pool, WriteGate(writer)))
     }
 
     /// The backend's name, for logs.
@@ -435,6 +439,9 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        if let Store::Sqlite(_, writer) = self {
+            writer.0.close().await;
+        }
         on_pool!(self, pool => pool.close().await)
     }
 
