@@ -1,0 +1,187 @@
+//! Use cases shared by the HTTP API, the importer and the demo loader: validation, anchoring
+//! and storage put together. Knows nothing of HTTP.
+
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+
+use lru::LruCache;
+use uuid::Uuid;
+
+use crate::domain::access::{self, Actor, ApiKey, Permission, Role};
+use crate::domain::anchor::{AnchorError, AnchorIndex, Selector};
+use crate::domain::audit;
+use crate::domain::review::{self, Rating, RatingScale, Review, State};
+use crate::domain::{
+    self, ClaimView, Cursor, Evidence, FieldError, Page, Passage, Source, Stance, Validator,
+    Version, VersionText, validate,
+};
+use crate::store::{self, NewPassage, NewSource, NewVersion, Outcome, Store};
+
+/// Everything a use case can refuse, in domain terms. The HTTP layer maps each to a problem.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("the request has invalid fields")]
+    Validation(Vec<FieldError>),
+    #[error("no {entity} has id {id}")]
+    NotFound { entity: &'static str, id: String },
+    #[error("source {source_id} has no version {number}")]
+    UnknownVersion {
+        source_id: Uuid,
+        number: i64,
+        latest: i64,
+    },
+    #[error("unknown passages")]
+    UnknownPassages { field: &'static str, ids: Vec<Uuid> },
+    #[error("a source with this URL exists")]
+    SourceExists { id: Uuid, url: String },
+    #[error("this passage is already evidence for the claim")]
+    EvidenceExists { id: Uuid },
+    #[error("the cursor is not valid")]
+    InvalidCursor,
+    #[error("the limit is out of range")]
+    InvalidLimit(u32),
+    #[error("passage could not be resolved")]
+    Anchor { error: AnchorError, version: i64 },
+    #[error("not authenticated: {0}")]
+    Unauthorized(&'static str),
+    #[error("the role {role:?} may not {action}")]
+    Forbidden {
+        role: access::Role,
+        action: &'static str,
+    },
+    #[error("transition refused")]
+    Transition(review::Refusal),
+    #[error("stale revision")]
+    Stale { current: Box<Review> },
+    #[error("a revision is required")]
+    RevisionRequired,
+    #[error("the review is not editable in state {0:?}")]
+    NotEditable(review::State),
+    #[error("the claim already has a published verdict")]
+    VerdictExists { id: Uuid },
+    #[error("a rating scale with this id exists")]
+    ScaleExists { id: String },
+    #[error(transparent)]
+    Store(#[from] sqlx::Error),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type Result<T> = std::result::Result<T, AppError>;
+
+/// The application: the store plus in-memory state that is safe to lose.
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    anchors: Arc<AnchorCache>,
+    /// Whether an approver must differ from the review's author (on unless a one-person desk
+    /// turns it off; every workflow step records the setting).
+    second_person_rule: bool,
+}
+
+/// Folded views of recently used versions. Versions are immutable, so entries never go stale;
+/// each API node keeps its own and the budget bounds memory.
+struct AnchorCache {
+    entries: Mutex<LruCache<(Uuid, i64), Arc<AnchorIndex>>>,
+    budget_bytes: usize,
+}
+
+impl AnchorCache {
+    fn get(&self, key: (Uuid, i64)) -> Option<Arc<AnchorIndex>> {
+        self.lock().get(&key).cloned()
+    }
+
+    fn insert(&self, key: (Uuid, i64), index: Arc<AnchorIndex>) {
+        let mut entries = self.lock();
+        entries.put(key, index);
+        let mut total: usize = entries.iter().map(|(_, i)| i.heap_bytes()).sum();
+        while total > self.budget_bytes && entries.len() > 1 {
+            if let Some((_, evicted)) = entries.pop_lru() {
+                total -= evicted.heap_bytes();
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<(Uuid, i64), Arc<AnchorIndex>>> {
+        // A panic while holding the lock leaves a cache that is still consistent.
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn optional(
+    v: &mut Validator,
+    field: &str,
+    value: Option<&str>,
+    check: fn(&str) -> std::result::Result<String, String>,
+) -> Option<String> {
+    value.and_then(|s| v.check(field, check(s)))
+}
+
+fn page_args(cursor: Option<&str>, limit: Option<u32>) -> Result<(Option<Uuid>, u32)> {
+    let after = match cursor {
+        None => None,
+        Some(c) => Some(Cursor::decode(c).ok_or(AppError::InvalidCursor)?.0),
+    };
+    let limit = limit.unwrap_or(domain::DEFAULT_LIMIT);
+    if !(1..=domain::MAX_LIMIT).contains(&limit) {
+        return Err(AppError::InvalidLimit(limit));
+    }
+    Ok((after, limit))
+}
+
+fn page<T>(items: Vec<T>, limit: u32, id: impl Fn(&T) -> Uuid) -> Page<T> {
+    let next_cursor = if items.len() == limit as usize {
+        items.last().map(|last| Cursor(id(last)).encode())
+    } else {
+        None
+    };
+    Page { items, next_cursor }
+}
+
+impl App {
+    /// `anchor_budget_bytes` bounds the memory of cached folded texts.
+    pub fn new(store: Store, anchor_budget_bytes: usize) -> App {
+        App {
+            store,
+            anchors: Arc::new(AnchorCache {
+                entries: Mutex::new(LruCache::new(NonZeroUsize::new(4096).expect("non-zero"))),
+                budget_bytes: anchor_budget_bytes,
+            }),
+            second_person_rule: true,
+        }
+    }
+
+    /// Turns the second-person rule on or off for this instance.
+    pub fn with_second_person_rule(mut self, on: bool) -> App {
+        self.second_person_rule = on;
+        self
+    }
+}
+
+/// Refuses an actor whose role lacks `permission`; `action` says what was attempted.
+pub fn require(actor: &Actor, permission: Permission, action: &'static str) -> Result<()> {
+    if actor.may(permission) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden {
+            role: actor.role,
+            action,
+        })
+    }
+}
+
+fn not_found(entity: &'static str, id: Uuid) -> AppError {
+    AppError::NotFound {
+        entity,
+        id: id.to_string(),
+    }
+}
+
+mod audit_trail;
+mod keys;
+mod provenance;
+mod reviews;
+
+pub use audit_trail::{AuditQuery, AuditReport};
+pub use provenance::{PassageInput, SourceInput};
+pub use reviews::{ReviewInput, ReviewPatch};

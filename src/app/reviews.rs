@@ -1,0 +1,349 @@
+//! Reviews, their workflow and rating scales.
+
+// The parent's imports and helpers: these modules only split `App`'s methods by topic.
+use super::*;
+
+/// A new review, before validation.
+#[derive(Debug, Clone, Default)]
+pub struct ReviewInput {
+    pub scale: Option<String>,
+    pub rating: String,
+    pub summary: String,
+    pub evidence: Vec<Uuid>,
+    pub corrects: Option<Uuid>,
+}
+
+/// Changes to an editable review; absent fields stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct ReviewPatch {
+    pub scale: Option<String>,
+    pub rating: Option<String>,
+    pub summary: Option<String>,
+    pub evidence: Option<Vec<Uuid>>,
+}
+
+/// Longest accepted review summary, in bytes.
+const MAX_SUMMARY: usize = 64 * 1024;
+
+fn summary_text(value: &str) -> std::result::Result<String, String> {
+    let text = validate::body_text(value)?.trim().to_owned();
+    if text.len() > MAX_SUMMARY {
+        return Err(format!("must be at most {MAX_SUMMARY} bytes long"));
+    }
+    Ok(text)
+}
+
+impl App {
+    pub async fn list_scales(&self) -> Result<Vec<RatingScale>> {
+        Ok(self.store.list_scales().await?)
+    }
+
+    /// Adds a rating scale; `best`/`worst` come from its numeric values.
+    pub async fn create_scale(
+        &self,
+        actor: &str,
+        id: &str,
+        name: &str,
+        ratings: Vec<Rating>,
+    ) -> Result<RatingScale> {
+        let mut v = Validator::new();
+        let is_slug = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 64
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        };
+        if !is_slug(id) {
+            v.error("id", "must be 1 to 64 of a-z, 0-9, `_` and `-`");
+        }
+        let name = v.check("name", validate::short_text(name));
+        let mut cleaned = Vec::new();
+        for (i, r) in ratings.iter().enumerate() {
+            if !is_slug(&r.key) {
+                v.error(
+                    format!("ratings/{i}/key"),
+                    "must be 1 to 64 of a-z, 0-9, `_` and `-`",
+                );
+            } else if ratings[..i].iter().any(|o| o.key == r.key) {
+                v.error(
+                    format!("ratings/{i}/key"),
+                    format!("{:?} is listed twice", r.key),
+                );
+            }
+            let label = v.check(
+                &format!("ratings/{i}/label"),
+                validate::short_text(&r.label),
+            );
+            if r.value.is_some_and(|x| !x.is_finite()) {
+                v.error(
+                    format!("ratings/{i}/value"),
+                    "must be a finite number or null",
+                );
+            }
+            cleaned.push(Rating {
+                key: r.key.clone(),
+                label: label.unwrap_or_default(),
+                value: r.value,
+            });
+        }
+        let numeric: Vec<f64> = cleaned
+            .iter()
+            .filter_map(|r| r.value)
+            .filter(|x| x.is_finite())
+            .collect();
+        if numeric.len() < 2 {
+            v.error(
+                "ratings",
+                "needs at least two ratings with numeric values (for bestRating and worstRating)",
+            );
+        }
+        let scale = v
+            .finish(|| RatingScale {
+                id: id.to_owned(),
+                name: name.unwrap_or_default(),
+                best_rating: numeric.iter().copied().fold(f64::MIN, f64::max),
+                worst_rating: numeric.iter().copied().fold(f64::MAX, f64::min),
+                ratings: cleaned,
+            })
+            .map_err(AppError::Validation)?;
+        match self.store.insert_scale(actor, &scale).await {
+            Ok(()) => Ok(scale),
+            Err(e) if store::is_unique_violation(&e) => Err(AppError::ScaleExists { id: scale.id }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Checks a rating against its scale and evidence against the claim.
+    async fn check_review_content(
+        &self,
+        v: &mut Validator,
+        claim_evidence: &[Uuid],
+        scale: &str,
+        rating: &str,
+        evidence: &[Uuid],
+    ) -> Result<()> {
+        let scales = self.store.list_scales().await?;
+        match scales.iter().find(|s| s.id == scale) {
+            None => v.error("scale", format!("no rating scale has id {scale:?}")),
+            Some(s) if s.rating(rating).is_none() => {
+                let keys: Vec<&str> = s.ratings.iter().map(|r| r.key.as_str()).collect();
+                v.error(
+                    "rating",
+                    format!(
+                        "{rating:?} is not in scale {:?}; use one of {}",
+                        s.id,
+                        keys.join(", ")
+                    ),
+                );
+            }
+            Some(_) => {}
+        }
+        for (i, id) in evidence.iter().enumerate() {
+            if !claim_evidence.contains(id) {
+                v.error(
+                    format!("evidence/{i}"),
+                    format!("{id} is not evidence of this claim"),
+                );
+            } else if evidence[..i].contains(id) {
+                v.error(format!("evidence/{i}"), format!("{id} is listed twice"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates a draft review (a correction when `corrects` names the published verdict).
+    pub async fn create_review(
+        &self,
+        actor: &Actor,
+        claim_id: Uuid,
+        input: ReviewInput,
+    ) -> Result<Review> {
+        require(actor, Permission::DraftReviews, "write reviews")?;
+        let claim_evidence = self
+            .store
+            .claim_evidence_ids(claim_id)
+            .await?
+            .ok_or_else(|| not_found("claim", claim_id))?;
+        let mut v = Validator::new();
+        let scale = input.scale.unwrap_or_else(|| "default".to_owned());
+        let summary = v.check("summary", summary_text(&input.summary));
+        self.check_review_content(
+            &mut v,
+            &claim_evidence,
+            &scale,
+            &input.rating,
+            &input.evidence,
+        )
+        .await?;
+        let corrected = match input.corrects {
+            Some(old) => self.store.get_review_head(old).await?,
+            None => None,
+        };
+        if let Some(old) = input.corrects
+            && !corrected.is_some_and(|r| r.claim_id == claim_id && r.state == State::Published)
+        {
+            v.error(
+                "corrects",
+                format!("{old} is not the published verdict of this claim"),
+            );
+        }
+        let new = v
+            .finish(|| store::NewReview {
+                claim_id,
+                scale,
+                rating: input.rating,
+                summary: summary.unwrap_or_default(),
+                evidence: input.evidence,
+                corrects: input.corrects,
+            })
+            .map_err(AppError::Validation)?;
+        let id = self
+            .store
+            .insert_review(&actor.name, &new, self.second_person_rule)
+            .await?;
+        self.load_review(id).await
+    }
+
+    async fn load_review(&self, id: Uuid) -> Result<Review> {
+        self.store
+            .get_review(id)
+            .await?
+            .ok_or_else(|| not_found("review", id))
+    }
+
+    /// A review; roles that read only published verdicts see only those.
+    pub async fn get_review(&self, actor: &Actor, id: Uuid) -> Result<Review> {
+        require(actor, Permission::ReadPublished, "read reviews")?;
+        let review = self.load_review(id).await?;
+        if !actor.may(Permission::ReadRecords) && review.state != State::Published {
+            return Err(not_found("review", id));
+        }
+        Ok(review)
+    }
+
+    fn fresh(review: Review, revision: Option<i64>) -> Result<Review> {
+        match revision {
+            None => Err(AppError::RevisionRequired),
+            Some(r) if r != review.revision => Err(AppError::Stale {
+                current: Box::new(review),
+            }),
+            Some(_) => Ok(review),
+        }
+    }
+
+    /// Changes an editable review, if `revision` is the current one.
+    pub async fn edit_review(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        revision: Option<i64>,
+        patch: ReviewPatch,
+    ) -> Result<Review> {
+        require(actor, Permission::DraftReviews, "write reviews")?;
+        let review = Self::fresh(self.load_review(id).await?, revision)?;
+        if !review.state.is_editable() {
+            return Err(AppError::NotEditable(review.state));
+        }
+        let claim_evidence = self
+            .store
+            .claim_evidence_ids(review.claim_id)
+            .await?
+            .unwrap_or_default();
+        let mut v = Validator::new();
+        let scale = patch.scale.unwrap_or(review.scale.clone());
+        let rating = patch.rating.unwrap_or(review.rating.key.clone());
+        let evidence = patch.evidence.unwrap_or(review.evidence.clone());
+        let summary = match &patch.summary {
+            Some(s) => v.check("summary", summary_text(s)),
+            None => Some(review.summary.clone()),
+        };
+        self.check_review_content(&mut v, &claim_evidence, &scale, &rating, &evidence)
+            .await?;
+        let summary = v
+            .finish(|| summary.unwrap_or_default())
+            .map_err(AppError::Validation)?;
+        if !self
+            .store
+            .edit_review(
+                &actor.name,
+                id,
+                review.revision,
+                &store::ReviewContent {
+                    scale,
+                    rating,
+                    summary,
+                    evidence,
+                },
+            )
+            .await?
+        {
+            return Err(AppError::Stale {
+                current: Box::new(self.load_review(id).await?),
+            });
+        }
+        self.load_review(id).await
+    }
+
+    /// Moves a review through its workflow, if `revision` is the current one. Of many
+    /// concurrent attempts from the same revision, exactly one succeeds.
+    pub async fn transition_review(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        to: State,
+        note: Option<&str>,
+        revision: Option<i64>,
+    ) -> Result<Review> {
+        require(
+            actor,
+            Permission::DraftReviews,
+            "move reviews through the workflow",
+        )?;
+        // The check needs the review's state, not its history; a stale client gets it whole.
+        let head = self
+            .store
+            .get_review_head(id)
+            .await?
+            .ok_or_else(|| not_found("review", id))?;
+        let review = match revision {
+            Some(r) if r != head.revision => Self::fresh(self.load_review(id).await?, revision)?,
+            _ => Self::fresh(head, revision)?,
+        };
+        let note = note.map(str::trim).filter(|n| !n.is_empty());
+        review::check(
+            review.state,
+            to,
+            &review.author,
+            actor,
+            note,
+            self.second_person_rule,
+        )
+        .map_err(|refusal| match refusal {
+            review::Refusal::Forbidden => AppError::Forbidden {
+                role: actor.role,
+                action: "make this workflow step",
+            },
+            other => AppError::Transition(other),
+        })?;
+        let step = store::Step {
+            review_id: id,
+            revision: review.revision,
+            from: review.state,
+            to,
+            note,
+            second_person_rule: self.second_person_rule,
+            supersedes: if to == State::Published {
+                review.corrects
+            } else {
+                None
+            },
+        };
+        match self.store.transition_review(&actor.name, &step).await? {
+            store::Transitioned::Done => self.load_review(id).await,
+            store::Transitioned::Stale => Err(AppError::Stale {
+                current: Box::new(self.load_review(id).await?),
+            }),
+            store::Transitioned::VerdictExists(id) => Err(AppError::VerdictExists { id }),
+        }
+    }
+}
