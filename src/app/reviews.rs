@@ -221,6 +221,22 @@ impl App {
         Ok(review)
     }
 
+    /// The evidence a review rests on, with passages and sources: what a CMS shows beside a
+    /// published verdict. Visible to whoever may see the review.
+    pub async fn review_evidence(&self, actor: &Actor, id: Uuid) -> Result<Vec<Evidence>> {
+        let review = self.get_review(actor, id).await?;
+        let claim = self
+            .store
+            .get_claim(review.claim_id)
+            .await?
+            .ok_or_else(|| not_found("claim", review.claim_id))?;
+        Ok(claim
+            .evidence
+            .into_iter()
+            .filter(|e| review.evidence.contains(&e.id))
+            .collect())
+    }
+
     fn fresh(review: Review, revision: Option<i64>) -> Result<Review> {
         match revision {
             None => Err(AppError::RevisionRequired),

@@ -142,6 +142,7 @@ fn api_router() -> OpenApiRouter<App> {
         .routes(routes!(reviews::create_review))
         .routes(routes!(reviews::get_review, reviews::edit_review))
         .routes(routes!(reviews::transition))
+        .routes(routes!(reviews::review_evidence))
         .routes(routes!(reviews::list_scales, reviews::create_scale))
         .routes(routes!(admin::create_key, admin::list_keys))
         .routes(routes!(admin::revoke_key))

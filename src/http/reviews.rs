@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::error::{Kind, Problem};
 use super::extract::{ApiJson, ApiPath, Auth};
 use crate::app::{App, ReviewInput, ReviewPatch, require};
+use crate::domain::Evidence;
 use crate::domain::access::Permission;
 use crate::domain::review::{self, Rating, RatingScale, Review};
 
@@ -151,6 +152,20 @@ pub async fn get_review(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, Problem> {
     Ok(with_etag(StatusCode::OK, app.get_review(&actor, id).await?))
+}
+
+#[utoipa::path(get, path = "/v1/reviews/{id}/evidence", tag = "reviews",
+    params(("id" = Uuid, Path, description = "Review id")),
+    responses(
+        (status = 200, description = "The evidence the review rests on, each with its passage and source", body = Vec<Evidence>),
+        (status = 404, description = "No such review (or, for integrations, not published)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn review_evidence(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<Vec<Evidence>>, Problem> {
+    Ok(Json(app.review_evidence(&actor, id).await?))
 }
 
 #[utoipa::path(patch, path = "/v1/reviews/{id}", tag = "reviews",

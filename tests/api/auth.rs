@@ -297,6 +297,12 @@ async fn every_endpoint_against_every_role(backend: Backend) {
             |_, _, _| Value::Null,
             [200, 200, 200, 200, 404],
         ),
+        (
+            Method::GET,
+            format!("/v1/reviews/{r}/evidence"),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 404],
+        ),
         // Without a revision, roles that may write get 428.
         (
             Method::PATCH,

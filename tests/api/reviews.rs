@@ -219,6 +219,23 @@ async fn a_verdict_is_drafted_reviewed_approved_and_published(backend: Backend) 
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
+    let evidence: Value = cms
+        .get(t.url(&format!(
+            "/v1/reviews/{}/evidence",
+            published["id"].as_str().unwrap()
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(evidence.as_array().unwrap().len(), 1, "{evidence}");
+    assert_eq!(evidence[0]["stance"], "contradicts");
+    assert_eq!(
+        evidence[0]["passage"]["exact"],
+        "Engineers estimate $2.1 billion."
+    );
 }
 
 async fn the_author_cannot_approve_their_own_review(backend: Backend) {
