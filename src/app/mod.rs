@@ -82,27 +82,37 @@ pub struct App {
 /// Folded views of recently used versions. Versions are immutable, so entries never go stale;
 /// each API node keeps its own and the budget bounds memory.
 struct AnchorCache {
-    entries: Mutex<LruCache<(Uuid, i64), Arc<AnchorIndex>>>,
+    entries: Mutex<CachedIndexes>,
     budget_bytes: usize,
+}
+
+struct CachedIndexes {
+    lru: LruCache<(Uuid, i64), Arc<AnchorIndex>>,
+    /// Sum of the entries' `heap_bytes`, kept as they come and go.
+    bytes: usize,
 }
 
 impl AnchorCache {
     fn get(&self, key: (Uuid, i64)) -> Option<Arc<AnchorIndex>> {
-        self.lock().get(&key).cloned()
+        self.lock().lru.get(&key).cloned()
     }
 
     fn insert(&self, key: (Uuid, i64), index: Arc<AnchorIndex>) {
-        let mut entries = self.lock();
-        entries.put(key, index);
-        let mut total: usize = entries.iter().map(|(_, i)| i.heap_bytes()).sum();
-        while total > self.budget_bytes && entries.len() > 1 {
-            if let Some((_, evicted)) = entries.pop_lru() {
-                total -= evicted.heap_bytes();
+        let mut cache = self.lock();
+        cache.bytes += index.heap_bytes();
+        // `push` hands back the entry it replaced or evicted for capacity.
+        if let Some((_, old)) = cache.lru.push(key, index) {
+            cache.bytes -= old.heap_bytes();
+        }
+        while cache.bytes > self.budget_bytes && cache.lru.len() > 1 {
+            match cache.lru.pop_lru() {
+                Some((_, evicted)) => cache.bytes -= evicted.heap_bytes(),
+                None => break,
             }
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<(Uuid, i64), Arc<AnchorIndex>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CachedIndexes> {
         // A panic while holding the lock leaves a cache that is still consistent.
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -144,7 +154,10 @@ impl App {
         App {
             store,
             anchors: Arc::new(AnchorCache {
-                entries: Mutex::new(LruCache::new(NonZeroUsize::new(4096).expect("non-zero"))),
+                entries: Mutex::new(CachedIndexes {
+                    lru: LruCache::new(NonZeroUsize::new(4096).expect("non-zero")),
+                    bytes: 0,
+                }),
                 budget_bytes: anchor_budget_bytes,
             }),
             second_person_rule: true,
@@ -185,3 +198,44 @@ mod reviews;
 pub use audit_trail::{AuditQuery, AuditReport};
 pub use provenance::{PassageInput, SourceInput};
 pub use reviews::{ReviewInput, ReviewPatch};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache(budget_bytes: usize) -> AnchorCache {
+        AnchorCache {
+            entries: Mutex::new(CachedIndexes {
+                lru: LruCache::new(NonZeroUsize::new(3).expect("non-zero")),
+                bytes: 0,
+            }),
+            budget_bytes,
+        }
+    }
+
+    fn index(len: usize) -> Arc<AnchorIndex> {
+        Arc::new(AnchorIndex::new("x".repeat(len)))
+    }
+
+    #[test]
+    fn anchor_cache_stays_within_its_budget_and_counts_replacements_once() {
+        let one = index(1000).heap_bytes();
+        let c = cache(one * 5 / 2);
+        let (a, b, d) = ((Uuid::nil(), 1), (Uuid::nil(), 2), (Uuid::nil(), 3));
+        c.insert(a, index(1000));
+        c.insert(b, index(1000));
+        c.insert(b, index(1000));
+        assert_eq!(c.lock().bytes, 2 * one, "a replaced entry is not counted twice");
+        c.get(a);
+        c.insert(d, index(1000));
+        assert!(c.get(b).is_none(), "the least recently used entry goes first");
+        assert!(c.get(a).is_some() && c.get(d).is_some());
+        assert_eq!(c.lock().bytes, 2 * one);
+        // Capacity evictions are counted too.
+        let roomy = cache(usize::MAX);
+        for n in 0..5 {
+            roomy.insert((Uuid::nil(), n), index(1000));
+        }
+        assert_eq!(roomy.lock().bytes, 3 * one);
+    }
+}
