@@ -225,10 +225,17 @@ mod tests {
         c.insert(a, index(1000));
         c.insert(b, index(1000));
         c.insert(b, index(1000));
-        assert_eq!(c.lock().bytes, 2 * one, "a replaced entry is not counted twice");
+        assert_eq!(
+            c.lock().bytes,
+            2 * one,
+            "a replaced entry is not counted twice"
+        );
         c.get(a);
         c.insert(d, index(1000));
-        assert!(c.get(b).is_none(), "the least recently used entry goes first");
+        assert!(
+            c.get(b).is_none(),
+            "the least recently used entry goes first"
+        );
         assert!(c.get(a).is_some() && c.get(d).is_some());
         assert_eq!(c.lock().bytes, 2 * one);
         // Capacity evictions are counted too.
