@@ -346,7 +346,7 @@ impl App {
             revision: review.revision,
             from: review.state,
             to,
-            note,
+            note: note.map(str::to_owned),
             second_person_rule: self.second_person_rule,
             supersedes: if to == State::Published {
                 review.corrects

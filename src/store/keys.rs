@@ -3,7 +3,7 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{Result, Store, now};
+use super::{Result, Store, direct, now};
 use crate::domain::access::{ApiKey, Role};
 use crate::domain::audit::Event;
 
@@ -39,7 +39,12 @@ fn key_from_row(r: KeyRow) -> Result<StoredKey> {
     })
 }
 
-const KEY_COLUMNS: &str = "id, name, role, secret_hash, created_by, created_at, revoked_at";
+/// The columns of a [`KeyRow`], for `concat!`.
+macro_rules! key_select {
+    () => {
+        "SELECT id, name, role, secret_hash, created_by, created_at, revoked_at FROM api_keys"
+    };
+}
 
 impl Store {
     pub async fn insert_key(
@@ -77,15 +82,30 @@ impl Store {
     }
 
     pub async fn get_key(&self, id: Uuid) -> Result<Option<StoredKey>> {
-        let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1");
-        let row: Option<KeyRow> = on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?);
+        const SQL: &str = concat!(key_select!(), " WHERE id = $1");
+        // Every request reads its key: directly on SQLite (see `direct`).
+        let row: Option<KeyRow> = match self {
+            Store::Sqlite(_, lite) => lite.read(|c| {
+                direct::first(c, SQL, &[&id], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        direct::time(r, 5)?,
+                        direct::opt_time(r, 6)?,
+                    ))
+                })
+            })?,
+            Store::Postgres(pool) => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await?,
+        };
         row.map(key_from_row).transpose()
     }
 
     pub async fn list_keys(&self) -> Result<Vec<ApiKey>> {
-        let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys ORDER BY id");
-        let rows: Vec<KeyRow> =
-            on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?);
+        const SQL: &str = concat!(key_select!(), " ORDER BY id");
+        let rows: Vec<KeyRow> = on_pool!(self, pool => sqlx::query_as(SQL).fetch_all(pool).await?);
         rows.into_iter()
             .map(|r| key_from_row(r).map(|k| k.key))
             .collect()

@@ -21,15 +21,10 @@ pub type Result<T> = std::result::Result<T, sqlx::Error>;
 /// The configured database.
 #[derive(Clone, Debug)]
 pub enum Store {
-    Sqlite(SqlitePool, WriteGate),
+    /// sqlx's pool of readers, and what runs beside it (see [`Direct`]).
+    Sqlite(SqlitePool, Direct),
     Postgres(PgPool),
 }
-
-/// This process's one SQLite writer connection. SQLite admits one writer at a time; writers
-/// that wait on its busy handler sleep in steps of milliseconds, while the pool's queue hands
-/// the connection over at once, and readers never hold it up.
-#[derive(Clone, Debug)]
-pub struct WriteGate(SqlitePool);
 
 /// PostgreSQL advisory lock held by every write transaction, so that audit entries are
 /// appended in one order across all API nodes.
@@ -46,23 +41,19 @@ macro_rules! on_pool {
 }
 
 /// Runs `$body` in a write transaction bound to `$tx`, committing when it succeeds. Writers
-/// are serialized (see [`WriteGate`] and [`WRITE_LOCK`]): every write appends to the one
+/// are serialized (see [`Direct::begin`] and [`WRITE_LOCK`]): every write appends to the one
 /// audit chain, which must stay linear.
 macro_rules! in_write_tx {
     ($store:expr, $tx:ident => $body:expr) => {
         match $store {
-            $crate::store::Store::Sqlite(_, writer) => {
-                let mut $tx = writer.0.begin_with("BEGIN IMMEDIATE").await?;
+            $crate::store::Store::Sqlite(_, direct) => {
+                let (_gate, mut $tx) = direct.begin().await?;
                 let out = $body;
                 $tx.commit().await?;
                 out
             }
             $crate::store::Store::Postgres(pool) => {
-                let mut $tx = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind($crate::store::WRITE_LOCK)
-                    .execute(&mut *$tx)
-                    .await?;
+                let mut $tx = $crate::store::begin_pg_write(pool).await?;
                 let out = $body;
                 $tx.commit().await?;
                 out
@@ -71,36 +62,50 @@ macro_rules! in_write_tx {
     };
 }
 
+/// Begins a PostgreSQL write transaction holding [`WRITE_LOCK`].
+pub(crate) async fn begin_pg_write(
+    pool: &PgPool,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(WRITE_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
 /// Appends an audit entry for `$event` by `$actor` inside the write transaction `$tx`.
 macro_rules! append_audit {
     ($tx:ident, $actor:expr, $event:expr) => {{
-        let head: Option<(i64, String)> =
-            sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&mut *$tx)
-                .await?;
+        let head: Option<(i64, String)> = sqlx::query_as($crate::store::AUDIT_HEAD)
+            .fetch_optional(&mut *$tx)
+            .await?;
         let entry = $crate::domain::audit::seal(
             head,
             $crate::store::timestamp_text($crate::store::now()),
             $actor,
             $event,
         );
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, changes, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(entry.seq)
-        .bind(&entry.at)
-        .bind(&entry.actor)
-        .bind(&entry.action)
-        .bind(&entry.entity)
-        .bind(&entry.entity_id)
-        .bind(&entry.changes)
-        .bind(&entry.prev_hash)
-        .bind(&entry.hash)
-        .execute(&mut *$tx)
-        .await?;
+        sqlx::query($crate::store::AUDIT_INSERT)
+            .bind(entry.seq)
+            .bind(&entry.at)
+            .bind(&entry.actor)
+            .bind(&entry.action)
+            .bind(&entry.entity)
+            .bind(&entry.entity_id)
+            .bind(&entry.changes)
+            .bind(&entry.prev_hash)
+            .bind(&entry.hash)
+            .execute(&mut *$tx)
+            .await?;
     }};
 }
+
+/// The newest audit entry's sequence number and hash, which the next entry links to.
+pub(crate) const AUDIT_HEAD: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
+
+pub(crate) const AUDIT_INSERT: &str = "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, changes, prev_hash, hash) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 /// Fixed-width UTC text (`2026-01-02T03:04:05.678901Z`), so that text order is time order.
 pub fn timestamp_text(t: OffsetDateTime) -> String {
@@ -137,6 +142,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "reviews",
         include_str!("../../migrations/sqlite/0004_reviews.sql"),
     ),
+    (
+        "review_indexes",
+        include_str!("../../migrations/sqlite/0005_review_indexes.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -154,6 +163,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "reviews",
         include_str!("../../migrations/postgres/0004_reviews.sql"),
+    ),
+    (
+        "review_indexes",
+        include_str!("../../migrations/postgres/0005_review_indexes.sql"),
     ),
 ];
 
@@ -192,6 +205,13 @@ impl Store {
         } else {
             SqliteConnectOptions::new().filename(url)
         };
+        // The pool's connections and the direct writer must open the same database: an
+        // in-memory one would be a different, empty database for each.
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            return Err(sqlx::Error::Configuration(
+                "an in-memory SQLite database is not supported; give a file path".into(),
+            ));
+        }
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -205,13 +225,8 @@ impl Store {
             .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .test_before_acquire(false)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options)
-            .await?;
-        Ok(Store::Sqlite(pool, WriteGate(writer)))
+        let direct = Direct::connect(options, max_connections).await?;
+        Ok(Store::Sqlite(pool, direct))
     }
 
     /// The backend's name, for logs.
@@ -231,8 +246,8 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        if let Store::Sqlite(_, writer) = self {
-            writer.0.close().await;
+        if let Store::Sqlite(_, direct) = self {
+            direct.close().await;
         }
         on_pool!(self, pool => pool.close().await)
     }
@@ -274,11 +289,13 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
 
 // Declared after the macros above, which they use.
 mod audit;
+mod direct;
 mod keys;
 mod provenance;
 mod reviews;
 
 pub use audit::AuditFilter;
+pub use direct::Direct;
 pub use keys::StoredKey;
 pub use provenance::{NewPassage, NewSource, NewVersion, Outcome};
 pub use reviews::{NewReview, ReviewContent, Step, Transitioned};

@@ -126,6 +126,8 @@ fn claim_from_row(r: ClaimRow) -> Claim {
     }
 }
 
+pub(super) const CLAIM_EXISTS: &str = "SELECT id FROM claims WHERE id = $1";
+
 /// A validated source ready to be written with its first version.
 #[derive(Debug, Clone)]
 pub struct NewSource {
@@ -470,7 +472,7 @@ impl Store {
     }
 
     pub async fn claim_exists(&self, id: Uuid) -> Result<bool> {
-        let found: Option<Uuid> = on_pool!(self, pool => sqlx::query_scalar("SELECT id FROM claims WHERE id = $1")
+        let found: Option<Uuid> = on_pool!(self, pool => sqlx::query_scalar(CLAIM_EXISTS)
             .bind(id)
             .fetch_optional(pool)
             .await?);

@@ -4,7 +4,8 @@ use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{Result, Store, now};
+use super::provenance::CLAIM_EXISTS;
+use super::{Result, Store, begin_pg_write, direct, now};
 use crate::domain::audit::Event;
 use crate::domain::review::{Rating, RatingScale, Review, ReviewEvent, State};
 
@@ -40,13 +41,13 @@ pub struct ReviewContent {
 
 /// A requested workflow step, checked by the domain before it is written.
 #[derive(Debug, Clone)]
-pub struct Step<'a> {
+pub struct Step {
     pub review_id: Uuid,
     /// The revision the client saw; the write happens only if it is still current.
     pub revision: i64,
     pub from: State,
     pub to: State,
-    pub note: Option<&'a str>,
+    pub note: Option<String>,
     pub second_person_rule: bool,
     /// A published review that this step (a correction's publication) supersedes.
     pub supersedes: Option<Uuid>,
@@ -71,10 +72,27 @@ type ReviewRow = (
     Option<Uuid>,
 );
 
-const REVIEW_SELECT: &str = "SELECT r.id, r.claim_id, r.author, r.state, r.scale_id, r.rating, r.summary, r.evidence_ids, \
+const SCALES: &str =
+    "SELECT id, name, best_rating, worst_rating FROM rating_scales ORDER BY created_at, id";
+
+const RATINGS: &str = "SELECT scale_id, key, label, value FROM ratings ORDER BY scale_id, position";
+
+const REVIEW_EVENTS: &str = "SELECT from_state, to_state, actor, note, second_person_rule, at FROM review_events \
+     WHERE review_id = $1 ORDER BY id";
+
+const CLAIM_EVIDENCE: &str = "SELECT id FROM evidence WHERE claim_id = $1 ORDER BY id";
+
+/// The columns of a [`ReviewRow`], for `concat!`.
+macro_rules! review_select {
+    () => {
+        "SELECT r.id, r.claim_id, r.author, r.state, r.scale_id, r.rating, r.summary, r.evidence_ids, \
      r.corrects, r.revision, r.created_at, r.updated_at, r.published_at, g.label, g.value, \
      (SELECT c.id FROM reviews c WHERE c.corrects = r.id AND c.published_at IS NOT NULL ORDER BY c.id LIMIT 1) \
-     FROM reviews r JOIN ratings g ON g.scale_id = r.scale_id AND g.key = r.rating";
+     FROM reviews r JOIN ratings g ON g.scale_id = r.scale_id AND g.key = r.rating"
+    };
+}
+
+const REVIEW_BY_ID: &str = concat!(review_select!(), " WHERE r.id = $1");
 
 /// An event row with its review's id.
 type ClaimEventRow = (
@@ -95,6 +113,28 @@ type EventRow = (
     bool,
     OffsetDateTime,
 );
+
+/// A [`ReviewRow`] read directly (see [`direct`]).
+fn direct_review_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReviewRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        direct::json(r, 7)?,
+        r.get(8)?,
+        r.get(9)?,
+        direct::time(r, 10)?,
+        direct::time(r, 11)?,
+        direct::opt_time(r, 12)?,
+        r.get(13)?,
+        r.get(14)?,
+        r.get(15)?,
+    ))
+}
 
 fn state(s: &str) -> Result<State> {
     State::parse(s).ok_or_else(|| sqlx::Error::Protocol(format!("unknown review state {s:?}")))
@@ -139,16 +179,24 @@ fn review_from_row(r: ReviewRow, events: Vec<EventRow>) -> Result<Review> {
 
 impl Store {
     pub async fn list_scales(&self) -> Result<Vec<RatingScale>> {
-        let scales: Vec<(String, String, f64, f64)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT id, name, best_rating, worst_rating FROM rating_scales ORDER BY created_at, id",
-        )
-        .fetch_all(pool)
-        .await?);
-        let ratings: Vec<(String, String, String, Option<f64>)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT scale_id, key, label, value FROM ratings ORDER BY scale_id, position",
-        )
-        .fetch_all(pool)
-        .await?);
+        type ScaleRow = (String, String, f64, f64);
+        type RatingRow = (String, String, String, Option<f64>);
+        let (scales, ratings): (Vec<ScaleRow>, Vec<RatingRow>) = match self {
+            Store::Sqlite(_, lite) => lite.read(|c| {
+                Ok((
+                    direct::all(c, SCALES, &[], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })?,
+                    direct::all(c, RATINGS, &[], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })?,
+                ))
+            })?,
+            Store::Postgres(pool) => (
+                sqlx::query_as(SCALES).fetch_all(pool).await?,
+                sqlx::query_as(RATINGS).fetch_all(pool).await?,
+            ),
+        };
         Ok(scales
             .into_iter()
             .map(|(id, name, best_rating, worst_rating)| RatingScale {
@@ -206,67 +254,147 @@ impl Store {
         second_person_rule: bool,
     ) -> Result<Uuid> {
         let id = crate::domain::new_id();
+        let event_id = crate::domain::new_id();
         let at = now();
-        in_write_tx!(self, tx => {
-            sqlx::query(
-                "INSERT INTO reviews (id, claim_id, author, state, scale_id, rating, summary, evidence_ids, corrects, revision, created_at, updated_at) \
-                 VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $8, 1, $9, $9)",
-            )
-            .bind(id)
-            .bind(new.claim_id)
-            .bind(actor)
-            .bind(&new.scale)
-            .bind(&new.rating)
-            .bind(&new.summary)
-            .bind(Json(&new.evidence))
-            .bind(new.corrects)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO review_events (id, review_id, from_state, to_state, actor, note, second_person_rule, at) \
-                 VALUES ($1, $2, NULL, 'draft', $3, NULL, $4, $5)",
-            )
-            .bind(crate::domain::new_id())
-            .bind(id)
-            .bind(actor)
-            .bind(second_person_rule)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-            let changes = serde_json::json!({
-                "claim_id": new.claim_id, "scale": new.scale, "rating": new.rating, "summary": new.summary,
-                "evidence": new.evidence, "corrects": new.corrects, "state": "draft", "revision": 1,
-            });
-            append_audit!(tx, actor, Event::new("create", "review", id, changes));
+        let changes = serde_json::json!({
+            "claim_id": new.claim_id, "scale": new.scale, "rating": new.rating, "summary": new.summary,
+            "evidence": new.evidence, "corrects": new.corrects, "state": "draft", "revision": 1,
         });
+        let event = Event::new("create", "review", id, changes);
+        let draft = State::Draft.as_str();
+        match self {
+            Store::Sqlite(_, lite) => {
+                let (at, evidence) = (
+                    direct::time_text(at),
+                    serde_json::to_string(&new.evidence)
+                        .map_err(|e| sqlx::Error::Encode(e.into()))?,
+                );
+                let (actor, new) = (actor.to_owned(), new.clone());
+                lite.write(move |c| {
+                    direct::execute(
+                        c,
+                        INSERT_REVIEW,
+                        &[
+                            &id,
+                            &new.claim_id,
+                            &actor,
+                            &new.scale,
+                            &new.rating,
+                            &new.summary,
+                            &evidence,
+                            &new.corrects,
+                            &at,
+                        ],
+                    )?;
+                    direct::execute(
+                        c,
+                        INSERT_EVENT,
+                        &[
+                            &event_id,
+                            &id,
+                            &None::<&str>,
+                            &draft,
+                            &actor,
+                            &None::<&str>,
+                            &second_person_rule,
+                            &at,
+                        ],
+                    )?;
+                    direct::append_audit(c, &actor, event)
+                })
+                .await?;
+            }
+            Store::Postgres(pool) => {
+                let mut tx = begin_pg_write(pool).await?;
+                sqlx::query(INSERT_REVIEW)
+                    .bind(id)
+                    .bind(new.claim_id)
+                    .bind(actor)
+                    .bind(&new.scale)
+                    .bind(&new.rating)
+                    .bind(&new.summary)
+                    .bind(Json(&new.evidence))
+                    .bind(new.corrects)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(INSERT_EVENT)
+                    .bind(event_id)
+                    .bind(id)
+                    .bind(None::<&str>)
+                    .bind(draft)
+                    .bind(actor)
+                    .bind(None::<&str>)
+                    .bind(second_person_rule)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                append_audit!(tx, actor, event);
+                tx.commit().await?;
+            }
+        }
         Ok(id)
     }
 
     /// A review without its history (`history` is empty): enough to check a write.
     pub async fn get_review_head(&self, id: Uuid) -> Result<Option<Review>> {
-        let sql = format!("{REVIEW_SELECT} WHERE r.id = $1");
-        let row: Option<ReviewRow> = on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?);
+        let row: Option<ReviewRow> = match self {
+            Store::Sqlite(_, lite) => {
+                lite.read(|c| direct::first(c, REVIEW_BY_ID, &[&id], direct_review_row))?
+            }
+            Store::Postgres(pool) => {
+                sqlx::query_as(REVIEW_BY_ID)
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        };
         row.map(|r| review_from_row(r, Vec::new())).transpose()
     }
 
     pub async fn get_review(&self, id: Uuid) -> Result<Option<Review>> {
-        let sql = format!("{REVIEW_SELECT} WHERE r.id = $1");
-        let row: Option<ReviewRow> = on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?);
-        let Some(row) = row else { return Ok(None) };
-        let events: Vec<EventRow> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT from_state, to_state, actor, note, second_person_rule, at FROM review_events WHERE review_id = $1 ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(pool)
-        .await?);
-        review_from_row(row, events).map(Some)
+        let (row, events): (Option<ReviewRow>, Vec<EventRow>) = match self {
+            Store::Sqlite(_, lite) => lite.read(|c| {
+                let Some(row) = direct::first(c, REVIEW_BY_ID, &[&id], direct_review_row)? else {
+                    return Ok((None, Vec::new()));
+                };
+                let events = direct::all(c, REVIEW_EVENTS, &[&id], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        direct::time(r, 5)?,
+                    ))
+                })?;
+                Ok((Some(row), events))
+            })?,
+            Store::Postgres(pool) => {
+                let row = sqlx::query_as(REVIEW_BY_ID)
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await?;
+                if row.is_none() {
+                    return Ok(None);
+                }
+                (
+                    row,
+                    sqlx::query_as(REVIEW_EVENTS)
+                        .bind(id)
+                        .fetch_all(pool)
+                        .await?,
+                )
+            }
+        };
+        row.map(|row| review_from_row(row, events)).transpose()
     }
 
     /// Every review of a claim, oldest first, each with its history (two queries in all).
     pub async fn claim_reviews(&self, claim_id: Uuid) -> Result<Vec<Review>> {
-        let sql = format!("{REVIEW_SELECT} WHERE r.claim_id = $1 ORDER BY r.id");
-        let rows: Vec<ReviewRow> = on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(claim_id).fetch_all(pool).await?);
+        const SQL: &str = concat!(review_select!(), " WHERE r.claim_id = $1 ORDER BY r.id");
+        let rows: Vec<ReviewRow> =
+            on_pool!(self, pool => sqlx::query_as(SQL).bind(claim_id).fetch_all(pool).await?);
         let events: Vec<ClaimEventRow> = on_pool!(self, pool => sqlx::query_as(
             "SELECT e.review_id, e.from_state, e.to_state, e.actor, e.note, e.second_person_rule, e.at \
              FROM review_events e JOIN reviews r ON r.id = e.review_id WHERE r.claim_id = $1 ORDER BY e.id",
@@ -292,14 +420,30 @@ impl Store {
 
     /// Ids of a claim's evidence; `None` when the claim does not exist.
     pub async fn claim_evidence_ids(&self, claim_id: Uuid) -> Result<Option<Vec<Uuid>>> {
-        if !self.claim_exists(claim_id).await? {
-            return Ok(None);
+        match self {
+            Store::Sqlite(_, lite) => lite.read(|c| {
+                if direct::first(c, CLAIM_EXISTS, &[&claim_id], |_| Ok(()))?.is_none() {
+                    return Ok(None);
+                }
+                direct::all(c, CLAIM_EVIDENCE, &[&claim_id], |r| r.get(0)).map(Some)
+            }),
+            Store::Postgres(pool) => {
+                if sqlx::query(CLAIM_EXISTS)
+                    .bind(claim_id)
+                    .fetch_optional(pool)
+                    .await?
+                    .is_none()
+                {
+                    return Ok(None);
+                }
+                Ok(Some(
+                    sqlx::query_scalar(CLAIM_EVIDENCE)
+                        .bind(claim_id)
+                        .fetch_all(pool)
+                        .await?,
+                ))
+            }
         }
-        let ids = on_pool!(self, pool => sqlx::query_scalar("SELECT id FROM evidence WHERE claim_id = $1 ORDER BY id")
-            .bind(claim_id)
-            .fetch_all(pool)
-            .await?);
-        Ok(Some(ids))
     }
 
     /// Changes an editable review's content if `revision` is still current. `false` when not.
@@ -344,77 +488,180 @@ impl Store {
 
     /// Makes a workflow step if the review is still at `step.revision` and `step.from`, with its
     /// history event, audit entry and (for a correction) the superseding of the old verdict, all
-    /// in one transaction. `false` when the revision is stale.
-    pub async fn transition_review(&self, actor: &str, step: &Step<'_>) -> Result<Transitioned> {
+    /// in one transaction.
+    pub async fn transition_review(&self, actor: &str, step: &Step) -> Result<Transitioned> {
         let at = now();
-        in_write_tx!(self, tx => {
-            if step.to == State::Published {
-                // Checked inside the serialized write, so two reviews cannot both become the
-                // claim's verdict; the one a correction replaces does not count.
-                let rival: Option<Uuid> = sqlx::query_scalar(
-                    "SELECT r.id FROM reviews r WHERE r.claim_id = (SELECT claim_id FROM reviews WHERE id = $1) \
-                     AND r.state = 'published' AND r.id <> $1 AND ($2 IS NULL OR r.id <> $2) ORDER BY r.id LIMIT 1",
-                )
-                .bind(step.review_id)
-                .bind(step.supersedes)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some(rival) = rival {
-                    return Ok(Transitioned::VerdictExists(rival));
-                }
+        match self {
+            Store::Sqlite(_, lite) => {
+                let at = direct::time_text(at);
+                let (actor, step) = (actor.to_owned(), step.clone());
+                lite.write(move |c| {
+                    if step.to == State::Published
+                        && let Some(rival) = direct::first(
+                            c,
+                            RIVAL_VERDICT,
+                            &[&step.review_id, &step.supersedes],
+                            |r| r.get(0),
+                        )?
+                    {
+                        return Ok(Transitioned::VerdictExists(rival));
+                    }
+                    let changed = direct::execute(
+                        c,
+                        SET_STATE,
+                        &[
+                            &step.review_id,
+                            &step.revision,
+                            &step.from.as_str(),
+                            &step.to.as_str(),
+                            &at,
+                        ],
+                    )?;
+                    if changed != 1 {
+                        return Ok(Transitioned::Stale);
+                    }
+                    let mut moves = vec![Move::of(&step)];
+                    if let Some(old) = step.supersedes
+                        && let Some(revision) =
+                            direct::first(c, SUPERSEDE, &[&old, &at], |r| r.get(0))?
+                    {
+                        moves.push(Move::superseded(old, step.review_id, revision));
+                    }
+                    for m in moves {
+                        let (from, to) = (m.from.as_str(), m.to.as_str());
+                        direct::execute(
+                            c,
+                            INSERT_EVENT,
+                            &[
+                                &crate::domain::new_id(),
+                                &m.review,
+                                &from,
+                                &to,
+                                &actor,
+                                &m.note,
+                                &step.second_person_rule,
+                                &at,
+                            ],
+                        )?;
+                        direct::append_audit(c, &actor, m.event(step.second_person_rule))?;
+                    }
+                    Ok(Transitioned::Done)
+                })
+                .await
             }
-            let changed = sqlx::query(
-                "UPDATE reviews SET state = $4, revision = revision + 1, updated_at = $5, \
-                 published_at = CASE WHEN $4 = 'published' THEN $5 ELSE published_at END \
-                 WHERE id = $1 AND revision = $2 AND state = $3",
-            )
-            .bind(step.review_id)
-            .bind(step.revision)
-            .bind(step.from.as_str())
-            .bind(step.to.as_str())
-            .bind(at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if changed == 1 {
-                let mut moves = vec![(step.review_id, step.from, step.to, step.note.map(str::to_owned), step.revision + 1)];
-                if let Some(old) = step.supersedes {
-                    let revision: Option<i64> = sqlx::query_scalar(
-                        "UPDATE reviews SET state = 'superseded', revision = revision + 1, updated_at = $2 \
-                         WHERE id = $1 AND state = 'published' RETURNING revision",
-                    )
-                    .bind(old)
-                    .bind(at)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if let Some(revision) = revision {
-                        let note = format!("superseded by correction {}", step.review_id);
-                        moves.push((old, State::Published, State::Superseded, Some(note), revision));
+            Store::Postgres(pool) => {
+                let mut tx = begin_pg_write(pool).await?;
+                if step.to == State::Published {
+                    // Checked inside the serialized write, so two reviews cannot both become
+                    // the claim's verdict; the one a correction replaces does not count.
+                    let rival: Option<Uuid> = sqlx::query_scalar(RIVAL_VERDICT)
+                        .bind(step.review_id)
+                        .bind(step.supersedes)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if let Some(rival) = rival {
+                        return Ok(Transitioned::VerdictExists(rival));
                     }
                 }
-                for (review, from, to, note, revision) in moves {
-                    sqlx::query(
-                        "INSERT INTO review_events (id, review_id, from_state, to_state, actor, note, second_person_rule, at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    )
-                    .bind(crate::domain::new_id())
-                    .bind(review)
-                    .bind(from.as_str())
-                    .bind(to.as_str())
-                    .bind(actor)
-                    .bind(&note)
-                    .bind(step.second_person_rule)
+                let changed = sqlx::query(SET_STATE)
+                    .bind(step.review_id)
+                    .bind(step.revision)
+                    .bind(step.from.as_str())
+                    .bind(step.to.as_str())
                     .bind(at)
                     .execute(&mut *tx)
-                    .await?;
-                    let changes = serde_json::json!({
-                        "from": from.as_str(), "to": to.as_str(), "note": note, "revision": revision,
-                        "second_person_rule": step.second_person_rule,
-                    });
-                    append_audit!(tx, actor, Event::new("transition", "review", review, changes));
+                    .await?
+                    .rows_affected();
+                if changed != 1 {
+                    return Ok(Transitioned::Stale);
                 }
+                let mut moves = vec![Move::of(step)];
+                if let Some(old) = step.supersedes {
+                    let revision: Option<i64> = sqlx::query_scalar(SUPERSEDE)
+                        .bind(old)
+                        .bind(at)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if let Some(revision) = revision {
+                        moves.push(Move::superseded(old, step.review_id, revision));
+                    }
+                }
+                for m in moves {
+                    sqlx::query(INSERT_EVENT)
+                        .bind(crate::domain::new_id())
+                        .bind(m.review)
+                        .bind(m.from.as_str())
+                        .bind(m.to.as_str())
+                        .bind(actor)
+                        .bind(&m.note)
+                        .bind(step.second_person_rule)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                    append_audit!(tx, actor, m.event(step.second_person_rule));
+                }
+                tx.commit().await?;
+                Ok(Transitioned::Done)
             }
-            Ok(if changed == 1 { Transitioned::Done } else { Transitioned::Stale })
-        })
+        }
+    }
+}
+
+const INSERT_REVIEW: &str = "INSERT INTO reviews (id, claim_id, author, state, scale_id, rating, summary, evidence_ids, corrects, revision, created_at, updated_at) \
+     VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $8, 1, $9, $9)";
+
+const INSERT_EVENT: &str = "INSERT INTO review_events (id, review_id, from_state, to_state, actor, note, second_person_rule, at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// Another review of the same claim that is its published verdict (`$2`: the one a correction
+/// replaces, which does not count).
+const RIVAL_VERDICT: &str = "SELECT r.id FROM reviews r WHERE r.claim_id = (SELECT claim_id FROM reviews WHERE id = $1) \
+     AND r.state = 'published' AND r.id <> $1 AND ($2 IS NULL OR r.id <> $2) ORDER BY r.id LIMIT 1";
+
+/// Moves a review from `$3` to `$4` if it is still at revision `$2`.
+const SET_STATE: &str = "UPDATE reviews SET state = $4, revision = revision + 1, updated_at = $5, \
+     published_at = CASE WHEN $4 = 'published' THEN $5 ELSE published_at END \
+     WHERE id = $1 AND revision = $2 AND state = $3";
+
+const SUPERSEDE: &str = "UPDATE reviews SET state = 'superseded', revision = revision + 1, updated_at = $2 \
+     WHERE id = $1 AND state = 'published' RETURNING revision";
+
+/// One review's move in a workflow step: the step itself, or the verdict a correction supersedes.
+struct Move {
+    review: Uuid,
+    from: State,
+    to: State,
+    note: Option<String>,
+    /// The review's revision after the move.
+    revision: i64,
+}
+
+impl Move {
+    fn of(step: &Step) -> Move {
+        Move {
+            review: step.review_id,
+            from: step.from,
+            to: step.to,
+            note: step.note.clone(),
+            revision: step.revision + 1,
+        }
+    }
+
+    fn superseded(old: Uuid, by: Uuid, revision: i64) -> Move {
+        Move {
+            review: old,
+            from: State::Published,
+            to: State::Superseded,
+            note: Some(format!("superseded by correction {by}")),
+            revision,
+        }
+    }
+
+    fn event(&self, second_person_rule: bool) -> Event {
+        let changes = serde_json::json!({
+            "from": self.from.as_str(), "to": self.to.as_str(), "note": self.note,
+            "revision": self.revision, "second_person_rule": second_person_rule,
+        });
+        Event::new("transition", "review", self.review, changes)
     }
 }

@@ -1,0 +1,378 @@
+//! SQLite's busiest statements run directly on SQLite's C API (through rusqlite), on the
+//! caller's thread: API keys (every request), reviews and their workflow, rating scales.
+//!
+//! Through sqlx every statement is a round trip to its connection's worker thread: 40-70 µs
+//! of CPU, and far more wall time on a busy machine. A review transition made ten of them, and
+//! the write held the one writer across six, so round trips, not SQLite, capped transitions
+//! at about 1,000/s. Run directly, the same statements take a few microseconds each.
+//!
+//! Direct writes go to one writer thread, which runs whatever has queued up in one
+//! transaction, each write in its own savepoint (group commit). An async lock handed from
+//! task to task left the writer idle between holders while the next one waited for a worker
+//! thread; a thread that only writes does not wait, and one commit serves many writes. The SQL
+//! is the PostgreSQL path's (`$n` placeholders); the control flow is repeated for each
+//! backend, and the API tests run every scenario on both to keep the two in step.
+
+use std::fmt;
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use rusqlite::{CachedStatement, Connection, Row, ToSql, TransactionBehavior};
+use serde::de::DeserializeOwned;
+use sqlx::error::{DatabaseError, ErrorKind};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::{AUDIT_HEAD, AUDIT_INSERT, Result, now, timestamp_text};
+use crate::domain::audit::{Event, seal};
+
+/// What an SQLite store runs beside sqlx's pool of readers.
+#[derive(Clone)]
+pub struct Direct {
+    /// sqlx's writer connection, for the writes that go through sqlx.
+    sqlx_writer: SqlitePool,
+    /// Held by every writer of this process, so that it has one writer at a time: SQLite
+    /// admits only one, and writers that wait on its busy handler sleep in steps of
+    /// milliseconds while this hands over at once. Readers never wait for it (WAL).
+    gate: Arc<tokio::sync::Mutex<()>>,
+    /// The queue of the direct writer thread (see [`run_writer`]).
+    jobs: mpsc::Sender<Job>,
+    /// Idle direct readers, at most `max_readers`; more are opened when all are busy.
+    readers: Arc<Mutex<Vec<Connection>>>,
+    max_readers: usize,
+    path: Arc<Path>,
+}
+
+/// A direct write: runs in its own savepoint and says whether it succeeded, with what to
+/// tell its caller once the batch's commit has succeeded (`None`) or failed.
+type Job = Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>;
+type Reply = Box<dyn FnOnce(Option<&rusqlite::Error>) + Send>;
+
+/// Most writes committed together.
+const MAX_BATCH: usize = 256;
+
+impl fmt::Debug for Direct {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Direct").field("path", &self.path).finish()
+    }
+}
+
+/// Opens a direct connection with the settings of sqlx's (which has already put the database
+/// in WAL mode; that is stored in the file).
+fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+/// The direct writer: takes the queued writes, up to [`MAX_BATCH`], and runs them in one
+/// transaction while holding the gate; then tells each caller. Ends when every sender is gone.
+fn run_writer(mut conn: Connection, jobs: mpsc::Receiver<Job>, gate: Arc<tokio::sync::Mutex<()>>) {
+    while let Ok(first) = jobs.recv() {
+        let _gate = gate.blocking_lock();
+        let batch: Vec<Job> = std::iter::once(first)
+            .chain(jobs.try_iter().take(MAX_BATCH - 1))
+            .collect();
+        let mut replies = Vec::with_capacity(batch.len());
+        let committed = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .and_then(|mut tx| {
+                for job in batch {
+                    let mut savepoint = tx.savepoint()?;
+                    // A panicking write is rolled back like a failed one; its caller sees
+                    // its reply dropped.
+                    match std::panic::catch_unwind(AssertUnwindSafe(|| job(&savepoint))) {
+                        Ok((true, reply)) => {
+                            savepoint.commit()?;
+                            replies.push(reply);
+                        }
+                        Ok((false, reply)) => {
+                            savepoint.rollback()?;
+                            replies.push(reply);
+                        }
+                        Err(_) => savepoint.rollback()?,
+                    }
+                }
+                tx.commit()
+            });
+        if let Err(e) = &committed {
+            tracing::error!(error = %e, "a batch of direct writes failed as a whole");
+        }
+        for reply in replies {
+            reply(committed.as_ref().err());
+        }
+    }
+}
+
+impl Direct {
+    pub(super) async fn connect(options: SqliteConnectOptions, max_readers: u32) -> Result<Direct> {
+        let path: Arc<Path> = options.get_filename().into();
+        let sqlx_writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await?;
+        let writer = open(&path).map_err(into_sqlx)?;
+        let gate = Arc::new(tokio::sync::Mutex::new(()));
+        let (jobs, queue) = mpsc::channel();
+        let thread_gate = gate.clone();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run_writer(writer, queue, thread_gate))
+            .map_err(sqlx::Error::Io)?;
+        Ok(Direct {
+            sqlx_writer,
+            gate,
+            jobs,
+            readers: Arc::default(),
+            max_readers: max_readers as usize,
+            path,
+        })
+    }
+
+    /// Begins a write through sqlx (`BEGIN IMMEDIATE`), holding the gate until the returned
+    /// guard drops (after the transaction ends).
+    pub(super) async fn begin(
+        &self,
+    ) -> Result<(
+        tokio::sync::MutexGuard<'_, ()>,
+        sqlx::Transaction<'static, sqlx::Sqlite>,
+    )> {
+        let gate = self.gate.lock().await;
+        let tx = self.sqlx_writer.begin_with("BEGIN IMMEDIATE").await?;
+        Ok((gate, tx))
+    }
+
+    /// Runs `write` on the direct writer thread, in one transaction with the other writes
+    /// queued beside it; all of it is undone when it fails. Returns once the transaction has
+    /// committed.
+    pub(super) async fn write<T: Send + 'static>(
+        &self,
+        write: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let (tell, told) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let out = write(conn);
+            let ok = out.is_ok();
+            let reply: Reply = Box::new(move |commit| {
+                let out = match commit {
+                    None => out.map_err(into_sqlx),
+                    Some(e) => Err(into_sqlx_ref(e)),
+                };
+                let _ = tell.send(out);
+            });
+            (ok, reply)
+        });
+        let stopped = || sqlx::Error::WorkerCrashed;
+        self.jobs.send(job).map_err(|_| stopped())?;
+        told.await.map_err(|_| stopped())?
+    }
+
+    /// Runs `read` on a direct reader. Meant for short indexed reads: it runs on the
+    /// caller's thread.
+    pub(super) fn read<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        let idle = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => open(&self.path).map_err(into_sqlx)?,
+        };
+        // One transaction, so that a read of several statements sees one snapshot.
+        let out = conn
+            .unchecked_transaction()
+            .and_then(|tx| read(&tx))
+            .map_err(into_sqlx);
+        let mut idle = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < self.max_readers {
+            idle.push(conn);
+        }
+        out
+    }
+
+    pub(super) async fn close(&self) {
+        self.sqlx_writer.close().await;
+        self.readers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+}
+
+/// Prepares (or takes from the cache) `sql` with `$1`, `$2`, ... bound to `args`. SQLite
+/// numbers parameters by first appearance, not by their names, so each is looked up by name.
+pub(super) fn statement<'c>(
+    conn: &'c Connection,
+    sql: &str,
+    args: &[&dyn ToSql],
+) -> rusqlite::Result<CachedStatement<'c>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    for (i, arg) in args.iter().enumerate() {
+        if let Some(index) = stmt.parameter_index(&format!("${}", i + 1))? {
+            stmt.raw_bind_parameter(index, arg)?;
+        }
+    }
+    Ok(stmt)
+}
+
+/// Runs a statement that returns no rows; the number of rows it changed.
+pub(super) fn execute(
+    conn: &Connection,
+    sql: &str,
+    args: &[&dyn ToSql],
+) -> rusqlite::Result<usize> {
+    statement(conn, sql, args)?.raw_execute()
+}
+
+/// The first row of a query, mapped by `f`.
+pub(super) fn first<T>(
+    conn: &Connection,
+    sql: &str,
+    args: &[&dyn ToSql],
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Option<T>> {
+    let mut stmt = statement(conn, sql, args)?;
+    let mut rows = stmt.raw_query();
+    rows.next()?.map(f).transpose()
+}
+
+/// Every row of a query, each mapped by `f`.
+pub(super) fn all<T>(
+    conn: &Connection,
+    sql: &str,
+    args: &[&dyn ToSql],
+    mut f: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    let mut stmt = statement(conn, sql, args)?;
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(f(row)?);
+    }
+    Ok(out)
+}
+
+/// Column `i`, a time stored as sqlx stores it (see [`time_text`]).
+pub(super) fn time(row: &Row<'_>, i: usize) -> rusqlite::Result<OffsetDateTime> {
+    let text: String = row.get(i)?;
+    OffsetDateTime::parse(&text, &Rfc3339).map_err(|e| conversion(i, e))
+}
+
+pub(super) fn opt_time(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<OffsetDateTime>> {
+    match row.get_ref(i)? {
+        rusqlite::types::ValueRef::Null => Ok(None),
+        _ => time(row, i).map(Some),
+    }
+}
+
+/// Column `i`, JSON text, as sqlx's `Json<T>` reads it.
+pub(super) fn json<T: DeserializeOwned>(
+    row: &Row<'_>,
+    i: usize,
+) -> rusqlite::Result<sqlx::types::Json<T>> {
+    let text: String = row.get(i)?;
+    serde_json::from_str(&text)
+        .map(sqlx::types::Json)
+        .map_err(|e| conversion(i, e))
+}
+
+fn conversion(i: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+}
+
+/// A time as sqlx writes it to SQLite (RFC 3339), so both paths store the same text.
+pub(super) fn time_text(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).expect("formats any date in range")
+}
+
+/// Appends the audit entry for `event`: the direct twin of `append_audit!`.
+pub(super) fn append_audit(conn: &Connection, actor: &str, event: Event) -> rusqlite::Result<()> {
+    let head = first(conn, AUDIT_HEAD, &[], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let e = seal(head, timestamp_text(now()), actor, event);
+    execute(
+        conn,
+        AUDIT_INSERT,
+        &[
+            &e.seq,
+            &e.at,
+            &e.actor,
+            &e.action,
+            &e.entity,
+            &e.entity_id,
+            &e.changes,
+            &e.prev_hash,
+            &e.hash,
+        ],
+    )?;
+    Ok(())
+}
+
+/// A rusqlite error as the store's error type, keeping what `is_unique_violation` and the
+/// other constraint checks look at.
+fn into_sqlx(err: rusqlite::Error) -> sqlx::Error {
+    into_sqlx_ref(&err)
+}
+
+fn into_sqlx_ref(err: &rusqlite::Error) -> sqlx::Error {
+    sqlx::Error::Database(Box::new(DirectError {
+        message: err.to_string(),
+        code: err.sqlite_error().map(|e| e.extended_code),
+    }))
+}
+
+#[derive(Debug)]
+struct DirectError {
+    message: String,
+    /// SQLite's extended result code.
+    code: Option<std::ffi::c_int>,
+}
+
+impl fmt::Display for DirectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for DirectError {}
+
+impl DatabaseError for DirectError {
+    fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+        self
+    }
+
+    fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.code.map(|c| c.to_string().into())
+    }
+
+    fn kind(&self) -> ErrorKind {
+        use rusqlite::ffi;
+        match self.code {
+            Some(ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY) => {
+                ErrorKind::UniqueViolation
+            }
+            Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => ErrorKind::ForeignKeyViolation,
+            Some(ffi::SQLITE_CONSTRAINT_NOTNULL) => ErrorKind::NotNullViolation,
+            Some(ffi::SQLITE_CONSTRAINT_CHECK) => ErrorKind::CheckViolation,
+            _ => ErrorKind::Other,
+        }
+    }
+}
