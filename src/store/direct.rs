@@ -39,7 +39,7 @@ pub struct Direct {
     /// milliseconds while this hands over at once. Readers never wait for it (WAL).
     gate: Arc<tokio::sync::Mutex<()>>,
     /// The queue of the direct writer thread (see [`run_writer`]).
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Command>,
     /// Idle direct readers, at most `max_readers`; more are opened when all are busy.
     readers: Arc<Mutex<Vec<Connection>>>,
     max_readers: usize,
@@ -50,6 +50,12 @@ pub struct Direct {
 /// tell its caller once the batch's commit has succeeded (`None`) or failed.
 type Job = Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>;
 type Reply = Box<dyn FnOnce(Option<&rusqlite::Error>) + Send>;
+
+enum Command {
+    Write(Job),
+    /// Finish the writes before this, close the connection and stop; then say so.
+    Close(tokio::sync::oneshot::Sender<()>),
+}
 
 /// Most writes committed together.
 const MAX_BATCH: usize = 256;
@@ -71,41 +77,70 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
 }
 
 /// The direct writer: takes the queued writes, up to [`MAX_BATCH`], and runs them in one
-/// transaction while holding the gate; then tells each caller. Ends when every sender is gone.
-fn run_writer(mut conn: Connection, jobs: mpsc::Receiver<Job>, gate: Arc<tokio::sync::Mutex<()>>) {
-    while let Ok(first) = jobs.recv() {
-        let _gate = gate.blocking_lock();
-        let batch: Vec<Job> = std::iter::once(first)
-            .chain(jobs.try_iter().take(MAX_BATCH - 1))
-            .collect();
-        let mut replies = Vec::with_capacity(batch.len());
-        let committed = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .and_then(|mut tx| {
-                for job in batch {
-                    let mut savepoint = tx.savepoint()?;
-                    // A panicking write is rolled back like a failed one; its caller sees
-                    // its reply dropped.
-                    match std::panic::catch_unwind(AssertUnwindSafe(|| job(&savepoint))) {
-                        Ok((true, reply)) => {
-                            savepoint.commit()?;
-                            replies.push(reply);
-                        }
-                        Ok((false, reply)) => {
-                            savepoint.rollback()?;
-                            replies.push(reply);
-                        }
-                        Err(_) => savepoint.rollback()?,
-                    }
+/// transaction while holding the gate; then tells each caller.
+fn run_writer(
+    mut conn: Connection,
+    queue: mpsc::Receiver<Command>,
+    gate: Arc<tokio::sync::Mutex<()>>,
+) {
+    let mut closed = None;
+    while closed.is_none() {
+        let Ok(first) = queue.recv() else { break };
+        let mut batch = Vec::new();
+        for command in std::iter::once(first).chain(queue.try_iter()) {
+            match command {
+                Command::Write(job) => batch.push(job),
+                Command::Close(done) => {
+                    closed = Some(done);
+                    break;
                 }
-                tx.commit()
-            });
-        if let Err(e) = &committed {
-            tracing::error!(error = %e, "a batch of direct writes failed as a whole");
+            }
+            if batch.len() == MAX_BATCH {
+                break;
+            }
         }
-        for reply in replies {
-            reply(committed.as_ref().err());
+        if !batch.is_empty() {
+            let _gate = gate.blocking_lock();
+            commit_batch(&mut conn, batch);
         }
+    }
+    // Closing the last connection checkpoints the write-ahead log into the database.
+    drop(conn);
+    if let Some(done) = closed {
+        let _ = done.send(());
+    }
+}
+
+/// Runs each write in its own savepoint within one transaction, commits, and tells each
+/// caller how it ended.
+fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
+    let mut replies = Vec::with_capacity(batch.len());
+    let committed = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .and_then(|mut tx| {
+            for job in batch {
+                let mut savepoint = tx.savepoint()?;
+                // A panicking write is rolled back like a failed one; its caller sees its
+                // reply dropped.
+                match std::panic::catch_unwind(AssertUnwindSafe(|| job(&savepoint))) {
+                    Ok((true, reply)) => {
+                        savepoint.commit()?;
+                        replies.push(reply);
+                    }
+                    Ok((false, reply)) => {
+                        savepoint.rollback()?;
+                        replies.push(reply);
+                    }
+                    Err(_) => savepoint.rollback()?,
+                }
+            }
+            tx.commit()
+        });
+    if let Err(e) = &committed {
+        tracing::error!(error = %e, "a batch of direct writes failed as a whole");
+    }
+    for reply in replies {
+        reply(committed.as_ref().err());
     }
 }
 
@@ -170,7 +205,7 @@ impl Direct {
             (ok, reply)
         });
         let stopped = || sqlx::Error::WorkerCrashed;
-        self.jobs.send(job).map_err(|_| stopped())?;
+        self.jobs.send(Command::Write(job)).map_err(|_| stopped())?;
         told.await.map_err(|_| stopped())?
     }
 
@@ -197,7 +232,12 @@ impl Direct {
         out
     }
 
+    /// Finishes the queued writes and closes every connection; later writes fail.
     pub(super) async fn close(&self) {
+        let (done, closed) = tokio::sync::oneshot::channel();
+        if self.jobs.send(Command::Close(done)).is_ok() {
+            let _ = closed.await;
+        }
         self.sqlx_writer.close().await;
         self.readers
             .lock()
@@ -374,5 +414,97 @@ impl DatabaseError for DirectError {
             Some(ffi::SQLITE_CONSTRAINT_CHECK) => ErrorKind::CheckViolation,
             _ => ErrorKind::Other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn store() -> (tempfile::TempDir, Direct) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let options = SqliteConnectOptions::new()
+            .filename(dir.path().join("t.db"))
+            .create_if_missing(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
+        let direct = Direct::connect(options, 2).await.expect("connect");
+        direct
+            .write(|c| c.execute_batch("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
+            .await
+            .expect("table");
+        (dir, direct)
+    }
+
+    fn stored(direct: &Direct) -> Vec<i64> {
+        direct
+            .read(|c| all(c, "SELECT n FROM t ORDER BY n", &[], |r| r.get(0)))
+            .expect("read")
+    }
+
+    /// Writes queued together share a transaction, yet a failing or panicking one is undone
+    /// alone: its rows are gone, the others' are stored, and each caller hears how its own ended.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_write_in_a_batch_is_undone_alone() {
+        let (_dir, direct) = store().await;
+        // While the gate is held, the writes queue up and then run as one batch.
+        let gate = direct.gate.lock().await;
+        let writes = (1..=60i64).map(|n| {
+            let direct = direct.clone();
+            tokio::spawn(async move {
+                direct
+                    .write(move |c| {
+                        execute(c, "INSERT INTO t (n) VALUES ($1)", &[&n])?;
+                        match n % 3 {
+                            // Fails after writing: the row must not stay.
+                            1 => execute(c, "INSERT INTO t (n) VALUES ($1)", &[&n]).map(drop),
+                            2 if n == 2 => panic!("a write that panics"),
+                            _ => Ok(()),
+                        }
+                    })
+                    .await
+            })
+        });
+        let writes: Vec<_> = writes.collect();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        drop(gate);
+        let mut outcomes = Vec::new();
+        for (n, write) in (1..=60i64).zip(writes) {
+            let outcome = write.await.expect("task");
+            outcomes.push((n, outcome));
+        }
+        for (n, outcome) in &outcomes {
+            match (n % 3, outcome) {
+                (1, Err(e)) => assert!(
+                    e.as_database_error()
+                        .is_some_and(|e| e.is_unique_violation()),
+                    "{n}: {e}"
+                ),
+                (2, Err(sqlx::Error::WorkerCrashed)) if *n == 2 => {}
+                (_, Ok(())) if n % 3 != 1 && *n != 2 => {}
+                (_, other) => panic!("write {n} ended as {other:?}"),
+            }
+        }
+        let expected: Vec<i64> = (1..=60).filter(|n| n % 3 != 1 && *n != 2).collect();
+        assert_eq!(stored(&direct), expected);
+    }
+
+    #[tokio::test]
+    async fn close_finishes_queued_writes_then_refuses_more() {
+        let (_dir, direct) = store().await;
+        let queued = {
+            let direct = direct.clone();
+            tokio::spawn(async move {
+                direct
+                    .write(|c| execute(c, "INSERT INTO t (n) VALUES (7)", &[]).map(drop))
+                    .await
+            })
+        };
+        queued.await.expect("task").expect("write before close");
+        direct.close().await;
+        let late = direct
+            .write(|c| execute(c, "INSERT INTO t (n) VALUES (8)", &[]).map(drop))
+            .await;
+        assert!(matches!(late, Err(sqlx::Error::WorkerCrashed)), "{late:?}");
+        assert_eq!(stored(&direct), vec![7]);
     }
 }
