@@ -119,7 +119,7 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .and_then(|mut tx| {
             for job in batch {
-                let mut savepoint = tx.savepoint()?;
+                let savepoint = tx.savepoint()?;
                 // A panicking write is rolled back like a failed one; its caller sees its
                 // reply dropped.
                 match std::panic::catch_unwind(AssertUnwindSafe(|| job(&savepoint))) {
@@ -128,10 +128,11 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
                         replies.push(reply);
                     }
                     Ok((false, reply)) => {
-                        savepoint.rollback()?;
+                        // Rolls back to the savepoint and releases it.
+                        savepoint.finish()?;
                         replies.push(reply);
                     }
-                    Err(_) => savepoint.rollback()?,
+                    Err(_) => savepoint.finish()?,
                 }
             }
             tx.commit()
