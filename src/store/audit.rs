@@ -55,7 +55,7 @@ impl Store {
         let sql = format!(
             "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE ($1 IS NULL OR entity = $1) AND ($2 IS NULL OR entity_id = $2) \
              AND ($3 IS NULL OR actor = $3) AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) \
-             AND ($6 IS NULL OR seq > $6) ORDER BY seq LIMIT $7"
+             AND seq > $6 ORDER BY seq LIMIT $7"
         );
         let rows: Vec<EntryRow> = on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(&filter.entity)
@@ -63,7 +63,9 @@ impl Store {
             .bind(&filter.actor)
             .bind(&filter.since)
             .bind(&filter.until)
-            .bind(after)
+            // A plain range on `seq` (no `IS NULL OR`), so that each page seeks to its
+            // cursor instead of scanning from the first entry.
+            .bind(after.unwrap_or(0))
             .bind(i64::from(limit))
             .fetch_all(pool)
             .await?);
