@@ -272,61 +272,131 @@ pub(super) fn execute(
     statement(conn, sql, args)?.raw_execute()
 }
 
-/// The first row of a query, mapped by `f`.
-pub(super) fn first<T>(
+/// The first row of a query, if any.
+pub(super) fn first<T: FromRow>(
     conn: &Connection,
     sql: &str,
     args: &[&dyn ToSql],
-    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<Option<T>> {
     let mut stmt = statement(conn, sql, args)?;
     let mut rows = stmt.raw_query();
-    rows.next()?.map(f).transpose()
+    rows.next()?.map(T::from_row).transpose()
 }
 
-/// Every row of a query, each mapped by `f`.
-pub(super) fn all<T>(
+/// Every row of a query.
+pub(super) fn all<T: FromRow>(
     conn: &Connection,
     sql: &str,
     args: &[&dyn ToSql],
-    mut f: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<Vec<T>> {
     let mut stmt = statement(conn, sql, args)?;
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
-        out.push(f(row)?);
+        out.push(T::from_row(row)?);
     }
     Ok(out)
 }
 
-/// Column `i`, a time stored as sqlx stores it (see [`time_text`]).
-pub(super) fn time(row: &Row<'_>, i: usize) -> rusqlite::Result<OffsetDateTime> {
-    let text: String = row.get(i)?;
-    OffsetDateTime::parse(&text, &Rfc3339).map_err(|e| conversion(i, e))
+/// The first column of the first row, if any (sqlx's `query_scalar`).
+pub(super) fn scalar<T: Column>(
+    conn: &Connection,
+    sql: &str,
+    args: &[&dyn ToSql],
+) -> rusqlite::Result<Option<T>> {
+    Ok(first::<(T,)>(conn, sql, args)?.map(|(value,)| value))
 }
 
-pub(super) fn opt_time(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<OffsetDateTime>> {
-    match row.get_ref(i)? {
-        rusqlite::types::ValueRef::Null => Ok(None),
-        _ => time(row, i).map(Some),
+/// The first column of every row.
+pub(super) fn scalars<T: Column>(
+    conn: &Connection,
+    sql: &str,
+    args: &[&dyn ToSql],
+) -> rusqlite::Result<Vec<T>> {
+    Ok(all::<(T,)>(conn, sql, args)?
+        .into_iter()
+        .map(|(value,)| value)
+        .collect())
+}
+
+/// A row read as a tuple of [`Column`]s, as sqlx's `query_as` reads the same tuple types.
+pub(super) trait FromRow: Sized {
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self>;
+}
+
+/// One column's value, decoded the way sqlx decodes it from SQLite.
+pub(super) trait Column: Sized {
+    fn column(row: &Row<'_>, i: usize) -> rusqlite::Result<Self>;
+}
+
+macro_rules! plain_columns {
+    ($($t:ty),*) => {$(
+        impl Column for $t {
+            fn column(row: &Row<'_>, i: usize) -> rusqlite::Result<Self> {
+                row.get(i)
+            }
+        }
+    )*};
+}
+
+plain_columns!(String, i64, f64, bool, uuid::Uuid);
+
+impl<T: Column> Column for Option<T> {
+    fn column(row: &Row<'_>, i: usize) -> rusqlite::Result<Self> {
+        match row.get_ref(i)? {
+            rusqlite::types::ValueRef::Null => Ok(None),
+            _ => T::column(row, i).map(Some),
+        }
     }
 }
 
-/// Column `i`, JSON text, as sqlx's `Json<T>` reads it.
-pub(super) fn json<T: DeserializeOwned>(
-    row: &Row<'_>,
-    i: usize,
-) -> rusqlite::Result<sqlx::types::Json<T>> {
-    let text: String = row.get(i)?;
-    serde_json::from_str(&text)
-        .map(sqlx::types::Json)
-        .map_err(|e| conversion(i, e))
+/// A time stored as sqlx stores it (see [`time_text`]).
+impl Column for OffsetDateTime {
+    fn column(row: &Row<'_>, i: usize) -> rusqlite::Result<Self> {
+        let text: String = row.get(i)?;
+        OffsetDateTime::parse(&text, &Rfc3339).map_err(|e| conversion(i, e))
+    }
+}
+
+impl<T: DeserializeOwned> Column for sqlx::types::Json<T> {
+    fn column(row: &Row<'_>, i: usize) -> rusqlite::Result<Self> {
+        let text: String = row.get(i)?;
+        serde_json::from_str(&text)
+            .map(sqlx::types::Json)
+            .map_err(|e| conversion(i, e))
+    }
 }
 
 fn conversion(i: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
 }
+
+macro_rules! tuple_rows {
+    ($($i:tt $t:ident),+) => {
+        impl<$($t: Column),+> FromRow for ($($t,)+) {
+            fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+                Ok(($($t::column(row, $i)?,)+))
+            }
+        }
+    };
+}
+
+tuple_rows!(0 A);
+tuple_rows!(0 A, 1 B);
+tuple_rows!(0 A, 1 B, 2 C);
+tuple_rows!(0 A, 1 B, 2 C, 3 D);
+tuple_rows!(0 A, 1 B, 2 C, 3 D, 4 E);
+tuple_rows!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F);
+tuple_rows!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G);
+tuple_rows!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H);
+tuple_rows!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I);
+tuple_rows!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J);
+tuple_rows!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K);
+tuple_rows!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L);
+tuple_rows!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L, 12 M);
+tuple_rows!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L, 12 M, 13 N);
+tuple_rows!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L, 12 M, 13 N, 14 O);
+tuple_rows!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L, 12 M, 13 N, 14 O, 15 P);
 
 /// A time as sqlx writes it to SQLite (RFC 3339), so both paths store the same text.
 pub(super) fn time_text(t: OffsetDateTime) -> String {
@@ -335,7 +405,7 @@ pub(super) fn time_text(t: OffsetDateTime) -> String {
 
 /// Appends the audit entry for `event`: the direct twin of `append_audit!`.
 pub(super) fn append_audit(conn: &Connection, actor: &str, event: Event) -> rusqlite::Result<()> {
-    let head = first(conn, AUDIT_HEAD, &[], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let head = first(conn, AUDIT_HEAD, &[])?;
     let e = seal(head, timestamp_text(now()), actor, event);
     execute(
         conn,
@@ -438,7 +508,7 @@ mod tests {
 
     fn stored(direct: &Direct) -> Vec<i64> {
         direct
-            .read(|c| all(c, "SELECT n FROM t ORDER BY n", &[], |r| r.get(0)))
+            .read(|c| scalars(c, "SELECT n FROM t ORDER BY n", &[]))
             .expect("read")
     }
 

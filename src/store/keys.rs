@@ -85,19 +85,7 @@ impl Store {
         const SQL: &str = concat!(key_select!(), " WHERE id = $1");
         // Every request reads its key: directly on SQLite (see `direct`).
         let row: Option<KeyRow> = match self {
-            Store::Sqlite(_, lite) => lite.read(|c| {
-                direct::first(c, SQL, &[&id], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        direct::time(r, 5)?,
-                        direct::opt_time(r, 6)?,
-                    ))
-                })
-            })?,
+            Store::Sqlite(_, lite) => lite.read(|c| direct::first(c, SQL, &[&id]))?,
             Store::Postgres(pool) => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await?,
         };
         row.map(key_from_row).transpose()

@@ -114,28 +114,6 @@ type EventRow = (
     OffsetDateTime,
 );
 
-/// A [`ReviewRow`] read directly (see [`direct`]).
-fn direct_review_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReviewRow> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        direct::json(r, 7)?,
-        r.get(8)?,
-        r.get(9)?,
-        direct::time(r, 10)?,
-        direct::time(r, 11)?,
-        direct::opt_time(r, 12)?,
-        r.get(13)?,
-        r.get(14)?,
-        r.get(15)?,
-    ))
-}
-
 fn state(s: &str) -> Result<State> {
     State::parse(s).ok_or_else(|| sqlx::Error::Protocol(format!("unknown review state {s:?}")))
 }
@@ -182,16 +160,9 @@ impl Store {
         type ScaleRow = (String, String, f64, f64);
         type RatingRow = (String, String, String, Option<f64>);
         let (scales, ratings): (Vec<ScaleRow>, Vec<RatingRow>) = match self {
-            Store::Sqlite(_, lite) => lite.read(|c| {
-                Ok((
-                    direct::all(c, SCALES, &[], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                    })?,
-                    direct::all(c, RATINGS, &[], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                    })?,
-                ))
-            })?,
+            Store::Sqlite(_, lite) => {
+                lite.read(|c| Ok((direct::all(c, SCALES, &[])?, direct::all(c, RATINGS, &[])?)))?
+            }
             Store::Postgres(pool) => (
                 sqlx::query_as(SCALES).fetch_all(pool).await?,
                 sqlx::query_as(RATINGS).fetch_all(pool).await?,
@@ -339,9 +310,7 @@ impl Store {
     /// A review without its history (`history` is empty): enough to check a write.
     pub async fn get_review_head(&self, id: Uuid) -> Result<Option<Review>> {
         let row: Option<ReviewRow> = match self {
-            Store::Sqlite(_, lite) => {
-                lite.read(|c| direct::first(c, REVIEW_BY_ID, &[&id], direct_review_row))?
-            }
+            Store::Sqlite(_, lite) => lite.read(|c| direct::first(c, REVIEW_BY_ID, &[&id]))?,
             Store::Postgres(pool) => {
                 sqlx::query_as(REVIEW_BY_ID)
                     .bind(id)
@@ -355,19 +324,10 @@ impl Store {
     pub async fn get_review(&self, id: Uuid) -> Result<Option<Review>> {
         let (row, events): (Option<ReviewRow>, Vec<EventRow>) = match self {
             Store::Sqlite(_, lite) => lite.read(|c| {
-                let Some(row) = direct::first(c, REVIEW_BY_ID, &[&id], direct_review_row)? else {
+                let Some(row) = direct::first(c, REVIEW_BY_ID, &[&id])? else {
                     return Ok((None, Vec::new()));
                 };
-                let events = direct::all(c, REVIEW_EVENTS, &[&id], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        direct::time(r, 5)?,
-                    ))
-                })?;
+                let events = direct::all(c, REVIEW_EVENTS, &[&id])?;
                 Ok((Some(row), events))
             })?,
             Store::Postgres(pool) => {
@@ -422,10 +382,10 @@ impl Store {
     pub async fn claim_evidence_ids(&self, claim_id: Uuid) -> Result<Option<Vec<Uuid>>> {
         match self {
             Store::Sqlite(_, lite) => lite.read(|c| {
-                if direct::first(c, CLAIM_EXISTS, &[&claim_id], |_| Ok(()))?.is_none() {
+                if direct::scalar::<Uuid>(c, CLAIM_EXISTS, &[&claim_id])?.is_none() {
                     return Ok(None);
                 }
-                direct::all(c, CLAIM_EVIDENCE, &[&claim_id], |r| r.get(0)).map(Some)
+                direct::scalars(c, CLAIM_EVIDENCE, &[&claim_id]).map(Some)
             }),
             Store::Postgres(pool) => {
                 if sqlx::query(CLAIM_EXISTS)
@@ -497,12 +457,8 @@ impl Store {
                 let (actor, step) = (actor.to_owned(), step.clone());
                 lite.write(move |c| {
                     if step.to == State::Published
-                        && let Some(rival) = direct::first(
-                            c,
-                            RIVAL_VERDICT,
-                            &[&step.review_id, &step.supersedes],
-                            |r| r.get(0),
-                        )?
+                        && let Some(rival) =
+                            direct::scalar(c, RIVAL_VERDICT, &[&step.review_id, &step.supersedes])?
                     {
                         return Ok(Transitioned::VerdictExists(rival));
                     }
@@ -522,8 +478,7 @@ impl Store {
                     }
                     let mut moves = vec![Move::of(&step)];
                     if let Some(old) = step.supersedes
-                        && let Some(revision) =
-                            direct::first(c, SUPERSEDE, &[&old, &at], |r| r.get(0))?
+                        && let Some(revision) = direct::scalar(c, SUPERSEDE, &[&old, &at])?
                     {
                         moves.push(Move::superseded(old, step.review_id, revision));
                     }
