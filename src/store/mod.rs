@@ -299,3 +299,24 @@ pub use direct::Direct;
 pub use keys::StoredKey;
 pub use provenance::{NewPassage, NewSource, NewVersion, Outcome};
 pub use reviews::{NewReview, ReviewContent, Step, Transitioned};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each connection would get its own empty in-memory database: refused, with what to do.
+    #[tokio::test]
+    async fn in_memory_sqlite_is_refused() {
+        for url in [
+            "sqlite::memory:",
+            "sqlite://file:x?mode=memory&cache=shared",
+        ] {
+            match Store::connect(url, 2).await {
+                Err(sqlx::Error::Configuration(e)) => {
+                    assert!(e.to_string().contains("give a file path"), "{url}: {e}")
+                }
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+    }
+}
