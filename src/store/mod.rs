@@ -42,9 +42,16 @@ macro_rules! on_pool {
 
 /// Runs `$body` in a write transaction bound to `$tx`, committing when it succeeds. Writers
 /// are serialized (see [`Direct::begin`] and [`WRITE_LOCK`]): every write appends to the one
-/// audit chain, which must stay linear.
+/// audit chain, which must stay linear. With `lock_later`, PostgreSQL's lock is not taken at
+/// the start: `$body` takes it with [`LockWrites::lock_writes`] (see there for when that is safe).
 macro_rules! in_write_tx {
     ($store:expr, $tx:ident => $body:expr) => {
+        in_write_tx!(@ $store, $tx, true, $body)
+    };
+    ($store:expr, $tx:ident, lock_later => $body:expr) => {
+        in_write_tx!(@ $store, $tx, false, $body)
+    };
+    (@ $store:expr, $tx:ident, $lock_first:expr, $body:expr) => {
         match $store {
             $crate::store::Store::Sqlite(_, direct) => {
                 let (_gate, mut $tx) = direct.begin().await?;
@@ -53,7 +60,10 @@ macro_rules! in_write_tx {
                 out
             }
             $crate::store::Store::Postgres(pool) => {
-                let mut $tx = $crate::store::begin_pg_write(pool).await?;
+                let mut $tx = pool.begin().await?;
+                if $lock_first {
+                    $crate::store::LockWrites::lock_writes(&mut *$tx).await?;
+                }
                 let out = $body;
                 $tx.commit().await?;
                 out
@@ -62,16 +72,34 @@ macro_rules! in_write_tx {
     };
 }
 
-/// Begins a PostgreSQL write transaction holding [`WRITE_LOCK`].
-pub(crate) async fn begin_pg_write(
-    pool: &PgPool,
-) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(WRITE_LOCK)
-        .execute(&mut *tx)
-        .await?;
-    Ok(tx)
+/// Takes [`WRITE_LOCK`] for the rest of the PostgreSQL transaction; nothing on SQLite, where
+/// the gate is held from the transaction's start.
+///
+/// Most writes lock first. The review workflow's writes (the busiest) lock only after their
+/// row writes, just before what depends on other writers (the chain's head, the claim's one
+/// verdict), so the lock is held for fewer round trips. That cannot deadlock: the rows they
+/// write (reviews, review events) are written by no write that locks first, and a transaction
+/// that holds the lock writes no row that another may hold (only new audit entries and events).
+/// It is only safe for writes whose row writes do not depend on reads of other writers' rows:
+/// a write that reads, then writes what it read about, must lock first.
+pub(crate) trait LockWrites {
+    fn lock_writes(&mut self) -> impl Future<Output = Result<()>> + Send;
+}
+
+impl LockWrites for sqlx::SqliteConnection {
+    async fn lock_writes(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl LockWrites for sqlx::PgConnection {
+    async fn lock_writes(&mut self) -> Result<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(WRITE_LOCK)
+            .execute(self)
+            .await
+            .map(drop)
+    }
 }
 
 /// Appends an audit entry for `$event` by `$actor` inside the write transaction `$tx`.

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::provenance::CLAIM_EXISTS;
-use super::{Result, Store, begin_pg_write, direct, now};
+use super::{LockWrites, Result, Store, direct, now};
 use crate::domain::audit::Event;
 use crate::domain::review::{Rating, RatingScale, Review, ReviewEvent, State};
 
@@ -276,7 +276,7 @@ impl Store {
                 .await?;
             }
             Store::Postgres(pool) => {
-                let mut tx = begin_pg_write(pool).await?;
+                let mut tx = pool.begin().await?;
                 sqlx::query(INSERT_REVIEW)
                     .bind(id)
                     .bind(new.claim_id)
@@ -300,6 +300,8 @@ impl Store {
                     .bind(at)
                     .execute(&mut *tx)
                     .await?;
+                // Rows first, then the lock (see `LockWrites`).
+                tx.lock_writes().await?;
                 append_audit!(tx, actor, event);
                 tx.commit().await?;
             }
@@ -421,7 +423,7 @@ impl Store {
             evidence,
         } = content;
         let at = now();
-        in_write_tx!(self, tx => {
+        in_write_tx!(self, tx, lock_later => {
             let changed = sqlx::query(
                 "UPDATE reviews SET scale_id = $3, rating = $4, summary = $5, evidence_ids = $6, revision = revision + 1, updated_at = $7 \
                  WHERE id = $1 AND revision = $2 AND state IN ('draft', 'changes_requested')",
@@ -437,6 +439,7 @@ impl Store {
             .await?
             .rows_affected();
             if changed == 1 {
+                tx.lock_writes().await?;
                 let changes = serde_json::json!({
                     "scale": scale, "rating": rating, "summary": summary, "evidence": evidence, "revision": revision + 1,
                 });
@@ -505,19 +508,7 @@ impl Store {
                 .await
             }
             Store::Postgres(pool) => {
-                let mut tx = begin_pg_write(pool).await?;
-                if step.to == State::Published {
-                    // Checked inside the serialized write, so two reviews cannot both become
-                    // the claim's verdict; the one a correction replaces does not count.
-                    let rival: Option<Uuid> = sqlx::query_scalar(RIVAL_VERDICT)
-                        .bind(step.review_id)
-                        .bind(step.supersedes)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if let Some(rival) = rival {
-                        return Ok(Transitioned::VerdictExists(rival));
-                    }
-                }
+                let mut tx = pool.begin().await?;
                 let changed = sqlx::query(SET_STATE)
                     .bind(step.review_id)
                     .bind(step.revision)
@@ -541,7 +532,7 @@ impl Store {
                         moves.push(Move::superseded(old, step.review_id, revision));
                     }
                 }
-                for m in moves {
+                for m in &moves {
                     sqlx::query(INSERT_EVENT)
                         .bind(crate::domain::new_id())
                         .bind(m.review)
@@ -553,6 +544,23 @@ impl Store {
                         .bind(at)
                         .execute(&mut *tx)
                         .await?;
+                }
+                // Rows first, then the lock (see `LockWrites`): what follows depends on other
+                // writers, whose commits this now waits for.
+                tx.lock_writes().await?;
+                if step.to == State::Published {
+                    // Two reviews cannot both become the claim's verdict; the one a correction
+                    // replaces does not count.
+                    let rival: Option<Uuid> = sqlx::query_scalar(RIVAL_VERDICT)
+                        .bind(step.review_id)
+                        .bind(step.supersedes)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if let Some(rival) = rival {
+                        return Ok(Transitioned::VerdictExists(rival));
+                    }
+                }
+                for m in moves {
                     append_audit!(tx, actor, m.event(step.second_person_rule));
                 }
                 tx.commit().await?;
