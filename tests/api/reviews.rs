@@ -680,6 +680,84 @@ async fn of_many_concurrent_identical_steps_exactly_one_wins(backend: Backend) {
     assert_eq!(review["history"].as_array().unwrap().len(), 3);
 }
 
+/// Edits and workflow steps of one review race each other and unrelated writes (which take
+/// the write lock in another order on PostgreSQL): one review write wins, the others are
+/// stale, nothing fails, and the chain holds exactly one entry per write.
+async fn racing_edits_steps_and_other_writes_all_end_cleanly(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let (claim, _) = claim_with_evidence(&t).await;
+    let d = desk(&t).await;
+    let draft = ok(create(
+        &t,
+        &d.checker,
+        &claim,
+        json!({"rating": "false", "summary": "No."}),
+    )
+    .await)
+    .await;
+    let audit_before = t.get_json("/v1/audit/verify").await["length"]
+        .as_i64()
+        .unwrap();
+    let review_url = t.url(&format!("/v1/reviews/{}", draft["id"].as_str().unwrap()));
+    let mut review_writes = Vec::new();
+    let mut other_writes = Vec::new();
+    for i in 0..8 {
+        let (checker, url) = (d.checker.clone(), review_url.clone());
+        review_writes.push(tokio::spawn(async move {
+            let request = if i % 2 == 0 {
+                checker
+                    .patch(url)
+                    .json(&json!({"summary": format!("Edit {i}.")}))
+            } else {
+                checker
+                    .post(format!("{url}/transitions"))
+                    .json(&json!({"to": "in_review"}))
+            };
+            request
+                .header("if-match", "\"1\"")
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+        let (client, url) = (t.client.clone(), t.url("/v1/sources"));
+        other_writes.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&json!({"title": format!("Racing {i}"), "text": format!("Text {i}.")}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in review_writes {
+        statuses.push(task.await.unwrap());
+    }
+    for task in other_writes {
+        assert_eq!(task.await.unwrap(), StatusCode::CREATED);
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+    let report = t.get_json("/v1/audit/verify").await;
+    assert_eq!(report["valid"], true);
+    assert_eq!(report["length"].as_i64().unwrap(), audit_before + 1 + 8);
+    let review = t
+        .get_json(&format!("/v1/reviews/{}", draft["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(review["revision"], 2);
+}
+
 async fn two_reviews_published_at_once_make_one_verdict(backend: Backend) {
     let t = spawn_app(backend).await;
     let (claim, _) = claim_with_evidence(&t).await;
@@ -809,6 +887,7 @@ crate::both_backends!(
     drafts_are_edited_with_their_revision,
     a_correction_supersedes_the_published_verdict,
     of_many_concurrent_identical_steps_exactly_one_wins,
+    racing_edits_steps_and_other_writes_all_end_cleanly,
     two_reviews_published_at_once_make_one_verdict,
     rating_scales_are_data,
 );
