@@ -104,8 +104,14 @@ enum KeysCommand {
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
-    /// Recompute the hash chain; exit 1 at the first entry that does not match.
-    Verify,
+    /// Recompute the hash chain; exit 1 at the first entry that does not match, or when the
+    /// chain no longer holds a checkpoint published earlier (a report's length and head).
+    Verify {
+        #[arg(long, requires = "checkpoint_hash")]
+        checkpoint_seq: Option<i64>,
+        #[arg(long, requires = "checkpoint_seq")]
+        checkpoint_hash: Option<String>,
+    },
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -271,11 +277,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store.close().await;
         }
         Command::Audit {
-            command: AuditCommand::Verify,
+            command:
+                AuditCommand::Verify {
+                    checkpoint_seq,
+                    checkpoint_hash,
+                },
         } => {
             let store = open(&cli).await?;
             let app = App::new(store.clone(), 0);
-            let report = app.verify_audit().await.map_err(describe)?;
+            let checkpoint = crate::app::CheckpointQuery {
+                seq: *checkpoint_seq,
+                hash: checkpoint_hash.clone(),
+            };
+            let report = app.verify_audit(checkpoint).await.map_err(describe)?;
             store.close().await;
             match report.first_break {
                 None => println!(

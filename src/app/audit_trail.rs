@@ -26,6 +26,45 @@ pub struct AuditQuery {
     pub until: Option<String>,
 }
 
+/// A checkpoint to verify against, before validation: both parts or neither.
+#[derive(Debug, Clone, Default)]
+pub struct CheckpointQuery {
+    pub seq: Option<i64>,
+    pub hash: Option<String>,
+}
+
+impl CheckpointQuery {
+    fn validate(self) -> Result<Option<audit::Checkpoint>> {
+        let mut v = Validator::new();
+        let checkpoint = match (self.seq, self.hash) {
+            (None, None) => None,
+            (Some(seq), Some(hash)) => {
+                if seq < 1 {
+                    v.error("checkpoint_seq", "must be 1 or more (an entry's `seq`)");
+                }
+                if hash.len() != 64
+                    || !hash
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                {
+                    v.error("checkpoint_hash", "must be a SHA-256 in lowercase hex (64 characters), as in a report's `head`");
+                }
+                Some(audit::Checkpoint { seq, hash })
+            }
+            (seq, _) => {
+                let missing = if seq.is_some() {
+                    "checkpoint_hash"
+                } else {
+                    "checkpoint_seq"
+                };
+                v.error(missing, "give both checkpoint_seq and checkpoint_hash (a report's `length` and `head`), or neither");
+                None
+            }
+        };
+        v.finish(|| checkpoint).map_err(AppError::Validation)
+    }
+}
+
 fn audit_cursor(seq: i64) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(seq.to_be_bytes())
@@ -87,9 +126,13 @@ impl App {
         Ok(Page { items, next_cursor })
     }
 
-    /// Recomputes the whole chain, in batches, and reports its head or its first break.
-    pub async fn verify_audit(&self) -> Result<AuditReport> {
-        let mut verifier = audit::Verifier::default();
+    /// Recomputes the whole chain, in batches, and reports its head or its first break. With
+    /// a checkpoint published earlier, also checks that the chain still holds it.
+    pub async fn verify_audit(&self, checkpoint: CheckpointQuery) -> Result<AuditReport> {
+        let mut verifier = match checkpoint.validate()? {
+            Some(c) => audit::Verifier::expecting(c),
+            None => audit::Verifier::default(),
+        };
         let mut after = None;
         loop {
             let batch = self
@@ -109,11 +152,12 @@ impl App {
                 }
             }
         }
+        let first_break = verifier.finish().err();
         Ok(AuditReport {
-            valid: true,
+            valid: first_break.is_none(),
             length: verifier.length(),
             head: verifier.head().to_owned(),
-            first_break: None,
+            first_break,
         })
     }
 }

@@ -195,7 +195,7 @@ mod keys;
 mod provenance;
 mod reviews;
 
-pub use audit_trail::{AuditQuery, AuditReport};
+pub use audit_trail::{AuditQuery, AuditReport, CheckpointQuery};
 pub use provenance::{PassageInput, SourceInput};
 pub use reviews::{ReviewInput, ReviewPatch};
 

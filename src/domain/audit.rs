@@ -122,6 +122,22 @@ pub enum Break {
     Altered { seq: i64 },
     /// The entry does not point at the hash of the entry before it.
     Unlinked { seq: i64 },
+    /// A checkpoint published earlier is not in the chain: entry `seq` now has another hash
+    /// (`found`: history was rewritten and chained anew), or the chain ends before it
+    /// (`found` is null: its tail was cut off). Neither shows from inside the chain.
+    Checkpoint {
+        seq: i64,
+        expected: String,
+        found: Option<String>,
+    },
+}
+
+/// An entry's sequence number and hash as published earlier (from a verify report's `length`
+/// and `head`), which the chain must still hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub hash: String,
 }
 
 /// Checks entries one by one, in `seq` order.
@@ -129,6 +145,7 @@ pub enum Break {
 pub struct Verifier {
     next_seq: i64,
     head_hash: String,
+    checkpoint: Option<Checkpoint>,
 }
 
 impl Default for Verifier {
@@ -136,11 +153,20 @@ impl Default for Verifier {
         Verifier {
             next_seq: 1,
             head_hash: GENESIS.to_owned(),
+            checkpoint: None,
         }
     }
 }
 
 impl Verifier {
+    /// A verifier that also requires the chain to hold `checkpoint` (see [`Verifier::finish`]).
+    pub fn expecting(checkpoint: Checkpoint) -> Self {
+        Verifier {
+            checkpoint: Some(checkpoint),
+            ..Verifier::default()
+        }
+    }
+
     pub fn push(&mut self, entry: &Entry) -> Result<(), Break> {
         if entry.seq != self.next_seq {
             return Err(Break::Gap {
@@ -154,9 +180,31 @@ impl Verifier {
         if entry.hash != entry.expected_hash() {
             return Err(Break::Altered { seq: entry.seq });
         }
+        if let Some(c) = &self.checkpoint
+            && c.seq == entry.seq
+            && c.hash != entry.hash
+        {
+            return Err(Break::Checkpoint {
+                seq: c.seq,
+                expected: c.hash.clone(),
+                found: Some(entry.hash.clone()),
+            });
+        }
         self.next_seq += 1;
         self.head_hash = entry.hash.clone();
         Ok(())
+    }
+
+    /// After the last entry: whether the chain reached the checkpoint, if there is one.
+    pub fn finish(&self) -> Result<(), Break> {
+        match &self.checkpoint {
+            Some(c) if c.seq > self.length() => Err(Break::Checkpoint {
+                seq: c.seq,
+                expected: c.hash.clone(),
+                found: None,
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Entries verified so far.
@@ -205,6 +253,50 @@ mod tests {
         assert_eq!(entries[3].prev_hash, entries[2].hash);
         assert_eq!(verify(&entries), Ok((5, entries[4].hash.clone())));
         assert_eq!(verify(&[]), Ok((0, GENESIS.to_owned())));
+    }
+
+    fn verify_against(entries: &[Entry], checkpoint: Checkpoint) -> Result<i64, Break> {
+        let mut v = Verifier::expecting(checkpoint);
+        for e in entries {
+            v.push(e)?;
+        }
+        v.finish().map(|()| v.length())
+    }
+
+    #[test]
+    fn a_checkpoint_catches_a_cut_tail_and_a_rewritten_history() {
+        let entries = chain(5);
+        let published = Checkpoint {
+            seq: 4,
+            hash: entries[3].hash.clone(),
+        };
+        assert_eq!(verify_against(&entries, published.clone()), Ok(5));
+        // The last two entries deleted: the rest is a valid chain of 3.
+        assert_eq!(verify(&entries[..3]), Ok((3, entries[2].hash.clone())));
+        assert_eq!(
+            verify_against(&entries[..3], published.clone()),
+            Err(Break::Checkpoint {
+                seq: 4,
+                expected: published.hash.clone(),
+                found: None
+            })
+        );
+        // Entry 2 changed and every hash after it recomputed: valid, but not what was published.
+        let mut rewritten = chain(5);
+        rewritten[1].actor = "mallory".into();
+        for i in 1..rewritten.len() {
+            rewritten[i].prev_hash = rewritten[i - 1].hash.clone();
+            rewritten[i].hash = rewritten[i].expected_hash();
+        }
+        assert!(verify(&rewritten).is_ok());
+        assert_eq!(
+            verify_against(&rewritten, published.clone()),
+            Err(Break::Checkpoint {
+                seq: 4,
+                expected: published.hash,
+                found: Some(rewritten[3].hash.clone())
+            })
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::error::Problem;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
-use crate::app::{App, AuditQuery, AuditReport, require};
+use crate::app::{App, AuditQuery, AuditReport, CheckpointQuery, require};
 use crate::domain::Page;
 use crate::domain::access::{ApiKey, Permission, Role};
 use crate::domain::audit::Entry;
@@ -121,12 +121,35 @@ pub async fn list_audit(
     ))
 }
 
+/// A checkpoint published earlier: a verify report's `length` and `head`. A cut-off tail, or
+/// a history rewritten and chained anew, still verifies on its own; against a checkpoint kept
+/// elsewhere it does not.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct VerifyAudit {
+    /// The checkpoint's entry (`length` of the earlier report).
+    pub checkpoint_seq: Option<i64>,
+    /// That entry's hash (`head` of the earlier report), lowercase hex.
+    pub checkpoint_hash: Option<String>,
+}
+
 #[utoipa::path(get, path = "/v1/audit/verify", tag = "audit",
-    responses((status = 200, description = "The chain's length and head hash, or its first break", body = AuditReport)))]
+    params(VerifyAudit),
+    responses(
+        (status = 200, description = "The chain's length and head hash, or its first break (including a checkpoint it no longer holds)", body = AuditReport),
+        (status = 400, description = "Unknown or malformed parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Half a checkpoint, or a malformed one", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn verify_audit(
     State(app): State<App>,
     Auth(actor): Auth,
+    ApiQuery(q): ApiQuery<VerifyAudit>,
 ) -> Result<Json<AuditReport>, Problem> {
     require(&actor, Permission::ReadAudit, "read the audit trail")?;
-    Ok(Json(app.verify_audit().await?))
+    let checkpoint = CheckpointQuery {
+        seq: q.checkpoint_seq,
+        hash: q.checkpoint_hash,
+    };
+    Ok(Json(app.verify_audit(checkpoint).await?))
 }

@@ -208,6 +208,69 @@ async fn verify_names_a_gap(backend: Backend) {
     );
 }
 
+/// A tail cut off with SQL leaves a chain that verifies on its own; the checkpoint an auditor
+/// kept from an earlier report shows the cut.
+async fn a_checkpoint_shows_a_cut_off_tail(backend: Backend) {
+    let t = spawn_app(backend).await;
+    one_of_each(&t).await;
+    let earlier = t.get_json("/v1/audit/verify").await;
+    let (length, head) = (
+        earlier["length"].as_i64().unwrap(),
+        earlier["head"].as_str().unwrap().to_owned(),
+    );
+    let against = format!("/v1/audit/verify?checkpoint_seq={length}&checkpoint_hash={head}");
+    let now = t.get_json(&against).await;
+    assert_eq!(
+        (now["valid"].clone(), now["length"].clone()),
+        (json!(true), json!(length))
+    );
+
+    disable_protection(&t, backend).await;
+    let cut = "DELETE FROM audit_log WHERE seq > (SELECT MAX(seq) - 2 FROM audit_log)";
+    assert_eq!(t.execute_sql(cut).await.unwrap(), 2);
+    let alone = t.get_json("/v1/audit/verify").await;
+    assert_eq!(
+        (alone["valid"].clone(), alone["length"].clone()),
+        (json!(true), json!(length - 2))
+    );
+    let report = t.get_json(&against).await;
+    assert_eq!(report["valid"], false);
+    assert_eq!(report["length"], length - 2);
+    assert_eq!(
+        report["first_break"],
+        json!({"kind": "checkpoint", "seq": length, "expected": head, "found": null})
+    );
+}
+
+async fn a_malformed_checkpoint_is_refused(backend: Backend) {
+    let t = spawn_app(backend).await;
+    for (query, field) in [
+        ("checkpoint_seq=3", "checkpoint_hash"),
+        ("checkpoint_hash=00", "checkpoint_seq"),
+        (
+            "checkpoint_seq=0&checkpoint_hash=0000000000000000000000000000000000000000000000000000000000000000",
+            "checkpoint_seq",
+        ),
+        ("checkpoint_seq=3&checkpoint_hash=ABC", "checkpoint_hash"),
+    ] {
+        let res = t
+            .client
+            .get(t.url(&format!("/v1/audit/verify?{query}")))
+            .send()
+            .await
+            .unwrap();
+        let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation-failed").await;
+        assert_eq!(p["errors"][0]["field"], field, "{query}: {p}");
+    }
+    let res = t
+        .client
+        .get(t.url("/v1/audit/verify?checkpoint=3"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, StatusCode::BAD_REQUEST, "invalid-query").await;
+}
+
 async fn concurrent_writers_keep_the_chain_linear(backend: Backend) {
     let t = spawn_app(backend).await;
     let mut tasks = Vec::new();
@@ -248,5 +311,7 @@ crate::both_backends!(
     the_database_refuses_to_change_audit_entries,
     verify_names_a_changed_entry,
     verify_names_a_gap,
+    a_checkpoint_shows_a_cut_off_tail,
+    a_malformed_checkpoint_is_refused,
     concurrent_writers_keep_the_chain_linear,
 );

@@ -165,6 +165,41 @@ async fn command_line_import_is_idempotent(backend: Backend) {
     let out = String::from_utf8_lossy(&verified.stdout);
     assert!(verified.status.success(), "{out}");
     assert!(out.contains("audit chain verified: 5 entries"), "{out}");
+    // The head it printed is a checkpoint that a later run checks against.
+    let head = out.trim().rsplit(' ').next().unwrap().to_owned();
+    let checked = claimtrail(&url)
+        .args([
+            "audit",
+            "verify",
+            "--checkpoint-seq",
+            "5",
+            "--checkpoint-hash",
+            &head,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stdout)
+    );
+    let beyond = claimtrail(&url)
+        .args([
+            "audit",
+            "verify",
+            "--checkpoint-seq",
+            "6",
+            "--checkpoint-hash",
+            &head,
+        ])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&beyond.stdout);
+    assert!(!beyond.status.success(), "{out}");
+    assert!(
+        out.contains("\"kind\":\"checkpoint\"") && out.contains("\"found\":null"),
+        "{out}"
+    );
 
     // A file that is not UTF-8 fails alone, with a reason, and the exit status says so.
     let bad = dir.path().join("bad.txt");
