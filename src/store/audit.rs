@@ -65,7 +65,7 @@ impl Store {
             .bind(&filter.until)
             // A plain range on `seq` (no `IS NULL OR`), so that each page seeks to its
             // cursor instead of scanning from the first entry.
-            .bind(after.unwrap_or(0))
+            .bind(after.unwrap_or(i64::MIN))
             .bind(i64::from(limit))
             .fetch_all(pool)
             .await?);

@@ -46,9 +46,11 @@ pub struct Direct {
     path: Arc<Path>,
 }
 
-/// A direct write: runs in its own savepoint and says whether it succeeded, with what to
-/// tell its caller once the batch's commit has succeeded (`None`) or failed.
-type Job = Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>;
+/// A direct write: runs in its own savepoint (or hears why its batch could not run it) and
+/// says whether it succeeded, with what to tell its caller once the batch's commit has
+/// succeeded (`None`) or failed.
+type Job =
+    Box<dyn FnOnce(std::result::Result<&Connection, &rusqlite::Error>) -> (bool, Reply) + Send>;
 type Reply = Box<dyn FnOnce(Option<&rusqlite::Error>) + Send>;
 
 enum Command {
@@ -63,6 +65,52 @@ const MAX_BATCH: usize = 256;
 impl fmt::Debug for Direct {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Direct").field("path", &self.path).finish()
+    }
+}
+
+/// A write transaction through sqlx that holds the gate until it has ended. sqlx rolls a
+/// dropped transaction back later, on its worker thread; the gate must not open before that,
+/// or the next writer would find SQLite's lock still taken and sleep in its busy handler.
+pub(super) struct SqlxWrite {
+    tx: Option<sqlx::Transaction<'static, sqlx::Sqlite>>,
+    gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl SqlxWrite {
+    pub(super) async fn commit(mut self) -> Result<()> {
+        match self.tx.take() {
+            Some(tx) => tx.commit().await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::ops::Deref for SqlxWrite {
+    type Target = sqlx::SqliteConnection;
+
+    fn deref(&self) -> &Self::Target {
+        self.tx.as_deref().expect("open until committed or dropped")
+    }
+}
+
+impl std::ops::DerefMut for SqlxWrite {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.tx
+            .as_deref_mut()
+            .expect("open until committed or dropped")
+    }
+}
+
+impl Drop for SqlxWrite {
+    fn drop(&mut self) {
+        if let (Some(tx), Some(gate)) = (self.tx.take(), self.gate.take())
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(async move {
+                let _ = tx.rollback().await;
+                drop(gate);
+            });
+        }
     }
 }
 
@@ -104,7 +152,6 @@ fn run_writer(
             commit_batch(&mut conn, batch);
         }
     }
-    // Closing the last connection checkpoints the write-ahead log into the database.
     drop(conn);
     if let Some(done) = closed {
         let _ = done.send(());
@@ -112,33 +159,43 @@ fn run_writer(
 }
 
 /// Runs each write in its own savepoint within one transaction, commits, and tells each
-/// caller how it ended.
+/// caller how it ended: its own error, the batch's error, or success once committed.
 fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
     let mut replies = Vec::with_capacity(batch.len());
-    let committed = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .and_then(|mut tx| {
-            for job in batch {
-                let savepoint = tx.savepoint()?;
-                // A panicking write is rolled back like a failed one; its caller sees its
-                // reply dropped.
-                match std::panic::catch_unwind(AssertUnwindSafe(|| job(&savepoint))) {
-                    Ok((true, reply)) => {
+    let mut pending = batch.into_iter();
+    let committed = (|| {
+        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        while pending.len() > 0 {
+            let savepoint = tx.savepoint()?;
+            let Some(job) = pending.next() else { break };
+            // A panicking write is rolled back like a failed one; its caller sees its reply
+            // dropped.
+            match std::panic::catch_unwind(AssertUnwindSafe(|| job(Ok(&savepoint)))) {
+                Ok((ok, reply)) => {
+                    replies.push(reply);
+                    if ok {
                         savepoint.commit()?;
-                        replies.push(reply);
-                    }
-                    Ok((false, reply)) => {
+                    } else {
                         // Rolls back to the savepoint and releases it.
                         savepoint.finish()?;
-                        replies.push(reply);
                     }
-                    Err(_) => savepoint.finish()?,
                 }
+                Err(_) => savepoint.finish()?,
             }
-            tx.commit()
-        });
+        }
+        tx.commit()
+    })();
     if let Err(e) = &committed {
         tracing::error!(error = %e, "a batch of direct writes failed as a whole");
+        // The writes the batch never reached hear why.
+        replies.extend(pending.map(|job| job(Err(e)).1));
+        if !conn.is_autocommit() {
+            // The transaction's rollback on drop failed: try once more, or the next batch's
+            // BEGIN fails too.
+            if let Err(e) = conn.execute_batch("ROLLBACK") {
+                tracing::error!(error = %e, "the direct writer could not roll back");
+            }
+        }
     }
     for reply in replies {
         reply(committed.as_ref().err());
@@ -172,17 +229,14 @@ impl Direct {
         })
     }
 
-    /// Begins a write through sqlx (`BEGIN IMMEDIATE`), holding the gate until the returned
-    /// guard drops (after the transaction ends).
-    pub(super) async fn begin(
-        &self,
-    ) -> Result<(
-        tokio::sync::MutexGuard<'_, ()>,
-        sqlx::Transaction<'static, sqlx::Sqlite>,
-    )> {
-        let gate = self.gate.lock().await;
+    /// Begins a write through sqlx (`BEGIN IMMEDIATE`), holding the gate until it has ended.
+    pub(super) async fn begin(&self) -> Result<SqlxWrite> {
+        let gate = self.gate.clone().lock_owned().await;
         let tx = self.sqlx_writer.begin_with("BEGIN IMMEDIATE").await?;
-        Ok((gate, tx))
+        Ok(SqlxWrite {
+            tx: Some(tx),
+            gate: Some(gate),
+        })
     }
 
     /// Runs `write` on the direct writer thread, in one transaction with the other writes
@@ -194,12 +248,15 @@ impl Direct {
     ) -> Result<T> {
         let (tell, told) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |conn| {
-            let out = write(conn);
+            let out = match conn {
+                Ok(conn) => write(conn).map_err(into_sqlx),
+                Err(e) => Err(into_sqlx_ref(e)),
+            };
             let ok = out.is_ok();
             let reply: Reply = Box::new(move |commit| {
                 let out = match commit {
-                    None => out.map_err(into_sqlx),
-                    Some(e) => Err(into_sqlx_ref(e)),
+                    None => out,
+                    Some(e) => out.and(Err(into_sqlx_ref(e))),
                 };
                 let _ = tell.send(out);
             });
@@ -227,7 +284,9 @@ impl Direct {
             .and_then(|tx| read(&tx))
             .map_err(into_sqlx);
         let mut idle = self.readers.lock().unwrap_or_else(|e| e.into_inner());
-        if idle.len() < self.max_readers {
+        // A connection left inside a transaction (its rollback failed) would hold back the
+        // write-ahead log's checkpoints: it is closed instead.
+        if idle.len() < self.max_readers && conn.is_autocommit() {
             idle.push(conn);
         }
         out
@@ -255,6 +314,7 @@ pub(super) fn statement<'c>(
     args: &[&dyn ToSql],
 ) -> rusqlite::Result<CachedStatement<'c>> {
     let mut stmt = conn.prepare_cached(sql)?;
+    debug_assert_eq!(stmt.parameter_count(), args.len(), "arguments of {sql}");
     for (i, arg) in args.iter().enumerate() {
         if let Some(index) = stmt.parameter_index(&format!("${}", i + 1))? {
             stmt.raw_bind_parameter(index, arg)?;
@@ -557,6 +617,58 @@ mod tests {
         }
         let expected: Vec<i64> = (1..=60).filter(|n| n % 3 != 1 && *n != 2).collect();
         assert_eq!(stored(&direct), expected);
+    }
+
+    /// A sqlx write that ends without commit (an early `?`) keeps the gate until its rollback
+    /// has run, so the next writer never finds SQLite's lock still taken.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_gate_opens_only_after_a_dropped_write_rolled_back() {
+        let (dir, direct) = store().await;
+        let probe = Connection::open(dir.path().join("t.db")).expect("probe");
+        probe.busy_timeout(Duration::ZERO).expect("no waiting");
+        for n in 0..100i64 {
+            {
+                let mut tx = direct.begin().await.expect("begin");
+                sqlx::query("INSERT INTO t (n) VALUES ($1)")
+                    .bind(n)
+                    .execute(&mut *tx)
+                    .await
+                    .expect("insert");
+            }
+            let _gate = direct.gate.lock().await;
+            probe
+                .execute_batch("BEGIN IMMEDIATE; ROLLBACK")
+                .unwrap_or_else(|e| panic!("round {n}: the lock was still taken: {e}"));
+        }
+        assert_eq!(stored(&direct), Vec::<i64>::new());
+    }
+
+    /// When the batch cannot even begin (another process holds the lock past the timeout),
+    /// each caller hears that, not a vanished worker; the next write goes through.
+    #[tokio::test]
+    async fn a_batch_that_cannot_begin_tells_each_caller_why() {
+        let (dir, direct) = store().await;
+        direct
+            .write(|c| c.busy_timeout(Duration::from_millis(50)))
+            .await
+            .expect("short timeout");
+        let other = Connection::open(dir.path().join("t.db")).expect("other process");
+        other
+            .execute_batch("BEGIN IMMEDIATE")
+            .expect("hold the lock");
+        let refused = direct
+            .write(|c| execute(c, "INSERT INTO t (n) VALUES (1)", &[]).map(drop))
+            .await;
+        match refused {
+            Err(sqlx::Error::Database(e)) => assert!(e.message().contains("locked"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+        other.execute_batch("ROLLBACK").expect("release");
+        direct
+            .write(|c| execute(c, "INSERT INTO t (n) VALUES (2)", &[]).map(drop))
+            .await
+            .expect("write after the lock is free");
+        assert_eq!(stored(&direct), vec![2]);
     }
 
     #[tokio::test]

@@ -54,7 +54,7 @@ macro_rules! in_write_tx {
     (@ $store:expr, $tx:ident, $lock_first:expr, $body:expr) => {
         match $store {
             $crate::store::Store::Sqlite(_, direct) => {
-                let (_gate, mut $tx) = direct.begin().await?;
+                let mut $tx = direct.begin().await?;
                 let out = $body;
                 $tx.commit().await?;
                 out
@@ -77,11 +77,14 @@ macro_rules! in_write_tx {
 ///
 /// Most writes lock first. The review workflow's writes (the busiest) lock only after their
 /// row writes, just before what depends on other writers (the chain's head, the claim's one
-/// verdict), so the lock is held for fewer round trips. That cannot deadlock: the rows they
-/// write (reviews, review events) are written by no write that locks first, and a transaction
-/// that holds the lock writes no row that another may hold (only new audit entries and events).
-/// It is only safe for writes whose row writes do not depend on reads of other writers' rows:
-/// a write that reads, then writes what it read about, must lock first.
+/// verdict), so the lock is held for fewer round trips. That cannot deadlock as long as no
+/// write that locks first updates or deletes rows that the late ones lock: reviews, review
+/// events, and (through foreign keys) claims and ratings. Today the lock-first writes update
+/// only sources and API keys; a new one that touches those tables must lock later too, or
+/// PostgreSQL aborts one side of a deadlock. Once they hold the lock, late writes only read
+/// and append audit entries. Locking late is only safe for writes whose row writes do not
+/// depend on reads of other writers' rows: a write that reads, then writes what it read about,
+/// must lock first.
 pub(crate) trait LockWrites {
     fn lock_writes(&mut self) -> impl Future<Output = Result<()>> + Send;
 }

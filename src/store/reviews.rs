@@ -459,6 +459,13 @@ impl Store {
                 let at = direct::time_text(at);
                 let (actor, step) = (actor.to_owned(), step.clone());
                 lite.write(move |c| {
+                    // Staleness first, then the rival verdict, as on PostgreSQL (where the
+                    // update comes first), so both backends refuse the same step the same way.
+                    let current: Option<(i64, String)> =
+                        direct::first(c, REVISION_AND_STATE, &[&step.review_id])?;
+                    if current != Some((step.revision, step.from.as_str().to_owned())) {
+                        return Ok(Transitioned::Stale);
+                    }
                     if step.to == State::Published
                         && let Some(rival) =
                             direct::scalar(c, RIVAL_VERDICT, &[&step.review_id, &step.supersedes])?
@@ -580,6 +587,8 @@ const INSERT_EVENT: &str = "INSERT INTO review_events (id, review_id, from_state
 /// replaces, which does not count).
 const RIVAL_VERDICT: &str = "SELECT r.id FROM reviews r WHERE r.claim_id = (SELECT claim_id FROM reviews WHERE id = $1) \
      AND r.state = 'published' AND r.id <> $1 AND ($2 IS NULL OR r.id <> $2) ORDER BY r.id LIMIT 1";
+
+const REVISION_AND_STATE: &str = "SELECT revision, state FROM reviews WHERE id = $1";
 
 /// Moves a review from `$3` to `$4` if it is still at revision `$2`.
 const SET_STATE: &str = "UPDATE reviews SET state = $4, revision = revision + 1, updated_at = $5, \
