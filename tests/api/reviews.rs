@@ -616,6 +616,21 @@ async fn a_correction_supersedes_the_published_verdict(backend: Backend) {
     assert_problem(res, StatusCode::NOT_FOUND, "not-found").await;
 }
 
+/// Of concurrent writes from one revision, exactly one succeeded and the others were stale.
+fn assert_one_won(statuses: &[StatusCode]) {
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+}
+
 async fn of_many_concurrent_identical_steps_exactly_one_wins(backend: Backend) {
     let t = spawn_app(backend).await;
     let (claim, _) = claim_with_evidence(&t).await;
@@ -656,17 +671,7 @@ async fn of_many_concurrent_identical_steps_exactly_one_wins(backend: Backend) {
     for task in tasks {
         statuses.push(task.await.unwrap());
     }
-    assert_eq!(
-        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert!(
-        statuses
-            .iter()
-            .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
-        "{statuses:?}"
-    );
+    assert_one_won(&statuses);
     let report = t.get_json("/v1/audit/verify").await;
     assert_eq!(report["valid"], true);
     assert_eq!(report["length"].as_i64().unwrap(), audit_before + 1);
@@ -738,17 +743,7 @@ async fn racing_edits_steps_and_other_writes_all_end_cleanly(backend: Backend) {
     for task in other_writes {
         assert_eq!(task.await.unwrap(), StatusCode::CREATED);
     }
-    assert_eq!(
-        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert!(
-        statuses
-            .iter()
-            .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
-        "{statuses:?}"
-    );
+    assert_one_won(&statuses);
     let report = t.get_json("/v1/audit/verify").await;
     assert_eq!(report["valid"], true);
     assert_eq!(report["length"].as_i64().unwrap(), audit_before + 1 + 8);
