@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use crate::app::App;
+use crate::domain::access::Actor;
 use crate::domain::access::Role;
 use crate::http::{self, HttpConfig};
 use crate::store::Store;
@@ -121,8 +122,10 @@ fn parse_role(s: &str) -> Result<Role, String> {
     })
 }
 
-/// The actor the audit trail records for command-line writes.
-const CLI_ACTOR: &str = "cli";
+/// The operator at the command line, as the audit trail records them.
+fn cli_actor() -> Actor {
+    Actor::operator("cli")
+}
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -159,9 +162,10 @@ async fn open(cli: &Cli) -> anyhow::Result<Store> {
 /// Demo mode: a fresh key per role, printed so that a newcomer can call the API at once.
 async fn print_demo_keys(app: &App) -> anyhow::Result<()> {
     // Keys printed at an earlier start stop working: only this run's are valid.
-    for key in app.list_keys().await.map_err(describe)? {
+    let demo = Actor::operator("demo");
+    for key in app.list_keys(&demo).await.map_err(describe)? {
         if key.created_by == "demo" && key.revoked_at.is_none() {
-            app.revoke_key("demo", key.id).await.map_err(describe)?;
+            app.revoke_key(&demo, key.id).await.map_err(describe)?;
         }
     }
     println!(
@@ -169,7 +173,7 @@ async fn print_demo_keys(app: &App) -> anyhow::Result<()> {
     );
     for role in Role::ALL {
         let (_, token) = app
-            .create_key("demo", &format!("demo-{}", role.as_str()), role)
+            .create_key(&demo, &format!("demo-{}", role.as_str()), role)
             .await
             .map_err(describe)?;
         println!("  {:<13} {token}", role.as_str());
@@ -229,7 +233,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import { paths } => {
             let store = open(&cli).await?;
             let app = App::new(store.clone(), 64 << 20);
-            let summary = crate::import::import_paths(&app, "cli:import", paths).await?;
+            let summary =
+                crate::import::import_paths(&app, &Actor::operator("cli:import"), paths).await?;
             store.close().await;
             println!(
                 "imported: {} new sources, {} new versions, {} unchanged, {} failed",
@@ -248,7 +253,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             match command {
                 KeysCommand::Create { name, role } => {
                     let (key, token) = app
-                        .create_key(CLI_ACTOR, name, *role)
+                        .create_key(&cli_actor(), name, *role)
                         .await
                         .map_err(describe)?;
                     println!("{token}");
@@ -260,7 +265,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     );
                 }
                 KeysCommand::List => {
-                    for key in app.list_keys().await.map_err(describe)? {
+                    for key in app.list_keys(&cli_actor()).await.map_err(describe)? {
                         let state = if key.revoked_at.is_some() {
                             "revoked"
                         } else {
@@ -270,7 +275,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                 }
                 KeysCommand::Revoke { id } => {
-                    let key = app.revoke_key(CLI_ACTOR, *id).await.map_err(describe)?;
+                    let key = app.revoke_key(&cli_actor(), *id).await.map_err(describe)?;
                     println!("revoked {} ({})", key.id, key.name);
                 }
             }
@@ -289,7 +294,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 seq: *checkpoint_seq,
                 hash: checkpoint_hash.clone(),
             };
-            let report = app.verify_audit(checkpoint).await.map_err(describe)?;
+            let report = app
+                .verify_audit(&cli_actor(), checkpoint)
+                .await
+                .map_err(describe)?;
             store.close().await;
             match report.first_break {
                 None => println!(

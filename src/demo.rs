@@ -5,8 +5,10 @@ use crate::app::{App, PassageInput, ReviewInput, SourceInput};
 use crate::domain::access::{Actor, Role};
 use crate::domain::review::State;
 
-/// The actor the audit trail records for the sample data.
-const ACTOR: &str = "demo";
+/// The operator the audit trail records for the sample data.
+fn operator() -> Actor {
+    Actor::operator("demo")
+}
 
 const COUNCIL: &str = "SAMPLE TEXT written for the claimtrail demo; not a real article.\n\n\
 Riverton council approves bridge budget\n\n\
@@ -25,12 +27,18 @@ bringing the lifetime cost to about $4 billion.\n";
 
 /// Loads the samples if the database has no source yet. Returns whether it loaded them.
 pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
-    if app.store.source_count().await? > 0 {
+    let demo = operator();
+    if !app
+        .list_sources(&demo, None, None, Some(1))
+        .await?
+        .items
+        .is_empty()
+    {
         return Ok(false);
     }
     let article = app
         .create_source(
-            ACTOR,
+            &demo,
             SourceInput {
                 title: "Sample: Riverton council approves bridge budget".into(),
                 url: Some("https://example.org/samples/riverton-bridge-budget".into()),
@@ -43,7 +51,7 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
         .await?;
     let report = app
         .create_source(
-            ACTOR,
+            &demo,
             SourceInput {
                 title: "Sample: Harbour Bridge engineering cost estimate".into(),
                 url: Some("https://example.org/samples/harbour-bridge-estimate".into()),
@@ -61,25 +69,25 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
     // Pasted with straight quotes, as people do; the text has typographic ones.
     let (said, _) = app
         .create_passage(
-            ACTOR,
+            &demo,
             article.id,
             quote("\"This bridge will cost $4 billion, and it will pay for itself,\""),
         )
         .await?;
     let (estimate, _) = app
         .create_passage(
-            ACTOR,
+            &demo,
             report.id,
             quote("The construction cost of the Harbour Bridge is estimated at $2.1 billion."),
         )
         .await?;
     // Crosses a line break in the stored text.
     let (lifetime, _) = app
-        .create_passage(ACTOR, report.id, quote("Maintenance over thirty years is estimated separately at $1.9 billion, bringing the lifetime cost to about $4 billion."))
+        .create_passage(&demo, report.id, quote("Maintenance over thirty years is estimated separately at $1.9 billion, bringing the lifetime cost to about $4 billion."))
         .await?;
     let claim = app
         .create_claim(
-            ACTOR,
+            &demo,
             "The Harbour Bridge will cost $4 billion.",
             Some("Mayor Dana Ortiz (sample)"),
             &[said.id],
@@ -88,7 +96,7 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
     use crate::domain::Stance;
     let contradicts = app
         .add_evidence(
-            ACTOR,
+            &demo,
             claim.claim.id,
             estimate.id,
             Stance::Contradicts,
@@ -97,7 +105,7 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
         .await?;
     let context = app
         .add_evidence(
-            ACTOR,
+            &demo,
             claim.claim.id,
             lifetime.id,
             Stance::Context,

@@ -7,7 +7,8 @@ use anyhow::Context;
 use serde::Deserialize;
 
 use crate::app::{App, AppError, SourceInput};
-use crate::store::Outcome;
+use crate::domain::Outcome;
+use crate::domain::access::Actor;
 
 /// Metadata for one file, as in `manifest.json`'s `documents`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -93,7 +94,7 @@ fn title_from_text(text: &str) -> String {
 /// its file name, so importing the same file again adds no duplicate.
 pub async fn import_text(
     app: &App,
-    actor: &str,
+    actor: &Actor,
     file_name: &str,
     text: String,
     meta: Option<&ManifestEntry>,
@@ -110,8 +111,7 @@ pub async fn import_text(
         None => None,
     };
     if let Some(source_id) = app
-        .store
-        .find_source_id(url.as_deref(), Some(&import_key))
+        .find_source(actor, url.as_deref(), Some(&import_key))
         .await?
     {
         let (version, outcome) = app.add_version(actor, source_id, &text).await?;
@@ -152,7 +152,7 @@ pub struct Summary {
 }
 
 /// Imports every file, with a progress bar on a terminal. One bad file does not stop the rest.
-pub async fn import_paths(app: &App, actor: &str, paths: &[PathBuf]) -> anyhow::Result<Summary> {
+pub async fn import_paths(app: &App, actor: &Actor, paths: &[PathBuf]) -> anyhow::Result<Summary> {
     let files = collect_files(paths)?;
     let bar = indicatif::ProgressBar::new(files.len() as u64);
     bar.set_style(

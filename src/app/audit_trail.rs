@@ -82,10 +82,12 @@ impl App {
     /// Audit entries, oldest first, filtered by entity, actor and time.
     pub async fn list_audit(
         &self,
+        actor: &Actor,
         query: AuditQuery,
         cursor: Option<&str>,
         limit: Option<u32>,
     ) -> Result<Page<audit::Entry>> {
+        require(actor, Permission::ReadAudit, "read the audit trail")?;
         let after = match cursor {
             None => None,
             Some(c) => Some(audit_after(c).ok_or(AppError::InvalidCursor)?),
@@ -110,14 +112,19 @@ impl App {
         let since = time("since", query.since, &mut v);
         let until = time("until", query.until, &mut v);
         v.finish(|| ()).map_err(AppError::Validation)?;
-        let filter = store::AuditFilter {
+        let filter = store::audit::AuditFilter {
             entity: query.entity,
             entity_id: query.entity_id,
             actor: query.actor,
             since,
             until,
         };
-        let items = self.store.list_audit(&filter, after, limit).await?;
+        let items = self
+            .store
+            .fetch(move |tx| {
+                Box::pin(async move { store::audit::list(tx, &filter, after, limit).await })
+            })
+            .await?;
         let next_cursor = if items.len() == limit as usize {
             items.last().map(|e| audit_cursor(e.seq))
         } else {
@@ -128,7 +135,12 @@ impl App {
 
     /// Recomputes the whole chain, in batches, and reports its head or its first break. With
     /// a checkpoint published earlier, also checks that the chain still holds it.
-    pub async fn verify_audit(&self, checkpoint: CheckpointQuery) -> Result<AuditReport> {
+    pub async fn verify_audit(
+        &self,
+        actor: &Actor,
+        checkpoint: CheckpointQuery,
+    ) -> Result<AuditReport> {
+        require(actor, Permission::ReadAudit, "read the audit trail")?;
         let mut verifier = match checkpoint.validate()? {
             Some(c) => audit::Verifier::expecting(c),
             None => audit::Verifier::default(),
@@ -137,7 +149,12 @@ impl App {
         loop {
             let batch = self
                 .store
-                .list_audit(&store::AuditFilter::default(), after, 1000)
+                .fetch(move |tx| {
+                    Box::pin(async move {
+                        let all = store::audit::AuditFilter::default();
+                        store::audit::list(tx, &all, after, 1000).await
+                    })
+                })
                 .await?;
             let Some(last) = batch.last() else { break };
             after = Some(last.seq);

@@ -2,46 +2,75 @@
 
 // The parent's imports and helpers: these modules only split `App`'s methods by topic.
 use super::*;
+use crate::store::keys as db;
 
 impl App {
     /// Creates a key and returns it with its token, which is shown only this once.
     pub async fn create_key(
         &self,
-        actor: &str,
+        actor: &Actor,
         name: &str,
         role: Role,
     ) -> Result<(ApiKey, String)> {
-        let mut v = Validator::new();
-        let name = v.check("name", validate::short_text(name));
-        let name = v
-            .finish(|| name.unwrap_or_default())
-            .map_err(AppError::Validation)?;
+        require(actor, Permission::ManageKeys, "manage API keys")?;
+        let name = ShortText::parse(name)
+            .map_err(|m| {
+                AppError::Validation(vec![FieldError {
+                    field: "name".into(),
+                    message: m,
+                }])
+            })?
+            .into_inner();
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret)
             .map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
         // The id is chosen before the row exists, so the token can carry it.
-        let key = self
-            .store
-            .insert_key(
-                actor,
-                &name,
-                role,
-                &access::secret_hash(&token_secret(&secret)),
-            )
+        let key = ApiKey {
+            id: domain::new_id(),
+            name,
+            role,
+            created_by: actor.name.clone(),
+            created_at: store::now(),
+            revoked_at: None,
+        };
+        let hash = access::secret_hash(&token_secret(&secret));
+        let written = key.clone();
+        self.store
+            .write(move |tx| {
+                Box::pin(async move {
+                    db::insert(tx, &written, &hash).await?;
+                    let event = events::key_created(written.id, &written.name, written.role);
+                    store::audit::append(tx, &written.created_by, event).await
+                })
+            })
             .await?;
         let token = access::token(key.id, &secret);
         Ok((key, token))
     }
 
-    pub async fn list_keys(&self) -> Result<Vec<ApiKey>> {
-        Ok(self.store.list_keys().await?)
+    pub async fn list_keys(&self, actor: &Actor) -> Result<Vec<ApiKey>> {
+        require(actor, Permission::ManageKeys, "manage API keys")?;
+        Ok(self.store.fetch(|tx| Box::pin(db::list(tx))).await?)
     }
 
-    pub async fn revoke_key(&self, actor: &str, id: Uuid) -> Result<ApiKey> {
+    /// Revokes a key (a key already revoked stays as it is).
+    pub async fn revoke_key(&self, actor: &Actor, id: Uuid) -> Result<ApiKey> {
+        require(actor, Permission::ManageKeys, "manage API keys")?;
+        let name = actor.name.clone();
+        let at = store::now();
         self.store
-            .revoke_key(actor, id)
-            .await?
-            .ok_or_else(|| not_found("API key", id))
+            .write(move |tx| {
+                Box::pin(async move {
+                    if db::revoke(tx, id, at).await? {
+                        store::audit::append(tx, &name, events::key_revoked(id)).await?;
+                    }
+                    match db::get(tx, id).await? {
+                        Some(stored) => Ok(stored.key),
+                        None => Err(not_found("API key", id)),
+                    }
+                })
+            })
+            .await
     }
 
     /// The actor behind a bearer token. Every failure looks the same to the caller.
@@ -51,7 +80,7 @@ impl App {
         ))?;
         let stored = self
             .store
-            .get_key(id)
+            .fetch(|tx| Box::pin(db::get(tx, id)))
             .await?
             .ok_or(AppError::Unauthorized("the key is not known"))?;
         if !access::secret_matches(secret, &stored.secret_hash) {

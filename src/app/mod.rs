@@ -1,5 +1,7 @@
-//! Use cases shared by the HTTP API, the importer and the demo loader: validation, anchoring
-//! and storage put together. Knows nothing of HTTP.
+//! Use cases shared by the HTTP API, the importer and the demo loader. Each takes the acting
+//! key ([`Actor`]) and checks its permission here, validates, asks the domain to decide, and
+//! runs its reads and writes (with the audit entry) through the store in one unit of work.
+//! Knows nothing of HTTP; front ends only translate.
 
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
@@ -10,12 +12,13 @@ use uuid::Uuid;
 use crate::domain::access::{self, Actor, ApiKey, Permission, Role};
 use crate::domain::anchor::{AnchorError, AnchorIndex, Selector};
 use crate::domain::audit;
+use crate::domain::checked::{BodyText, PublishedAt, ShortText, WebUrl};
 use crate::domain::review::{self, Rating, RatingScale, Review, State};
 use crate::domain::{
-    self, ClaimView, Cursor, Evidence, FieldError, Page, Passage, Source, Stance, Validator,
-    Version, VersionText, validate,
+    self, ClaimView, Cursor, Evidence, FieldError, NewSource, NewVersion, Outcome, Page, Passage,
+    Source, Stance, Validator, Version, VersionText, events, validate,
 };
-use crate::store::{self, NewPassage, NewSource, NewVersion, Outcome, Store};
+use crate::store::{self, Constraint, Store, StoreError};
 
 /// Everything a use case can refuse, in domain terms. The HTTP layer maps each to a problem.
 #[derive(Debug, thiserror::Error)]
@@ -61,18 +64,29 @@ pub enum AppError {
     VerdictExists { id: Uuid },
     #[error("a rating scale with this id exists")]
     ScaleExists { id: String },
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error(transparent)]
-    Store(#[from] sqlx::Error),
+    Store(StoreError),
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 pub type Result<T> = std::result::Result<T, AppError>;
 
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> AppError {
+        match e {
+            StoreError::Unavailable(why) => AppError::Unavailable(why.to_string()),
+            other => AppError::Store(other),
+        }
+    }
+}
+
 /// The application: the store plus in-memory state that is safe to lose.
 #[derive(Clone)]
 pub struct App {
-    pub store: Store,
+    store: Store,
     anchors: Arc<AnchorCache>,
     /// Whether an approver must differ from the review's author (on unless a one-person desk
     /// turns it off; every workflow step records the setting).
@@ -118,12 +132,12 @@ impl AnchorCache {
     }
 }
 
-fn optional(
+fn optional<T>(
     v: &mut Validator,
     field: &str,
     value: Option<&str>,
-    check: fn(&str) -> std::result::Result<String, String>,
-) -> Option<String> {
+    check: fn(&str) -> std::result::Result<T, String>,
+) -> Option<T> {
     value.and_then(|s| v.check(field, check(s)))
 }
 
@@ -164,6 +178,27 @@ impl App {
         }
     }
 
+    /// The backend's name, for logs.
+    pub fn backend(&self) -> &'static str {
+        self.store.backend()
+    }
+
+    /// Finishes queued writes and closes the database.
+    pub async fn close(&self) {
+        self.store.close().await
+    }
+
+    /// Whether the database answers (for `/health`).
+    pub async fn ping(&self) -> Result<()> {
+        Ok(self.store.ping().await?)
+    }
+
+    /// Rows per table (every table, the audit log included): lets tests show that a refused
+    /// request wrote nothing.
+    pub async fn row_counts(&self) -> Result<Vec<(String, i64)>> {
+        Ok(self.store.row_counts().await?)
+    }
+
     /// Turns the second-person rule on or off for this instance.
     pub fn with_second_person_rule(mut self, on: bool) -> App {
         self.second_person_rule = on;
@@ -172,7 +207,7 @@ impl App {
 }
 
 /// Refuses an actor whose role lacks `permission`; `action` says what was attempted.
-pub fn require(actor: &Actor, permission: Permission, action: &'static str) -> Result<()> {
+fn require(actor: &Actor, permission: Permission, action: &'static str) -> Result<()> {
     if actor.may(permission) {
         Ok(())
     } else {

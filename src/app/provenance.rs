@@ -2,8 +2,9 @@
 
 // The parent's imports and helpers: these modules only split `App`'s methods by topic.
 use super::*;
+use crate::store::provenance as db;
 
-/// Validated input for a new source.
+/// Input for a new source, before validation.
 #[derive(Debug, Clone, Default)]
 pub struct SourceInput {
     pub title: String,
@@ -25,97 +26,148 @@ pub struct PassageInput {
     pub version: Option<i64>,
 }
 
+fn field_error(field: &str, message: String) -> AppError {
+    AppError::Validation(vec![FieldError {
+        field: field.into(),
+        message,
+    }])
+}
+
 impl App {
-    pub async fn create_source(&self, actor: &str, input: SourceInput) -> Result<Source> {
+    pub async fn create_source(&self, actor: &Actor, input: SourceInput) -> Result<Source> {
         self.create_source_keyed(actor, input, None).await
     }
 
     /// Creates a source; `import_key` marks where an import found it.
     pub async fn create_source_keyed(
         &self,
-        actor: &str,
+        actor: &Actor,
         input: SourceInput,
         import_key: Option<String>,
     ) -> Result<Source> {
+        require(actor, Permission::WriteRecords, "create sources")?;
         let mut v = Validator::new();
-        let title = v.check("title", validate::short_text(&input.title));
-        let url = optional(&mut v, "url", input.url.as_deref(), validate::web_url);
+        let title = v.check("title", ShortText::parse(&input.title));
+        let url = optional(&mut v, "url", input.url.as_deref(), WebUrl::parse);
         let publisher = optional(
             &mut v,
             "publisher",
             input.publisher.as_deref(),
-            validate::short_text,
+            ShortText::parse,
         );
         let published_at = optional(
             &mut v,
             "published_at",
             input.published_at.as_deref(),
-            validate::published_at,
+            PublishedAt::parse,
         );
-        let authors = validate::authors(&input.authors, &mut v);
-        let text = v.check("text", validate::body_text(&input.text));
-        let (new, text) = v
-            .finish(|| {
-                let source = NewSource {
-                    title: title.unwrap_or_default(),
-                    url,
-                    publisher,
-                    authors,
-                    published_at,
-                    import_key,
-                };
-                (source, text.unwrap_or_default())
+        let authors: Vec<ShortText> = input
+            .authors
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| v.check(&format!("authors/{i}"), ShortText::parse(a)))
+            .collect();
+        let text = v.check("text", BodyText::parse(&input.text));
+        let (Some(title), Some(text)) = (title, text) else {
+            return Err(AppError::Validation(
+                v.finish(|| ()).err().unwrap_or_default(),
+            ));
+        };
+        let new = v
+            .finish(|| NewSource {
+                title,
+                url,
+                publisher,
+                authors,
+                published_at,
+                import_key,
             })
             .map_err(AppError::Validation)?;
-        if let Some(url) = &new.url
-            && let Some(id) = self.store.find_source_id(Some(url), None).await?
-        {
-            return Err(AppError::SourceExists {
-                id,
-                url: url.clone(),
-            });
-        }
         let version = NewVersion::new(text);
-        match self.store.insert_source(actor, &new, &version).await {
-            Ok(source) => Ok(source),
-            // Another request stored the same URL between our check and our write.
-            Err(e) if store::is_unique_violation(&e) && new.url.is_some() => {
-                let url = new.url.unwrap_or_default();
-                match self.store.find_source_id(Some(&url), None).await? {
-                    Some(id) => Err(AppError::SourceExists { id, url }),
-                    None => Err(e.into()),
-                }
+        let actor = actor.name.clone();
+        let id = domain::new_id();
+        let at = store::now();
+        let url = new.url.clone();
+        let written = self
+            .store
+            .write(move |tx| {
+                Box::pin(async move {
+                    db::insert_source(tx, id, &new, &version, at).await?;
+                    store::audit::append(tx, &actor, events::source_created(id, &new, &version))
+                        .await
+                })
+            })
+            .await;
+        match written {
+            Ok(()) => {}
+            // The URL is taken (maybe by a request that won a race with this one).
+            Err(StoreError::Conflict(Constraint::SourceUrl)) => {
+                let url = url.map(WebUrl::into_inner).unwrap_or_default();
+                let id = self
+                    .store
+                    .fetch(|tx| {
+                        let url = url.clone();
+                        Box::pin(async move { db::find_source_id(tx, Some(&url), None).await })
+                    })
+                    .await?;
+                return Err(match id {
+                    Some(id) => AppError::SourceExists { id, url },
+                    None => AppError::Internal(format!("source URL {url} conflicts yet is absent")),
+                });
             }
-            Err(e) => Err(e.into()),
+            Err(e) => return Err(e.into()),
         }
+        self.load_source(id).await
     }
 
-    pub async fn get_source(&self, id: Uuid) -> Result<Source> {
+    async fn load_source(&self, id: Uuid) -> Result<Source> {
         self.store
-            .get_source(id)
+            .fetch(|tx| Box::pin(db::get_source(tx, id)))
             .await?
             .ok_or_else(|| not_found("source", id))
     }
 
+    /// The source that an import stored under this URL or import key.
+    pub async fn find_source(
+        &self,
+        actor: &Actor,
+        url: Option<&str>,
+        import_key: Option<&str>,
+    ) -> Result<Option<Uuid>> {
+        require(actor, Permission::ReadRecords, "read sources")?;
+        Ok(self
+            .store
+            .fetch(|tx| {
+                let (url, key) = (url.map(str::to_owned), import_key.map(str::to_owned));
+                Box::pin(
+                    async move { db::find_source_id(tx, url.as_deref(), key.as_deref()).await },
+                )
+            })
+            .await?)
+    }
+
+    pub async fn get_source(&self, actor: &Actor, id: Uuid) -> Result<Source> {
+        require(actor, Permission::ReadRecords, "read sources")?;
+        self.load_source(id).await
+    }
+
     pub async fn list_sources(
         &self,
+        actor: &Actor,
         url: Option<&str>,
         cursor: Option<&str>,
         limit: Option<u32>,
     ) -> Result<Page<Source>> {
+        require(actor, Permission::ReadRecords, "read sources")?;
         let (after, limit) = page_args(cursor, limit)?;
-        let url = match url {
-            None => None,
-            Some(u) => Some(validate::web_url(u).map_err(|m| {
-                AppError::Validation(vec![FieldError {
-                    field: "url".into(),
-                    message: m,
-                }])
-            })?),
-        };
+        let url = url
+            .map(|u| validate::web_url(u).map_err(|m| field_error("url", m)))
+            .transpose()?;
         let items = self
             .store
-            .list_sources(url.as_deref(), after, limit)
+            .fetch(move |tx| {
+                Box::pin(async move { db::list_sources(tx, url.as_deref(), after, limit).await })
+            })
             .await?;
         Ok(page(items, limit, |s| s.id))
     }
@@ -123,34 +175,67 @@ impl App {
     /// Adds a version; an identical text already stored for the source is returned instead.
     pub async fn add_version(
         &self,
-        actor: &str,
+        actor: &Actor,
         source_id: Uuid,
         text: &str,
     ) -> Result<(Version, Outcome)> {
-        let mut v = Validator::new();
-        let text = v.check("text", validate::body_text(text));
-        let text = v
-            .finish(|| text.unwrap_or_default())
-            .map_err(AppError::Validation)?;
+        require(actor, Permission::WriteRecords, "add versions")?;
+        let text = BodyText::parse(text).map_err(|m| field_error("text", m))?;
+        let version = NewVersion::new(text);
+        let actor = actor.name.clone();
+        let at = store::now();
         self.store
-            .add_version(actor, source_id, &NewVersion::new(text))
-            .await?
-            .ok_or_else(|| not_found("source", source_id))
+            .write(move |tx| {
+                Box::pin(async move {
+                    // Decides on the source's versions, which other writers may add to.
+                    tx.lock_writes().await?;
+                    if let Some(same) =
+                        db::version_with_hash(tx, source_id, &version.sha256).await?
+                    {
+                        return Ok((same, Outcome::Existing));
+                    }
+                    let stored = db::append_version(tx, source_id, &version, at)
+                        .await?
+                        .ok_or_else(|| not_found("source", source_id))?;
+                    store::audit::append(tx, &actor, events::version_added(source_id, &stored))
+                        .await?;
+                    Ok((stored, Outcome::Created))
+                })
+            })
+            .await
     }
 
-    pub async fn list_versions(&self, source_id: Uuid) -> Result<Vec<Version>> {
-        let versions = self.store.list_versions(source_id).await?;
+    pub async fn list_versions(&self, actor: &Actor, source_id: Uuid) -> Result<Vec<Version>> {
+        require(actor, Permission::ReadRecords, "read sources")?;
+        let versions = self
+            .store
+            .fetch(|tx| Box::pin(db::list_versions(tx, source_id)))
+            .await?;
         if versions.is_empty() {
             return Err(not_found("source", source_id));
         }
         Ok(versions)
     }
 
-    pub async fn get_version(&self, source_id: Uuid, number: i64) -> Result<VersionText> {
-        if let Some(v) = self.store.get_version(source_id, number).await? {
+    pub async fn get_version(
+        &self,
+        actor: &Actor,
+        source_id: Uuid,
+        number: i64,
+    ) -> Result<VersionText> {
+        require(actor, Permission::ReadRecords, "read sources")?;
+        self.load_version(source_id, number).await
+    }
+
+    async fn load_version(&self, source_id: Uuid, number: i64) -> Result<VersionText> {
+        let found = self
+            .store
+            .fetch(|tx| Box::pin(db::get_version(tx, source_id, number)))
+            .await?;
+        if let Some(v) = found {
             return Ok(v);
         }
-        let source = self.get_source(source_id).await?;
+        let source = self.load_source(source_id).await?;
         Err(AppError::UnknownVersion {
             source_id,
             number,
@@ -163,7 +248,7 @@ impl App {
         if let Some(index) = self.anchors.get((source_id, number)) {
             return Ok(index);
         }
-        let version = self.get_version(source_id, number).await?;
+        let version = self.load_version(source_id, number).await?;
         let index = tokio::task::spawn_blocking(move || AnchorIndex::new(version.text))
             .await
             .map_err(|e| AppError::Internal(format!("building the anchor index failed: {e}")))?;
@@ -175,10 +260,11 @@ impl App {
     /// Resolves a quote or positions on a version (default: latest) and stores the passage.
     pub async fn create_passage(
         &self,
-        actor: &str,
+        actor: &Actor,
         source_id: Uuid,
         input: PassageInput,
     ) -> Result<(Passage, Outcome)> {
+        require(actor, Permission::WriteRecords, "create passages")?;
         let mut v = Validator::new();
         let position = |field: &str, value: Option<i64>, v: &mut Validator| {
             value.and_then(|n| {
@@ -216,7 +302,7 @@ impl App {
         }
         v.finish(|| ()).map_err(AppError::Validation)?;
 
-        let source = self.get_source(source_id).await?;
+        let source = self.load_source(source_id).await?;
         let number = input.version.unwrap_or(source.version.number);
         if number > source.version.number {
             return Err(AppError::UnknownVersion {
@@ -237,7 +323,8 @@ impl App {
             error,
             version: number,
         })?;
-        let new = NewPassage {
+        let passage = Passage {
+            id: domain::new_id(),
             source_id,
             version: number,
             start: span.start as i64,
@@ -245,30 +332,45 @@ impl App {
             exact: span.exact,
             prefix: span.prefix,
             suffix: span.suffix,
+            created_at: store::now(),
         };
-        Ok(self.store.insert_passage(actor, &new).await?)
+        let actor = actor.name.clone();
+        self.store
+            .write(move |tx| {
+                Box::pin(async move {
+                    let (stored, created) = db::insert_passage(tx, &passage).await?;
+                    if !created {
+                        return Ok((stored, Outcome::Existing));
+                    }
+                    store::audit::append(tx, &actor, events::passage_created(&stored)).await?;
+                    Ok((stored, Outcome::Created))
+                })
+            })
+            .await
     }
 
-    pub async fn get_passage(&self, id: Uuid) -> Result<Passage> {
+    pub async fn get_passage(&self, actor: &Actor, id: Uuid) -> Result<Passage> {
+        require(actor, Permission::ReadRecords, "read passages")?;
         self.store
-            .get_passage(id)
+            .fetch(|tx| Box::pin(db::get_passage(tx, id)))
             .await?
             .ok_or_else(|| not_found("passage", id))
     }
 
     pub async fn create_claim(
         &self,
-        actor: &str,
+        actor: &Actor,
         text: &str,
         claimant: Option<&str>,
         appearances: &[Uuid],
     ) -> Result<ClaimView> {
+        require(actor, Permission::WriteRecords, "create claims")?;
         let mut v = Validator::new();
         let text = v.check(
             "text",
-            validate::body_text(text).map(|t| t.trim().to_owned()),
+            BodyText::parse(text).map(|t| t.as_str().trim().to_owned()),
         );
-        let claimant = optional(&mut v, "claimant", claimant, validate::short_text);
+        let claimant = optional(&mut v, "claimant", claimant, ShortText::parse);
         for (i, id) in appearances.iter().enumerate() {
             if appearances[..i].contains(id) {
                 v.error(
@@ -277,87 +379,143 @@ impl App {
                 );
             }
         }
-        let text = v
-            .finish(|| text.unwrap_or_default())
+        let claim = v
+            .finish(|| domain::Claim {
+                id: domain::new_id(),
+                text: text.unwrap_or_default(),
+                claimant: claimant.map(ShortText::into_inner),
+                created_at: store::now(),
+            })
             .map_err(AppError::Validation)?;
-        let missing = self.store.missing_passages(appearances).await?;
-        if !missing.is_empty() {
-            return Err(AppError::UnknownPassages {
-                field: "appearances",
-                ids: missing,
-            });
-        }
-        let id = self
-            .store
-            .insert_claim(actor, &text, claimant.as_deref(), appearances)
+        let id = claim.id;
+        let (actor, appearances) = (actor.clone(), appearances.to_vec());
+        let name = actor.name.clone();
+        self.store
+            .write(move |tx| {
+                Box::pin(async move {
+                    let missing = db::missing_passages(tx, &appearances).await?;
+                    if !missing.is_empty() {
+                        return Err(AppError::UnknownPassages {
+                            field: "appearances",
+                            ids: missing,
+                        });
+                    }
+                    db::insert_claim(tx, &claim, &appearances).await?;
+                    let event = events::claim_created(
+                        claim.id,
+                        &claim.text,
+                        claim.claimant.as_deref(),
+                        &appearances,
+                    );
+                    store::audit::append(tx, &name, event).await?;
+                    Ok(())
+                })
+            })
             .await?;
-        self.get_claim(id).await
+        self.get_claim(&actor, id).await
     }
 
-    /// A claim with its appearances, evidence, reviews and current verdict.
-    pub async fn get_claim(&self, id: Uuid) -> Result<ClaimView> {
-        let mut view = self
-            .store
-            .get_claim(id)
-            .await?
-            .ok_or_else(|| not_found("claim", id))?;
-        view.reviews = self.store.claim_reviews(id).await?;
-        view.verdict = view
-            .reviews
-            .iter()
-            .rev()
-            .find(|r| r.state == State::Published)
-            .cloned();
-        Ok(view)
+    /// A claim with its appearances, evidence, reviews and current verdict, read in one
+    /// snapshot.
+    pub async fn get_claim(&self, actor: &Actor, id: Uuid) -> Result<ClaimView> {
+        require(actor, Permission::ReadRecords, "read claims")?;
+        self.load_claim(id).await
+    }
+
+    pub(super) async fn load_claim(&self, id: Uuid) -> Result<ClaimView> {
+        self.store
+            .read(|tx| {
+                Box::pin(async move {
+                    let Some(claim) = db::get_claim(tx, id).await? else {
+                        return Err(not_found("claim", id));
+                    };
+                    let (appearances, evidence) = db::claim_passages(tx, id).await?;
+                    let reviews = store::reviews::claim_reviews(tx, id).await?;
+                    let verdict = reviews
+                        .iter()
+                        .rev()
+                        .find(|r| r.state == State::Published)
+                        .cloned();
+                    Ok(ClaimView {
+                        claim,
+                        appearances,
+                        evidence,
+                        verdict,
+                        reviews,
+                    })
+                })
+            })
+            .await
     }
 
     pub async fn list_claims(
         &self,
+        actor: &Actor,
         cursor: Option<&str>,
         limit: Option<u32>,
     ) -> Result<Page<domain::Claim>> {
+        require(actor, Permission::ReadRecords, "read claims")?;
         let (after, limit) = page_args(cursor, limit)?;
-        let items = self.store.list_claims(after, limit).await?;
+        let items = self
+            .store
+            .fetch(|tx| Box::pin(db::list_claims(tx, after, limit)))
+            .await?;
         Ok(page(items, limit, |c| c.id))
     }
 
     pub async fn add_evidence(
         &self,
-        actor: &str,
+        actor: &Actor,
         claim_id: Uuid,
         passage_id: Uuid,
         stance: Stance,
         note: Option<&str>,
     ) -> Result<Evidence> {
-        let mut v = Validator::new();
-        let note = optional(&mut v, "note", note, validate::short_text);
-        v.finish(|| ()).map_err(AppError::Validation)?;
-        if !self.store.claim_exists(claim_id).await? {
-            return Err(not_found("claim", claim_id));
-        }
-        if !self.store.missing_passages(&[passage_id]).await?.is_empty() {
-            return Err(AppError::UnknownPassages {
-                field: "passage_id",
-                ids: vec![passage_id],
-            });
-        }
-        let id = match self
+        require(actor, Permission::WriteRecords, "add evidence")?;
+        let note = note
+            .map(|n| ShortText::parse(n).map_err(|m| field_error("note", m)))
+            .transpose()?
+            .map(ShortText::into_inner);
+        let id = domain::new_id();
+        let at = store::now();
+        let name = actor.name.clone();
+        let written = self
             .store
-            .insert_evidence(actor, claim_id, passage_id, stance, note.as_deref())
-            .await
-        {
-            Ok(id) => id,
-            Err(e) if store::is_unique_violation(&e) => {
-                let id = self
+            .write(move |tx| {
+                Box::pin(async move {
+                    if db::get_claim(tx, claim_id).await?.is_none() {
+                        return Err(not_found("claim", claim_id));
+                    }
+                    if !db::missing_passages(tx, &[passage_id]).await?.is_empty() {
+                        return Err(AppError::UnknownPassages {
+                            field: "passage_id",
+                            ids: vec![passage_id],
+                        });
+                    }
+                    db::insert_evidence(tx, id, claim_id, passage_id, stance, note.as_deref(), at)
+                        .await?;
+                    let event =
+                        events::evidence_added(id, claim_id, passage_id, stance, note.as_deref());
+                    store::audit::append(tx, &name, event).await?;
+                    Ok(())
+                })
+            })
+            .await;
+        match written {
+            Ok(()) => {}
+            Err(AppError::Store(StoreError::Conflict(Constraint::EvidencePassage))) => {
+                let existing = self
                     .store
-                    .evidence_id_for(claim_id, passage_id)
-                    .await?
-                    .ok_or(e)?;
-                return Err(AppError::EvidenceExists { id });
+                    .fetch(|tx| Box::pin(db::evidence_id_for(tx, claim_id, passage_id)))
+                    .await?;
+                return Err(match existing {
+                    Some(id) => AppError::EvidenceExists { id },
+                    None => AppError::Internal("evidence conflicts yet is absent".into()),
+                });
             }
-            Err(e) => return Err(e.into()),
-        };
-        let view = self.get_claim(claim_id).await?;
+            Err(e) => return Err(e),
+        }
+        let view = self.load_claim(claim_id).await?;
         view.evidence
             .into_iter()
             .find(|e| e.id == id)

@@ -2,6 +2,7 @@
 
 // The parent's imports and helpers: these modules only split `App`'s methods by topic.
 use super::*;
+use crate::store::reviews as db;
 
 /// A new review, before validation.
 #[derive(Debug, Clone, Default)]
@@ -34,18 +35,24 @@ fn summary_text(value: &str) -> std::result::Result<String, String> {
 }
 
 impl App {
-    pub async fn list_scales(&self) -> Result<Vec<RatingScale>> {
-        Ok(self.store.list_scales().await?)
+    pub async fn list_scales(&self, actor: &Actor) -> Result<Vec<RatingScale>> {
+        require(actor, Permission::ReadPublished, "read rating scales")?;
+        self.load_scales().await
+    }
+
+    async fn load_scales(&self) -> Result<Vec<RatingScale>> {
+        Ok(self.store.fetch(|tx| Box::pin(db::list_scales(tx))).await?)
     }
 
     /// Adds a rating scale; `best`/`worst` come from its numeric values.
     pub async fn create_scale(
         &self,
-        actor: &str,
+        actor: &Actor,
         id: &str,
         name: &str,
         ratings: Vec<Rating>,
     ) -> Result<RatingScale> {
+        require(actor, Permission::ManageScales, "manage rating scales")?;
         let mut v = Validator::new();
         let is_slug = |s: &str| {
             !s.is_empty()
@@ -106,9 +113,22 @@ impl App {
                 ratings: cleaned,
             })
             .map_err(AppError::Validation)?;
-        match self.store.insert_scale(actor, &scale).await {
+        let (name, written) = (actor.name.clone(), scale.clone());
+        let at = store::now();
+        let stored = self
+            .store
+            .write(move |tx| {
+                Box::pin(async move {
+                    db::insert_scale(tx, &written, &name, at).await?;
+                    store::audit::append(tx, &name, events::scale_created(&written)).await
+                })
+            })
+            .await;
+        match stored {
             Ok(()) => Ok(scale),
-            Err(e) if store::is_unique_violation(&e) => Err(AppError::ScaleExists { id: scale.id }),
+            Err(StoreError::Conflict(Constraint::ScaleId)) => {
+                Err(AppError::ScaleExists { id: scale.id })
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -122,7 +142,7 @@ impl App {
         rating: &str,
         evidence: &[Uuid],
     ) -> Result<()> {
-        let scales = self.store.list_scales().await?;
+        let scales = self.load_scales().await?;
         match scales.iter().find(|s| s.id == scale) {
             None => v.error("scale", format!("no rating scale has id {scale:?}")),
             Some(s) if s.rating(rating).is_none() => {
@@ -159,11 +179,7 @@ impl App {
         input: ReviewInput,
     ) -> Result<Review> {
         require(actor, Permission::DraftReviews, "write reviews")?;
-        let claim_evidence = self
-            .store
-            .claim_evidence_ids(claim_id)
-            .await?
-            .ok_or_else(|| not_found("claim", claim_id))?;
+        let claim_evidence = self.claim_evidence_ids(claim_id).await?;
         let mut v = Validator::new();
         let scale = input.scale.unwrap_or_else(|| "default".to_owned());
         let summary = v.check("summary", summary_text(&input.summary));
@@ -176,7 +192,7 @@ impl App {
         )
         .await?;
         let corrected = match input.corrects {
-            Some(old) => self.store.get_review_head(old).await?,
+            Some(old) => self.review_head(old).await?,
             None => None,
         };
         if let Some(old) = input.corrects
@@ -187,26 +203,87 @@ impl App {
                 format!("{old} is not the published verdict of this claim"),
             );
         }
-        let new = v
-            .finish(|| store::NewReview {
-                claim_id,
-                scale,
-                rating: input.rating,
-                summary: summary.unwrap_or_default(),
-                evidence: input.evidence,
-                corrects: input.corrects,
-            })
+        let summary = v
+            .finish(|| summary.unwrap_or_default())
             .map_err(AppError::Validation)?;
-        let id = self
-            .store
-            .insert_review(&actor.name, &new, self.second_person_rule)
+        let scales = self.load_scales().await?;
+        let rating = scales
+            .iter()
+            .find(|s| s.id == scale)
+            .and_then(|s| s.rating(&input.rating))
+            .cloned()
+            .ok_or_else(|| AppError::Internal("a checked rating vanished".into()))?;
+        let at = store::now();
+        let draft = Review {
+            id: domain::new_id(),
+            claim_id,
+            author: actor.name.clone(),
+            state: State::Draft,
+            scale,
+            rating,
+            summary,
+            evidence: input.evidence,
+            corrects: input.corrects,
+            superseded_by: None,
+            revision: 1,
+            created_at: at,
+            updated_at: at,
+            published_at: None,
+            history: vec![review::ReviewEvent {
+                from: None,
+                to: State::Draft,
+                actor: actor.name.clone(),
+                note: None,
+                second_person_rule: self.second_person_rule,
+                at,
+            }],
+        };
+        let written = draft.clone();
+        self.store
+            .write(move |tx| {
+                Box::pin(async move {
+                    let r = &written;
+                    db::insert_review(tx, r).await?;
+                    db::insert_event(tx, r.id, &r.history[0]).await?;
+                    let content = events::ReviewContent {
+                        scale: &r.scale,
+                        rating: &r.rating.key,
+                        summary: &r.summary,
+                        evidence: &r.evidence,
+                    };
+                    let event = events::review_created(r.id, r.claim_id, &content, r.corrects);
+                    store::audit::append(tx, &r.author, event).await
+                })
+            })
             .await?;
-        self.load_review(id).await
+        Ok(draft)
+    }
+
+    /// Ids of a claim's evidence; not found when the claim does not exist.
+    async fn claim_evidence_ids(&self, claim_id: Uuid) -> Result<Vec<Uuid>> {
+        self.store
+            .fetch(|tx| {
+                Box::pin(async move {
+                    if store::provenance::get_claim(tx, claim_id).await?.is_none() {
+                        return Err(not_found("claim", claim_id));
+                    }
+                    Ok(store::provenance::claim_evidence_ids(tx, claim_id).await?)
+                })
+            })
+            .await
+    }
+
+    /// A review without its history: enough to check a write.
+    async fn review_head(&self, id: Uuid) -> Result<Option<Review>> {
+        Ok(self
+            .store
+            .fetch(|tx| Box::pin(db::get_review(tx, id, false)))
+            .await?)
     }
 
     async fn load_review(&self, id: Uuid) -> Result<Review> {
         self.store
-            .get_review(id)
+            .read(|tx| Box::pin(db::get_review(tx, id, true)))
             .await?
             .ok_or_else(|| not_found("review", id))
     }
@@ -225,11 +302,7 @@ impl App {
     /// published verdict. Visible to whoever may see the review.
     pub async fn review_evidence(&self, actor: &Actor, id: Uuid) -> Result<Vec<Evidence>> {
         let review = self.get_review(actor, id).await?;
-        let claim = self
-            .store
-            .get_claim(review.claim_id)
-            .await?
-            .ok_or_else(|| not_found("claim", review.claim_id))?;
+        let claim = self.load_claim(review.claim_id).await?;
         Ok(claim
             .evidence
             .into_iter()
@@ -260,11 +333,7 @@ impl App {
         if !review.state.is_editable() {
             return Err(AppError::NotEditable(review.state));
         }
-        let claim_evidence = self
-            .store
-            .claim_evidence_ids(review.claim_id)
-            .await?
-            .unwrap_or_default();
+        let claim_evidence = self.claim_evidence_ids(review.claim_id).await?;
         let mut v = Validator::new();
         let scale = patch.scale.unwrap_or(review.scale.clone());
         let rating = patch.rating.unwrap_or(review.rating.key.clone());
@@ -278,21 +347,34 @@ impl App {
         let summary = v
             .finish(|| summary.unwrap_or_default())
             .map_err(AppError::Validation)?;
-        if !self
+        let (name, revision) = (actor.name.clone(), review.revision);
+        let at = store::now();
+        let edited = self
             .store
-            .edit_review(
-                &actor.name,
-                id,
-                review.revision,
-                &store::ReviewContent {
-                    scale,
-                    rating,
-                    summary,
-                    evidence,
-                },
-            )
-            .await?
-        {
+            .write(move |tx| {
+                Box::pin(async move {
+                    let content = db::Content {
+                        scale: &scale,
+                        rating: &rating,
+                        summary: &summary,
+                        evidence: &evidence,
+                    };
+                    if !db::set_content(tx, id, revision, &content, at).await? {
+                        return Ok(false);
+                    }
+                    let content = events::ReviewContent {
+                        scale: &scale,
+                        rating: &rating,
+                        summary: &summary,
+                        evidence: &evidence,
+                    };
+                    let event = events::review_edited(id, &content, revision + 1);
+                    store::audit::append(tx, &name, event).await?;
+                    Ok::<_, AppError>(true)
+                })
+            })
+            .await?;
+        if !edited {
             return Err(AppError::Stale {
                 current: Box::new(self.load_review(id).await?),
             });
@@ -315,16 +397,14 @@ impl App {
             Permission::DraftReviews,
             "move reviews through the workflow",
         )?;
-        // The check needs the review's state, not its history; a stale client gets it whole.
-        let head = self
+        // Row, then history, without a shared snapshot: a step that lands in between changes
+        // the revision, and the guarded write below then refuses as stale.
+        let review = self
             .store
-            .get_review_head(id)
+            .fetch(|tx| Box::pin(db::get_review(tx, id, true)))
             .await?
             .ok_or_else(|| not_found("review", id))?;
-        let review = match revision {
-            Some(r) if r != head.revision => Self::fresh(self.load_review(id).await?, revision)?,
-            _ => Self::fresh(head, revision)?,
-        };
+        let review = Self::fresh(review, revision)?;
         let note = note.map(str::trim).filter(|n| !n.is_empty());
         review::check(
             review.state,
@@ -341,25 +421,81 @@ impl App {
             },
             other => AppError::Transition(other),
         })?;
-        let step = store::Step {
-            review_id: id,
-            revision: review.revision,
-            from: review.state,
+        let at = store::now();
+        let step = review::ReviewEvent {
+            from: Some(review.state),
             to,
+            actor: actor.name.clone(),
             note: note.map(str::to_owned),
             second_person_rule: self.second_person_rule,
-            supersedes: if to == State::Published {
-                review.corrects
-            } else {
-                None
-            },
+            at,
         };
-        match self.store.transition_review(&actor.name, &step).await? {
-            store::Transitioned::Done => self.load_review(id).await,
-            store::Transitioned::Stale => Err(AppError::Stale {
+        // Publishing a correction supersedes the verdict it corrects.
+        let supersedes = review.corrects.filter(|_| to == State::Published);
+        let (claim_id, from_revision, written) = (review.claim_id, review.revision, step.clone());
+        let moved = self
+            .store
+            .write(move |tx| {
+                Box::pin(async move {
+                    let step = &written;
+                    if !db::set_state(tx, id, from_revision, review.state, to, at).await? {
+                        return Ok(None);
+                    }
+                    db::insert_event(tx, id, step).await?;
+                    let mut moves =
+                        vec![(id, review.state, to, step.note.clone(), from_revision + 1)];
+                    if let Some(old) = supersedes
+                        && let Some(revision) = db::supersede(tx, old, at).await?
+                    {
+                        let superseded =
+                            review::superseded(&step.actor, id, at, step.second_person_rule);
+                        db::insert_event(tx, old, &superseded).await?;
+                        moves.push((
+                            old,
+                            State::Published,
+                            State::Superseded,
+                            superseded.note,
+                            revision,
+                        ));
+                    }
+                    if to == State::Published {
+                        // What follows decides on other writers' verdicts: wait for them.
+                        tx.lock_writes().await?;
+                        let published = db::published_of_claim(tx, claim_id).await?;
+                        if let Some(rival) = review::rival_verdict(&published, id, supersedes) {
+                            return Err(AppError::VerdictExists { id: rival });
+                        }
+                    }
+                    for (review_id, from, to, note, revision) in moves {
+                        let event = events::review_moved(
+                            review_id,
+                            from,
+                            to,
+                            note.as_deref(),
+                            revision,
+                            step.second_person_rule,
+                        );
+                        store::audit::append(tx, &step.actor, event).await?;
+                    }
+                    Ok(Some(()))
+                })
+            })
+            .await?;
+        if moved.is_none() {
+            return Err(AppError::Stale {
                 current: Box::new(self.load_review(id).await?),
-            }),
-            store::Transitioned::VerdictExists(id) => Err(AppError::VerdictExists { id }),
+            });
         }
+        // The write changed exactly what it checked (its revision matched): the result is
+        // the review read before, moved.
+        let mut review = review;
+        review.state = to;
+        review.revision += 1;
+        review.updated_at = at;
+        if to == State::Published {
+            review.published_at = Some(at);
+        }
+        review.history.push(step);
+        Ok(review)
     }
 }

@@ -90,6 +90,15 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The operator at the command line (import, keys, demo): every permission, no key.
+    pub fn operator(name: &str) -> Actor {
+        Actor {
+            key_id: Uuid::nil(),
+            name: name.to_owned(),
+            role: Role::Admin,
+        }
+    }
+
     pub fn may(&self, permission: Permission) -> bool {
         self.role.can(permission)
     }

@@ -3,6 +3,8 @@
 pub mod access;
 pub mod anchor;
 pub mod audit;
+pub mod checked;
+pub mod events;
 pub mod model;
 pub mod review;
 pub mod validate;

@@ -8,6 +8,8 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::checked::{BodyText, PublishedAt, ShortText, WebUrl};
+
 /// One stored version of a source's text. Immutable once written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Version {
@@ -175,6 +177,43 @@ impl Cursor {
         let bytes = URL_SAFE_NO_PAD.decode(s).ok()?;
         Uuid::from_slice(&bytes).ok().map(Cursor)
     }
+}
+
+/// A validated source ready to be written with its first version.
+#[derive(Debug, Clone)]
+pub struct NewSource {
+    pub title: ShortText,
+    pub url: Option<WebUrl>,
+    pub publisher: Option<ShortText>,
+    pub authors: Vec<ShortText>,
+    pub published_at: Option<PublishedAt>,
+    /// Where an import found it (e.g. `file:003_x.txt`), so re-imports add no duplicate.
+    pub import_key: Option<String>,
+}
+
+/// A version's text with what is computed from it once.
+#[derive(Debug, Clone)]
+pub struct NewVersion {
+    pub text: BodyText,
+    pub sha256: String,
+    pub length: i64,
+}
+
+impl NewVersion {
+    pub fn new(text: BodyText) -> Self {
+        NewVersion {
+            sha256: sha256_hex(text.as_str()),
+            length: text.as_str().chars().count() as i64,
+            text,
+        }
+    }
+}
+
+/// Whether a write made something new or found it already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Created,
+    Existing,
 }
 
 /// Default and largest page sizes.

@@ -181,6 +181,36 @@ pub enum Refusal {
     NoteRequired { to: State },
 }
 
+/// The history step of a published verdict that the correction `by` supersedes.
+pub fn superseded(
+    actor: &str,
+    by: uuid::Uuid,
+    at: time::OffsetDateTime,
+    second_person_rule: bool,
+) -> ReviewEvent {
+    ReviewEvent {
+        from: Some(State::Published),
+        to: State::Superseded,
+        actor: actor.to_owned(),
+        note: Some(format!("superseded by correction {by}")),
+        second_person_rule,
+        at,
+    }
+}
+
+/// One published verdict per claim: of the claim's `published` reviews, one that is neither
+/// `this` nor the verdict it `replaces` (as a correction) is a rival, and publishing is refused.
+pub fn rival_verdict(
+    published: &[uuid::Uuid],
+    this: uuid::Uuid,
+    replaces: Option<uuid::Uuid>,
+) -> Option<uuid::Uuid> {
+    published
+        .iter()
+        .copied()
+        .find(|&id| id != this && Some(id) != replaces)
+}
+
 /// Checks a requested transition. `second_person_rule` is the instance setting.
 pub fn check(
     from: State,
@@ -209,6 +239,21 @@ pub fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_claim_has_one_published_verdict() {
+        let (this, other, old) = (
+            uuid::Uuid::now_v7(),
+            uuid::Uuid::now_v7(),
+            uuid::Uuid::now_v7(),
+        );
+        assert_eq!(rival_verdict(&[], this, None), None);
+        assert_eq!(rival_verdict(&[this], this, None), None);
+        assert_eq!(rival_verdict(&[this, other], this, None), Some(other));
+        // A correction does not rival the verdict it replaces, but does rival any other.
+        assert_eq!(rival_verdict(&[old, this], this, Some(old)), None);
+        assert_eq!(rival_verdict(&[old, other], this, Some(old)), Some(other));
+    }
     use crate::domain::access::Role;
     use State::*;
 

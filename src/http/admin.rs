@@ -10,9 +10,9 @@ use uuid::Uuid;
 
 use super::error::Problem;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
-use crate::app::{App, AuditQuery, AuditReport, CheckpointQuery, require};
+use crate::app::{App, AuditQuery, AuditReport, CheckpointQuery};
 use crate::domain::Page;
-use crate::domain::access::{ApiKey, Permission, Role};
+use crate::domain::access::{ApiKey, Role};
 use crate::domain::audit::Entry;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -44,8 +44,7 @@ pub async fn create_key(
     Auth(actor): Auth,
     ApiJson(body): ApiJson<CreateKey>,
 ) -> Result<impl IntoResponse, Problem> {
-    require(&actor, Permission::ManageKeys, "manage API keys")?;
-    let (key, token) = app.create_key(&actor.name, &body.name, body.role).await?;
+    let (key, token) = app.create_key(&actor, &body.name, body.role).await?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/v1/keys/{}", key.id))],
@@ -59,8 +58,7 @@ pub async fn list_keys(
     State(app): State<App>,
     Auth(actor): Auth,
 ) -> Result<Json<Vec<ApiKey>>, Problem> {
-    require(&actor, Permission::ManageKeys, "manage API keys")?;
-    Ok(Json(app.list_keys().await?))
+    Ok(Json(app.list_keys(&actor).await?))
 }
 
 #[utoipa::path(post, path = "/v1/keys/{id}/revoke", tag = "admin",
@@ -74,8 +72,7 @@ pub async fn revoke_key(
     Auth(actor): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ApiKey>, Problem> {
-    require(&actor, Permission::ManageKeys, "manage API keys")?;
-    Ok(Json(app.revoke_key(&actor.name, id).await?))
+    Ok(Json(app.revoke_key(&actor, id).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -108,7 +105,6 @@ pub async fn list_audit(
     Auth(actor): Auth,
     ApiQuery(q): ApiQuery<ListAudit>,
 ) -> Result<Json<Page<Entry>>, Problem> {
-    require(&actor, Permission::ReadAudit, "read the audit trail")?;
     let query = AuditQuery {
         entity: q.entity,
         entity_id: q.entity_id,
@@ -117,7 +113,8 @@ pub async fn list_audit(
         until: q.until,
     };
     Ok(Json(
-        app.list_audit(query, q.cursor.as_deref(), q.limit).await?,
+        app.list_audit(&actor, query, q.cursor.as_deref(), q.limit)
+            .await?,
     ))
 }
 
@@ -146,10 +143,9 @@ pub async fn verify_audit(
     Auth(actor): Auth,
     ApiQuery(q): ApiQuery<VerifyAudit>,
 ) -> Result<Json<AuditReport>, Problem> {
-    require(&actor, Permission::ReadAudit, "read the audit trail")?;
     let checkpoint = CheckpointQuery {
         seq: q.checkpoint_seq,
         hash: q.checkpoint_hash,
     };
-    Ok(Json(app.verify_audit(checkpoint).await?))
+    Ok(Json(app.verify_audit(&actor, checkpoint).await?))
 }

@@ -10,8 +10,7 @@ use uuid::Uuid;
 
 use super::error::Problem;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
-use crate::app::{App, require};
-use crate::domain::access::Permission;
+use crate::app::App;
 use crate::domain::{Claim, ClaimView, Evidence, Page, Stance};
 
 /// A checkable statement and the passages it appeared in.
@@ -60,10 +59,9 @@ pub async fn create_claim(
     Auth(actor): Auth,
     ApiJson(body): ApiJson<CreateClaim>,
 ) -> Result<impl IntoResponse, Problem> {
-    require(&actor, Permission::WriteRecords, "create claims")?;
     let claim = app
         .create_claim(
-            &actor.name,
+            &actor,
             &body.text,
             body.claimant.as_deref(),
             &body.appearances,
@@ -87,8 +85,10 @@ pub async fn list_claims(
     Auth(actor): Auth,
     ApiQuery(q): ApiQuery<ListClaims>,
 ) -> Result<Json<Page<Claim>>, Problem> {
-    require(&actor, Permission::ReadRecords, "read claims")?;
-    Ok(Json(app.list_claims(q.cursor.as_deref(), q.limit).await?))
+    Ok(Json(
+        app.list_claims(&actor, q.cursor.as_deref(), q.limit)
+            .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/v1/claims/{id}", tag = "claims",
@@ -102,8 +102,7 @@ pub async fn get_claim(
     Auth(actor): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ClaimView>, Problem> {
-    require(&actor, Permission::ReadRecords, "read claims")?;
-    Ok(Json(app.get_claim(id).await?))
+    Ok(Json(app.get_claim(&actor, id).await?))
 }
 
 #[utoipa::path(post, path = "/v1/claims/{id}/evidence", tag = "claims",
@@ -124,10 +123,9 @@ pub async fn add_evidence(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<CreateEvidence>,
 ) -> Result<impl IntoResponse, Problem> {
-    require(&actor, Permission::WriteRecords, "add evidence")?;
     let evidence = app
         .add_evidence(
-            &actor.name,
+            &actor,
             id,
             body.passage_id,
             body.stance,

@@ -440,6 +440,10 @@ impl IntoResponse for Problem {
         if let Some(allow) = allow.and_then(|a| HeaderValue::from_str(&a).ok()) {
             headers.insert(header::ALLOW, allow);
         }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // A busy database usually frees up within a second or two.
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+        }
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(
                 header::WWW_AUTHENTICATE,
@@ -687,14 +691,12 @@ impl From<AppError> for Problem {
                 Kind::Forbidden,
                 format!("A key with the role {} may not {action}.", role.as_str()),
             ),
-            AppError::Store(e)
-                if matches!(
-                    e,
-                    sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
-                ) =>
-            {
-                tracing::error!(error = %e, "database unavailable");
-                Problem::new(Kind::Unavailable, "The database did not answer in time.")
+            AppError::Unavailable(why) => {
+                tracing::error!(error = %why, "database unavailable");
+                Problem::new(
+                    Kind::Unavailable,
+                    "The database is busy or did not answer in time; retry after a few seconds.",
+                )
             }
             AppError::Store(e) => Problem::internal("database error", &e),
             AppError::Internal(e) => Problem::internal("internal error", &e),

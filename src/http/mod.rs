@@ -240,7 +240,7 @@ async fn health() -> Json<Health> {
         (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn ready(State(app): State<App>) -> Result<Json<Health>, Problem> {
-    match tokio::time::timeout(Duration::from_secs(2), app.store.ping()).await {
+    match tokio::time::timeout(Duration::from_secs(2), app.ping()).await {
         Ok(Ok(())) => Ok(Json(Health { status: "ready" })),
         _ => Err(Problem::new(
             Kind::Unavailable,

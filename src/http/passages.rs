@@ -10,10 +10,9 @@ use uuid::Uuid;
 
 use super::error::Problem;
 use super::extract::{ApiJson, ApiPath, Auth};
-use crate::app::{App, PassageInput, require};
+use crate::app::{App, PassageInput};
+use crate::domain::Outcome;
 use crate::domain::Passage;
-use crate::domain::access::Permission;
-use crate::store::Outcome;
 
 /// Selects a passage by quote (W3C TextQuoteSelector) or by positions (TextPositionSelector).
 ///
@@ -56,7 +55,6 @@ pub async fn create_passage(
     ApiPath(source_id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<CreatePassage>,
 ) -> Result<impl IntoResponse, Problem> {
-    require(&actor, Permission::WriteRecords, "create passages")?;
     let input = PassageInput {
         quote: body.quote,
         prefix: body.prefix,
@@ -65,7 +63,7 @@ pub async fn create_passage(
         end: body.end,
         version: body.version,
     };
-    let (passage, outcome) = app.create_passage(&actor.name, source_id, input).await?;
+    let (passage, outcome) = app.create_passage(&actor, source_id, input).await?;
     let status = match outcome {
         Outcome::Created => StatusCode::CREATED,
         Outcome::Existing => StatusCode::OK,
@@ -88,6 +86,5 @@ pub async fn get_passage(
     Auth(actor): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Passage>, Problem> {
-    require(&actor, Permission::ReadRecords, "read passages")?;
-    Ok(Json(app.get_passage(id).await?))
+    Ok(Json(app.get_passage(&actor, id).await?))
 }

@@ -10,10 +10,9 @@ use uuid::Uuid;
 
 use super::error::Problem;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
-use crate::app::{App, SourceInput, require};
-use crate::domain::access::Permission;
+use crate::app::{App, SourceInput};
+use crate::domain::Outcome;
 use crate::domain::{Page, Source, Version, VersionText};
-use crate::store::Outcome;
 
 /// A new source with the text of its first version.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -79,10 +78,9 @@ pub async fn create_source(
     Auth(actor): Auth,
     ApiJson(body): ApiJson<CreateSource>,
 ) -> Result<impl IntoResponse, Problem> {
-    require(&actor, Permission::WriteRecords, "create sources")?;
     let source = app
         .create_source(
-            &actor.name,
+            &actor,
             SourceInput {
                 title: body.title,
                 url: body.url,
@@ -112,9 +110,8 @@ pub async fn list_sources(
     Auth(actor): Auth,
     ApiQuery(q): ApiQuery<ListSources>,
 ) -> Result<Json<Page<Source>>, Problem> {
-    require(&actor, Permission::ReadRecords, "read sources")?;
     Ok(Json(
-        app.list_sources(q.url.as_deref(), q.cursor.as_deref(), q.limit)
+        app.list_sources(&actor, q.url.as_deref(), q.cursor.as_deref(), q.limit)
             .await?,
     ))
 }
@@ -130,8 +127,7 @@ pub async fn get_source(
     Auth(actor): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Source>, Problem> {
-    require(&actor, Permission::ReadRecords, "read sources")?;
-    Ok(Json(app.get_source(id).await?))
+    Ok(Json(app.get_source(&actor, id).await?))
 }
 
 #[utoipa::path(post, path = "/v1/sources/{id}/versions", tag = "sources",
@@ -152,8 +148,7 @@ pub async fn add_version(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<CreateVersion>,
 ) -> Result<impl IntoResponse, Problem> {
-    require(&actor, Permission::WriteRecords, "add versions")?;
-    let (version, outcome) = app.add_version(&actor.name, id, &body.text).await?;
+    let (version, outcome) = app.add_version(&actor, id, &body.text).await?;
     let status = match outcome {
         Outcome::Created => StatusCode::CREATED,
         Outcome::Existing => StatusCode::OK,
@@ -176,8 +171,7 @@ pub async fn list_versions(
     Auth(actor): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<Version>>, Problem> {
-    require(&actor, Permission::ReadRecords, "read sources")?;
-    Ok(Json(app.list_versions(id).await?))
+    Ok(Json(app.list_versions(&actor, id).await?))
 }
 
 #[utoipa::path(get, path = "/v1/sources/{id}/versions/{number}", tag = "sources",
@@ -191,6 +185,5 @@ pub async fn get_version(
     Auth(actor): Auth,
     ApiPath((id, number)): ApiPath<(Uuid, i64)>,
 ) -> Result<Json<VersionText>, Problem> {
-    require(&actor, Permission::ReadRecords, "read sources")?;
-    Ok(Json(app.get_version(id, number).await?))
+    Ok(Json(app.get_version(&actor, id, number).await?))
 }

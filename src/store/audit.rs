@@ -1,36 +1,61 @@
-//! Reading the audit trail (entries are appended by every write; see `append_audit!`).
+//! The audit trail: appending an entry (every write's last step) and reading entries.
 
-use crate::domain::audit::Entry;
+use super::exec::{Cols, FromRow, Tx, stmt};
+use super::{Result, now, timestamp_text};
+use crate::domain::audit::{Entry, Event, seal};
 
-use super::{Result, Store};
+mod sql {
+    /// The newest entry's sequence number and hash, which the next entry links to.
+    pub const HEAD: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
 
-type EntryRow = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-);
+    pub const INSERT: &str = "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, changes, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
-fn entry_from_row(r: EntryRow) -> Entry {
-    Entry {
-        seq: r.0,
-        at: r.1,
-        actor: r.2,
-        action: r.3,
-        entity: r.4,
-        entity_id: r.5,
-        changes: r.6,
-        prev_hash: r.7,
-        hash: r.8,
+    /// A plain range on `seq` (no `IS NULL OR`), so that each page seeks to its cursor
+    /// instead of scanning from the first entry.
+    pub const LIST: &str = "SELECT seq, at, actor, action, entity, entity_id, changes, prev_hash, hash FROM audit_log \
+         WHERE ($1 IS NULL OR entity = $1) AND ($2 IS NULL OR entity_id = $2) \
+         AND ($3 IS NULL OR actor = $3) AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) \
+         AND seq > $6 ORDER BY seq LIMIT $7";
+}
+
+impl FromRow for Entry {
+    fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
+        Ok(Entry {
+            seq: c.get()?,
+            at: c.get()?,
+            actor: c.get()?,
+            action: c.get()?,
+            entity: c.get()?,
+            entity_id: c.get()?,
+            changes: c.get()?,
+            prev_hash: c.get()?,
+            hash: c.get()?,
+        })
     }
 }
 
-const ENTRY_COLUMNS: &str = "seq, at, actor, action, entity, entity_id, changes, prev_hash, hash";
+/// Appends the entry for `event` by `actor`: the last step of every write. Takes the write
+/// lock first (see [`Tx::lock_writes`]), so the chain stays linear across API nodes.
+pub async fn append(tx: &mut Tx, actor: &str, event: Event) -> Result<()> {
+    tx.lock_writes().await?;
+    let head: Option<(i64, String)> = tx.fetch_optional(stmt!(sql::HEAD)).await?;
+    let e = seal(head, timestamp_text(now()), actor, event);
+    tx.execute(stmt!(
+        sql::INSERT,
+        e.seq,
+        e.at,
+        e.actor,
+        e.action,
+        e.entity,
+        e.entity_id,
+        e.changes,
+        e.prev_hash,
+        e.hash
+    ))
+    .await?;
+    Ok(())
+}
 
 /// Filters of the audit list.
 #[derive(Debug, Clone, Default)]
@@ -44,31 +69,22 @@ pub struct AuditFilter {
     pub until: Option<String>,
 }
 
-impl Store {
-    /// Audit entries in `seq` order after `after`, filtered.
-    pub async fn list_audit(
-        &self,
-        filter: &AuditFilter,
-        after: Option<i64>,
-        limit: u32,
-    ) -> Result<Vec<Entry>> {
-        let sql = format!(
-            "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE ($1 IS NULL OR entity = $1) AND ($2 IS NULL OR entity_id = $2) \
-             AND ($3 IS NULL OR actor = $3) AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) \
-             AND seq > $6 ORDER BY seq LIMIT $7"
-        );
-        let rows: Vec<EntryRow> = on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(&filter.entity)
-            .bind(&filter.entity_id)
-            .bind(&filter.actor)
-            .bind(&filter.since)
-            .bind(&filter.until)
-            // A plain range on `seq` (no `IS NULL OR`), so that each page seeks to its
-            // cursor instead of scanning from the first entry.
-            .bind(after.unwrap_or(i64::MIN))
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await?);
-        Ok(rows.into_iter().map(entry_from_row).collect())
-    }
+/// Entries in `seq` order after `after`, filtered.
+pub async fn list(
+    tx: &mut Tx,
+    filter: &AuditFilter,
+    after: Option<i64>,
+    limit: u32,
+) -> Result<Vec<Entry>> {
+    tx.fetch_all(stmt!(
+        sql::LIST,
+        filter.entity.clone(),
+        filter.entity_id.clone(),
+        filter.actor.clone(),
+        filter.since.clone(),
+        filter.until.clone(),
+        after.unwrap_or(i64::MIN),
+        i64::from(limit)
+    ))
+    .await
 }

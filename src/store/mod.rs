@@ -1,162 +1,63 @@
 //! Storage: one API over SQLite (the embedded default) and PostgreSQL, chosen by URL scheme.
 //!
-//! Queries are written once, with `$n` placeholders that both engines accept, and run through
-//! runtime `query_as` (the checked `query!` macros can check one database only). The
-//! [`on_pool!`] and [`in_write_tx!`] macros expand each body once per backend, so each is
-//! type-checked against its own driver while the SQL stays in one place.
+//! # How a write flows
+//! A use case (in `crate::app`) calls [`Store::write`] with a closure over a [`Tx`], the unit
+//! of work. Inside it, the use case reads what it decides on, asks the domain, and writes
+//! through this module's functions (`store::reviews::set_state(tx, …)`, …), ending with
+//! [`audit::append`] for its audit entry. Everything in the closure commits together or not
+//! at all; an `Err` from it rolls the unit back. The backends differ only in how [`Tx`] runs
+//! a statement ([`exec`]):
+//! - SQLite: the closure is sent to the one writer thread ([`sqlite`]), which runs the writes
+//!   queued at the time in one transaction, each in its own savepoint (group commit). There is
+//!   no other way to write, so one write runs at a time per process by construction.
+//! - PostgreSQL: the closure runs in a transaction of its own; [`Tx::lock_writes`] (taken by
+//!   the audit append, or earlier by a write that decides on what others may change) orders
+//!   the writers of all API nodes on the one audit chain.
+//!
+//! Reads go through [`Store::read`] (one snapshot: a read transaction) or [`Store::fetch`]
+//! (statements that need no shared snapshot; on PostgreSQL straight from the pool).
+//!
+//! # Adding a write
+//! Write its statements once, as constants in the module of its topic (`$n` placeholders,
+//! which both engines accept), with a named row struct implementing [`exec::FromRow`] for
+//! what it reads. Add a function over `&mut Tx` here, and call it from the use case inside
+//! `store.write(…)`. Store values as the other columns do (UUIDs as 16-byte blobs on SQLite,
+//! times as RFC 3339 text, JSON as text): [`exec::Value`] does it. Nothing else is needed for
+//! either backend; the API tests run every scenario on both.
 
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::SqlStr;
-use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
 use time::OffsetDateTime;
 
-pub type Result<T> = std::result::Result<T, sqlx::Error>;
+pub mod audit;
+mod error;
+pub(crate) mod exec;
+pub mod keys;
+pub mod provenance;
+pub mod reviews;
+mod sqlite;
+
+pub use error::{Constraint, StoreError};
+use exec::stmt;
+pub use exec::{BoxFuture, Json, Tx};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// The configured database.
 #[derive(Clone, Debug)]
-pub enum Store {
-    /// sqlx's pool of readers, and what runs beside it (see [`Direct`]).
-    Sqlite(SqlitePool, Direct),
+pub struct Store {
+    backend: Backend,
+}
+
+#[derive(Clone, Debug)]
+enum Backend {
+    Sqlite(sqlite::Sqlite),
     Postgres(PgPool),
 }
 
-/// PostgreSQL advisory lock held by every write transaction, so that audit entries are
-/// appended in one order across all API nodes.
-pub(crate) const WRITE_LOCK: i64 = 0x636c_6169_6d74;
-
-/// Runs `$body` with `$pool` bound to the concrete pool of either backend.
-macro_rules! on_pool {
-    ($store:expr, $pool:ident => $body:expr) => {
-        match $store {
-            $crate::store::Store::Sqlite($pool, _) => $body,
-            $crate::store::Store::Postgres($pool) => $body,
-        }
-    };
-}
-
-/// Runs `$body` in a write transaction bound to `$tx`, committing when it succeeds. Writers
-/// are serialized (see [`Direct::begin`] and [`WRITE_LOCK`]): every write appends to the one
-/// audit chain, which must stay linear. With `lock_later`, PostgreSQL's lock is not taken at
-/// the start: `$body` takes it with [`LockWrites::lock_writes`] (see there for when that is safe).
-macro_rules! in_write_tx {
-    ($store:expr, $tx:ident => $body:expr) => {
-        in_write_tx!(@ $store, $tx, true, $body)
-    };
-    ($store:expr, $tx:ident, lock_later => $body:expr) => {
-        in_write_tx!(@ $store, $tx, false, $body)
-    };
-    (@ $store:expr, $tx:ident, $lock_first:expr, $body:expr) => {
-        match $store {
-            $crate::store::Store::Sqlite(_, direct) => {
-                let mut $tx = direct.begin().await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-            $crate::store::Store::Postgres(pool) => {
-                let mut $tx = pool.begin().await?;
-                if $lock_first {
-                    $crate::store::LockWrites::lock_writes(&mut *$tx).await?;
-                }
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-        }
-    };
-}
-
-/// Takes [`WRITE_LOCK`] for the rest of the PostgreSQL transaction; nothing on SQLite, where
-/// the gate is held from the transaction's start.
-///
-/// Most writes lock first. The review workflow's writes (the busiest) lock only after their
-/// row writes, just before what depends on other writers (the chain's head, the claim's one
-/// verdict), so the lock is held for fewer round trips. That cannot deadlock as long as no
-/// write that locks first updates or deletes rows that the late ones lock: reviews, review
-/// events, and (through foreign keys) claims and ratings. Today the lock-first writes update
-/// only sources and API keys; a new one that touches those tables must lock later too, or
-/// PostgreSQL aborts one side of a deadlock. Once they hold the lock, late writes only read
-/// and append audit entries. Locking late is only safe for writes whose row writes do not
-/// depend on reads of other writers' rows: a write that reads, then writes what it read about,
-/// must lock first.
-pub(crate) trait LockWrites {
-    fn lock_writes(&mut self) -> impl Future<Output = Result<()>> + Send;
-}
-
-impl LockWrites for sqlx::SqliteConnection {
-    async fn lock_writes(&mut self) -> Result<()> {
-        Ok(())
-    }
-}
-
-impl LockWrites for sqlx::PgConnection {
-    async fn lock_writes(&mut self) -> Result<()> {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(WRITE_LOCK)
-            .execute(self)
-            .await
-            .map(drop)
-    }
-}
-
-/// Appends an audit entry for `$event` by `$actor` inside the write transaction `$tx`.
-macro_rules! append_audit {
-    ($tx:ident, $actor:expr, $event:expr) => {{
-        let head: Option<(i64, String)> = sqlx::query_as($crate::store::AUDIT_HEAD)
-            .fetch_optional(&mut *$tx)
-            .await?;
-        let entry = $crate::domain::audit::seal(
-            head,
-            $crate::store::timestamp_text($crate::store::now()),
-            $actor,
-            $event,
-        );
-        sqlx::query($crate::store::AUDIT_INSERT)
-            .bind(entry.seq)
-            .bind(&entry.at)
-            .bind(&entry.actor)
-            .bind(&entry.action)
-            .bind(&entry.entity)
-            .bind(&entry.entity_id)
-            .bind(&entry.changes)
-            .bind(&entry.prev_hash)
-            .bind(&entry.hash)
-            .execute(&mut *$tx)
-            .await?;
-    }};
-}
-
-/// The newest audit entry's sequence number and hash, which the next entry links to.
-pub(crate) const AUDIT_HEAD: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
-
-pub(crate) const AUDIT_INSERT: &str = "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, changes, prev_hash, hash) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-
-/// Fixed-width UTC text (`2026-01-02T03:04:05.678901Z`), so that text order is time order.
-pub fn timestamp_text(t: OffsetDateTime) -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
-    );
-    t.to_offset(time::UtcOffset::UTC)
-        .format(&format)
-        .expect("formats any date in range")
-}
-
-pub(crate) fn now() -> OffsetDateTime {
-    // Microseconds: both engines store them exactly, so values read back compare equal.
-    let t = OffsetDateTime::now_utc();
-    t.replace_nanosecond(t.nanosecond() / 1000 * 1000)
-        .unwrap_or(t)
-}
-
 /// `migrations/<backend>/`, in order; the version is the position.
-const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
+pub const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
     (
         "provenance",
         include_str!("../../migrations/sqlite/0001_provenance.sql"),
@@ -178,7 +79,7 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/sqlite/0005_review_indexes.sql"),
     ),
 ];
-const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
+pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "provenance",
         include_str!("../../migrations/postgres/0001_provenance.sql"),
@@ -201,135 +102,176 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     ),
 ];
 
-fn embedded(migrations: &[(&'static str, &'static str)]) -> Migrator {
-    Migrator::with_migrations(
-        migrations
-            .iter()
-            .zip(1..)
-            .map(|(&(name, sql), version)| {
-                Migration::new(
-                    version,
-                    name.into(),
-                    MigrationType::Simple,
-                    SqlStr::from_static(sql),
-                    false,
-                )
-            })
-            .collect(),
-    )
+/// Fixed-width UTC text (`2026-01-02T03:04:05.678901Z`), so that text order is time order.
+pub fn timestamp_text(t: OffsetDateTime) -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+    );
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .expect("formats any date in range")
+}
+
+pub(crate) fn now() -> OffsetDateTime {
+    // Microseconds: both engines store them exactly, so values read back compare equal.
+    let t = OffsetDateTime::now_utc();
+    t.replace_nanosecond(t.nanosecond() / 1000 * 1000)
+        .unwrap_or(t)
 }
 
 impl Store {
     /// Opens the database named by `url`: `postgres://…` or `postgresql://…` for PostgreSQL,
-    /// otherwise SQLite (`sqlite://path`, `sqlite::memory:` is refused, or a plain file path).
+    /// otherwise SQLite (`sqlite://path` or a plain file path; in-memory is refused).
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
-                .await?;
-            return Ok(Store::Postgres(pool));
-        }
-        let options = if url.starts_with("sqlite:") {
-            SqliteConnectOptions::from_str(url)?
+                .await
+                .map_err(|e| error::postgres_error(&e))?;
+            Backend::Postgres(pool)
         } else {
-            SqliteConnectOptions::new().filename(url)
+            let path = sqlite::path_of(url)?;
+            Backend::Sqlite(sqlite::Sqlite::open(&path, max_connections)?)
         };
-        // The pool's connections and the direct writer must open the same database: an
-        // in-memory one would be a different, empty database for each.
-        if url.contains(":memory:") || url.contains("mode=memory") {
-            return Err(sqlx::Error::Configuration(
-                "an in-memory SQLite database is not supported; give a file path".into(),
-            ));
-        }
-        let options = options
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        // A local file cannot drop a connection: skip the ping before every acquire, which
-        // costs as much as a query.
-        let pool = SqlitePoolOptions::new()
-            .max_connections(max_connections)
-            .test_before_acquire(false)
-            .connect_with(options.clone())
-            .await?;
-        let direct = Direct::connect(options, max_connections).await?;
-        Ok(Store::Sqlite(pool, direct))
+        Ok(Store { backend })
     }
 
     /// The backend's name, for logs.
     pub fn backend(&self) -> &'static str {
-        match self {
-            Store::Sqlite(..) => "sqlite",
-            Store::Postgres(_) => "postgres",
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
         }
     }
 
     /// Applies the migrations of `migrations/<backend>/` (embedded in the binary).
-    pub async fn migrate(&self) -> std::result::Result<(), sqlx::migrate::MigrateError> {
-        match self {
-            Store::Sqlite(pool, _) => embedded(SQLITE_MIGRATIONS).run(pool).await,
-            Store::Postgres(pool) => embedded(POSTGRES_MIGRATIONS).run(pool).await,
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.migrate(SQLITE_MIGRATIONS).await,
+            Backend::Postgres(pool) => {
+                use sqlx::migrate::{Migration, MigrationType, Migrator};
+                let migrations = POSTGRES_MIGRATIONS
+                    .iter()
+                    .zip(1..)
+                    .map(|(&(name, sql), version)| {
+                        Migration::new(
+                            version,
+                            name.into(),
+                            MigrationType::Simple,
+                            sqlx::SqlStr::from_static(sql),
+                            false,
+                        )
+                    })
+                    .collect();
+                Migrator::with_migrations(migrations)
+                    .run(pool)
+                    .await
+                    .map_err(StoreError::other)
+            }
         }
     }
 
+    /// Finishes queued writes and closes every connection.
     pub async fn close(&self) {
-        if let Store::Sqlite(_, direct) = self {
-            direct.close().await;
+        match &self.backend {
+            Backend::Sqlite(db) => db.close().await,
+            Backend::Postgres(pool) => pool.close().await,
         }
-        on_pool!(self, pool => pool.close().await)
+    }
+
+    /// Runs `write` as one unit of work: committed when it returns `Ok`, rolled back
+    /// otherwise. See the module doc for how each backend runs it.
+    pub async fn write<T, E, F>(&self, write: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+    {
+        match &self.backend {
+            Backend::Sqlite(db) => db.write(write).await,
+            Backend::Postgres(pool) => {
+                let tx = pool.begin().await.map_err(|e| error::postgres_error(&e))?;
+                let mut tx = Tx::postgres(tx);
+                // On `Err` the transaction is dropped, which rolls it back.
+                let out = write(&mut tx).await?;
+                tx.commit().await?;
+                Ok(out)
+            }
+        }
+    }
+
+    /// Runs `read` on one snapshot of the database.
+    pub async fn read<T, E, F>(&self, read: F) -> Result<T, E>
+    where
+        E: From<StoreError>,
+        F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<T, E>>,
+    {
+        match &self.backend {
+            Backend::Sqlite(db) => db.read(read),
+            Backend::Postgres(pool) => {
+                let tx = pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await
+                    .map_err(|e| error::postgres_error(&e))?;
+                let mut tx = Tx::postgres(tx);
+                let out = read(&mut tx).await?;
+                tx.commit().await?;
+                Ok(out)
+            }
+        }
+    }
+
+    /// Runs `read` with no shared snapshot: for one statement, or statements whose results do
+    /// not depend on each other. Cheaper than [`Store::read`] on PostgreSQL.
+    pub async fn fetch<T, E, F>(&self, read: F) -> Result<T, E>
+    where
+        E: From<StoreError>,
+        F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<T, E>>,
+    {
+        match &self.backend {
+            Backend::Sqlite(db) => db.read(read),
+            Backend::Postgres(pool) => read(&mut Tx::postgres_pool(pool.clone())).await,
+        }
     }
 
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<()> {
-        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))
+        self.fetch(|tx| {
+            Box::pin(async move {
+                tx.scalar::<i64>(stmt!("SELECT CAST(1 AS BIGINT)"))
+                    .await
+                    .map(drop)
+            })
+        })
+        .await
     }
 
-    /// Rows per table, to show that a refused request wrote nothing.
-    pub async fn row_counts(&self) -> Result<Vec<(&'static str, i64)>> {
-        const TABLES: [&str; 6] = [
-            "sources",
-            "source_versions",
-            "passages",
-            "claims",
-            "claim_appearances",
-            "evidence",
-        ];
-        let mut counts = Vec::with_capacity(TABLES.len());
-        for table in TABLES {
-            let sql = format!("SELECT COUNT(*) FROM {table}");
-            let n: i64 = on_pool!(self, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await?);
-            counts.push((table, n));
-        }
-        Ok(counts)
-    }
-
-    pub async fn source_count(&self) -> Result<i64> {
-        on_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM sources").fetch_one(pool).await)
+    /// Rows in every table of the schema (from the database's own catalogue, so a new table
+    /// is counted too), to show that a refused request wrote nothing.
+    pub async fn row_counts(&self) -> Result<Vec<(String, i64)>> {
+        self.read(|tx| {
+            Box::pin(async move {
+                let tables = tx.table_names().await?;
+                let mut counts = Vec::with_capacity(tables.len());
+                for table in tables {
+                    let sql = format!("SELECT COUNT(*) FROM \"{table}\"");
+                    let count = tx
+                        .scalar::<i64>(exec::Statement {
+                            sql: sql.into(),
+                            args: Vec::new(),
+                        })
+                        .await?
+                        .unwrap_or(0);
+                    counts.push((table, count));
+                }
+                Ok(counts)
+            })
+        })
+        .await
     }
 }
-
-/// Whether an error is a unique-constraint violation (a concurrent or repeated write).
-pub fn is_unique_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error()
-        .is_some_and(|e| e.is_unique_violation())
-}
-
-// Declared after the macros above, which they use.
-mod audit;
-mod direct;
-mod keys;
-mod provenance;
-mod reviews;
-
-pub use audit::AuditFilter;
-pub use direct::Direct;
-pub use keys::StoredKey;
-pub use provenance::{NewPassage, NewSource, NewVersion, Outcome};
-pub use reviews::{NewReview, ReviewContent, Step, Transitioned};
 
 #[cfg(test)]
 mod tests {
@@ -343,10 +285,57 @@ mod tests {
             "sqlite://file:x?mode=memory&cache=shared",
         ] {
             match Store::connect(url, 2).await {
-                Err(sqlx::Error::Configuration(e)) => {
-                    assert!(e.to_string().contains("give a file path"), "{url}: {e}")
-                }
+                Err(StoreError::Other(e)) => assert!(e.contains("give a file path"), "{url}: {e}"),
                 other => panic!("{url}: {other:?}"),
+            }
+        }
+    }
+
+    /// The embedded lists are exactly the files of `migrations/<backend>/`, in order, with
+    /// the same text: a file added to a folder but not to its list (or the reverse) fails here.
+    #[test]
+    fn embedded_migrations_match_their_folders() {
+        for (folder, list) in [
+            ("sqlite", SQLITE_MIGRATIONS),
+            ("postgres", POSTGRES_MIGRATIONS),
+        ] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(folder);
+            let mut files: Vec<_> = std::fs::read_dir(&dir)
+                .expect("migrations folder")
+                .map(|e| e.expect("entry").path())
+                .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+                .collect();
+            files.sort();
+            let on_disk: Vec<(String, String)> = files
+                .iter()
+                .map(|p| {
+                    let stem = p.file_stem().expect("name").to_string_lossy();
+                    let name = stem.split_once('_').map_or(&*stem, |(_, n)| n).to_owned();
+                    (name, std::fs::read_to_string(p).expect("read"))
+                })
+                .collect();
+            let embedded: Vec<(String, String)> = list
+                .iter()
+                .map(|&(n, sql)| (n.to_owned(), sql.to_owned()))
+                .collect();
+            assert_eq!(
+                on_disk.iter().map(|m| &m.0).collect::<Vec<_>>(),
+                embedded.iter().map(|m| &m.0).collect::<Vec<_>>(),
+                "{folder}"
+            );
+            assert!(on_disk == embedded, "{folder}: a migration's text differs");
+            for (i, f) in files.iter().enumerate() {
+                let number = format!("{:04}_", i + 1);
+                assert!(
+                    f.file_name()
+                        .expect("name")
+                        .to_string_lossy()
+                        .starts_with(&number),
+                    "{folder}: {} is not numbered {number}",
+                    f.display()
+                );
             }
         }
     }

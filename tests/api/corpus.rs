@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use claimtrail::domain::access::Actor;
 use claimtrail::import;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -26,7 +27,7 @@ fn read(prefix: &str) -> (String, String) {
 
 /// Imports the corpus and returns the source id of the file starting with `prefix`.
 async fn imported(t: &TestApp, prefix: &str) -> (String, String) {
-    import::import_paths(&t.app, "test-import", &[corpus_dir()])
+    import::import_paths(&t.app, &Actor::operator("test-import"), &[corpus_dir()])
         .await
         .unwrap();
     let (name, text) = read(prefix);
@@ -50,7 +51,7 @@ fn span_of(p: &Value) -> (usize, usize) {
 
 async fn importing_the_corpus_twice_stores_each_text_once(backend: Backend) {
     let t = spawn_app(backend).await;
-    let first = import::import_paths(&t.app, "test-import", &[corpus_dir()])
+    let first = import::import_paths(&t.app, &Actor::operator("test-import"), &[corpus_dir()])
         .await
         .unwrap();
     assert_eq!(
@@ -63,7 +64,7 @@ async fn importing_the_corpus_twice_stores_each_text_once(backend: Backend) {
         (5, 0, 0, 0)
     );
     let counts = t.row_counts().await;
-    let again = import::import_paths(&t.app, "test-import", &[corpus_dir()])
+    let again = import::import_paths(&t.app, &Actor::operator("test-import"), &[corpus_dir()])
         .await
         .unwrap();
     assert_eq!(

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use claimtrail::app::App;
-use claimtrail::domain::access::Role;
+use claimtrail::domain::access::{Actor, Role};
 use claimtrail::http::{self, HttpConfig};
 use claimtrail::store::Store;
 use reqwest::{Response, StatusCode};
@@ -17,6 +17,9 @@ pub enum Backend {
 }
 
 pub struct TestApp {
+    pub backend: Backend,
+    /// The database's URL (a file path on SQLite), for raw SQL that bypasses the API.
+    pub db_url: String,
     pub base: String,
     pub client: reqwest::Client,
     pub app: App,
@@ -83,7 +86,7 @@ async fn spawn(backend: Backend, config: HttpConfig, second_person_rule: bool) -
     store.migrate().await.expect("migrate");
     let app = App::new(store, 64 << 20).with_second_person_rule(second_person_rule);
     let (_, admin) = app
-        .create_key("test", "test-admin", Role::Admin)
+        .create_key(&Actor::operator("test"), "test-admin", Role::Admin)
         .await
         .expect("admin key");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -93,6 +96,8 @@ async fn spawn(backend: Backend, config: HttpConfig, second_person_rule: bool) -
     let served = app.clone();
     tokio::spawn(async move { http::serve(listener, served, &config).await });
     TestApp {
+        backend,
+        db_url: url,
         base: format!("http://{addr}"),
         client: client_with_key(&admin),
         app,
@@ -117,7 +122,11 @@ impl TestApp {
     pub async fn key(&self, role: Role) -> String {
         let (_, token) = self
             .app
-            .create_key("test", &format!("test-{}", role.as_str()), role)
+            .create_key(
+                &Actor::operator("test"),
+                &format!("test-{}", role.as_str()),
+                role,
+            )
             .await
             .expect("key");
         token
@@ -138,16 +147,26 @@ impl TestApp {
 
     /// Runs raw SQL on the test database, bypassing the API (to test what the database itself
     /// refuses).
-    pub async fn execute_sql(&self, sql: &'static str) -> Result<u64, sqlx::Error> {
-        match &self.app.store {
-            Store::Sqlite(pool, _) => sqlx::query(sql)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected()),
-            Store::Postgres(pool) => sqlx::query(sql)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected()),
+    pub async fn execute_sql(&self, sql: &'static str) -> Result<u64, String> {
+        match self.backend {
+            Backend::Sqlite => {
+                let conn = rusqlite::Connection::open(&self.db_url).map_err(|e| e.to_string())?;
+                conn.execute(sql, [])
+                    .map(|n| n as u64)
+                    .map_err(|e| e.to_string())
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.db_url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let out = sqlx::query(sql)
+                    .execute(&mut conn)
+                    .await
+                    .map(|r| r.rows_affected())
+                    .map_err(|e| e.to_string());
+                conn.close().await.ok();
+                out
+            }
         }
     }
 
@@ -194,8 +213,9 @@ impl TestApp {
         json
     }
 
-    pub async fn row_counts(&self) -> Vec<(&'static str, i64)> {
-        self.app.store.row_counts().await.expect("row counts")
+    /// Rows in every table, the audit log included.
+    pub async fn row_counts(&self) -> Vec<(String, i64)> {
+        self.app.row_counts().await.expect("row counts")
     }
 }
 

@@ -1,6 +1,6 @@
 //! Reviews: the workflow, the second-person rule, corrections and optimistic concurrency.
 
-use claimtrail::domain::access::Role;
+use claimtrail::domain::access::{Actor, Role};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -57,7 +57,7 @@ async fn desk(t: &TestApp) -> Desk {
         editor: client_with_key(&t.key(Role::Editor).await),
         other_editor: client_with_key(
             &t.app
-                .create_key("test", "second-editor", Role::Editor)
+                .create_key(&Actor::operator("test"), "second-editor", Role::Editor)
                 .await
                 .unwrap()
                 .1,

@@ -1,0 +1,108 @@
+//! What each write records in the audit trail: the event's action, entity and changes are
+//! decided here, once, whatever backend stores them.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::audit::Event;
+use super::review::{RatingScale, State};
+use super::{NewSource, NewVersion, Passage, Stance, Version};
+
+pub fn source_created(id: Uuid, new: &NewSource, version: &NewVersion) -> Event {
+    let changes = json!({
+        "title": new.title, "url": new.url, "publisher": new.publisher, "authors": new.authors,
+        "published_at": new.published_at, "import_key": new.import_key,
+        "version": {"number": 1, "sha256": version.sha256, "length": version.length},
+    });
+    Event::new("create", "source", id, changes)
+}
+
+pub fn version_added(source_id: Uuid, v: &Version) -> Event {
+    let changes = json!({"number": v.number, "sha256": v.sha256, "length": v.length});
+    Event::new("add_version", "source", source_id, changes)
+}
+
+pub fn passage_created(p: &Passage) -> Event {
+    let changes = json!({
+        "source_id": p.source_id, "version": p.version, "start": p.start, "end": p.end, "exact": p.exact,
+    });
+    Event::new("create", "passage", p.id, changes)
+}
+
+pub fn claim_created(id: Uuid, text: &str, claimant: Option<&str>, appearances: &[Uuid]) -> Event {
+    let changes = json!({"text": text, "claimant": claimant, "appearances": appearances});
+    Event::new("create", "claim", id, changes)
+}
+
+pub fn evidence_added(
+    id: Uuid,
+    claim_id: Uuid,
+    passage_id: Uuid,
+    stance: Stance,
+    note: Option<&str>,
+) -> Event {
+    let changes = json!({"claim_id": claim_id, "passage_id": passage_id, "stance": stance.as_str(), "note": note});
+    Event::new("create", "evidence", id, changes)
+}
+
+pub fn scale_created(scale: &RatingScale) -> Event {
+    let changes = json!({"name": scale.name, "ratings": scale.ratings});
+    Event::new("create", "rating_scale", &scale.id, changes)
+}
+
+/// The content of a review as drafted or edited.
+pub struct ReviewContent<'a> {
+    pub scale: &'a str,
+    pub rating: &'a str,
+    pub summary: &'a str,
+    pub evidence: &'a [Uuid],
+}
+
+pub fn review_created(
+    id: Uuid,
+    claim_id: Uuid,
+    c: &ReviewContent<'_>,
+    corrects: Option<Uuid>,
+) -> Event {
+    let changes = json!({
+        "claim_id": claim_id, "scale": c.scale, "rating": c.rating, "summary": c.summary,
+        "evidence": c.evidence, "corrects": corrects, "state": State::Draft.as_str(), "revision": 1,
+    });
+    Event::new("create", "review", id, changes)
+}
+
+pub fn review_edited(id: Uuid, c: &ReviewContent<'_>, revision: i64) -> Event {
+    let changes = json!({
+        "scale": c.scale, "rating": c.rating, "summary": c.summary, "evidence": c.evidence, "revision": revision,
+    });
+    Event::new("edit", "review", id, changes)
+}
+
+/// One review's move in a workflow step (`revision`: the review's revision after it).
+pub fn review_moved(
+    id: Uuid,
+    from: State,
+    to: State,
+    note: Option<&str>,
+    revision: i64,
+    second_person_rule: bool,
+) -> Event {
+    let changes = json!({
+        "from": from.as_str(), "to": to.as_str(), "note": note,
+        "revision": revision, "second_person_rule": second_person_rule,
+    });
+    Event::new("transition", "review", id, changes)
+}
+
+pub fn key_created(id: Uuid, name: &str, role: super::access::Role) -> Event {
+    Event::new(
+        "create",
+        "api_key",
+        id,
+        json!({"name": name, "role": role.as_str()}),
+    )
+}
+
+pub fn key_revoked(id: Uuid) -> Event {
+    Event::new("revoke", "api_key", id, json!({}))
+}

@@ -1,0 +1,477 @@
+//! The executor: the one place where the two backends differ in how a statement runs.
+//!
+//! A [`Statement`] is SQL written once (`$n` placeholders, which both engines accept) with its
+//! arguments as [`Value`]s. A [`Tx`] runs statements inside one unit of work: on SQLite a
+//! connection that the writer thread (or a reader) lends it, on PostgreSQL a sqlx transaction
+//! or the pool. Rows decode into named structs through [`FromRow`], written once per struct;
+//! each column type says once per backend how it is read ([`Column`]).
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::Row as _;
+use sqlx::postgres::{PgPool, PgRow, Postgres};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+use super::error::{StoreError, postgres_error, sqlite_error};
+
+/// A future a unit of work returns; `Send` so that PostgreSQL's can cross await points.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One argument, typed so that a NULL has a type on PostgreSQL.
+#[derive(Debug, Clone)]
+pub enum Value {
+    Uuid(Option<Uuid>),
+    Text(Option<String>),
+    I64(Option<i64>),
+    F64(Option<f64>),
+    Bool(bool),
+    Time(OffsetDateTime),
+    Json(serde_json::Value),
+}
+
+/// What can be bound as an argument.
+pub trait Arg {
+    fn value(self) -> Value;
+}
+
+macro_rules! args {
+    ($($t:ty => $variant:ident),* $(,)?) => {$(
+        impl Arg for $t {
+            fn value(self) -> Value {
+                Value::$variant(Some(self.into()))
+            }
+        }
+        impl Arg for Option<$t> {
+            fn value(self) -> Value {
+                Value::$variant(self.map(Into::into))
+            }
+        }
+    )*};
+}
+
+args!(Uuid => Uuid, String => Text, &str => Text, &String => Text, i64 => I64, f64 => F64);
+
+impl Arg for bool {
+    fn value(self) -> Value {
+        Value::Bool(self)
+    }
+}
+
+impl Arg for OffsetDateTime {
+    fn value(self) -> Value {
+        Value::Time(self)
+    }
+}
+
+/// JSON stored as `jsonb` on PostgreSQL and as text on SQLite.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Json<T>(pub T);
+
+impl<T: Serialize> Arg for Json<T> {
+    fn value(self) -> Value {
+        Value::Json(serde_json::to_value(&self.0).unwrap_or(serde_json::Value::Null))
+    }
+}
+
+/// SQL and its arguments.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub sql: Cow<'static, str>,
+    pub args: Vec<Value>,
+}
+
+/// `stmt!(SQL, a, b)`: a [`Statement`] with its arguments bound in order (`$1`, `$2`, ...).
+macro_rules! stmt {
+    ($sql:expr $(, $arg:expr)* $(,)?) => {
+        $crate::store::exec::Statement {
+            sql: ::std::borrow::Cow::Borrowed($sql),
+            args: vec![$($crate::store::exec::Arg::value($arg)),*],
+        }
+    };
+}
+pub(crate) use stmt;
+
+/// A row's columns, read in order.
+pub struct Cols<'r, 's> {
+    row: RawRow<'r, 's>,
+    next: usize,
+}
+
+enum RawRow<'r, 's> {
+    Sqlite(&'r rusqlite::Row<'s>),
+    Postgres(&'r PgRow),
+}
+
+impl Cols<'_, '_> {
+    /// The next column.
+    pub fn get<T: Column>(&mut self) -> Result<T, StoreError> {
+        let i = self.next;
+        self.next += 1;
+        match self.row {
+            RawRow::Sqlite(row) => T::sqlite(row, i).map_err(|e| sqlite_error(&e)),
+            RawRow::Postgres(row) => T::postgres(row, i).map_err(|e| postgres_error(&e)),
+        }
+    }
+}
+
+/// A row type: its decoder is written once, over [`Cols`].
+pub trait FromRow: Sized {
+    fn from_row(cols: &mut Cols<'_, '_>) -> Result<Self, StoreError>;
+}
+
+/// A column type, read the way each backend stores it.
+pub trait Column: Sized {
+    fn sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self>;
+    fn postgres(row: &PgRow, i: usize) -> sqlx::Result<Self>;
+}
+
+macro_rules! plain_columns {
+    ($($t:ty),*) => {$(
+        impl Column for $t {
+            fn sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
+                row.get(i)
+            }
+            fn postgres(row: &PgRow, i: usize) -> sqlx::Result<Self> {
+                row.try_get(i)
+            }
+        }
+    )*};
+}
+
+plain_columns!(String, i64, f64, bool, Uuid);
+
+impl<T: Column> Column for Option<T> {
+    fn sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
+        match row.get_ref(i)? {
+            rusqlite::types::ValueRef::Null => Ok(None),
+            _ => T::sqlite(row, i).map(Some),
+        }
+    }
+
+    fn postgres(row: &PgRow, i: usize) -> sqlx::Result<Self> {
+        use sqlx::ValueRef;
+        if row.try_get_raw(i)?.is_null() {
+            return Ok(None);
+        }
+        T::postgres(row, i).map(Some)
+    }
+}
+
+/// SQLite keeps times as RFC 3339 text ([`time_text`]).
+impl Column for OffsetDateTime {
+    fn sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
+        let text: String = row.get(i)?;
+        OffsetDateTime::parse(&text, &Rfc3339).map_err(|e| conversion(i, e))
+    }
+
+    fn postgres(row: &PgRow, i: usize) -> sqlx::Result<Self> {
+        row.try_get(i)
+    }
+}
+
+impl<T: DeserializeOwned> Column for Json<T> {
+    fn sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
+        let text: String = row.get(i)?;
+        serde_json::from_str(&text)
+            .map(Json)
+            .map_err(|e| conversion(i, e))
+    }
+
+    fn postgres(row: &PgRow, i: usize) -> sqlx::Result<Self> {
+        row.try_get::<sqlx::types::Json<T>, _>(i).map(|j| Json(j.0))
+    }
+}
+
+fn conversion(i: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+}
+
+/// One-column rows (`SELECT id ...`).
+impl<T: Column> FromRow for (T,) {
+    fn from_row(cols: &mut Cols<'_, '_>) -> Result<Self, StoreError> {
+        Ok((cols.get()?,))
+    }
+}
+
+impl<A: Column, B: Column> FromRow for (A, B) {
+    fn from_row(cols: &mut Cols<'_, '_>) -> Result<Self, StoreError> {
+        Ok((cols.get()?, cols.get()?))
+    }
+}
+
+/// A time as SQLite stores it (RFC 3339 text, as sqlx wrote it before).
+pub fn time_text(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).expect("formats any date in range")
+}
+
+/// A unit of work: statements that run in one transaction (or, for [`super::Store::fetch`],
+/// one statement on its own).
+pub struct Tx {
+    inner: Inner,
+    /// Whether PostgreSQL's write lock is held (see [`Tx::lock_writes`]).
+    locked: bool,
+}
+
+enum Inner {
+    Sqlite(rusqlite::Connection),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+    PostgresPool(PgPool),
+}
+
+impl Tx {
+    pub(super) fn sqlite(conn: rusqlite::Connection) -> Tx {
+        Tx {
+            inner: Inner::Sqlite(conn),
+            locked: false,
+        }
+    }
+
+    pub(super) fn postgres(tx: sqlx::Transaction<'static, Postgres>) -> Tx {
+        Tx {
+            inner: Inner::Postgres(tx),
+            locked: false,
+        }
+    }
+
+    pub(super) fn postgres_pool(pool: PgPool) -> Tx {
+        Tx {
+            inner: Inner::PostgresPool(pool),
+            locked: false,
+        }
+    }
+
+    /// The SQLite connection, for the writer's own statements (savepoints, migrations).
+    pub(super) fn sqlite_conn(&mut self) -> Option<&rusqlite::Connection> {
+        match &self.inner {
+            Inner::Sqlite(conn) => Some(conn),
+            _ => None,
+        }
+    }
+
+    /// The SQLite connection back, once the unit of work is done.
+    pub(super) fn into_sqlite(self) -> Option<rusqlite::Connection> {
+        match self.inner {
+            Inner::Sqlite(conn) => Some(conn),
+            _ => None,
+        }
+    }
+
+    pub(super) async fn commit(self) -> Result<(), StoreError> {
+        match self.inner {
+            Inner::Postgres(tx) => tx.commit().await.map_err(|e| postgres_error(&e)),
+            Inner::Sqlite(_) | Inner::PostgresPool(_) => Ok(()),
+        }
+    }
+
+    /// Runs a statement; the number of rows it changed.
+    pub async fn execute(&mut self, s: Statement) -> Result<u64, StoreError> {
+        match &mut self.inner {
+            Inner::Sqlite(conn) => sqlite_execute(conn, &s).map_err(|e| sqlite_error(&e)),
+            Inner::Postgres(tx) => pg_query(s)
+                .execute(&mut **tx)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(|e| postgres_error(&e)),
+            Inner::PostgresPool(pool) => pg_query(s)
+                .execute(&*pool)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(|e| postgres_error(&e)),
+        }
+    }
+
+    /// Every row of a query.
+    pub async fn fetch_all<R: FromRow>(&mut self, s: Statement) -> Result<Vec<R>, StoreError> {
+        match &mut self.inner {
+            Inner::Sqlite(conn) => sqlite_fetch(conn, &s, usize::MAX),
+            Inner::Postgres(tx) => {
+                let rows = pg_query(s)
+                    .fetch_all(&mut **tx)
+                    .await
+                    .map_err(|e| postgres_error(&e))?;
+                pg_rows(&rows)
+            }
+            Inner::PostgresPool(pool) => {
+                let rows = pg_query(s)
+                    .fetch_all(&*pool)
+                    .await
+                    .map_err(|e| postgres_error(&e))?;
+                pg_rows(&rows)
+            }
+        }
+    }
+
+    /// The first row of a query, if any.
+    pub async fn fetch_optional<R: FromRow>(
+        &mut self,
+        s: Statement,
+    ) -> Result<Option<R>, StoreError> {
+        match &mut self.inner {
+            Inner::Sqlite(conn) => Ok(sqlite_fetch(conn, &s, 1)?.into_iter().next()),
+            Inner::Postgres(tx) => {
+                let row = pg_query(s)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(|e| postgres_error(&e))?;
+                row.as_ref().map(pg_row).transpose()
+            }
+            Inner::PostgresPool(pool) => {
+                let row = pg_query(s)
+                    .fetch_optional(&*pool)
+                    .await
+                    .map_err(|e| postgres_error(&e))?;
+                row.as_ref().map(pg_row).transpose()
+            }
+        }
+    }
+
+    /// The first column of the first row, if any.
+    pub async fn scalar<T: Column>(&mut self, s: Statement) -> Result<Option<T>, StoreError> {
+        Ok(self.fetch_optional::<(T,)>(s).await?.map(|(v,)| v))
+    }
+
+    /// Takes the write lock on PostgreSQL, once per unit of work: every writer on every API
+    /// node appends to the one audit chain, which must stay linear. On SQLite the one writer
+    /// thread already runs one write at a time.
+    ///
+    /// The audit append takes it, so every write holds it before its entry. A write that reads
+    /// and then decides on what other writers may change (a rival verdict, a source's versions)
+    /// takes it before that read. Once a write holds it, it takes no new row locks (it only
+    /// reads and appends audit entries), so no write waits for a row lock while holding it and
+    /// no two writes can deadlock on it.
+    pub async fn lock_writes(&mut self) -> Result<(), StoreError> {
+        if self.locked {
+            return Ok(());
+        }
+        if let Inner::Postgres(_) = self.inner {
+            self.execute(stmt!("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK))
+                .await?;
+        }
+        self.locked = true;
+        Ok(())
+    }
+
+    /// The schema's tables, from the database's own catalogue.
+    pub(super) async fn table_names(&mut self) -> Result<Vec<String>, StoreError> {
+        let sql = match self.inner {
+            Inner::Sqlite(_) => {
+                "SELECT name FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations' ORDER BY 1"
+            }
+            Inner::Postgres(_) | Inner::PostgresPool(_) => {
+                "SELECT table_name::text FROM information_schema.tables \
+                 WHERE table_schema = 'public' AND table_type = 'BASE TABLE' \
+                 AND table_name <> '_sqlx_migrations' ORDER BY 1"
+            }
+        };
+        let rows: Vec<(String,)> = self.fetch_all(stmt!(sql)).await?;
+        Ok(rows.into_iter().map(|(t,)| t).collect())
+    }
+}
+
+/// PostgreSQL advisory lock id held by every write transaction (see [`Tx::lock_writes`]).
+pub const WRITE_LOCK: i64 = 0x636c_6169_6d74;
+
+fn pg_query(s: Statement) -> sqlx::query::Query<'static, Postgres, sqlx::postgres::PgArguments> {
+    let mut q = match s.sql {
+        Cow::Borrowed(sql) => sqlx::query(sql),
+        Cow::Owned(sql) => sqlx::query(sqlx::AssertSqlSafe(sql)),
+    };
+    for v in s.args {
+        q = match v {
+            Value::Uuid(x) => q.bind(x),
+            Value::Text(x) => q.bind(x),
+            Value::I64(x) => q.bind(x),
+            Value::F64(x) => q.bind(x),
+            Value::Bool(x) => q.bind(x),
+            Value::Time(x) => q.bind(x),
+            Value::Json(x) => q.bind(sqlx::types::Json(x)),
+        };
+    }
+    q
+}
+
+fn pg_row<R: FromRow>(row: &PgRow) -> Result<R, StoreError> {
+    R::from_row(&mut Cols {
+        row: RawRow::Postgres(row),
+        next: 0,
+    })
+}
+
+fn pg_rows<R: FromRow>(rows: &[PgRow]) -> Result<Vec<R>, StoreError> {
+    rows.iter().map(pg_row).collect()
+}
+
+/// Prepares (or takes from the cache) the statement and binds its arguments. SQLite numbers
+/// parameters by first appearance, not by their names, so each is looked up by name.
+fn sqlite_prepare<'c>(
+    conn: &'c rusqlite::Connection,
+    s: &Statement,
+) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
+    use rusqlite::types::ToSqlOutput;
+    let mut stmt = conn.prepare_cached(&s.sql)?;
+    for (i, arg) in s.args.iter().enumerate() {
+        let Some(index) = stmt.parameter_index(&format!("${}", i + 1))? else {
+            continue;
+        };
+        let null = || ToSqlOutput::Owned(rusqlite::types::Value::Null);
+        let value: ToSqlOutput<'_> = match arg {
+            Value::Uuid(x) => x.map_or_else(null, |u| u.as_bytes().to_vec().into()),
+            Value::Text(x) => x.as_deref().map_or_else(null, Into::into),
+            Value::I64(x) => x.map_or_else(null, Into::into),
+            Value::F64(x) => x.map_or_else(null, Into::into),
+            Value::Bool(x) => (*x).into(),
+            Value::Time(x) => time_text(*x).into(),
+            Value::Json(x) => x.to_string().into(),
+        };
+        stmt.raw_bind_parameter(index, value)?;
+    }
+    Ok(stmt)
+}
+
+fn sqlite_execute(conn: &rusqlite::Connection, s: &Statement) -> rusqlite::Result<u64> {
+    let mut stmt = sqlite_prepare(conn, s)?;
+    // `raw_execute` refuses statements that return rows; `UPDATE … RETURNING` is run by
+    // `fetch_*` instead.
+    stmt.raw_execute().map(|n| n as u64)
+}
+
+fn sqlite_fetch<R: FromRow>(
+    conn: &rusqlite::Connection,
+    s: &Statement,
+    max: usize,
+) -> Result<Vec<R>, StoreError> {
+    let mut stmt = sqlite_prepare(conn, s).map_err(|e| sqlite_error(&e))?;
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while out.len() < max {
+        let Some(row) = rows.next().map_err(|e| sqlite_error(&e))? else {
+            break;
+        };
+        out.push(R::from_row(&mut Cols {
+            row: RawRow::Sqlite(row),
+            next: 0,
+        })?);
+    }
+    // A statement with side effects (`UPDATE … RETURNING`) runs to its end even when only the
+    // first row is read.
+    while max != usize::MAX && rows.next().map_err(|e| sqlite_error(&e))?.is_some() {}
+    Ok(out)
+}
+
+/// Polls a future once: units of work on SQLite never wait (their statements run in place),
+/// so they finish in one poll. `None` if it would have waited.
+pub(super) fn run_now<F: Future>(fut: F) -> Option<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(out) => Some(out),
+        Poll::Pending => None,
+    }
+}
