@@ -4,6 +4,7 @@ pub mod access;
 pub mod anchor;
 pub mod audit;
 pub mod model;
+pub mod public;
 pub mod review;
 pub mod validate;
 
