@@ -1,6 +1,7 @@
 //! Bad input of every kind: a clear problem, never a 500, and nothing written.
 
 use claimtrail::http::HttpConfig;
+use claimtrail::http::error::Kind;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -292,6 +293,23 @@ async fn problem_types_are_documented_at_their_uri(backend: Backend) {
     assert_eq!(doc["type"], "/problems/ambiguous-quote");
     assert_eq!(doc["status"], 422);
     assert!(doc["hint"].as_str().unwrap().contains("candidates"));
+    // The catalogue serves every kind of problem the API answers with.
+    for kind in Kind::ALL {
+        let uri = format!("/problems/{}", kind.slug());
+        let res = t.get(&uri).await;
+        assert_eq!(res.status(), StatusCode::OK, "{uri}");
+        let doc: Value = res.json().await.unwrap();
+        assert_eq!(
+            (&doc["type"], &doc["title"], &doc["status"], &doc["hint"]),
+            (
+                &json!(uri),
+                &json!(kind.title()),
+                &json!(kind.status().as_u16()),
+                &json!(kind.hint())
+            ),
+            "{kind:?}"
+        );
+    }
     assert_problem(
         t.get("/problems/no-such-thing").await,
         StatusCode::NOT_FOUND,
