@@ -289,18 +289,26 @@ impl Store {
     }
 
     /// Rows per table, to show that a refused request wrote nothing.
-    pub async fn row_counts(&self) -> Result<Vec<(&'static str, i64)>> {
-        const TABLES: [&str; 6] = [
-            "sources",
-            "source_versions",
-            "passages",
-            "claims",
-            "claim_appearances",
-            "evidence",
-        ];
-        let mut counts = Vec::with_capacity(TABLES.len());
-        for table in TABLES {
-            let sql = format!("SELECT COUNT(*) FROM {table}");
+    pub async fn row_counts(&self) -> Result<Vec<(String, i64)>> {
+        // Every table in the catalogue, so that a new one is counted without being listed.
+        let tables: Vec<String> = match self {
+            Store::Sqlite(pool, _) => sqlx::query_scalar(
+                "SELECT name FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> '_sqlx_migrations' ORDER BY name",
+            )
+            .fetch_all(pool)
+            .await?,
+            Store::Postgres(pool) => sqlx::query_scalar(
+                "SELECT table_name::text FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
+                 AND table_name <> '_sqlx_migrations' ORDER BY table_name",
+            )
+            .fetch_all(pool)
+            .await?,
+        };
+        let mut counts = Vec::with_capacity(tables.len());
+        for table in tables {
+            let sql = format!("SELECT COUNT(*) FROM \"{}\"", table.replace('"', "\"\""));
             let n: i64 = on_pool!(self, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await?);
             counts.push((table, n));
         }

@@ -194,7 +194,7 @@ impl TestApp {
         json
     }
 
-    pub async fn row_counts(&self) -> Vec<(&'static str, i64)> {
+    pub async fn row_counts(&self) -> Vec<(String, i64)> {
         self.app.store.row_counts().await.expect("row counts")
     }
 }
