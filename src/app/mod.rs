@@ -218,6 +218,29 @@ fn require(actor: &Actor, permission: Permission, action: &'static str) -> Resul
     }
 }
 
+/// Runs CPU-heavy work (building a folded index, resolving a quote) on tokio's blocking pool,
+/// at most one task per CPU at a time, so that the async threads stay free for other requests
+/// and a burst of large resolutions queues instead of piling up threads. The permit goes with
+/// the task: a caller that gives up does not let more run at once. A panic is an internal error.
+async fn cpu_bound<T: Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    static SLOTS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from))
+    });
+    let permit = SLOTS
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(format!("{what}: {e}")))?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work()
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("{what} failed: {e}")))
+}
+
 fn not_found(entity: &'static str, id: Uuid) -> AppError {
     AppError::NotFound {
         entity,
@@ -250,6 +273,41 @@ mod tests {
 
     fn index(len: usize) -> Arc<AnchorIndex> {
         Arc::new(AnchorIndex::new("x".repeat(len)))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cpu_bound_work_runs_one_per_cpu_at_most_and_a_panic_is_an_internal_error() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let cpus = std::thread::available_parallelism().map_or(2, usize::from);
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..3 * cpus)
+            .map(|i| {
+                let (running, most) = (running.clone(), most.clone());
+                tokio::spawn(cpu_bound("test work", move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    i
+                }))
+            })
+            .collect();
+        for (i, task) in tasks.into_iter().enumerate() {
+            assert_eq!(task.await.unwrap().unwrap(), i);
+        }
+        let most = most.load(Ordering::SeqCst);
+        assert!(
+            (1..=cpus).contains(&most),
+            "{most} ran at once on {cpus} CPUs"
+        );
+        let panicked = cpu_bound("test work", || -> usize { panic!("boom") }).await;
+        assert!(
+            matches!(&panicked, Err(AppError::Internal(m)) if m.contains("test work")),
+            "{panicked:?}"
+        );
+        // The permit came back: work still runs.
+        assert_eq!(cpu_bound("test work", || 7).await.unwrap(), 7);
     }
 
     #[test]

@@ -249,10 +249,10 @@ impl App {
             return Ok(index);
         }
         let version = self.load_version(source_id, number).await?;
-        let index = tokio::task::spawn_blocking(move || AnchorIndex::new(version.text))
-            .await
-            .map_err(|e| AppError::Internal(format!("building the anchor index failed: {e}")))?;
-        let index = Arc::new(index);
+        let index = cpu_bound("building the anchor index", move || {
+            Arc::new(AnchorIndex::new(version.text))
+        })
+        .await?;
         self.anchors.insert((source_id, number), index.clone());
         Ok(index)
     }
@@ -312,14 +312,17 @@ impl App {
             });
         }
         let index = self.anchor_index(source_id, number).await?;
-        let selector = Selector {
-            quote: input.quote.as_deref(),
-            prefix: input.prefix.as_deref(),
-            suffix: input.suffix.as_deref(),
-            start,
-            end,
-        };
-        let span = index.resolve(&selector).map_err(|error| AppError::Anchor {
+        let span = cpu_bound("resolving the quote", move || {
+            index.resolve(&Selector {
+                quote: input.quote.as_deref(),
+                prefix: input.prefix.as_deref(),
+                suffix: input.suffix.as_deref(),
+                start,
+                end,
+            })
+        })
+        .await?
+        .map_err(|error| AppError::Anchor {
             error,
             version: number,
         })?;

@@ -2,6 +2,7 @@
 
 // The parent's imports and helpers: these modules only split `App`'s methods by topic.
 use super::*;
+use crate::domain::public::PublicReview;
 use crate::store::reviews as db;
 
 /// A new review, before validation.
@@ -308,6 +309,18 @@ impl App {
             .into_iter()
             .filter(|e| review.evidence.contains(&e.id))
             .collect())
+    }
+
+    /// A review in its public view, with its claim: what an integration is shown.
+    pub async fn public_review(&self, actor: &Actor, id: Uuid) -> Result<PublicReview> {
+        let review = self.get_review(actor, id).await?;
+        let claim_id = review.claim_id;
+        let claim = self
+            .store
+            .fetch(|tx| Box::pin(store::provenance::get_claim(tx, claim_id)))
+            .await?
+            .ok_or_else(|| not_found("claim", claim_id))?;
+        Ok(PublicReview::new(review, claim))
     }
 
     fn fresh(review: Review, revision: Option<i64>) -> Result<Review> {

@@ -51,7 +51,9 @@ impl Role {
         use Role as R;
         match permission {
             P::ReadPublished => true,
-            P::ReadRecords => matches!(self, R::Admin | R::Editor | R::FactChecker | R::Auditor),
+            P::ReadRecords | P::ReadEditorial => {
+                matches!(self, R::Admin | R::Editor | R::FactChecker | R::Auditor)
+            }
             P::WriteRecords | P::DraftReviews => {
                 matches!(self, R::Admin | R::Editor | R::FactChecker)
             }
@@ -69,6 +71,9 @@ pub enum Permission {
     ReadPublished,
     /// Sources, passages, claims, evidence and reviews in any state.
     ReadRecords,
+    /// Internal editorial data in what is read: workflow history and its notes, key names,
+    /// revisions, evidence notes. Without it a review is shown in its public view.
+    ReadEditorial,
     /// Create sources, versions, passages, claims and evidence.
     WriteRecords,
     /// Create and edit review drafts and submit them for review.
@@ -163,6 +168,7 @@ mod tests {
         let table = [
             (P::ReadPublished, [true, true, true, true, true]),
             (P::ReadRecords, [true, true, true, true, false]),
+            (P::ReadEditorial, [true, true, true, true, false]),
             (P::WriteRecords, [true, true, true, false, false]),
             (P::DraftReviews, [true, true, true, false, false]),
             (P::DecideReviews, [true, true, false, false, false]),

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod checked;
 pub mod events;
 pub mod model;
+pub mod public;
 pub mod review;
 pub mod validate;
 

@@ -17,9 +17,25 @@ use crate::domain::anchor::{AnchorError, MAX_CANDIDATES, NearMatch, Span};
 /// one describes it.
 pub const PROBLEM_PATH: &str = "/problems/";
 
-/// Every kind of problem the API answers with. The slug is the stable part of `type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+/// Declares `Kind` and `Kind::ALL` from one list of variants, so that the catalogue (served at
+/// `/problems/{slug}`, looked up in `ALL`) cannot leave a kind out; `Kind::info` matches
+/// exhaustively, so no kind lacks its entry either.
+macro_rules! kinds {
+    ($($kind:ident),+ $(,)?) => {
+        /// Every kind of problem the API answers with. The slug is the stable part of `type`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Kind {
+            $($kind),+
+        }
+
+        impl Kind {
+            /// Every kind, in declaration order: the catalogue of problem types.
+            pub const ALL: [Kind; [$(stringify!($kind)),+].len()] = [$(Kind::$kind),+];
+        }
+    };
+}
+
+kinds![
     InvalidJson,
     InvalidUtf8,
     InvalidBody,
@@ -50,42 +66,9 @@ pub enum Kind {
     ScaleExists,
     Unavailable,
     Internal,
-}
+];
 
 impl Kind {
-    pub const ALL: [Kind; 30] = [
-        Kind::InvalidJson,
-        Kind::InvalidUtf8,
-        Kind::InvalidBody,
-        Kind::UnsupportedMediaType,
-        Kind::BodyTooLarge,
-        Kind::ValidationFailed,
-        Kind::InvalidQuery,
-        Kind::InvalidCursor,
-        Kind::NotFound,
-        Kind::MethodNotAllowed,
-        Kind::UnknownVersion,
-        Kind::UnknownPassage,
-        Kind::QuoteNotFound,
-        Kind::AmbiguousQuote,
-        Kind::InvalidPosition,
-        Kind::PositionMismatch,
-        Kind::SourceExists,
-        Kind::EvidenceExists,
-        Kind::Unauthorized,
-        Kind::Forbidden,
-        Kind::PreconditionRequired,
-        Kind::InvalidHeader,
-        Kind::InvalidTransition,
-        Kind::SecondPersonRequired,
-        Kind::StaleRevision,
-        Kind::NotEditable,
-        Kind::VerdictExists,
-        Kind::ScaleExists,
-        Kind::Unavailable,
-        Kind::Internal,
-    ];
-
     /// (slug, status, title, what the client can do)
     fn info(self) -> (&'static str, StatusCode, &'static str, &'static str) {
         use StatusCode as S;
@@ -734,4 +717,36 @@ pub async fn not_found(uri: axum::http::Uri) -> Problem {
             uri.path()
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_lists_every_kind_once() {
+        // Variants have the discriminants 0, 1, 2, ... in declaration order: a kind left out of
+        // `ALL` (or listed twice) shifts every later one.
+        for (i, kind) in Kind::ALL.into_iter().enumerate() {
+            assert_eq!(
+                kind as usize, i,
+                "{kind:?} is not where it belongs in Kind::ALL"
+            );
+        }
+        for kind in Kind::ALL {
+            assert_eq!(Kind::from_slug(kind.slug()), Some(kind), "{kind:?}");
+            assert!(
+                kind.status().is_client_error() || kind.status().is_server_error(),
+                "{kind:?}"
+            );
+            assert!(
+                !kind.title().is_empty() && !kind.hint().is_empty(),
+                "{kind:?}"
+            );
+        }
+        let mut slugs: Vec<&str> = Kind::ALL.into_iter().map(Kind::slug).collect();
+        slugs.sort_unstable();
+        slugs.dedup();
+        assert_eq!(slugs.len(), Kind::ALL.len(), "slugs are unique");
+    }
 }

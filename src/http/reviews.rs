@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -12,6 +12,8 @@ use super::error::{Kind, Problem};
 use super::extract::{ApiJson, ApiPath, Auth};
 use crate::app::{App, ReviewInput, ReviewPatch};
 use crate::domain::Evidence;
+use crate::domain::access::Permission;
+use crate::domain::public::{PublicEvidence, PublicReview};
 use crate::domain::review::{self, Rating, RatingScale, Review};
 
 /// A new draft review of a claim.
@@ -67,6 +69,24 @@ pub struct CreateScale {
     pub id: String,
     pub name: String,
     pub ratings: Vec<Rating>,
+}
+
+/// A review as the caller's role may see it: the whole `Review` with its history for
+/// editorial roles, `PublicReview` (public fields only) for integrations.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ReviewView {
+    Review(Review),
+    PublicReview(PublicReview),
+}
+
+/// The evidence of a review as the caller's role may see it: `Evidence` with the desk's notes
+/// for editorial roles, `PublicEvidence` for integrations.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum EvidenceView {
+    Evidence(Vec<Evidence>),
+    PublicEvidence(Vec<PublicEvidence>),
 }
 
 fn etag(revision: i64) -> HeaderValue {
@@ -142,7 +162,8 @@ pub async fn create_review(
 #[utoipa::path(get, path = "/v1/reviews/{id}", tag = "reviews",
     params(("id" = Uuid, Path, description = "Review id")),
     responses(
-        (status = 200, description = "The review with its history", body = Review, headers(("ETag" = String, description = "The revision, for If-Match"))),
+        (status = 200, description = "Editorial roles: the review with its history (`Review`, with an ETag). \
+Integrations: the published verdict's public fields (`PublicReview`, no ETag).", body = ReviewView, headers(("ETag" = String, description = "The revision, for If-Match (editorial roles)"))),
         (status = 404, description = "No such review (or, for integrations, not published)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_review(
@@ -150,21 +171,31 @@ pub async fn get_review(
     Auth(actor): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, Problem> {
-    Ok(with_etag(StatusCode::OK, app.get_review(&actor, id).await?))
+    if actor.may(Permission::ReadEditorial) {
+        Ok(with_etag(StatusCode::OK, app.get_review(&actor, id).await?))
+    } else {
+        Ok(Json(app.public_review(&actor, id).await?).into_response())
+    }
 }
 
 #[utoipa::path(get, path = "/v1/reviews/{id}/evidence", tag = "reviews",
     params(("id" = Uuid, Path, description = "Review id")),
     responses(
-        (status = 200, description = "The evidence the review rests on, each with its passage and source", body = Vec<Evidence>),
+        (status = 200, description = "The evidence the review rests on, each with its passage and source: \
+`Evidence` for editorial roles, `PublicEvidence` (without the desk's notes) for integrations", body = EvidenceView),
         (status = 404, description = "No such review (or, for integrations, not published)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn review_evidence(
     State(app): State<App>,
     Auth(actor): Auth,
     ApiPath(id): ApiPath<Uuid>,
-) -> Result<Json<Vec<Evidence>>, Problem> {
-    Ok(Json(app.review_evidence(&actor, id).await?))
+) -> Result<Json<EvidenceView>, Problem> {
+    let evidence = app.review_evidence(&actor, id).await?;
+    Ok(Json(if actor.may(Permission::ReadEditorial) {
+        EvidenceView::Evidence(evidence)
+    } else {
+        EvidenceView::PublicEvidence(evidence.into_iter().map(PublicEvidence::from).collect())
+    }))
 }
 
 #[utoipa::path(patch, path = "/v1/reviews/{id}", tag = "reviews",

@@ -395,6 +395,227 @@ async fn every_endpoint_against_every_role(backend: Backend) {
     }
 }
 
+/// Members that carry internal editorial data (workflow history and its notes, key names,
+/// revisions, evidence notes): never in what an integration reads.
+const INTERNAL_MEMBERS: [&str; 8] = [
+    "history",
+    "note",
+    "actor",
+    "author",
+    "created_by",
+    "revision",
+    "second_person_rule",
+    "updated_at",
+];
+
+/// Every member name in a JSON value, at any depth.
+fn member_names(value: &Value, names: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                names.push(k.clone());
+                member_names(v, names);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| member_names(v, names)),
+        _ => {}
+    }
+}
+
+/// Asserts that `body` (read by an integration at `what`) holds no internal editorial data.
+fn assert_public(what: &str, body: &Value) {
+    let mut names = Vec::new();
+    member_names(body, &mut names);
+    for internal in INTERNAL_MEMBERS {
+        assert!(
+            !names.iter().any(|n| n == internal),
+            "{what} shows `{internal}` to an integration: {body}"
+        );
+    }
+    let text = body.to_string();
+    for secret in ["PRIVATE", "test-"] {
+        assert!(
+            !text.contains(secret),
+            "{what} shows {secret:?} to an integration: {body}"
+        );
+    }
+}
+
+async fn integrations_read_public_fields_only(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let mut tokens = Vec::new();
+    for role in Role::ALL {
+        tokens.push((role, client_with_key(&t.key(role).await)));
+    }
+    let as_role = |role: Role| &tokens.iter().find(|(r, _)| *r == role).unwrap().1;
+    // A published verdict whose history and evidence carry the desk's private remarks.
+    let source = t
+        .source(
+            "Council minutes",
+            "The council met on Monday. It voted on Tuesday.",
+        )
+        .await;
+    let sid = source["id"].as_str().unwrap().to_owned();
+    let passage = t
+        .passage(&sid, json!({"quote": "It voted on Tuesday."}))
+        .await;
+    let pid = passage["id"].as_str().unwrap().to_owned();
+    let claim: Value = t
+        .post(
+            "/v1/claims",
+            &json!({"text": "The council voted on Tuesday.", "claimant": "The mayor", "appearances": [pid]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cid = claim["id"].as_str().unwrap().to_owned();
+    let evidence: Value = t
+        .post(
+            &format!("/v1/claims/{cid}/evidence"),
+            &json!({"passage_id": pid, "stance": "supports", "note": "PRIVATE: the clerk is our cousin"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let eid = evidence["id"].as_str().unwrap().to_owned();
+    let mut review: Value = as_role(Role::FactChecker)
+        .post(t.url(&format!("/v1/claims/{cid}/reviews")))
+        .json(&json!({"rating": "true", "summary": "The minutes say so.", "evidence": [eid]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rid = review["id"].as_str().unwrap().to_owned();
+    for (role, to, note) in [
+        (Role::FactChecker, "in_review", None),
+        (
+            Role::Editor,
+            "changes_requested",
+            Some("PRIVATE: call the clerk first"),
+        ),
+        (Role::FactChecker, "in_review", None),
+        (
+            Role::Editor,
+            "approved",
+            Some("PRIVATE: the desk doubts this source"),
+        ),
+        (Role::Editor, "published", None),
+    ] {
+        let res = as_role(role)
+            .post(t.url(&format!("/v1/reviews/{rid}/transitions")))
+            .header("if-match", format!("\"{}\"", review["revision"]))
+            .json(&json!({"to": to, "note": note}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{to}");
+        review = res.json().await.unwrap();
+    }
+
+    for (role, client) in &tokens {
+        let res = client
+            .get(t.url(&format!("/v1/reviews/{rid}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{role:?}");
+        let etag = res.headers().get("etag").cloned();
+        let got: Value = res.json().await.unwrap();
+        let evidence: Value = client
+            .get(t.url(&format!("/v1/reviews/{rid}/evidence")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if *role == Role::Integration {
+            assert_public("GET /v1/reviews/{id}", &got);
+            assert_public("GET /v1/reviews/{id}/evidence", &evidence);
+            assert!(etag.is_none(), "an integration gets no revision as ETag");
+            // What a CMS needs: the claim, the rating, why, when, on what evidence.
+            assert_eq!(
+                got,
+                json!({
+                    "id": rid,
+                    "claim": {"id": cid, "text": "The council voted on Tuesday.", "claimant": "The mayor"},
+                    "state": "published",
+                    "scale": "default",
+                    "rating": review["rating"],
+                    "summary": "The minutes say so.",
+                    "evidence": [eid],
+                    "corrects": null,
+                    "superseded_by": null,
+                    "published_at": review["published_at"],
+                })
+            );
+            assert_eq!(evidence.as_array().unwrap().len(), 1, "{evidence}");
+            assert_eq!(evidence[0]["id"], eid.as_str());
+            assert_eq!(evidence[0]["stance"], "supports");
+            assert_eq!(evidence[0]["passage"]["exact"], "It voted on Tuesday.");
+            assert_eq!(evidence[0]["passage"]["start"], passage["start"]);
+            assert_eq!(evidence[0]["source"]["title"], "Council minutes");
+        } else {
+            // Editorial roles still see the whole record.
+            assert_eq!(got["author"], "test-fact_checker", "{role:?}");
+            assert_eq!(got["revision"], review["revision"], "{role:?}");
+            assert_eq!(
+                etag.unwrap(),
+                format!("\"{}\"", review["revision"]).as_str()
+            );
+            let history = got["history"].as_array().unwrap();
+            assert_eq!(history.len(), 6, "{got}");
+            assert_eq!(history[2]["note"], "PRIVATE: call the clerk first");
+            assert_eq!(history[4]["note"], "PRIVATE: the desk doubts this source");
+            assert_eq!(history[4]["actor"], "test-editor");
+            assert_eq!(
+                evidence[0]["note"], "PRIVATE: the clerk is our cousin",
+                "{role:?}"
+            );
+        }
+    }
+
+    // Every other GET an integration may make shows nothing internal either; the ones it may
+    // make are exactly these (a new one must be added here, with its public view).
+    let integration = as_role(Role::Integration);
+    let doc: Value = serde_json::from_str(&claimtrail::http::openapi_json()).unwrap();
+    let mut readable = Vec::new();
+    for (template, ops) in doc["paths"].as_object().unwrap() {
+        if !template.starts_with("/v1/") || ops.get("get").is_none() {
+            continue;
+        }
+        let id = match template.split('/').nth(2) {
+            Some("sources") => &sid,
+            Some("passages") => &pid,
+            Some("claims") => &cid,
+            _ => &rid,
+        };
+        let path = template.replace("{id}", id).replace("{number}", "1");
+        assert!(!path.contains('{'), "{template}: fill in its parameters");
+        let res = integration.get(t.url(&path)).send().await.unwrap();
+        match res.status() {
+            StatusCode::OK => {
+                assert_public(template, &res.json().await.unwrap());
+                readable.push(template.as_str());
+            }
+            StatusCode::FORBIDDEN => {}
+            other => panic!("GET {path} as an integration: {other}"),
+        }
+    }
+    assert_eq!(
+        readable,
+        [
+            "/v1/rating-scales",
+            "/v1/reviews/{id}",
+            "/v1/reviews/{id}/evidence"
+        ]
+    );
+}
+
 /// Whether a concrete path fits an OpenAPI path template.
 fn route_matches(template: &str, path: &str) -> bool {
     let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
@@ -405,4 +626,5 @@ crate::both_backends!(
     requests_without_a_valid_key_are_401,
     keys_are_created_shown_once_and_revoked,
     every_endpoint_against_every_role,
+    integrations_read_public_fields_only,
 );

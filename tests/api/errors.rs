@@ -1,6 +1,7 @@
 //! Bad input of every kind: a clear problem, never a 500, and nothing written.
 
 use claimtrail::http::HttpConfig;
+use claimtrail::http::error::Kind;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -292,6 +293,23 @@ async fn problem_types_are_documented_at_their_uri(backend: Backend) {
     assert_eq!(doc["type"], "/problems/ambiguous-quote");
     assert_eq!(doc["status"], 422);
     assert!(doc["hint"].as_str().unwrap().contains("candidates"));
+    // The catalogue serves every kind of problem the API answers with.
+    for kind in Kind::ALL {
+        let uri = format!("/problems/{}", kind.slug());
+        let res = t.get(&uri).await;
+        assert_eq!(res.status(), StatusCode::OK, "{uri}");
+        let doc: Value = res.json().await.unwrap();
+        assert_eq!(
+            (&doc["type"], &doc["title"], &doc["status"], &doc["hint"]),
+            (
+                &json!(uri),
+                &json!(kind.title()),
+                &json!(kind.status().as_u16()),
+                &json!(kind.hint())
+            ),
+            "{kind:?}"
+        );
+    }
     assert_problem(
         t.get("/problems/no-such-thing").await,
         StatusCode::NOT_FOUND,
@@ -300,9 +318,66 @@ async fn problem_types_are_documented_at_their_uri(backend: Backend) {
     .await;
 }
 
+/// "A refused request writes nothing" is checked with `row_counts`: it must cover every table,
+/// so that a write that only appends to the audit log (or to a table added later) shows.
+async fn row_counts_cover_every_table_audit_log_included(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let counts = t.row_counts().await;
+    let mut tables: Vec<&str> = counts.iter().map(|(table, _)| table.as_str()).collect();
+    tables.sort_unstable();
+    assert_eq!(
+        tables,
+        [
+            "api_keys",
+            "audit_log",
+            "claim_appearances",
+            "claims",
+            "evidence",
+            "passages",
+            "rating_scales",
+            "ratings",
+            "review_events",
+            "reviews",
+            "source_versions",
+            "sources",
+        ]
+    );
+    // Revoking a key adds no row but its audit entry.
+    let key: Value = t
+        .post(
+            "/v1/keys",
+            &json!({"name": "short-lived", "role": "auditor"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let before = t.row_counts().await;
+    let res = t
+        .post(
+            &format!("/v1/keys/{}/revoke", key["key"]["id"].as_str().unwrap()),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let changed: Vec<(String, i64, i64)> = before
+        .iter()
+        .zip(t.row_counts().await)
+        .filter(|((_, a), (_, b))| a != b)
+        .map(|((table, a), (_, b))| (table.clone(), *a, b))
+        .collect();
+    let audit = before
+        .iter()
+        .find(|(table, _)| table == "audit_log")
+        .unwrap()
+        .1;
+    assert_eq!(changed, [("audit_log".to_owned(), audit, audit + 1)]);
+}
+
 crate::both_backends!(
     malformed_bodies_are_problems_and_write_nothing,
     bodies_over_the_limit_are_413,
     bad_queries_cursors_and_paths_are_problems,
     problem_types_are_documented_at_their_uri,
+    row_counts_cover_every_table_audit_log_included,
 );

@@ -10,14 +10,78 @@ const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.js
 const REGENERATE: &str =
     "regenerate it with `cargo run -- openapi --out openapi/openapi.json` and review the diff";
 
+/// Lines of context around a difference, and most lines shown per side.
+const CONTEXT: usize = 3;
+const MAX_LINES: usize = 40;
+
+/// A short line diff: the region from the first to the last differing line (after the common
+/// beginning and end), with a few lines of context, each side cut at `MAX_LINES`. Empty when
+/// the texts are equal.
+fn line_diff(old: &str, new: &str) -> String {
+    if old == new {
+        return String::new();
+    }
+    let (a, b): (Vec<&str>, Vec<&str>) = (old.lines().collect(), new.lines().collect());
+    let head = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let tail = a[head..]
+        .iter()
+        .rev()
+        .zip(b[head..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (gone, came) = (&a[head..a.len() - tail], &b[head..b.len() - tail]);
+    let mut out = format!(
+        "@@ line {}: {} line(s) of the committed file, {} of the code's @@\n",
+        head + 1,
+        gone.len(),
+        came.len()
+    );
+    let side = |out: &mut String, mark: char, lines: &[&str]| {
+        for line in lines.iter().take(MAX_LINES) {
+            out.push_str(&format!("{mark}{line}\n"));
+        }
+        if lines.len() > MAX_LINES {
+            out.push_str(&format!("{mark}... {} more\n", lines.len() - MAX_LINES));
+        }
+    };
+    side(&mut out, ' ', &a[head.saturating_sub(CONTEXT)..head]);
+    side(&mut out, '-', gone);
+    side(&mut out, '+', came);
+    side(&mut out, ' ', &a[a.len() - tail..][..tail.min(CONTEXT)]);
+    out
+}
+
 #[test]
 fn committed_document_matches_the_code() {
     let committed = std::fs::read_to_string(COMMITTED).unwrap_or_default();
     let generated = claimtrail::http::openapi_json();
     assert!(
         committed == generated,
-        "openapi/openapi.json differs from the code: {REGENERATE}"
+        "openapi/openapi.json differs from the code (- committed, + code): {REGENERATE}\n{}",
+        line_diff(&committed, &generated)
     );
+}
+
+#[test]
+fn a_mismatch_shows_only_where_the_documents_differ() {
+    let old: String = (0..5000).map(|i| format!("line {i}\n")).collect();
+    let new = old.replace("line 2500\n", "line 2500 changed\nline 2500 added\n");
+    let diff = line_diff(&old, &new);
+    assert_eq!(
+        diff,
+        "@@ line 2501: 1 line(s) of the committed file, 2 of the code's @@\n \
+         line 2497\n line 2498\n line 2499\n-line 2500\n+line 2500 changed\n+line 2500 added\n \
+         line 2501\n line 2502\n line 2503\n"
+    );
+    // A long change is cut; a change at the very end has no trailing context.
+    let long = line_diff(&old, &old.replace("line 1", "LINE 1"));
+    assert!(long.lines().count() < 2 * MAX_LINES + 10, "{long}");
+    assert!(long.contains("... "), "{long}");
+    assert_eq!(
+        line_diff("a\nb\n", "a\nc\n"),
+        "@@ line 2: 1 line(s) of the committed file, 1 of the code's @@\n a\n-b\n+c\n"
+    );
+    assert_eq!(line_diff(&old, &old), "");
 }
 
 #[test]
@@ -53,7 +117,11 @@ async fn served_document_and_offline_docs(backend: Backend) {
         serde_json::from_str(&std::fs::read_to_string(COMMITTED).unwrap()).unwrap();
     assert!(
         served == committed,
-        "served /openapi.json differs from openapi/openapi.json: {REGENERATE}"
+        "served /openapi.json differs from openapi/openapi.json (- committed, + served): {REGENERATE}\n{}",
+        line_diff(
+            &serde_json::to_string_pretty(&committed).unwrap(),
+            &serde_json::to_string_pretty(&served).unwrap()
+        )
     );
 
     let res = t.get("/docs/").await;

@@ -1,0 +1,129 @@
+//! What integrations (a CMS) see: published facts only. No workflow history, notes, key names,
+//! revisions or other internal editorial data; each view is built field by field from the
+//! full record, so a field added to the record stays internal until it is added here.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::model::{Claim, Evidence, Stance};
+use super::review::{Rating, Review, State};
+
+/// The claim a verdict is about.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PublicClaim {
+    pub id: Uuid,
+    #[schema(example = "The new bridge cost $4 billion.")]
+    pub text: String,
+    /// Who made the claim, as a name.
+    pub claimant: Option<String>,
+}
+
+/// A published verdict as an integration sees it (schema.org `ClaimReview` material): the
+/// claim, the rating, the reasoning, when it was published, the evidence it rests on and the
+/// verdict it corrects.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PublicReview {
+    pub id: Uuid,
+    pub claim: PublicClaim,
+    /// Always `published`: integrations read published verdicts only.
+    pub state: State,
+    /// The rating scale's id (`GET /v1/rating-scales` has its values).
+    pub scale: String,
+    pub rating: Rating,
+    /// Why: the reasoning behind the rating.
+    pub summary: String,
+    /// Ids of the evidence the verdict rests on (`GET /v1/reviews/{id}/evidence` shows it).
+    pub evidence: Vec<Uuid>,
+    /// The earlier verdict this one corrects.
+    pub corrects: Option<Uuid>,
+    /// The correction that superseded this verdict.
+    pub superseded_by: Option<Uuid>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub published_at: Option<OffsetDateTime>,
+}
+
+impl PublicReview {
+    pub fn new(review: Review, claim: Claim) -> PublicReview {
+        PublicReview {
+            id: review.id,
+            claim: PublicClaim {
+                id: claim.id,
+                text: claim.text,
+                claimant: claim.claimant,
+            },
+            state: review.state,
+            scale: review.scale,
+            rating: review.rating,
+            summary: review.summary,
+            evidence: review.evidence,
+            corrects: review.corrects,
+            superseded_by: review.superseded_by,
+            published_at: review.published_at,
+        }
+    }
+}
+
+/// The exact span a piece of evidence quotes (W3C Web Annotation text selectors).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PublicPassage {
+    pub id: Uuid,
+    pub source_id: Uuid,
+    /// The version number the positions refer to.
+    pub version: i64,
+    /// First code point, counted from 0 (TextPositionSelector `start`).
+    pub start: i64,
+    /// Code point after the last one (TextPositionSelector `end`, exclusive).
+    pub end: i64,
+    /// The document's own characters in the span (TextQuoteSelector `exact`).
+    pub exact: String,
+    /// Up to 32 code points before the span.
+    pub prefix: String,
+    /// Up to 32 code points after the span.
+    pub suffix: String,
+}
+
+/// Where a piece of evidence comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PublicSource {
+    pub id: Uuid,
+    pub title: String,
+    pub url: Option<String>,
+    pub publisher: Option<String>,
+}
+
+/// A piece of evidence of a published verdict as an integration sees it: the quoted passage
+/// and its source, without the desk's notes.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PublicEvidence {
+    pub id: Uuid,
+    pub stance: Stance,
+    pub passage: PublicPassage,
+    pub source: PublicSource,
+}
+
+impl From<Evidence> for PublicEvidence {
+    fn from(e: Evidence) -> PublicEvidence {
+        PublicEvidence {
+            id: e.id,
+            stance: e.stance,
+            passage: PublicPassage {
+                id: e.passage.id,
+                source_id: e.passage.source_id,
+                version: e.passage.version,
+                start: e.passage.start,
+                end: e.passage.end,
+                exact: e.passage.exact,
+                prefix: e.passage.prefix,
+                suffix: e.passage.suffix,
+            },
+            source: PublicSource {
+                id: e.source.id,
+                title: e.source.title,
+                url: e.source.url,
+                publisher: e.source.publisher,
+            },
+        }
+    }
+}
