@@ -230,7 +230,82 @@ async fn claims_are_cursor_paginated(backend: Backend) {
     assert_eq!(page2["next_cursor"], Value::Null);
 }
 
+/// A claim read while evidence is being added is read in one snapshot: every answer is
+/// whole (each piece of evidence with its passage and source), never a 500, and a reader
+/// never sees evidence disappear.
+async fn a_claim_read_while_evidence_is_added_is_whole(backend: Backend) {
+    let t = std::sync::Arc::new(spawn_app(backend).await);
+    let text: String = (0..40)
+        .map(|i| format!("Sentence number {i} says something. "))
+        .collect();
+    let source = t.source("Many sentences", &text).await;
+    let source_id = source["id"].as_str().unwrap().to_owned();
+    let mut passages = Vec::new();
+    for i in 0..40 {
+        let p = t
+            .passage(
+                &source_id,
+                json!({"quote": format!("Sentence number {i} says")}),
+            )
+            .await;
+        passages.push(p["id"].as_str().unwrap().to_owned());
+    }
+    let claim: Value = t
+        .post(
+            "/v1/claims",
+            &json!({"text": "Something was said.", "appearances": [passages[0]]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let claim_id = claim["id"].as_str().unwrap().to_owned();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let (t, done, claim_id) = (t.clone(), done.clone(), claim_id.clone());
+            tokio::spawn(async move {
+                let (mut reads, mut seen) = (0, 0);
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    let res = t.get(&format!("/v1/claims/{claim_id}")).await;
+                    assert_eq!(res.status(), StatusCode::OK);
+                    let view: Value = res.json().await.unwrap();
+                    let evidence = view["evidence"].as_array().unwrap();
+                    assert!(evidence.len() >= seen, "evidence disappeared: {view}");
+                    seen = evidence.len();
+                    for e in evidence {
+                        assert!(
+                            e["passage"]["id"].is_string() && e["source"]["id"].is_string(),
+                            "{e}"
+                        );
+                    }
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
+    for p in &passages[1..] {
+        let res = t
+            .post(
+                &format!("/v1/claims/{claim_id}/evidence"),
+                &json!({"passage_id": p, "stance": "supports"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut reads = 0;
+    for r in readers {
+        reads += r.await.expect("reader");
+    }
+    assert!(reads > 0);
+    let view = t.get_json(&format!("/v1/claims/{claim_id}")).await;
+    assert_eq!(view["evidence"].as_array().unwrap().len(), 39);
+}
+
 crate::both_backends!(
+    a_claim_read_while_evidence_is_added_is_whole,
     a_claim_shows_its_appearances_and_evidence_with_sources,
     evidence_is_refused_when_unknown_or_repeated,
     claims_with_bad_appearances_write_nothing,
