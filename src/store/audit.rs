@@ -1,15 +1,22 @@
 //! The audit trail: appending an entry (every write's last step) and reading entries.
 
 use super::exec::{Cols, FromRow, Tx, stmt};
-use super::{Result, now, timestamp_text};
+use super::{Constraint, Result, StoreError, now, timestamp_text};
 use crate::domain::audit::{Entry, Event, seal};
 
 mod sql {
     /// The newest entry's sequence number and hash, which the next entry links to.
     pub const HEAD: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
 
+    /// Appends the entry only if it links to the newest entry: the one before it (`$1 - 1`)
+    /// exists with hash `$8` (or the log is empty and this is entry 1), and `$1` is free.
+    /// Zero rows means another writer appended first, or the head it linked to was never
+    /// committed.
     pub const INSERT: &str = "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, changes, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 \
+         WHERE EXISTS (SELECT 1 FROM audit_log WHERE seq = $1 - 1 AND hash = $8) \
+            OR ($1 = 1 AND NOT EXISTS (SELECT 1 FROM audit_log)) \
+         ON CONFLICT (seq) DO NOTHING";
 
     /// A plain range on `seq` (no `IS NULL OR`), so that each page seeks to its cursor
     /// instead of scanning from the first entry.
@@ -36,25 +43,43 @@ impl FromRow for Entry {
 }
 
 /// Appends the entry for `event` by `actor`: the last step of every write. Takes the write
-/// lock first (see [`Tx::lock_writes`]), so the chain stays linear across API nodes.
+/// lock first (see [`Tx::lock_writes`]), so writers append one after another.
+///
+/// The entry links to the head this process last appended (no read), and the insert itself
+/// checks that link ([`sql::INSERT`]); when another node appended since, or that head was
+/// rolled back, the head is read and the entry sealed again. So the chain stays linear
+/// whatever the hint says, and a write usually costs one statement for its entry.
 pub async fn append(tx: &mut Tx, actor: &str, event: Event) -> Result<()> {
     tx.lock_writes().await?;
-    let head: Option<(i64, String)> = tx.fetch_optional(stmt!(sql::HEAD)).await?;
-    let e = seal(head, timestamp_text(now()), actor, event);
-    tx.execute(stmt!(
-        sql::INSERT,
-        e.seq,
-        e.at,
-        e.actor,
-        e.action,
-        e.entity,
-        e.entity_id,
-        e.changes,
-        e.prev_hash,
-        e.hash
-    ))
-    .await?;
-    Ok(())
+    let mut head = tx.audit_head_hint();
+    for _ in 0..3 {
+        let linked_to = match head.take() {
+            Some(h) => Some(h),
+            None => tx.fetch_optional(stmt!(sql::HEAD)).await?,
+        };
+        let e = seal(linked_to, timestamp_text(now()), actor, event.clone());
+        let appended = tx
+            .execute(stmt!(
+                sql::INSERT,
+                e.seq,
+                e.at,
+                e.actor,
+                e.action,
+                e.entity,
+                e.entity_id,
+                e.changes,
+                e.prev_hash,
+                &e.hash
+            ))
+            .await?;
+        if appended == 1 {
+            tx.note_audit_head(e.seq, e.hash);
+            return Ok(());
+        }
+    }
+    // Holding the write lock, a fresh head cannot move: only a rival writer that ignores the
+    // lock gets here.
+    Err(StoreError::Conflict(Constraint::AuditSeq))
 }
 
 /// Filters of the audit list.

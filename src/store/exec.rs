@@ -217,7 +217,13 @@ pub struct Tx {
     inner: Inner,
     /// Whether PostgreSQL's write lock is held (see [`Tx::lock_writes`]).
     locked: bool,
+    /// The audit chain's head as this process last appended it (see `audit::append`).
+    head: AuditHead,
 }
+
+/// The newest audit entry this process appended (`seq`, `hash`): a hint, checked by the
+/// append that uses it, so a stale one (another node appended, or a rollback) costs a read.
+pub type AuditHead = std::sync::Arc<std::sync::Mutex<Option<(i64, String)>>>;
 
 enum Inner {
     Sqlite(rusqlite::Connection),
@@ -226,25 +232,36 @@ enum Inner {
 }
 
 impl Tx {
-    pub(super) fn sqlite(conn: rusqlite::Connection) -> Tx {
+    pub(super) fn sqlite(conn: rusqlite::Connection, head: AuditHead) -> Tx {
         Tx {
             inner: Inner::Sqlite(conn),
             locked: false,
+            head,
         }
     }
 
-    pub(super) fn postgres(tx: sqlx::Transaction<'static, Postgres>) -> Tx {
+    pub(super) fn postgres(tx: sqlx::Transaction<'static, Postgres>, head: AuditHead) -> Tx {
         Tx {
             inner: Inner::Postgres(tx),
             locked: false,
+            head,
         }
     }
 
-    pub(super) fn postgres_pool(pool: PgPool) -> Tx {
+    pub(super) fn postgres_pool(pool: PgPool, head: AuditHead) -> Tx {
         Tx {
             inner: Inner::PostgresPool(pool),
             locked: false,
+            head,
         }
+    }
+
+    pub(super) fn audit_head_hint(&self) -> Option<(i64, String)> {
+        self.head.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(super) fn note_audit_head(&mut self, seq: i64, hash: String) {
+        *self.head.lock().unwrap_or_else(|e| e.into_inner()) = Some((seq, hash));
     }
 
     /// The SQLite connection, for the writer's own statements (savepoints, migrations).

@@ -48,6 +48,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Clone, Debug)]
 pub struct Store {
     backend: Backend,
+    /// See [`exec::AuditHead`].
+    head: exec::AuditHead,
 }
 
 #[derive(Clone, Debug)]
@@ -123,6 +125,7 @@ impl Store {
     /// Opens the database named by `url`: `postgres://…` or `postgresql://…` for PostgreSQL,
     /// otherwise SQLite (`sqlite://path` or a plain file path; in-memory is refused).
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store> {
+        let head = exec::AuditHead::default();
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
@@ -133,9 +136,9 @@ impl Store {
             Backend::Postgres(pool)
         } else {
             let path = sqlite::path_of(url)?;
-            Backend::Sqlite(sqlite::Sqlite::open(&path, max_connections)?)
+            Backend::Sqlite(sqlite::Sqlite::open(&path, max_connections, head.clone())?)
         };
-        Ok(Store { backend })
+        Ok(Store { backend, head })
     }
 
     /// The backend's name, for logs.
@@ -193,7 +196,7 @@ impl Store {
             Backend::Sqlite(db) => db.write(write).await,
             Backend::Postgres(pool) => {
                 let tx = pool.begin().await.map_err(|e| error::postgres_error(&e))?;
-                let mut tx = Tx::postgres(tx);
+                let mut tx = Tx::postgres(tx, self.head.clone());
                 // On `Err` the transaction is dropped, which rolls it back.
                 let out = write(&mut tx).await?;
                 tx.commit().await?;
@@ -215,7 +218,7 @@ impl Store {
                     .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .await
                     .map_err(|e| error::postgres_error(&e))?;
-                let mut tx = Tx::postgres(tx);
+                let mut tx = Tx::postgres(tx, self.head.clone());
                 let out = read(&mut tx).await?;
                 tx.commit().await?;
                 Ok(out)
@@ -232,7 +235,9 @@ impl Store {
     {
         match &self.backend {
             Backend::Sqlite(db) => db.read(read),
-            Backend::Postgres(pool) => read(&mut Tx::postgres_pool(pool.clone())).await,
+            Backend::Postgres(pool) => {
+                read(&mut Tx::postgres_pool(pool.clone(), self.head.clone())).await
+            }
         }
     }
 

@@ -1,7 +1,5 @@
 //! Reviews, their history and rating scales.
 
-use std::collections::HashMap;
-
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -16,7 +14,8 @@ mod sql {
             "SELECT r.id, r.claim_id, r.author, r.state, r.scale_id, r.rating, g.label, g.value, r.summary, \
              r.evidence_ids, r.corrects, \
              (SELECT c.id FROM reviews c WHERE c.corrects = r.id AND c.published_at IS NOT NULL ORDER BY c.id LIMIT 1), \
-             r.revision, r.created_at, r.updated_at, r.published_at \
+             r.revision, r.created_at, r.updated_at, r.published_at, \
+             e.from_state, e.to_state, e.actor, e.note, e.second_person_rule, e.at \
              FROM reviews r JOIN ratings g ON g.scale_id = r.scale_id AND g.key = r.rating"
         };
     }
@@ -29,13 +28,20 @@ mod sql {
          VALUES ($1, $2, $3, $4, $5, $6)";
     pub const INSERT_RATING: &str =
         "INSERT INTO ratings (scale_id, key, label, value, position) VALUES ($1, $2, $3, $4, $5)";
-    pub const REVIEW_BY_ID: &str = concat!(review_select!(), " WHERE r.id = $1");
-    pub const CLAIM_REVIEWS: &str =
-        concat!(review_select!(), " WHERE r.claim_id = $1 ORDER BY r.id");
-    pub const EVENTS: &str = "SELECT review_id, from_state, to_state, actor, note, second_person_rule, at \
-         FROM review_events WHERE review_id = $1 ORDER BY id";
-    pub const CLAIM_EVENTS: &str = "SELECT e.review_id, e.from_state, e.to_state, e.actor, e.note, e.second_person_rule, e.at \
-         FROM review_events e JOIN reviews r ON r.id = e.review_id WHERE r.claim_id = $1 ORDER BY e.id";
+    /// A review without its history (the event columns are NULL).
+    pub const REVIEW_BY_ID: &str = concat!(
+        review_select!(),
+        " LEFT JOIN review_events e ON 1 = 0 WHERE r.id = $1"
+    );
+    /// A review with its history in one statement: a row per event.
+    pub const REVIEW_WITH_EVENTS: &str = concat!(
+        review_select!(),
+        " LEFT JOIN review_events e ON e.review_id = r.id WHERE r.id = $1 ORDER BY e.id"
+    );
+    pub const CLAIM_REVIEWS: &str = concat!(
+        review_select!(),
+        " LEFT JOIN review_events e ON e.review_id = r.id WHERE r.claim_id = $1 ORDER BY r.id, e.id"
+    );
     pub const INSERT_REVIEW: &str = "INSERT INTO reviews (id, claim_id, author, state, scale_id, rating, summary, evidence_ids, corrects, revision, created_at, updated_at) \
          VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $8, 1, $9, $9)";
     pub const INSERT_EVENT: &str = "INSERT INTO review_events (id, review_id, from_state, to_state, actor, note, second_person_rule, at) \
@@ -58,57 +64,70 @@ fn state(s: &str) -> Result<State> {
     State::parse(s).ok_or_else(|| StoreError::other(format!("unknown review state {s:?}")))
 }
 
-/// A review as stored, without its history.
-impl FromRow for Review {
-    fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
-        Ok(Review {
-            id: c.get()?,
-            claim_id: c.get()?,
-            author: c.get()?,
-            state: state(&c.get::<String>()?)?,
-            scale: c.get()?,
-            rating: Rating {
-                key: c.get()?,
-                label: c.get()?,
-                value: c.get()?,
-            },
-            summary: c.get()?,
-            evidence: c.get::<Json<Vec<Uuid>>>()?.0,
-            corrects: c.get()?,
-            superseded_by: c.get()?,
-            revision: c.get()?,
-            created_at: c.get()?,
-            updated_at: c.get()?,
-            published_at: c.get()?,
-            history: Vec::new(),
-        })
-    }
+/// A review row, with one event of its history when joined with them.
+struct ReviewRow {
+    review: Review,
+    event: Option<ReviewEvent>,
 }
 
-/// A history event with the review it belongs to.
-struct EventRow {
-    review_id: Uuid,
-    event: ReviewEvent,
-}
-
-impl FromRow for EventRow {
+impl FromRow for ReviewRow {
     fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
-        Ok(EventRow {
-            review_id: c.get()?,
-            event: ReviewEvent {
-                from: c
-                    .get::<Option<String>>()?
-                    .as_deref()
-                    .map(state)
-                    .transpose()?,
-                to: state(&c.get::<String>()?)?,
+        let review = review_columns(c)?;
+        let from: Option<String> = c.get()?;
+        let to: Option<String> = c.get()?;
+        let event = match to {
+            None => None,
+            Some(to) => Some(ReviewEvent {
+                from: from.as_deref().map(state).transpose()?,
+                to: state(&to)?,
                 actor: c.get()?,
                 note: c.get()?,
                 second_person_rule: c.get()?,
                 at: c.get()?,
-            },
-        })
+            }),
+        };
+        Ok(ReviewRow { review, event })
     }
+}
+
+/// Folds rows of reviews joined with their events (ordered by review) into reviews.
+fn with_history(rows: Vec<ReviewRow>) -> Vec<Review> {
+    let mut reviews: Vec<Review> = Vec::new();
+    for row in rows {
+        match reviews.last_mut() {
+            Some(last) if last.id == row.review.id => last.history.extend(row.event),
+            _ => {
+                let mut review = row.review;
+                review.history.extend(row.event);
+                reviews.push(review);
+            }
+        }
+    }
+    reviews
+}
+
+fn review_columns(c: &mut Cols<'_, '_>) -> Result<Review> {
+    Ok(Review {
+        id: c.get()?,
+        claim_id: c.get()?,
+        author: c.get()?,
+        state: state(&c.get::<String>()?)?,
+        scale: c.get()?,
+        rating: Rating {
+            key: c.get()?,
+            label: c.get()?,
+            value: c.get()?,
+        },
+        summary: c.get()?,
+        evidence: c.get::<Json<Vec<Uuid>>>()?.0,
+        corrects: c.get()?,
+        superseded_by: c.get()?,
+        revision: c.get()?,
+        created_at: c.get()?,
+        updated_at: c.get()?,
+        published_at: c.get()?,
+        history: Vec::new(),
+    })
 }
 
 struct ScaleRow {
@@ -197,33 +216,22 @@ pub async fn insert_scale(
     Ok(())
 }
 
-/// A review with its history, or only its head (`history` empty) when that is enough.
+/// A review with its history, or only its head (`history` empty) when that is enough; one
+/// statement either way.
 pub async fn get_review(tx: &mut Tx, id: Uuid, history: bool) -> Result<Option<Review>> {
-    let Some(mut review) = tx
-        .fetch_optional::<Review>(stmt!(sql::REVIEW_BY_ID, id))
-        .await?
-    else {
-        return Ok(None);
+    let sql = if history {
+        sql::REVIEW_WITH_EVENTS
+    } else {
+        sql::REVIEW_BY_ID
     };
-    if history {
-        let events: Vec<EventRow> = tx.fetch_all(stmt!(sql::EVENTS, id)).await?;
-        review.history = events.into_iter().map(|e| e.event).collect();
-    }
-    Ok(Some(review))
+    let rows: Vec<ReviewRow> = tx.fetch_all(stmt!(sql, id)).await?;
+    Ok(with_history(rows).pop())
 }
 
-/// Every review of a claim, oldest first, each with its history (two queries in all).
+/// Every review of a claim, oldest first, each with its history (one statement).
 pub async fn claim_reviews(tx: &mut Tx, claim_id: Uuid) -> Result<Vec<Review>> {
-    let mut reviews: Vec<Review> = tx.fetch_all(stmt!(sql::CLAIM_REVIEWS, claim_id)).await?;
-    let events: Vec<EventRow> = tx.fetch_all(stmt!(sql::CLAIM_EVENTS, claim_id)).await?;
-    let mut by_review: HashMap<Uuid, Vec<ReviewEvent>> = HashMap::new();
-    for e in events {
-        by_review.entry(e.review_id).or_default().push(e.event);
-    }
-    for r in &mut reviews {
-        r.history = by_review.remove(&r.id).unwrap_or_default();
-    }
-    Ok(reviews)
+    let rows: Vec<ReviewRow> = tx.fetch_all(stmt!(sql::CLAIM_REVIEWS, claim_id)).await?;
+    Ok(with_history(rows))
 }
 
 /// Writes a new review as a draft (at revision 1).

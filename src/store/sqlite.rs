@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 
 use super::error::{StoreError, sqlite_error};
-use super::exec::{BoxFuture, Tx, run_now};
+use super::exec::{AuditHead, BoxFuture, Tx, run_now};
 
 /// Most writes committed together.
 const MAX_BATCH: usize = 256;
@@ -32,6 +32,7 @@ pub(super) struct Sqlite {
     readers: Arc<Mutex<Vec<Connection>>>,
     max_readers: usize,
     path: Arc<Path>,
+    head: AuditHead,
 }
 
 impl std::fmt::Debug for Sqlite {
@@ -78,18 +79,24 @@ pub(super) fn path_of(url: &str) -> Result<PathBuf, StoreError> {
 }
 
 impl Sqlite {
-    pub(super) fn open(path: &Path, max_readers: u32) -> Result<Sqlite, StoreError> {
+    pub(super) fn open(
+        path: &Path,
+        max_readers: u32,
+        head: AuditHead,
+    ) -> Result<Sqlite, StoreError> {
         let writer = open(path)?;
         let (jobs, queue) = mpsc::channel();
+        let writer_head = head.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run_writer(writer, queue))
+            .spawn(move || run_writer(writer, queue, writer_head))
             .map_err(StoreError::other)?;
         Ok(Sqlite {
             jobs,
             readers: Arc::default(),
             max_readers: max_readers as usize,
             path: path.into(),
+            head,
         })
     }
 
@@ -143,7 +150,7 @@ impl Sqlite {
             None => open(&self.path)?,
         };
         conn.execute_batch("BEGIN").map_err(|e| sqlite_error(&e))?;
-        let mut tx = Tx::sqlite(conn);
+        let mut tx = Tx::sqlite(conn, self.head.clone());
         let out = run_now(read(&mut tx)).unwrap_or_else(|| {
             Err(StoreError::other("a SQLite read waited for something else").into())
         });
@@ -247,7 +254,7 @@ fn migrate(conn: &Connection, migrations: &[(&str, &str)]) -> Result<(), Migrate
 
 /// The writer: takes the queued writes, up to [`MAX_BATCH`], and runs them in one
 /// transaction; then tells each caller.
-fn run_writer(conn: Connection, queue: mpsc::Receiver<Command>) {
+fn run_writer(conn: Connection, queue: mpsc::Receiver<Command>, head: AuditHead) {
     let mut conn = Some(conn);
     let mut closed = None;
     while closed.is_none() {
@@ -267,7 +274,7 @@ fn run_writer(conn: Connection, queue: mpsc::Receiver<Command>) {
         }
         if !batch.is_empty() {
             let Some(c) = conn.take() else { break };
-            conn = Some(commit_batch(c, batch));
+            conn = Some(commit_batch(c, batch, &head));
         }
     }
     drop(conn);
@@ -280,10 +287,10 @@ fn run_writer(conn: Connection, queue: mpsc::Receiver<Command>) {
 
 /// Runs each write in its own savepoint within one transaction, commits, and tells each
 /// caller how it ended: its own error, the batch's error, or success once committed.
-fn commit_batch(conn: Connection, batch: Vec<Job>) -> Connection {
+fn commit_batch(conn: Connection, batch: Vec<Job>, head: &AuditHead) -> Connection {
     let mut replies = Vec::with_capacity(batch.len());
     let mut pending = batch.into_iter();
-    let mut tx = Tx::sqlite(conn);
+    let mut tx = Tx::sqlite(conn, head.clone());
     let exec = |tx: &mut Tx, sql: &str| {
         tx.sqlite_conn()
             .expect("an SQLite unit of work")
@@ -328,7 +335,7 @@ mod tests {
 
     fn store() -> (tempfile::TempDir, Sqlite) {
         let dir = tempfile::tempdir().expect("temp dir");
-        let db = Sqlite::open(&dir.path().join("t.db"), 2).expect("open");
+        let db = Sqlite::open(&dir.path().join("t.db"), 2, AuditHead::default()).expect("open");
         (dir, db)
     }
 
