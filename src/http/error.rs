@@ -48,12 +48,13 @@ pub enum Kind {
     NotEditable,
     VerdictExists,
     ScaleExists,
+    OwnKey,
     Unavailable,
     Internal,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 30] = [
+    pub const ALL: [Kind; 31] = [
         Kind::InvalidJson,
         Kind::InvalidUtf8,
         Kind::InvalidBody,
@@ -82,6 +83,7 @@ impl Kind {
         Kind::NotEditable,
         Kind::VerdictExists,
         Kind::ScaleExists,
+        Kind::OwnKey,
         Kind::Unavailable,
         Kind::Internal,
     ];
@@ -257,6 +259,12 @@ impl Kind {
                 S::CONFLICT,
                 "A rating scale with this id exists",
                 "Choose another id; scales are never changed once created.",
+            ),
+            Kind::OwnKey => (
+                "own-key",
+                S::CONFLICT,
+                "A key cannot revoke itself",
+                "Revoke it with another admin key, or on the server with `claimtrail keys revoke <id>`; an admin cannot lock themselves out.",
             ),
             Kind::Unavailable => (
                 "unavailable",
