@@ -7,14 +7,14 @@
 #
 #   scripts/schemathesis.sh [extra schemathesis run options]
 #
-# Environment: SCHEMATHESIS_MAX_EXAMPLES (test cases per operation and phase, default 25),
+# Environment: SCHEMATHESIS_MAX_EXAMPLES (test cases per operation and phase, default 100),
 # SCHEMATHESIS_SEED (default: a fixed seed, so that CI runs repeat; `random` for a new one),
 # SCHEMATHESIS_TIMEOUT (hard limit for the run in seconds, default 480).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-max_examples=${SCHEMATHESIS_MAX_EXAMPLES:-25}
+max_examples=${SCHEMATHESIS_MAX_EXAMPLES:-100}
 seed=${SCHEMATHESIS_SEED:-20261127}
 run_timeout=${SCHEMATHESIS_TIMEOUT:-480}
 
