@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, unit and integration tests on SQLite and on a real
-# PostgreSQL (installed and started here), the OpenAPI document check and the compose check.
+# PostgreSQL (installed and started here), the OpenAPI document check, schemathesis against the
+# real server and the compose check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,9 @@ step "OpenAPI document passes openapi-spec-validator"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check openapi-spec-validator jsonschema pyyaml
 .venv/bin/openapi-spec-validator openapi/openapi.json
+
+step "schemathesis against the real server (SQLite)"
+bash scripts/schemathesis.sh
 
 step "docker-compose.yml and Dockerfile"
 bash scripts/check-compose.sh

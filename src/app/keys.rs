@@ -56,6 +56,11 @@ impl App {
     /// Revokes a key (a key already revoked stays as it is).
     pub async fn revoke_key(&self, actor: &Actor, id: Uuid) -> Result<ApiKey> {
         require(actor, Permission::ManageKeys, "manage API keys")?;
+        // An admin must not lock themselves out: with the last admin key gone, nothing is
+        // left on the API to make another.
+        if id == actor.key_id {
+            return Err(AppError::OwnKey { id });
+        }
         let name = actor.name.clone();
         let at = store::now();
         self.store

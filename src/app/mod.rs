@@ -62,6 +62,8 @@ pub enum AppError {
     NotEditable(review::State),
     #[error("the claim already has a published verdict")]
     VerdictExists { id: Uuid },
+    #[error("a key cannot revoke itself")]
+    OwnKey { id: Uuid },
     #[error("a rating scale with this id exists")]
     ScaleExists { id: String },
     #[error("the database is unavailable: {0}")]

@@ -51,11 +51,15 @@ impl Validator {
 /// Longest accepted short text (titles, names, notes), in bytes.
 pub const MAX_SHORT_TEXT: usize = 4096;
 
-/// A short single-purpose text (title, publisher, claimant, note): trimmed, never blank.
+/// A short single-purpose text (title, publisher, claimant, note): trimmed, never blank, no
+/// NUL characters (PostgreSQL cannot store them).
 pub fn short_text(value: &str) -> Result<String, String> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         return Err("must not be empty or only white space".into());
+    }
+    if trimmed.contains('\0') {
+        return Err("must not contain NUL characters".into());
     }
     if trimmed.len() > MAX_SHORT_TEXT {
         return Err(format!("must be at most {MAX_SHORT_TEXT} bytes long"));
@@ -119,6 +123,7 @@ mod tests {
         assert_eq!(short_text("  A title \n").unwrap(), "A title");
         assert!(short_text(" \t\n").is_err());
         assert!(short_text(&"x".repeat(MAX_SHORT_TEXT + 1)).is_err());
+        assert!(short_text("a\0b").is_err());
     }
 
     #[test]

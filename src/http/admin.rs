@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::error::Problem;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use super::schema::{AuditCursor, Checkpoint, ShortText};
 use crate::app::{App, AuditQuery, AuditReport, CheckpointQuery};
 use crate::domain::Page;
 use crate::domain::access::{ApiKey, Role};
@@ -20,6 +21,7 @@ use crate::domain::audit::Entry;
 #[schema(example = json!({"name": "desk-editor-ana", "role": "editor"}))]
 pub struct CreateKey {
     /// Recorded as the actor of every write made with the key.
+    #[schema(value_type = ShortText)]
     pub name: String,
     pub role: Role,
 }
@@ -66,6 +68,7 @@ pub async fn list_keys(
     responses(
         (status = 200, description = "The key, now revoked (revoking twice changes nothing)", body = ApiKey),
         (status = 404, description = "No such key", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`own-key`: the key is the one making this request; revoke it with another admin key", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn revoke_key(
     State(app): State<App>,
@@ -85,11 +88,16 @@ pub struct ListAudit {
     /// A key name.
     pub actor: Option<String>,
     /// RFC 3339; entries at or after.
+    #[param(value_type = Option<String>, format = DateTime)]
     pub since: Option<String>,
     /// RFC 3339; entries before.
+    #[param(value_type = Option<String>, format = DateTime)]
     pub until: Option<String>,
+    /// `next_cursor` of the previous page.
+    #[param(value_type = Option<AuditCursor>)]
     pub cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -121,9 +129,9 @@ pub async fn list_audit(
 /// A checkpoint published earlier: a verify report's `length` and `head`. A cut-off tail, or
 /// a history rewritten and chained anew, still verifies on its own; against a checkpoint kept
 /// elsewhere it does not.
-#[derive(Debug, Deserialize, IntoParams)]
+/// In the document as one optional object parameter whose two members are both required.
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
 pub struct VerifyAudit {
     /// The checkpoint's entry (`length` of the earlier report).
     pub checkpoint_seq: Option<i64>,
@@ -132,7 +140,8 @@ pub struct VerifyAudit {
 }
 
 #[utoipa::path(get, path = "/v1/audit/verify", tag = "audit",
-    params(VerifyAudit),
+    params(("checkpoint" = Option<Checkpoint>, Query, style = Form, explode,
+        description = "A checkpoint published earlier, sent as `checkpoint_seq=…&checkpoint_hash=…`: both or neither")),
     responses(
         (status = 200, description = "The chain's length and head hash, or its first break (including a checkpoint it no longer holds)", body = AuditReport),
         (status = 400, description = "Unknown or malformed parameter", body = Problem, content_type = "application/problem+json"),

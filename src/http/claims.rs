@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::error::Problem;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use super::schema::{BodyText, Cursor, ShortText};
 use crate::app::App;
 use crate::domain::{Claim, ClaimView, Evidence, Page, Stance};
 
@@ -18,7 +19,10 @@ use crate::domain::{Claim, ClaimView, Evidence, Page, Stance};
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"text": "The bridge will cost $4 billion.", "claimant": "The mayor", "appearances": ["0190a4c2-6f1e-7cc2-9f3e-2b1d4c5e6f70"]}))]
 pub struct CreateClaim {
+    /// Stored trimmed.
+    #[schema(value_type = BodyText)]
     pub text: String,
+    #[schema(value_type = Option<ShortText>)]
     pub claimant: Option<String>,
     /// Passage ids, each at most once.
     #[serde(default)]
@@ -32,6 +36,7 @@ pub struct CreateClaim {
 pub struct CreateEvidence {
     pub passage_id: Uuid,
     pub stance: Stance,
+    #[schema(value_type = Option<ShortText>)]
     pub note: Option<String>,
 }
 
@@ -40,8 +45,10 @@ pub struct CreateEvidence {
 #[into_params(parameter_in = Query)]
 pub struct ListClaims {
     /// `next_cursor` of the previous page.
+    #[param(value_type = Option<Cursor>)]
     pub cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 

@@ -64,6 +64,7 @@ kinds![
     NotEditable,
     VerdictExists,
     ScaleExists,
+    OwnKey,
     Unavailable,
     Internal,
 ];
@@ -240,6 +241,12 @@ impl Kind {
                 S::CONFLICT,
                 "A rating scale with this id exists",
                 "Choose another id; scales are never changed once created.",
+            ),
+            Kind::OwnKey => (
+                "own-key",
+                S::CONFLICT,
+                "A key cannot revoke itself",
+                "Revoke it with another admin key, or on the server with `claimtrail keys revoke <id>`; an admin cannot lock themselves out.",
             ),
             Kind::Unavailable => (
                 "unavailable",
@@ -664,6 +671,10 @@ impl From<AppError> for Problem {
                 p.existing_id = Some(id);
                 p
             }
+            AppError::OwnKey { id } => Problem::new(
+                Kind::OwnKey,
+                format!("Key {id} is the key making this request; a key cannot revoke itself."),
+            ),
             AppError::ScaleExists { id } => {
                 Problem::new(Kind::ScaleExists, format!("A rating scale {id:?} exists."))
             }

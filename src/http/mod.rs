@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod passages;
 pub mod reviews;
+pub mod schema;
 pub mod sources;
 
 use std::time::Duration;
@@ -52,6 +53,12 @@ Every error is an RFC 9457 problem (`application/problem+json`) whose `type` is 
 `GET` on it describes the problem.",
         license(name = "Apache-2.0")
     ),
+    components(schemas(
+        schema::Cursor,
+        schema::AuditCursor,
+        schema::Checkpoint,
+        schema::Sha256Hex,
+    )),
     tags(
         (name = "sources", description = "Articles, reports and transcripts, as immutable versions of their text"),
         (name = "passages", description = "Exact spans of one version, resolved from pasted quotes or positions"),
@@ -156,8 +163,15 @@ fn api_router() -> OpenApiRouter<App> {
 /// The OpenAPI document, derived from the handlers.
 pub fn openapi() -> OpenApiDoc {
     let mut doc = api_router().into_openapi();
-    utoipa::Modify::modify(&Security, &mut doc);
+    complete(&mut doc);
     doc
+}
+
+/// What is added once the routes are in: security, the constraints and links of `schema`.
+fn complete(doc: &mut OpenApiDoc) {
+    utoipa::Modify::modify(&Security, doc);
+    utoipa::Modify::modify(&schema::Constraints, doc);
+    utoipa::Modify::modify(&schema::Links, doc);
 }
 
 /// The OpenAPI document as committed under `openapi/openapi.json`.
@@ -172,7 +186,7 @@ pub fn openapi_json() -> String {
 /// The whole service as one router.
 pub fn router(app: App, config: &HttpConfig) -> axum::Router {
     let (router, mut api) = api_router().with_state(app).split_for_parts();
-    utoipa::Modify::modify(&Security, &mut api);
+    complete(&mut api);
     router
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
         .fallback(error::not_found)
@@ -242,10 +256,16 @@ async fn health() -> Json<Health> {
 async fn ready(State(app): State<App>) -> Result<Json<Health>, Problem> {
     match tokio::time::timeout(Duration::from_secs(2), app.ping()).await {
         Ok(Ok(())) => Ok(Json(Health { status: "ready" })),
-        _ => Err(Problem::new(
-            Kind::Unavailable,
-            "The database does not answer.",
-        )),
+        outcome => {
+            match outcome {
+                Ok(Err(e)) => tracing::warn!(error = %e, "readiness check failed"),
+                _ => tracing::warn!("readiness check timed out"),
+            }
+            Err(Problem::new(
+                Kind::Unavailable,
+                "The database does not answer.",
+            ))
+        }
     }
 }
 

@@ -23,17 +23,27 @@ use crate::domain::Passage;
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"quote": "it will cost $4 billion", "suffix": "."}))]
 pub struct CreatePassage {
-    /// The text as pasted.
+    /// The text as pasted; it must have a character other than white space, soft hyphens
+    /// and zero-width spaces.
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        pattern = "[^\\s\\u00AD\\u200B\\u2060\\uFEFF]"
+    )]
     pub quote: Option<String>,
     /// Text right before the quote, to choose between occurrences.
     pub prefix: Option<String>,
     /// Text right after the quote, to choose between occurrences.
     pub suffix: Option<String>,
-    /// First code point, from 0.
+    /// First code point, from 0; with `end`.
+    #[schema(nullable = false, minimum = 0)]
     pub start: Option<i64>,
-    /// Code point after the last one (exclusive).
+    /// Code point after the last one (exclusive), more than `start` and at most the version's
+    /// `length`; with `start`.
+    #[schema(nullable = false, minimum = 1)]
     pub end: Option<i64>,
     /// Version number; default the latest.
+    #[schema(minimum = 1)]
     pub version: Option<i64>,
 }
 

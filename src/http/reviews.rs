@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::error::{Kind, Problem};
 use super::extract::{ApiJson, ApiPath, Auth};
+use super::schema::{ShortText, Slug};
 use crate::app::{App, ReviewInput, ReviewPatch};
 use crate::domain::Evidence;
 use crate::domain::access::Permission;
@@ -22,12 +23,20 @@ use crate::domain::review::{self, Rating, RatingScale, Review};
 #[schema(example = json!({"rating": "mostly_false", "summary": "Construction is estimated at $2.1 billion; $4 billion includes 30 years of maintenance.", "evidence": []}))]
 pub struct CreateReview {
     /// Rating scale id; default `default`.
+    #[schema(value_type = Option<Slug>)]
     pub scale: Option<String>,
     /// A rating key of the scale.
+    #[schema(value_type = Slug)]
     pub rating: String,
-    /// Why: the reasoning behind the rating.
+    /// Why: the reasoning behind the rating. Not blank; stored trimmed; at most 65,536 bytes
+    /// of UTF-8 (16,384 characters always fit).
+    #[schema(
+        min_length = 1,
+        max_length = 16384,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub summary: String,
-    /// Ids of the claim's evidence that the review rests on.
+    /// Ids of the claim's evidence that the review rests on, each at most once.
     #[serde(default)]
     pub evidence: Vec<Uuid>,
     /// For a correction: the published review it corrects.
@@ -39,11 +48,23 @@ pub struct CreateReview {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"rating": "false", "revision": 1}))]
 pub struct EditReview {
+    /// Rating scale id.
+    #[schema(value_type = Option<Slug>)]
     pub scale: Option<String>,
+    /// A rating key of the scale.
+    #[schema(value_type = Option<Slug>)]
     pub rating: Option<String>,
+    /// Not blank; stored trimmed; at most 65,536 bytes of UTF-8 (16,384 characters always fit).
+    #[schema(
+        min_length = 1,
+        max_length = 16384,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub summary: Option<String>,
+    /// Ids of the claim's evidence, each at most once.
     pub evidence: Option<Vec<Uuid>>,
-    /// The revision you saw, if not sent as `If-Match`.
+    /// The revision you saw, if not sent as `If-Match` (the same one if both are sent).
+    #[schema(minimum = 1)]
     pub revision: Option<i64>,
 }
 
@@ -53,9 +74,10 @@ pub struct EditReview {
 #[schema(example = json!({"to": "approved", "note": "Sources check out.", "revision": 2}))]
 pub struct Transition {
     pub to: review::State,
-    /// Why; required to retract or to request changes.
+    /// Why; required (and not blank) to retract or to request changes. Stored trimmed.
     pub note: Option<String>,
-    /// The revision you saw, if not sent as `If-Match`.
+    /// The revision you saw, if not sent as `If-Match` (the same one if both are sent).
+    #[schema(minimum = 1)]
     pub revision: Option<i64>,
 }
 
@@ -66,8 +88,11 @@ pub struct Transition {
     {"key": "true", "label": "True", "value": 3}, {"key": "half", "label": "Half true", "value": 2},
     {"key": "false", "label": "False", "value": 1}, {"key": "satire", "label": "Satire", "value": null}]}))]
 pub struct CreateScale {
+    #[schema(value_type = Slug)]
     pub id: String,
+    #[schema(value_type = ShortText)]
     pub name: String,
+    /// In display order; keys unique within the scale; at least two with a numeric `value`.
     pub ratings: Vec<Rating>,
 }
 
@@ -199,7 +224,7 @@ pub async fn review_evidence(
 }
 
 #[utoipa::path(patch, path = "/v1/reviews/{id}", tag = "reviews",
-    params(("id" = Uuid, Path, description = "Review id"), ("If-Match" = Option<String>, Header, description = "ETag from GET")),
+    params(("id" = Uuid, Path, description = "Review id"), ("If-Match" = Option<String>, Header, description = "ETag from GET (or the `revision` field; the same revision if both are sent)", pattern = "^(W/)?\"[0-9]+\"$")),
     request_body = EditReview,
     responses(
         (status = 200, description = "The edited review", body = Review, headers(("ETag" = String, description = "The new revision"))),
@@ -231,7 +256,7 @@ pub async fn edit_review(
 }
 
 #[utoipa::path(post, path = "/v1/reviews/{id}/transitions", tag = "reviews",
-    params(("id" = Uuid, Path, description = "Review id"), ("If-Match" = Option<String>, Header, description = "ETag from GET")),
+    params(("id" = Uuid, Path, description = "Review id"), ("If-Match" = Option<String>, Header, description = "ETag from GET (or the `revision` field; the same revision if both are sent)", pattern = "^(W/)?\"[0-9]+\"$")),
     request_body = Transition,
     responses(
         (status = 200, description = "The review in its new state", body = Review, headers(("ETag" = String, description = "The new revision"))),

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::error::Problem;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use super::schema::{BodyText, Cursor, ShortText, WebUrl};
 use crate::app::{App, SourceInput};
 use crate::domain::Outcome;
 use crate::domain::{Page, Source, Version, VersionText};
@@ -27,15 +28,21 @@ use crate::domain::{Page, Source, Version, VersionText};
 }))]
 pub struct CreateSource {
     /// Non-blank; trimmed.
+    #[schema(value_type = ShortText)]
     pub title: String,
     /// Absolute http(s) URL; unique among sources.
+    #[schema(value_type = Option<WebUrl>)]
     pub url: Option<String>,
+    #[schema(value_type = Option<ShortText>)]
     pub publisher: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<ShortText>)]
     pub authors: Vec<String>,
     /// A date (`2024-05-01`) or an RFC 3339 date-time.
+    #[schema(schema_with = published_at_schema)]
     pub published_at: Option<String>,
     /// The text of version 1, stored byte-exact. Must not be blank.
+    #[schema(value_type = BodyText)]
     pub text: String,
 }
 
@@ -44,6 +51,7 @@ pub struct CreateSource {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"text": "The council approved the bridge budget on Tuesday. The mayor said it will cost $4.2 billion."}))]
 pub struct CreateVersion {
+    #[schema(value_type = BodyText)]
     pub text: String,
 }
 
@@ -52,11 +60,31 @@ pub struct CreateVersion {
 #[into_params(parameter_in = Query)]
 pub struct ListSources {
     /// Only the source with this URL (normalized like stored URLs).
+    #[param(value_type = Option<WebUrl>)]
     pub url: Option<String>,
     /// `next_cursor` of the previous page.
+    #[param(value_type = Option<Cursor>)]
     pub cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+}
+
+/// `published_at`: a calendar date or an RFC 3339 date-time, or null.
+fn published_at_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    let string = |format| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(format)))
+    };
+    AnyOfBuilder::new()
+        .item(string(KnownFormat::Date))
+        .item(string(KnownFormat::DateTime))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some("A date (`2024-05-01`) or an RFC 3339 date-time."))
+        .build()
+        .into()
 }
 
 fn location(path: String) -> [(header::HeaderName, String); 1] {

@@ -149,6 +149,58 @@ async fn keys_are_created_shown_once_and_revoked(backend: Backend) {
     .await;
 }
 
+async fn a_key_cannot_revoke_itself(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let keys = t.get_json("/v1/keys").await;
+    let own = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "test-admin")
+        .expect("the test's own key is listed")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let audit_before = t.get_json("/v1/audit/verify").await["length"].clone();
+
+    let p = assert_problem(
+        t.post(&format!("/v1/keys/{own}/revoke"), &json!({})).await,
+        StatusCode::CONFLICT,
+        "own-key",
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains(&own), "{p}");
+    // Nothing was written and the key still works.
+    let keys = t.get_json("/v1/keys").await;
+    let listed = keys.as_array().unwrap();
+    let me = listed.iter().find(|k| k["id"] == own.as_str()).unwrap();
+    assert!(me["revoked_at"].is_null(), "{me}");
+    assert_eq!(
+        t.get_json("/v1/audit/verify").await["length"],
+        audit_before,
+        "a refused revocation writes no audit entry"
+    );
+    let described = t.get_json("/problems/own-key").await;
+    assert_eq!(described["status"], 409, "{described}");
+
+    // Another admin key may revoke it; after that it is refused.
+    let other = client_with_key(&t.key(Role::Admin).await);
+    let res = other
+        .post(t.url(&format!("/v1/keys/{own}/revoke")))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.json::<Value>().await.unwrap()["revoked_at"].is_string());
+    assert_problem(
+        t.get("/v1/keys").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    )
+    .await;
+}
+
 /// Fixtures the endpoints refer to.
 struct Ids {
     review: String,
@@ -625,6 +677,7 @@ fn route_matches(template: &str, path: &str) -> bool {
 crate::both_backends!(
     requests_without_a_valid_key_are_401,
     keys_are_created_shown_once_and_revoked,
+    a_key_cannot_revoke_itself,
     every_endpoint_against_every_role,
     integrations_read_public_fields_only,
 );
