@@ -244,6 +244,17 @@ impl App {
             .write(move |tx| {
                 Box::pin(async move {
                     let r = &written;
+                    // The corrected verdict may have changed since it was checked above.
+                    if let Some(old) = r.corrects
+                        && !db::get_review(tx, old, false).await?.is_some_and(|c| {
+                            c.claim_id == r.claim_id && c.state == State::Published
+                        })
+                    {
+                        return Err(AppError::Validation(vec![FieldError {
+                            field: "corrects".into(),
+                            message: format!("{old} is not the published verdict of this claim"),
+                        }]));
+                    }
                     db::insert_review(tx, r).await?;
                     db::insert_event(tx, r.id, &r.history[0]).await?;
                     let content = events::ReviewContent {
@@ -253,7 +264,8 @@ impl App {
                         evidence: &r.evidence,
                     };
                     let event = events::review_created(r.id, r.claim_id, &content, r.corrects);
-                    store::audit::append(tx, &r.author, event).await
+                    store::audit::append(tx, &r.author, event).await?;
+                    Ok(())
                 })
             })
             .await?;

@@ -104,10 +104,13 @@ pub(crate) fn postgres_error(e: &sqlx::Error) -> StoreError {
                 return StoreError::Conflict(postgres_constraint(db.constraint().unwrap_or("")));
             }
             match db.code().as_deref() {
-                // Too many connections, cannot connect now, shutting down.
-                Some("53300" | "57P01" | "57P02" | "57P03" | "08000" | "08003" | "08006") => {
-                    StoreError::Unavailable(db.message().into())
-                }
+                // Too many connections, cannot connect now, shutting down; a lock not granted
+                // in time, a deadlock or serialization failure (the client may retry), a
+                // statement cancelled.
+                Some(
+                    "53300" | "57P01" | "57P02" | "57P03" | "08000" | "08003" | "08006" | "55P03"
+                    | "40P01" | "40001" | "57014",
+                ) => StoreError::Unavailable(db.message().into()),
                 _ => StoreError::other(e),
             }
         }

@@ -358,11 +358,18 @@ impl Tx {
     /// node appends to the one audit chain, which must stay linear. On SQLite the one writer
     /// thread already runs one write at a time.
     ///
-    /// The audit append takes it, so every write holds it before its entry. A write that reads
+    /// The audit append takes it, so every write holds it before its entry; most writes write
+    /// their rows first and take it late, so it is held for few round trips. A write that reads
     /// and then decides on what other writers may change (a rival verdict, a source's versions)
-    /// takes it before that read. Once a write holds it, it takes no new row locks (it only
-    /// reads and appends audit entries), so no write waits for a row lock while holding it and
-    /// no two writes can deadlock on it.
+    /// takes it before that read.
+    ///
+    /// Deadlock freedom: a write that takes the lock late takes no new row locks once it holds
+    /// it (it only reads and appends audit entries). A write that takes it early and then
+    /// writes rows (today only `add_version`: `sources` and `source_versions`) must not touch
+    /// rows that late writes lock: reviews and their events, and through foreign keys claims
+    /// and ratings. A new early-locking write that does must lock late instead, or PostgreSQL
+    /// aborts one side of a deadlock (a 503 the client may retry). Waits end after the
+    /// connection's `lock_timeout` (10 s), also as a 503.
     pub async fn lock_writes(&mut self) -> Result<(), StoreError> {
         if self.locked {
             return Ok(());

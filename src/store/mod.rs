@@ -27,7 +27,7 @@
 
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use time::OffsetDateTime;
 
 pub mod audit;
@@ -127,10 +127,14 @@ impl Store {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store> {
         let head = exec::AuditHead::default();
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options: PgConnectOptions = url.parse().map_err(|e| error::postgres_error(&e))?;
+            // A write waits at most this long for a lock (another writer's rows or the write
+            // lock), then gets a 503 with Retry-After, as on SQLite.
+            let options = options.options([("lock_timeout", "10s")]);
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
+                .connect_with(options)
                 .await
                 .map_err(|e| error::postgres_error(&e))?;
             Backend::Postgres(pool)
@@ -241,8 +245,17 @@ impl Store {
         }
     }
 
-    /// Checks that the database answers.
+    /// Checks that the database answers, to reads and to writes (on SQLite, that the writer
+    /// thread runs).
     pub async fn ping(&self) -> Result<()> {
+        self.write(|tx| {
+            Box::pin(async move {
+                tx.scalar::<i64>(stmt!("SELECT CAST(1 AS BIGINT)"))
+                    .await
+                    .map(drop)
+            })
+        })
+        .await?;
         self.fetch(|tx| {
             Box::pin(async move {
                 tx.scalar::<i64>(stmt!("SELECT CAST(1 AS BIGINT)"))

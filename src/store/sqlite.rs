@@ -62,20 +62,35 @@ fn open(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-/// The path of a `sqlite://path`, `sqlite:path` or plain path URL.
+/// The path of a `sqlite://path` (percent-encoded, as in any URL), `sqlite:path` or plain
+/// path. Options in a query string are refused rather than ignored: the service sets its own.
 pub(super) fn path_of(url: &str) -> Result<PathBuf, StoreError> {
-    let path = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url);
-    let path = path.split_once('?').map_or(path, |(p, _)| p);
     // Each connection would get its own, empty in-memory database.
-    if path.is_empty() || url.contains(":memory:") || url.contains("mode=memory") {
+    if url.contains(":memory:") || url.contains("mode=memory") {
         return Err(StoreError::other(
             "an in-memory SQLite database is not supported; give a file path",
         ));
     }
-    Ok(PathBuf::from(path))
+    let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
+        return Ok(PathBuf::from(url));
+    };
+    if let Some((_, options)) = rest.split_once('?') {
+        return Err(StoreError::other(format!(
+            "SQLite URL options are not supported ({options}); give the file's path only"
+        )));
+    }
+    let path = percent_encoding::percent_decode_str(rest)
+        .decode_utf8()
+        .map_err(|e| StoreError::other(format!("the SQLite URL's path is not UTF-8: {e}")))?;
+    if path.is_empty() {
+        return Err(StoreError::other(
+            "the SQLite URL has no path; give a file path",
+        ));
+    }
+    Ok(PathBuf::from(path.into_owned()))
 }
 
 impl Sqlite {
@@ -177,9 +192,10 @@ impl Sqlite {
             .clear();
     }
 
-    /// Applies `migrations` (name, SQL), numbered by position, each in its own transaction,
-    /// recorded in `_sqlx_migrations` as sqlx's migrator recorded them (so databases it
-    /// migrated carry on). A changed migration that was applied already is refused.
+    /// Applies `migrations` (name, SQL), numbered by position, in one transaction, recorded in
+    /// `_sqlx_migrations` as sqlx's migrator recorded them (so databases it migrated carry
+    /// on). Refused: a changed migration that was applied already, a migration that failed
+    /// earlier, and a database migrated by a newer version of the service.
     pub(super) async fn migrate(
         &self,
         migrations: &'static [(&'static str, &'static str)],
@@ -192,6 +208,12 @@ impl Sqlite {
                     MigrateError::Changed(v) => StoreError::other(format!(
                         "migration {v} was changed after it was applied to this database"
                     )),
+                    MigrateError::Dirty(v) => StoreError::other(format!(
+                        "migration {v} failed earlier on this database; repair it by hand"
+                    )),
+                    MigrateError::Newer(v) => StoreError::other(format!(
+                        "this database was migrated to version {v} by a newer claimtrail; run that version"
+                    )),
                 })
             })
         })
@@ -202,6 +224,8 @@ impl Sqlite {
 enum MigrateError {
     Sqlite(rusqlite::Error),
     Changed(i64),
+    Dirty(i64),
+    Newer(i64),
 }
 
 impl From<rusqlite::Error> for MigrateError {
@@ -217,11 +241,22 @@ fn migrate(conn: &Connection, migrations: &[(&str, &str)]) -> Result<(), Migrate
          description TEXT NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, \
          success BOOLEAN NOT NULL, checksum BLOB NOT NULL, execution_time BIGINT NOT NULL)",
     )?;
+    let (newest, dirty): (Option<i64>, Option<i64>) = conn.query_row(
+        "SELECT MAX(version), MIN(CASE WHEN success THEN NULL ELSE version END) FROM _sqlx_migrations",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if let Some(v) = dirty {
+        return Err(MigrateError::Dirty(v));
+    }
+    if let Some(v) = newest.filter(|&v| v > migrations.len() as i64) {
+        return Err(MigrateError::Newer(v));
+    }
     for (&(name, sql), version) in migrations.iter().zip(1i64..) {
         let checksum = Sha384::digest(sql).to_vec();
         let applied: Option<Vec<u8>> = conn
             .query_row(
-                "SELECT checksum FROM _sqlx_migrations WHERE version = ?1 AND success",
+                "SELECT checksum FROM _sqlx_migrations WHERE version = ?1",
                 [version],
                 |r| r.get(0),
             )
@@ -470,12 +505,30 @@ mod tests {
         assert_eq!(stored(&db), vec![7]);
     }
 
-    /// Migrations run once; a changed one is refused rather than silently skipped.
+    #[test]
+    fn urls_name_files_and_refuse_options() {
+        let p = |u: &str| path_of(u).map_err(|e| e.to_string());
+        assert_eq!(
+            p("sqlite://my%20db.sqlite"),
+            Ok(PathBuf::from("my db.sqlite"))
+        );
+        assert_eq!(p("sqlite:///tmp/x.db"), Ok(PathBuf::from("/tmp/x.db")));
+        assert_eq!(p("data/x.db"), Ok(PathBuf::from("data/x.db")));
+        assert!(p("sqlite://x.db?mode=ro").is_err_and(|e| e.contains("mode=ro")));
+        assert!(p("sqlite://").is_err());
+    }
+
+    /// Migrations run once; a changed one, or a database a newer version migrated, is refused
+    /// rather than silently skipped.
     #[tokio::test]
     async fn migrations_run_once_and_changes_are_refused() {
         let (_dir, db) = store();
         static ONE: &[(&str, &str)] = &[("t", "CREATE TABLE t (n INTEGER PRIMARY KEY)")];
         static CHANGED: &[(&str, &str)] = &[("t", "CREATE TABLE t (m INTEGER PRIMARY KEY)")];
+        static TWO: &[(&str, &str)] = &[
+            ("t", "CREATE TABLE t (n INTEGER PRIMARY KEY)"),
+            ("u", "CREATE TABLE u (n INTEGER PRIMARY KEY)"),
+        ];
         db.migrate(ONE).await.expect("first run");
         db.migrate(ONE).await.expect("second run does nothing");
         insert(&db, 1).await.expect("table exists");
@@ -483,6 +536,12 @@ mod tests {
         assert!(
             matches!(&refused, Err(StoreError::Other(m)) if m.contains("changed")),
             "{refused:?}"
+        );
+        db.migrate(TWO).await.expect("a new migration is applied");
+        let older = db.migrate(ONE).await;
+        assert!(
+            matches!(&older, Err(StoreError::Other(m)) if m.contains("newer")),
+            "{older:?}"
         );
     }
 }
