@@ -100,7 +100,7 @@ enum KeysCommand {
     /// List keys (never their secrets).
     List,
     /// Revoke a key by id.
-    Revoke { id: uuid::Uuid },
+    Revoke { id: crate::domain::KeyId },
 }
 
 #[derive(Debug, Subcommand)]

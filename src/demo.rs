@@ -157,7 +157,7 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
 /// The sample data's authors; the audit trail records their names.
 fn sample_actor(name: &str, role: Role) -> Actor {
     Actor {
-        key_id: uuid::Uuid::nil(),
+        key_id: crate::domain::ids::KeyId::from_uuid(uuid::Uuid::nil()),
         name: name.into(),
         role,
     }

@@ -31,11 +31,17 @@ struct Manifest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Imported {
     /// A new source with version 1.
-    Created { source_id: uuid::Uuid },
+    Created { source_id: crate::domain::SourceId },
     /// A new version of a source imported before.
-    NewVersion { source_id: uuid::Uuid, number: i64 },
+    NewVersion {
+        source_id: crate::domain::SourceId,
+        number: i64,
+    },
     /// The source already has this exact text.
-    Unchanged { source_id: uuid::Uuid, number: i64 },
+    Unchanged {
+        source_id: crate::domain::SourceId,
+        number: i64,
+    },
 }
 
 /// Expands directories to their `.txt` files (sorted) and keeps files as given.

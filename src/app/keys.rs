@@ -26,7 +26,7 @@ impl App {
             .map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
         // The id is chosen before the row exists, so the token can carry it.
         let key = ApiKey {
-            id: domain::new_id(),
+            id: KeyId::new(),
             name,
             role,
             created_by: actor.name.clone(),
@@ -54,7 +54,7 @@ impl App {
     }
 
     /// Revokes a key (a key already revoked stays as it is).
-    pub async fn revoke_key(&self, actor: &Actor, id: Uuid) -> Result<ApiKey> {
+    pub async fn revoke_key(&self, actor: &Actor, id: KeyId) -> Result<ApiKey> {
         require(actor, Permission::ManageKeys, "manage API keys")?;
         // An admin must not lock themselves out: with the last admin key gone, nothing is
         // left on the API to make another.

@@ -13,6 +13,7 @@ use crate::domain::access::{self, Actor, ApiKey, Permission, Role};
 use crate::domain::anchor::{AnchorError, AnchorIndex, Selector};
 use crate::domain::audit;
 use crate::domain::checked::{BodyText, PublishedAt, ShortText, WebUrl};
+use crate::domain::ids::{ClaimId, EvidenceId, KeyId, PassageId, ReviewId, SourceId};
 use crate::domain::review::{self, Rating, RatingScale, Review, State};
 use crate::domain::{
     self, ClaimView, Cursor, Evidence, FieldError, NewSource, NewVersion, Outcome, Page, Passage,
@@ -29,16 +30,19 @@ pub enum AppError {
     NotFound { entity: &'static str, id: String },
     #[error("source {source_id} has no version {number}")]
     UnknownVersion {
-        source_id: Uuid,
+        source_id: SourceId,
         number: i64,
         latest: i64,
     },
     #[error("unknown passages")]
-    UnknownPassages { field: &'static str, ids: Vec<Uuid> },
+    UnknownPassages {
+        field: &'static str,
+        ids: Vec<PassageId>,
+    },
     #[error("a source with this URL exists")]
-    SourceExists { id: Uuid, url: String },
+    SourceExists { id: SourceId, url: String },
     #[error("this passage is already evidence for the claim")]
-    EvidenceExists { id: Uuid },
+    EvidenceExists { id: EvidenceId },
     #[error("the cursor is not valid")]
     InvalidCursor,
     #[error("the limit is out of range")]
@@ -61,9 +65,9 @@ pub enum AppError {
     #[error("the review is not editable in state {0:?}")]
     NotEditable(review::State),
     #[error("the claim already has a published verdict")]
-    VerdictExists { id: Uuid },
+    VerdictExists { id: ReviewId },
     #[error("a key cannot revoke itself")]
-    OwnKey { id: Uuid },
+    OwnKey { id: KeyId },
     #[error("a rating scale with this id exists")]
     ScaleExists { id: String },
     #[error("the database is unavailable: {0}")]
@@ -103,17 +107,17 @@ struct AnchorCache {
 }
 
 struct CachedIndexes {
-    lru: LruCache<(Uuid, i64), Arc<AnchorIndex>>,
+    lru: LruCache<(SourceId, i64), Arc<AnchorIndex>>,
     /// Sum of the entries' `heap_bytes`, kept as they come and go.
     bytes: usize,
 }
 
 impl AnchorCache {
-    fn get(&self, key: (Uuid, i64)) -> Option<Arc<AnchorIndex>> {
+    fn get(&self, key: (SourceId, i64)) -> Option<Arc<AnchorIndex>> {
         self.lock().lru.get(&key).cloned()
     }
 
-    fn insert(&self, key: (Uuid, i64), index: Arc<AnchorIndex>) {
+    fn insert(&self, key: (SourceId, i64), index: Arc<AnchorIndex>) {
         let mut cache = self.lock();
         cache.bytes += index.heap_bytes();
         // `push` hands back the entry it replaced or evicted for capacity.
@@ -155,9 +159,9 @@ fn page_args(cursor: Option<&str>, limit: Option<u32>) -> Result<(Option<Uuid>, 
     Ok((after, limit))
 }
 
-fn page<T>(items: Vec<T>, limit: u32, id: impl Fn(&T) -> Uuid) -> Page<T> {
+fn page<T, I: Into<Uuid>>(items: Vec<T>, limit: u32, id: impl Fn(&T) -> I) -> Page<T> {
     let next_cursor = if items.len() == limit as usize {
-        items.last().map(|last| Cursor(id(last)).encode())
+        items.last().map(|last| Cursor(id(last).into()).encode())
     } else {
         None
     };
@@ -243,7 +247,7 @@ async fn cpu_bound<T: Send + 'static>(
     .map_err(|e| AppError::Internal(format!("{what} failed: {e}")))
 }
 
-fn not_found(entity: &'static str, id: Uuid) -> AppError {
+fn not_found(entity: &'static str, id: impl std::fmt::Display) -> AppError {
     AppError::NotFound {
         entity,
         id: id.to_string(),
@@ -316,7 +320,8 @@ mod tests {
     fn anchor_cache_stays_within_its_budget_and_counts_replacements_once() {
         let one = index(1000).heap_bytes();
         let c = cache(one * 5 / 2);
-        let (a, b, d) = ((Uuid::nil(), 1), (Uuid::nil(), 2), (Uuid::nil(), 3));
+        let s = SourceId::from_uuid(Uuid::nil());
+        let (a, b, d) = ((s, 1), (s, 2), (s, 3));
         c.insert(a, index(1000));
         c.insert(b, index(1000));
         c.insert(b, index(1000));
@@ -336,7 +341,7 @@ mod tests {
         // Capacity evictions are counted too.
         let roomy = cache(usize::MAX);
         for n in 0..5 {
-            roomy.insert((Uuid::nil(), n), index(1000));
+            roomy.insert((s, n), index(1000));
         }
         assert_eq!(roomy.lock().bytes, 3 * one);
     }

@@ -85,7 +85,7 @@ impl App {
             .map_err(AppError::Validation)?;
         let version = NewVersion::new(text);
         let actor = actor.name.clone();
-        let id = domain::new_id();
+        let id = SourceId::new();
         let at = store::now();
         let url = new.url.clone();
         let written = self
@@ -120,7 +120,7 @@ impl App {
         self.load_source(id).await
     }
 
-    async fn load_source(&self, id: Uuid) -> Result<Source> {
+    async fn load_source(&self, id: SourceId) -> Result<Source> {
         self.store
             .fetch(|tx| Box::pin(db::get_source(tx, id)))
             .await?
@@ -133,7 +133,7 @@ impl App {
         actor: &Actor,
         url: Option<&str>,
         import_key: Option<&str>,
-    ) -> Result<Option<Uuid>> {
+    ) -> Result<Option<SourceId>> {
         require(actor, Permission::ReadRecords, "read sources")?;
         Ok(self
             .store
@@ -146,7 +146,7 @@ impl App {
             .await?)
     }
 
-    pub async fn get_source(&self, actor: &Actor, id: Uuid) -> Result<Source> {
+    pub async fn get_source(&self, actor: &Actor, id: SourceId) -> Result<Source> {
         require(actor, Permission::ReadRecords, "read sources")?;
         self.load_source(id).await
     }
@@ -176,7 +176,7 @@ impl App {
     pub async fn add_version(
         &self,
         actor: &Actor,
-        source_id: Uuid,
+        source_id: SourceId,
         text: &str,
     ) -> Result<(Version, Outcome)> {
         require(actor, Permission::WriteRecords, "add versions")?;
@@ -205,7 +205,7 @@ impl App {
             .await
     }
 
-    pub async fn list_versions(&self, actor: &Actor, source_id: Uuid) -> Result<Vec<Version>> {
+    pub async fn list_versions(&self, actor: &Actor, source_id: SourceId) -> Result<Vec<Version>> {
         require(actor, Permission::ReadRecords, "read sources")?;
         let versions = self
             .store
@@ -220,14 +220,14 @@ impl App {
     pub async fn get_version(
         &self,
         actor: &Actor,
-        source_id: Uuid,
+        source_id: SourceId,
         number: i64,
     ) -> Result<VersionText> {
         require(actor, Permission::ReadRecords, "read sources")?;
         self.load_version(source_id, number).await
     }
 
-    async fn load_version(&self, source_id: Uuid, number: i64) -> Result<VersionText> {
+    async fn load_version(&self, source_id: SourceId, number: i64) -> Result<VersionText> {
         let found = self
             .store
             .fetch(|tx| Box::pin(db::get_version(tx, source_id, number)))
@@ -244,7 +244,7 @@ impl App {
     }
 
     /// The folded view of a version, from the cache or built off the async threads.
-    async fn anchor_index(&self, source_id: Uuid, number: i64) -> Result<Arc<AnchorIndex>> {
+    async fn anchor_index(&self, source_id: SourceId, number: i64) -> Result<Arc<AnchorIndex>> {
         if let Some(index) = self.anchors.get((source_id, number)) {
             return Ok(index);
         }
@@ -261,7 +261,7 @@ impl App {
     pub async fn create_passage(
         &self,
         actor: &Actor,
-        source_id: Uuid,
+        source_id: SourceId,
         input: PassageInput,
     ) -> Result<(Passage, Outcome)> {
         require(actor, Permission::WriteRecords, "create passages")?;
@@ -327,7 +327,7 @@ impl App {
             version: number,
         })?;
         let passage = Passage {
-            id: domain::new_id(),
+            id: PassageId::new(),
             source_id,
             version: number,
             start: span.start as i64,
@@ -352,7 +352,7 @@ impl App {
             .await
     }
 
-    pub async fn get_passage(&self, actor: &Actor, id: Uuid) -> Result<Passage> {
+    pub async fn get_passage(&self, actor: &Actor, id: PassageId) -> Result<Passage> {
         require(actor, Permission::ReadRecords, "read passages")?;
         self.store
             .fetch(|tx| Box::pin(db::get_passage(tx, id)))
@@ -365,7 +365,7 @@ impl App {
         actor: &Actor,
         text: &str,
         claimant: Option<&str>,
-        appearances: &[Uuid],
+        appearances: &[PassageId],
     ) -> Result<ClaimView> {
         require(actor, Permission::WriteRecords, "create claims")?;
         let mut v = Validator::new();
@@ -384,7 +384,7 @@ impl App {
         }
         let claim = v
             .finish(|| domain::Claim {
-                id: domain::new_id(),
+                id: ClaimId::new(),
                 text: text.unwrap_or_default(),
                 claimant: claimant.map(ShortText::into_inner),
                 created_at: store::now(),
@@ -420,12 +420,12 @@ impl App {
 
     /// A claim with its appearances, evidence, reviews and current verdict, read in one
     /// snapshot.
-    pub async fn get_claim(&self, actor: &Actor, id: Uuid) -> Result<ClaimView> {
+    pub async fn get_claim(&self, actor: &Actor, id: ClaimId) -> Result<ClaimView> {
         require(actor, Permission::ReadRecords, "read claims")?;
         self.load_claim(id).await
     }
 
-    pub(super) async fn load_claim(&self, id: Uuid) -> Result<ClaimView> {
+    pub(super) async fn load_claim(&self, id: ClaimId) -> Result<ClaimView> {
         self.store
             .read(|tx| {
                 Box::pin(async move {
@@ -469,8 +469,8 @@ impl App {
     pub async fn add_evidence(
         &self,
         actor: &Actor,
-        claim_id: Uuid,
-        passage_id: Uuid,
+        claim_id: ClaimId,
+        passage_id: PassageId,
         stance: Stance,
         note: Option<&str>,
     ) -> Result<Evidence> {
@@ -479,7 +479,7 @@ impl App {
             .map(|n| ShortText::parse(n).map_err(|m| field_error("note", m)))
             .transpose()?
             .map(ShortText::into_inner);
-        let id = domain::new_id();
+        let id = EvidenceId::new();
         let at = store::now();
         let name = actor.name.clone();
         let written = self

@@ -11,8 +11,8 @@ pub struct ReviewInput {
     pub scale: Option<String>,
     pub rating: String,
     pub summary: String,
-    pub evidence: Vec<Uuid>,
-    pub corrects: Option<Uuid>,
+    pub evidence: Vec<EvidenceId>,
+    pub corrects: Option<ReviewId>,
 }
 
 /// Changes to an editable review; absent fields stay as they are.
@@ -21,7 +21,7 @@ pub struct ReviewPatch {
     pub scale: Option<String>,
     pub rating: Option<String>,
     pub summary: Option<String>,
-    pub evidence: Option<Vec<Uuid>>,
+    pub evidence: Option<Vec<EvidenceId>>,
 }
 
 /// Longest accepted review summary, in bytes.
@@ -138,10 +138,10 @@ impl App {
     async fn check_review_content(
         &self,
         v: &mut Validator,
-        claim_evidence: &[Uuid],
+        claim_evidence: &[EvidenceId],
         scale: &str,
         rating: &str,
-        evidence: &[Uuid],
+        evidence: &[EvidenceId],
     ) -> Result<()> {
         let scales = self.load_scales().await?;
         match scales.iter().find(|s| s.id == scale) {
@@ -176,7 +176,7 @@ impl App {
     pub async fn create_review(
         &self,
         actor: &Actor,
-        claim_id: Uuid,
+        claim_id: ClaimId,
         input: ReviewInput,
     ) -> Result<Review> {
         require(actor, Permission::DraftReviews, "write reviews")?;
@@ -216,7 +216,7 @@ impl App {
             .ok_or_else(|| AppError::Internal("a checked rating vanished".into()))?;
         let at = store::now();
         let draft = Review {
-            id: domain::new_id(),
+            id: ReviewId::new(),
             claim_id,
             author: actor.name.clone(),
             state: State::Draft,
@@ -273,7 +273,7 @@ impl App {
     }
 
     /// Ids of a claim's evidence; not found when the claim does not exist.
-    async fn claim_evidence_ids(&self, claim_id: Uuid) -> Result<Vec<Uuid>> {
+    async fn claim_evidence_ids(&self, claim_id: ClaimId) -> Result<Vec<EvidenceId>> {
         self.store
             .fetch(|tx| {
                 Box::pin(async move {
@@ -287,14 +287,14 @@ impl App {
     }
 
     /// A review without its history: enough to check a write.
-    async fn review_head(&self, id: Uuid) -> Result<Option<Review>> {
+    async fn review_head(&self, id: ReviewId) -> Result<Option<Review>> {
         Ok(self
             .store
             .fetch(|tx| Box::pin(db::get_review(tx, id, false)))
             .await?)
     }
 
-    async fn load_review(&self, id: Uuid) -> Result<Review> {
+    async fn load_review(&self, id: ReviewId) -> Result<Review> {
         self.store
             .read(|tx| Box::pin(db::get_review(tx, id, true)))
             .await?
@@ -302,7 +302,7 @@ impl App {
     }
 
     /// A review; roles that read only published verdicts see only those.
-    pub async fn get_review(&self, actor: &Actor, id: Uuid) -> Result<Review> {
+    pub async fn get_review(&self, actor: &Actor, id: ReviewId) -> Result<Review> {
         require(actor, Permission::ReadPublished, "read reviews")?;
         let review = self.load_review(id).await?;
         if !actor.may(Permission::ReadRecords) && review.state != State::Published {
@@ -313,7 +313,7 @@ impl App {
 
     /// The evidence a review rests on, with passages and sources: what a CMS shows beside a
     /// published verdict. Visible to whoever may see the review.
-    pub async fn review_evidence(&self, actor: &Actor, id: Uuid) -> Result<Vec<Evidence>> {
+    pub async fn review_evidence(&self, actor: &Actor, id: ReviewId) -> Result<Vec<Evidence>> {
         let review = self.get_review(actor, id).await?;
         let claim = self.load_claim(review.claim_id).await?;
         Ok(claim
@@ -324,7 +324,7 @@ impl App {
     }
 
     /// A review in its public view, with its claim: what an integration is shown.
-    pub async fn public_review(&self, actor: &Actor, id: Uuid) -> Result<PublicReview> {
+    pub async fn public_review(&self, actor: &Actor, id: ReviewId) -> Result<PublicReview> {
         let review = self.get_review(actor, id).await?;
         let claim_id = review.claim_id;
         let claim = self
@@ -349,7 +349,7 @@ impl App {
     pub async fn edit_review(
         &self,
         actor: &Actor,
-        id: Uuid,
+        id: ReviewId,
         revision: Option<i64>,
         patch: ReviewPatch,
     ) -> Result<Review> {
@@ -412,7 +412,7 @@ impl App {
     pub async fn transition_review(
         &self,
         actor: &Actor,
-        id: Uuid,
+        id: ReviewId,
         to: State,
         note: Option<&str>,
         revision: Option<i64>,

@@ -6,6 +6,8 @@ use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::ids::KeyId;
+
 /// What a key's holder is in the newsroom.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -88,7 +90,7 @@ pub enum Permission {
 /// The authenticated caller of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    pub key_id: Uuid,
+    pub key_id: KeyId,
     /// The key's name: what the audit trail records.
     pub name: String,
     pub role: Role,
@@ -98,7 +100,7 @@ impl Actor {
     /// The operator at the command line (import, keys, demo): every permission, no key.
     pub fn operator(name: &str) -> Actor {
         Actor {
-            key_id: Uuid::nil(),
+            key_id: KeyId::from_uuid(Uuid::nil()),
             name: name.to_owned(),
             role: Role::Admin,
         }
@@ -112,7 +114,7 @@ impl Actor {
 /// An API key as listed (never with its secret).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ApiKey {
-    pub id: Uuid,
+    pub id: KeyId,
     pub name: String,
     pub role: Role,
     /// Name of the key (or `cli`) that created it.
@@ -128,20 +130,20 @@ pub struct ApiKey {
 pub const TOKEN_PREFIX: &str = "ct_";
 
 /// Builds a token from a key id and 32 random bytes.
-pub fn token(id: Uuid, secret: &[u8; 32]) -> String {
+pub fn token(id: KeyId, secret: &[u8; 32]) -> String {
     use base64::Engine;
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
-    format!("{TOKEN_PREFIX}{}_{secret}", id.simple())
+    format!("{TOKEN_PREFIX}{}_{secret}", id.uuid().simple())
 }
 
 /// Splits a token into its key id and secret part, if it has the right shape.
-pub fn parse_token(token: &str) -> Option<(Uuid, &str)> {
+pub fn parse_token(token: &str) -> Option<(KeyId, &str)> {
     let rest = token.strip_prefix(TOKEN_PREFIX)?;
     let (id, secret) = rest.split_once('_')?;
     if id.len() != 32 || secret.len() != 43 {
         return None;
     }
-    Some((Uuid::try_parse(id).ok()?, secret))
+    Some((KeyId::from_uuid(Uuid::try_parse(id).ok()?), secret))
 }
 
 /// What is stored of a secret.
@@ -193,7 +195,7 @@ mod tests {
 
     #[test]
     fn tokens_parse_and_match_only_their_secret() {
-        let id = Uuid::now_v7();
+        let id = KeyId::new();
         let t = token(id, &[7u8; 32]);
         let (parsed, secret) = parse_token(&t).unwrap();
         assert_eq!(parsed, id);

@@ -2,13 +2,13 @@
 //! decided here, once, whatever backend stores them.
 
 use serde_json::json;
-use uuid::Uuid;
 
 use super::audit::Event;
+use super::ids::{ClaimId, EvidenceId, KeyId, PassageId, ReviewId, SourceId};
 use super::review::{RatingScale, State};
 use super::{NewSource, NewVersion, Passage, Stance, Version};
 
-pub fn source_created(id: Uuid, new: &NewSource, version: &NewVersion) -> Event {
+pub fn source_created(id: SourceId, new: &NewSource, version: &NewVersion) -> Event {
     let changes = json!({
         "title": new.title, "url": new.url, "publisher": new.publisher, "authors": new.authors,
         "published_at": new.published_at, "import_key": new.import_key,
@@ -17,7 +17,7 @@ pub fn source_created(id: Uuid, new: &NewSource, version: &NewVersion) -> Event 
     Event::new("create", "source", id, changes)
 }
 
-pub fn version_added(source_id: Uuid, v: &Version) -> Event {
+pub fn version_added(source_id: SourceId, v: &Version) -> Event {
     let changes = json!({"number": v.number, "sha256": v.sha256, "length": v.length});
     Event::new("add_version", "source", source_id, changes)
 }
@@ -29,15 +29,20 @@ pub fn passage_created(p: &Passage) -> Event {
     Event::new("create", "passage", p.id, changes)
 }
 
-pub fn claim_created(id: Uuid, text: &str, claimant: Option<&str>, appearances: &[Uuid]) -> Event {
+pub fn claim_created(
+    id: ClaimId,
+    text: &str,
+    claimant: Option<&str>,
+    appearances: &[PassageId],
+) -> Event {
     let changes = json!({"text": text, "claimant": claimant, "appearances": appearances});
     Event::new("create", "claim", id, changes)
 }
 
 pub fn evidence_added(
-    id: Uuid,
-    claim_id: Uuid,
-    passage_id: Uuid,
+    id: EvidenceId,
+    claim_id: ClaimId,
+    passage_id: PassageId,
     stance: Stance,
     note: Option<&str>,
 ) -> Event {
@@ -55,14 +60,14 @@ pub struct ReviewContent<'a> {
     pub scale: &'a str,
     pub rating: &'a str,
     pub summary: &'a str,
-    pub evidence: &'a [Uuid],
+    pub evidence: &'a [EvidenceId],
 }
 
 pub fn review_created(
-    id: Uuid,
-    claim_id: Uuid,
+    id: ReviewId,
+    claim_id: ClaimId,
     c: &ReviewContent<'_>,
-    corrects: Option<Uuid>,
+    corrects: Option<ReviewId>,
 ) -> Event {
     let changes = json!({
         "claim_id": claim_id, "scale": c.scale, "rating": c.rating, "summary": c.summary,
@@ -71,7 +76,7 @@ pub fn review_created(
     Event::new("create", "review", id, changes)
 }
 
-pub fn review_edited(id: Uuid, c: &ReviewContent<'_>, revision: i64) -> Event {
+pub fn review_edited(id: ReviewId, c: &ReviewContent<'_>, revision: i64) -> Event {
     let changes = json!({
         "scale": c.scale, "rating": c.rating, "summary": c.summary, "evidence": c.evidence, "revision": revision,
     });
@@ -80,7 +85,7 @@ pub fn review_edited(id: Uuid, c: &ReviewContent<'_>, revision: i64) -> Event {
 
 /// One review's move in a workflow step (`revision`: the review's revision after it).
 pub fn review_moved(
-    id: Uuid,
+    id: ReviewId,
     from: State,
     to: State,
     note: Option<&str>,
@@ -94,7 +99,7 @@ pub fn review_moved(
     Event::new("transition", "review", id, changes)
 }
 
-pub fn key_created(id: Uuid, name: &str, role: super::access::Role) -> Event {
+pub fn key_created(id: KeyId, name: &str, role: super::access::Role) -> Event {
     Event::new(
         "create",
         "api_key",
@@ -103,6 +108,6 @@ pub fn key_created(id: Uuid, name: &str, role: super::access::Role) -> Event {
     )
 }
 
-pub fn key_revoked(id: Uuid) -> Event {
+pub fn key_revoked(id: KeyId) -> Event {
     Event::new("revoke", "api_key", id, json!({}))
 }

@@ -5,10 +5,12 @@ pub mod anchor;
 pub mod audit;
 pub mod checked;
 pub mod events;
+pub mod ids;
 pub mod model;
 pub mod public;
 pub mod review;
 pub mod validate;
 
+pub use ids::*;
 pub use model::*;
 pub use validate::{FieldError, Validator};

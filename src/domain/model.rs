@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::checked::{BodyText, PublishedAt, ShortText, WebUrl};
+use super::ids::{ClaimId, EvidenceId, PassageId, SourceId};
 
 /// One stored version of a source's text. Immutable once written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -29,7 +30,7 @@ pub struct Version {
 /// A version with its text.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct VersionText {
-    pub source_id: Uuid,
+    pub source_id: SourceId,
     #[serde(flatten)]
     pub version: Version,
     /// The text exactly as stored.
@@ -39,7 +40,7 @@ pub struct VersionText {
 /// An article, report or transcript, with its latest version.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Source {
-    pub id: Uuid,
+    pub id: SourceId,
     #[schema(example = "Sample: Town council budget debate")]
     pub title: String,
     /// Normalized absolute URL, unique among sources.
@@ -59,7 +60,7 @@ pub struct Source {
 /// The source a passage belongs to, in short.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SourceRef {
-    pub id: Uuid,
+    pub id: SourceId,
     pub title: String,
     pub url: Option<String>,
     pub publisher: Option<String>,
@@ -68,8 +69,8 @@ pub struct SourceRef {
 /// An exact span of one version of a source (W3C Web Annotation text selectors).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Passage {
-    pub id: Uuid,
-    pub source_id: Uuid,
+    pub id: PassageId,
+    pub source_id: SourceId,
     /// The version number the positions refer to.
     pub version: i64,
     /// First code point, counted from 0 (TextPositionSelector `start`).
@@ -121,8 +122,8 @@ impl Stance {
 /// A passage offered for or against a claim.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Evidence {
-    pub id: Uuid,
-    pub claim_id: Uuid,
+    pub id: EvidenceId,
+    pub claim_id: ClaimId,
     pub stance: Stance,
     pub note: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
@@ -134,7 +135,7 @@ pub struct Evidence {
 /// A checkable statement.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Claim {
-    pub id: Uuid,
+    pub id: ClaimId,
     #[schema(example = "The new bridge cost $4 billion.")]
     pub text: String,
     /// Who made the claim, as a name.

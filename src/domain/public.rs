@@ -5,15 +5,15 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
+use super::ids::{ClaimId, EvidenceId, PassageId, ReviewId, SourceId};
 use super::model::{Claim, Evidence, Stance};
 use super::review::{Rating, Review, State};
 
 /// The claim a verdict is about.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct PublicClaim {
-    pub id: Uuid,
+    pub id: ClaimId,
     #[schema(example = "The new bridge cost $4 billion.")]
     pub text: String,
     /// Who made the claim, as a name.
@@ -25,7 +25,7 @@ pub struct PublicClaim {
 /// verdict it corrects.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct PublicReview {
-    pub id: Uuid,
+    pub id: ReviewId,
     pub claim: PublicClaim,
     /// Always `published`: integrations read published verdicts only.
     pub state: State,
@@ -35,11 +35,11 @@ pub struct PublicReview {
     /// Why: the reasoning behind the rating.
     pub summary: String,
     /// Ids of the evidence the verdict rests on (`GET /v1/reviews/{id}/evidence` shows it).
-    pub evidence: Vec<Uuid>,
+    pub evidence: Vec<EvidenceId>,
     /// The earlier verdict this one corrects.
-    pub corrects: Option<Uuid>,
+    pub corrects: Option<ReviewId>,
     /// The correction that superseded this verdict.
-    pub superseded_by: Option<Uuid>,
+    pub superseded_by: Option<ReviewId>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub published_at: Option<OffsetDateTime>,
 }
@@ -68,8 +68,8 @@ impl PublicReview {
 /// The exact span a piece of evidence quotes (W3C Web Annotation text selectors).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct PublicPassage {
-    pub id: Uuid,
-    pub source_id: Uuid,
+    pub id: PassageId,
+    pub source_id: SourceId,
     /// The version number the positions refer to.
     pub version: i64,
     /// First code point, counted from 0 (TextPositionSelector `start`).
@@ -87,7 +87,7 @@ pub struct PublicPassage {
 /// Where a piece of evidence comes from.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct PublicSource {
-    pub id: Uuid,
+    pub id: SourceId,
     pub title: String,
     pub url: Option<String>,
     pub publisher: Option<String>,
@@ -97,7 +97,7 @@ pub struct PublicSource {
 /// and its source, without the desk's notes.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct PublicEvidence {
-    pub id: Uuid,
+    pub id: EvidenceId,
     pub stance: Stance,
     pub passage: PublicPassage,
     pub source: PublicSource,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::access::{Actor, Permission};
+use super::ids::{ClaimId, EvidenceId, ReviewId};
 
 /// Where a review is in its workflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -137,8 +138,8 @@ pub struct ReviewEvent {
 /// A verdict on a claim, with its workflow state and history.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Review {
-    pub id: uuid::Uuid,
-    pub claim_id: uuid::Uuid,
+    pub id: ReviewId,
+    pub claim_id: ClaimId,
     /// Key name of the review's author.
     pub author: String,
     pub state: State,
@@ -148,11 +149,11 @@ pub struct Review {
     /// Why: the reasoning behind the rating.
     pub summary: String,
     /// Ids of the claim's evidence the review rests on.
-    pub evidence: Vec<uuid::Uuid>,
+    pub evidence: Vec<EvidenceId>,
     /// The published review this one corrects.
-    pub corrects: Option<uuid::Uuid>,
+    pub corrects: Option<ReviewId>,
     /// The correction that superseded this review.
-    pub superseded_by: Option<uuid::Uuid>,
+    pub superseded_by: Option<ReviewId>,
     /// Increases with every change; send it back (as `If-Match` or `revision`) to write.
     pub revision: i64,
     #[serde(with = "time::serde::rfc3339")]
@@ -184,7 +185,7 @@ pub enum Refusal {
 /// The history step of a published verdict that the correction `by` supersedes.
 pub fn superseded(
     actor: &str,
-    by: uuid::Uuid,
+    by: ReviewId,
     at: time::OffsetDateTime,
     second_person_rule: bool,
 ) -> ReviewEvent {
@@ -201,10 +202,10 @@ pub fn superseded(
 /// One published verdict per claim: of the claim's `published` reviews, one that is neither
 /// `this` nor the verdict it `replaces` (as a correction) is a rival, and publishing is refused.
 pub fn rival_verdict(
-    published: &[uuid::Uuid],
-    this: uuid::Uuid,
-    replaces: Option<uuid::Uuid>,
-) -> Option<uuid::Uuid> {
+    published: &[ReviewId],
+    this: ReviewId,
+    replaces: Option<ReviewId>,
+) -> Option<ReviewId> {
     published
         .iter()
         .copied()
@@ -239,14 +240,11 @@ pub fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::KeyId;
 
     #[test]
     fn a_claim_has_one_published_verdict() {
-        let (this, other, old) = (
-            uuid::Uuid::now_v7(),
-            uuid::Uuid::now_v7(),
-            uuid::Uuid::now_v7(),
-        );
+        let (this, other, old) = (ReviewId::new(), ReviewId::new(), ReviewId::new());
         assert_eq!(rival_verdict(&[], this, None), None);
         assert_eq!(rival_verdict(&[this], this, None), None);
         assert_eq!(rival_verdict(&[this, other], this, None), Some(other));
@@ -259,7 +257,7 @@ mod tests {
 
     fn actor(name: &str, role: Role) -> Actor {
         Actor {
-            key_id: uuid::Uuid::nil(),
+            key_id: KeyId::from_uuid(uuid::Uuid::nil()),
             name: name.into(),
             role,
         }

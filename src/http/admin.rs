@@ -6,7 +6,6 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use super::error::Problem;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
@@ -15,6 +14,7 @@ use crate::app::{App, AuditQuery, AuditReport, CheckpointQuery};
 use crate::domain::Page;
 use crate::domain::access::{ApiKey, Role};
 use crate::domain::audit::Entry;
+use crate::domain::ids::KeyId;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -73,7 +73,7 @@ pub async fn list_keys(
 pub async fn revoke_key(
     State(app): State<App>,
     Auth(actor): Auth,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<KeyId>,
 ) -> Result<Json<ApiKey>, Problem> {
     Ok(Json(app.revoke_key(&actor, id).await?))
 }

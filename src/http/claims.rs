@@ -6,12 +6,12 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use super::error::Problem;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use super::schema::{BodyText, Cursor, ShortText};
 use crate::app::App;
+use crate::domain::ids::{ClaimId, PassageId};
 use crate::domain::{Claim, ClaimView, Evidence, Page, Stance};
 
 /// A checkable statement and the passages it appeared in.
@@ -26,7 +26,7 @@ pub struct CreateClaim {
     pub claimant: Option<String>,
     /// Passage ids, each at most once.
     #[serde(default)]
-    pub appearances: Vec<Uuid>,
+    pub appearances: Vec<PassageId>,
 }
 
 /// A passage offered as evidence about a claim.
@@ -34,7 +34,7 @@ pub struct CreateClaim {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"passage_id": "0190a4c2-6f1e-7cc2-9f3e-2b1d4c5e6f70", "stance": "contradicts", "note": "The budget document gives $2.1 billion."}))]
 pub struct CreateEvidence {
-    pub passage_id: Uuid,
+    pub passage_id: PassageId,
     pub stance: Stance,
     #[schema(value_type = Option<ShortText>)]
     pub note: Option<String>,
@@ -107,7 +107,7 @@ pub async fn list_claims(
 pub async fn get_claim(
     State(app): State<App>,
     Auth(actor): Auth,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<ClaimId>,
 ) -> Result<Json<ClaimView>, Problem> {
     Ok(Json(app.get_claim(&actor, id).await?))
 }
@@ -127,7 +127,7 @@ pub async fn get_claim(
 pub async fn add_evidence(
     State(app): State<App>,
     Auth(actor): Auth,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<ClaimId>,
     ApiJson(body): ApiJson<CreateEvidence>,
 ) -> Result<impl IntoResponse, Problem> {
     let evidence = app

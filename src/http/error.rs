@@ -597,7 +597,7 @@ impl From<AppError> for Problem {
                 ),
             ),
             AppError::UnknownPassages { field, ids } => {
-                let list: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+                let list: Vec<String> = ids.iter().map(ToString::to_string).collect();
                 Problem::new(
                     Kind::UnknownPassage,
                     format!("No passage has id {}.", list.join(", ")),
@@ -616,7 +616,7 @@ impl From<AppError> for Problem {
                     Kind::SourceExists,
                     format!("Source {id} already has the URL {url}."),
                 );
-                p.existing_id = Some(id);
+                p.existing_id = Some(id.into());
                 p
             }
             AppError::EvidenceExists { id } => {
@@ -624,7 +624,7 @@ impl From<AppError> for Problem {
                     Kind::EvidenceExists,
                     format!("This passage is already evidence {id} for the claim."),
                 );
-                p.existing_id = Some(id);
+                p.existing_id = Some(id.into());
                 p
             }
             AppError::InvalidCursor => Problem::new(
@@ -668,7 +668,7 @@ impl From<AppError> for Problem {
                     Kind::VerdictExists,
                     format!("Review {id} is the claim's published verdict."),
                 );
-                p.existing_id = Some(id);
+                p.existing_id = Some(id.into());
                 p
             }
             AppError::OwnKey { id } => Problem::new(

@@ -6,13 +6,13 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::error::Problem;
 use super::extract::{ApiJson, ApiPath, Auth};
 use crate::app::{App, PassageInput};
 use crate::domain::Outcome;
 use crate::domain::Passage;
+use crate::domain::ids::{PassageId, SourceId};
 
 /// Selects a passage by quote (W3C TextQuoteSelector) or by positions (TextPositionSelector).
 ///
@@ -62,7 +62,7 @@ pub struct CreatePassage {
 pub async fn create_passage(
     State(app): State<App>,
     Auth(actor): Auth,
-    ApiPath(source_id): ApiPath<Uuid>,
+    ApiPath(source_id): ApiPath<SourceId>,
     ApiJson(body): ApiJson<CreatePassage>,
 ) -> Result<impl IntoResponse, Problem> {
     let input = PassageInput {
@@ -94,7 +94,7 @@ pub async fn create_passage(
 pub async fn get_passage(
     State(app): State<App>,
     Auth(actor): Auth,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<PassageId>,
 ) -> Result<Json<Passage>, Problem> {
     Ok(Json(app.get_passage(&actor, id).await?))
 }

@@ -6,7 +6,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::error::{Kind, Problem};
 use super::extract::{ApiJson, ApiPath, Auth};
@@ -14,6 +13,7 @@ use super::schema::{ShortText, Slug};
 use crate::app::{App, ReviewInput, ReviewPatch};
 use crate::domain::Evidence;
 use crate::domain::access::Permission;
+use crate::domain::ids::{ClaimId, EvidenceId, ReviewId};
 use crate::domain::public::{PublicEvidence, PublicReview};
 use crate::domain::review::{self, Rating, RatingScale, Review};
 
@@ -38,9 +38,9 @@ pub struct CreateReview {
     pub summary: String,
     /// Ids of the claim's evidence that the review rests on, each at most once.
     #[serde(default)]
-    pub evidence: Vec<Uuid>,
+    pub evidence: Vec<EvidenceId>,
     /// For a correction: the published review it corrects.
-    pub corrects: Option<Uuid>,
+    pub corrects: Option<ReviewId>,
 }
 
 /// Changes to a draft (or a review sent back); absent fields stay.
@@ -62,7 +62,7 @@ pub struct EditReview {
     )]
     pub summary: Option<String>,
     /// Ids of the claim's evidence, each at most once.
-    pub evidence: Option<Vec<Uuid>>,
+    pub evidence: Option<Vec<EvidenceId>>,
     /// The revision you saw, if not sent as `If-Match` (the same one if both are sent).
     #[schema(minimum = 1)]
     pub revision: Option<i64>,
@@ -198,7 +198,7 @@ fn revision(headers: &HeaderMap, body: Option<i64>) -> Result<Option<i64>, Probl
 pub async fn create_review(
     State(app): State<App>,
     Auth(actor): Auth,
-    ApiPath(claim_id): ApiPath<Uuid>,
+    ApiPath(claim_id): ApiPath<ClaimId>,
     ApiJson(body): ApiJson<CreateReview>,
 ) -> Result<Response, Problem> {
     let input = ReviewInput {
@@ -225,7 +225,7 @@ Integrations: the published verdict's public fields (`PublicReview`, no ETag).",
 pub async fn get_review(
     State(app): State<App>,
     Auth(actor): Auth,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<ReviewId>,
 ) -> Result<Response, Problem> {
     if actor.may(Permission::ReadEditorial) {
         Ok(with_etag(StatusCode::OK, app.get_review(&actor, id).await?))
@@ -244,7 +244,7 @@ pub async fn get_review(
 pub async fn review_evidence(
     State(app): State<App>,
     Auth(actor): Auth,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<ReviewId>,
 ) -> Result<Json<EvidenceView>, Problem> {
     let evidence = app.review_evidence(&actor, id).await?;
     Ok(Json(if actor.may(Permission::ReadEditorial) {
@@ -269,7 +269,7 @@ pub async fn review_evidence(
 pub async fn edit_review(
     State(app): State<App>,
     Auth(actor): Auth,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<ReviewId>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<EditReview>,
 ) -> Result<Response, Problem> {
@@ -302,7 +302,7 @@ pub async fn edit_review(
 pub async fn transition(
     State(app): State<App>,
     Auth(actor): Auth,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<ReviewId>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Transition>,
 ) -> Result<Response, Problem> {

@@ -6,13 +6,13 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use super::error::Problem;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use super::schema::{BodyText, Cursor, ShortText, WebUrl};
 use crate::app::{App, SourceInput};
 use crate::domain::Outcome;
+use crate::domain::ids::SourceId;
 use crate::domain::{Page, Source, Version, VersionText};
 
 /// A new source with the text of its first version.
@@ -153,7 +153,7 @@ pub async fn list_sources(
 pub async fn get_source(
     State(app): State<App>,
     Auth(actor): Auth,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<SourceId>,
 ) -> Result<Json<Source>, Problem> {
     Ok(Json(app.get_source(&actor, id).await?))
 }
@@ -173,7 +173,7 @@ pub async fn get_source(
 pub async fn add_version(
     State(app): State<App>,
     Auth(actor): Auth,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<SourceId>,
     ApiJson(body): ApiJson<CreateVersion>,
 ) -> Result<impl IntoResponse, Problem> {
     let (version, outcome) = app.add_version(&actor, id, &body.text).await?;
@@ -197,7 +197,7 @@ pub async fn add_version(
 pub async fn list_versions(
     State(app): State<App>,
     Auth(actor): Auth,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<SourceId>,
 ) -> Result<Json<Vec<Version>>, Problem> {
     Ok(Json(app.list_versions(&actor, id).await?))
 }
@@ -211,7 +211,7 @@ pub async fn list_versions(
 pub async fn get_version(
     State(app): State<App>,
     Auth(actor): Auth,
-    ApiPath((id, number)): ApiPath<(Uuid, i64)>,
+    ApiPath((id, number)): ApiPath<(SourceId, i64)>,
 ) -> Result<Json<VersionText>, Problem> {
     Ok(Json(app.get_version(&actor, id, number).await?))
 }

@@ -20,6 +20,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use super::error::{StoreError, postgres_error, sqlite_error};
+use crate::domain::ids::{ClaimId, EvidenceId, KeyId, PassageId, ReviewId, SourceId};
 
 /// A future a unit of work returns; `Send` so that PostgreSQL's can cross await points.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -57,6 +58,32 @@ macro_rules! args {
 }
 
 args!(Uuid => Uuid, String => Text, &str => Text, &String => Text, i64 => I64, f64 => F64);
+
+/// Ids are stored as their UUID.
+macro_rules! id_columns {
+    ($($t:ty),*) => {$(
+        impl Arg for $t {
+            fn value(self) -> Value {
+                Value::Uuid(Some(self.uuid()))
+            }
+        }
+        impl Arg for Option<$t> {
+            fn value(self) -> Value {
+                Value::Uuid(self.map(<$t>::uuid))
+            }
+        }
+        impl Column for $t {
+            fn sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
+                Uuid::sqlite(row, i).map(<$t>::from_uuid)
+            }
+            fn postgres(row: &PgRow, i: usize) -> sqlx::Result<Self> {
+                Uuid::postgres(row, i).map(<$t>::from_uuid)
+            }
+        }
+    )*};
+}
+
+id_columns!(SourceId, PassageId, ClaimId, EvidenceId, ReviewId, KeyId);
 
 impl Arg for bool {
     fn value(self) -> Value {

@@ -1,10 +1,9 @@
 //! API keys.
 
-use uuid::Uuid;
-
 use super::exec::{Cols, FromRow, Tx, stmt};
 use super::{Result, StoreError};
 use crate::domain::access::{ApiKey, Role};
+use crate::domain::ids::KeyId;
 
 mod sql {
     pub const INSERT: &str = "INSERT INTO api_keys (id, name, role, secret_hash, created_by, created_at) \
@@ -56,7 +55,7 @@ pub async fn insert(tx: &mut Tx, key: &ApiKey, secret_hash: &str) -> Result<()> 
     .map(drop)
 }
 
-pub async fn get(tx: &mut Tx, id: Uuid) -> Result<Option<StoredKey>> {
+pub async fn get(tx: &mut Tx, id: KeyId) -> Result<Option<StoredKey>> {
     tx.fetch_optional(stmt!(sql::BY_ID, id)).await
 }
 
@@ -66,6 +65,6 @@ pub async fn list(tx: &mut Tx) -> Result<Vec<ApiKey>> {
 }
 
 /// Revokes a key unless it is revoked already; whether it did.
-pub async fn revoke(tx: &mut Tx, id: Uuid, at: time::OffsetDateTime) -> Result<bool> {
+pub async fn revoke(tx: &mut Tx, id: KeyId, at: time::OffsetDateTime) -> Result<bool> {
     Ok(tx.execute(stmt!(sql::REVOKE, id, at)).await? == 1)
 }

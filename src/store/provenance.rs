@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::exec::{Cols, FromRow, Json, Tx, stmt};
 use super::{Result, StoreError};
+use crate::domain::ids::{ClaimId, EvidenceId, PassageId, SourceId};
 use crate::domain::{
     Claim, Evidence, NewSource, NewVersion, Passage, Source, SourceRef, SourcedPassage, Stance,
     Version, VersionText,
@@ -162,8 +163,8 @@ impl FromRow for Claim {
 
 /// An evidence row, before its passage is joined in.
 struct EvidenceRow {
-    id: Uuid,
-    passage_id: Uuid,
+    id: EvidenceId,
+    passage_id: PassageId,
     stance: Stance,
     note: Option<String>,
     created_at: OffsetDateTime,
@@ -188,7 +189,7 @@ impl FromRow for EvidenceRow {
 /// Writes a source and its version 1.
 pub async fn insert_source(
     tx: &mut Tx,
-    id: Uuid,
+    id: SourceId,
     new: &NewSource,
     version: &NewVersion,
     at: OffsetDateTime,
@@ -210,7 +211,7 @@ pub async fn insert_source(
 
 async fn insert_version(
     tx: &mut Tx,
-    source_id: Uuid,
+    source_id: SourceId,
     number: i64,
     version: &NewVersion,
     at: OffsetDateTime,
@@ -231,7 +232,7 @@ async fn insert_version(
 /// The source's earliest version with this text's hash, if any.
 pub async fn version_with_hash(
     tx: &mut Tx,
-    source_id: Uuid,
+    source_id: SourceId,
     sha256: &str,
 ) -> Result<Option<Version>> {
     tx.fetch_optional(stmt!(sql::VERSION_WITH_HASH, source_id, sha256))
@@ -241,7 +242,7 @@ pub async fn version_with_hash(
 /// Stores the next version of a source; `None` when the source does not exist.
 pub async fn append_version(
     tx: &mut Tx,
-    source_id: Uuid,
+    source_id: SourceId,
     version: &NewVersion,
     at: OffsetDateTime,
 ) -> Result<Option<Version>> {
@@ -260,7 +261,7 @@ pub async fn append_version(
     }))
 }
 
-pub async fn get_source(tx: &mut Tx, id: Uuid) -> Result<Option<Source>> {
+pub async fn get_source(tx: &mut Tx, id: SourceId) -> Result<Option<Source>> {
     tx.fetch_optional(stmt!(sql::SOURCE_BY_ID, id)).await
 }
 
@@ -269,7 +270,7 @@ pub async fn find_source_id(
     tx: &mut Tx,
     url: Option<&str>,
     import_key: Option<&str>,
-) -> Result<Option<Uuid>> {
+) -> Result<Option<SourceId>> {
     tx.scalar(stmt!(sql::FIND_SOURCE, url, import_key)).await
 }
 
@@ -289,11 +290,15 @@ pub async fn list_sources(
     .await
 }
 
-pub async fn list_versions(tx: &mut Tx, source_id: Uuid) -> Result<Vec<Version>> {
+pub async fn list_versions(tx: &mut Tx, source_id: SourceId) -> Result<Vec<Version>> {
     tx.fetch_all(stmt!(sql::VERSIONS, source_id)).await
 }
 
-pub async fn get_version(tx: &mut Tx, source_id: Uuid, number: i64) -> Result<Option<VersionText>> {
+pub async fn get_version(
+    tx: &mut Tx,
+    source_id: SourceId,
+    number: i64,
+) -> Result<Option<VersionText>> {
     tx.fetch_optional(stmt!(sql::VERSION_TEXT, source_id, number))
         .await
 }
@@ -327,16 +332,16 @@ pub async fn insert_passage(tx: &mut Tx, p: &Passage) -> Result<(Passage, bool)>
     Ok((stored, inserted == 1))
 }
 
-pub async fn get_passage(tx: &mut Tx, id: Uuid) -> Result<Option<Passage>> {
+pub async fn get_passage(tx: &mut Tx, id: PassageId) -> Result<Option<Passage>> {
     tx.fetch_optional(stmt!(sql::PASSAGE_BY_ID, id)).await
 }
 
 /// Which of `ids` name no stored passage.
-pub async fn missing_passages(tx: &mut Tx, ids: &[Uuid]) -> Result<Vec<Uuid>> {
+pub async fn missing_passages(tx: &mut Tx, ids: &[PassageId]) -> Result<Vec<PassageId>> {
     let mut missing = Vec::new();
     for &id in ids {
         if tx
-            .scalar::<Uuid>(stmt!(sql::PASSAGE_EXISTS, id))
+            .scalar::<PassageId>(stmt!(sql::PASSAGE_EXISTS, id))
             .await?
             .is_none()
         {
@@ -347,7 +352,7 @@ pub async fn missing_passages(tx: &mut Tx, ids: &[Uuid]) -> Result<Vec<Uuid>> {
 }
 
 /// Writes a claim with the passages it appeared in (which must exist).
-pub async fn insert_claim(tx: &mut Tx, claim: &Claim, appearances: &[Uuid]) -> Result<()> {
+pub async fn insert_claim(tx: &mut Tx, claim: &Claim, appearances: &[PassageId]) -> Result<()> {
     tx.execute(stmt!(
         sql::INSERT_CLAIM,
         claim.id,
@@ -368,7 +373,7 @@ pub async fn insert_claim(tx: &mut Tx, claim: &Claim, appearances: &[Uuid]) -> R
     Ok(())
 }
 
-pub async fn get_claim(tx: &mut Tx, id: Uuid) -> Result<Option<Claim>> {
+pub async fn get_claim(tx: &mut Tx, id: ClaimId) -> Result<Option<Claim>> {
     tx.fetch_optional(stmt!(sql::CLAIM_BY_ID, id)).await
 }
 
@@ -385,9 +390,9 @@ pub async fn list_claims(tx: &mut Tx, after: Option<Uuid>, limit: u32) -> Result
 /// evidence for the claim already.
 pub async fn insert_evidence(
     tx: &mut Tx,
-    id: Uuid,
-    claim_id: Uuid,
-    passage_id: Uuid,
+    id: EvidenceId,
+    claim_id: ClaimId,
+    passage_id: PassageId,
     stance: Stance,
     note: Option<&str>,
     at: OffsetDateTime,
@@ -407,16 +412,16 @@ pub async fn insert_evidence(
 
 pub async fn evidence_id_for(
     tx: &mut Tx,
-    claim_id: Uuid,
-    passage_id: Uuid,
-) -> Result<Option<Uuid>> {
+    claim_id: ClaimId,
+    passage_id: PassageId,
+) -> Result<Option<EvidenceId>> {
     tx.scalar(stmt!(sql::EVIDENCE_FOR, claim_id, passage_id))
         .await
 }
 
 /// Ids of a claim's evidence.
-pub async fn claim_evidence_ids(tx: &mut Tx, claim_id: Uuid) -> Result<Vec<Uuid>> {
-    let rows: Vec<(Uuid,)> = tx
+pub async fn claim_evidence_ids(tx: &mut Tx, claim_id: ClaimId) -> Result<Vec<EvidenceId>> {
+    let rows: Vec<(EvidenceId,)> = tx
         .fetch_all(stmt!(sql::CLAIM_EVIDENCE_IDS, claim_id))
         .await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
@@ -427,16 +432,16 @@ pub async fn claim_evidence_ids(tx: &mut Tx, claim_id: Uuid) -> Result<Vec<Uuid>
 /// passage the first read did not see.
 pub async fn claim_passages(
     tx: &mut Tx,
-    claim_id: Uuid,
+    claim_id: ClaimId,
 ) -> Result<(Vec<SourcedPassage>, Vec<Evidence>)> {
     let passages: Vec<SourcedPassage> = tx.fetch_all(stmt!(sql::CLAIM_PASSAGES, claim_id)).await?;
-    let passages: HashMap<Uuid, SourcedPassage> =
+    let passages: HashMap<PassageId, SourcedPassage> =
         passages.into_iter().map(|p| (p.passage.id, p)).collect();
-    let appearance_ids: Vec<(Uuid,)> = tx
+    let appearance_ids: Vec<(PassageId,)> = tx
         .fetch_all(stmt!(sql::CLAIM_APPEARANCES, claim_id))
         .await?;
     let evidence: Vec<EvidenceRow> = tx.fetch_all(stmt!(sql::CLAIM_EVIDENCE, claim_id)).await?;
-    let sourced = |pid: &Uuid| {
+    let sourced = |pid: &PassageId| {
         passages.get(pid).cloned().ok_or_else(|| {
             StoreError::other(format!("passage {pid} of claim {claim_id} is missing"))
         })

@@ -1,10 +1,10 @@
 //! Reviews, their history and rating scales.
 
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use super::exec::{Cols, FromRow, Json, Tx, stmt};
 use super::{Result, StoreError};
+use crate::domain::ids::{ClaimId, EvidenceId, ReviewId};
 use crate::domain::review::{Rating, RatingScale, Review, ReviewEvent, State};
 
 mod sql {
@@ -119,7 +119,7 @@ fn review_columns(c: &mut Cols<'_, '_>) -> Result<Review> {
             value: c.get()?,
         },
         summary: c.get()?,
-        evidence: c.get::<Json<Vec<Uuid>>>()?.0,
+        evidence: c.get::<Json<Vec<EvidenceId>>>()?.0,
         corrects: c.get()?,
         superseded_by: c.get()?,
         revision: c.get()?,
@@ -218,7 +218,7 @@ pub async fn insert_scale(
 
 /// A review with its history, or only its head (`history` empty) when that is enough; one
 /// statement either way.
-pub async fn get_review(tx: &mut Tx, id: Uuid, history: bool) -> Result<Option<Review>> {
+pub async fn get_review(tx: &mut Tx, id: ReviewId, history: bool) -> Result<Option<Review>> {
     let sql = if history {
         sql::REVIEW_WITH_EVENTS
     } else {
@@ -229,7 +229,7 @@ pub async fn get_review(tx: &mut Tx, id: Uuid, history: bool) -> Result<Option<R
 }
 
 /// Every review of a claim, oldest first, each with its history (one statement).
-pub async fn claim_reviews(tx: &mut Tx, claim_id: Uuid) -> Result<Vec<Review>> {
+pub async fn claim_reviews(tx: &mut Tx, claim_id: ClaimId) -> Result<Vec<Review>> {
     let rows: Vec<ReviewRow> = tx.fetch_all(stmt!(sql::CLAIM_REVIEWS, claim_id)).await?;
     Ok(with_history(rows))
 }
@@ -253,7 +253,7 @@ pub async fn insert_review(tx: &mut Tx, r: &Review) -> Result<()> {
 }
 
 /// Appends a step to a review's history.
-pub async fn insert_event(tx: &mut Tx, review_id: Uuid, e: &ReviewEvent) -> Result<()> {
+pub async fn insert_event(tx: &mut Tx, review_id: ReviewId, e: &ReviewEvent) -> Result<()> {
     tx.execute(stmt!(
         sql::INSERT_EVENT,
         crate::domain::new_id(),
@@ -274,13 +274,13 @@ pub struct Content<'a> {
     pub scale: &'a str,
     pub rating: &'a str,
     pub summary: &'a str,
-    pub evidence: &'a [Uuid],
+    pub evidence: &'a [EvidenceId],
 }
 
 /// Changes an editable review if it is still at `revision`; whether it did.
 pub async fn set_content(
     tx: &mut Tx,
-    id: Uuid,
+    id: ReviewId,
     revision: i64,
     c: &Content<'_>,
     at: OffsetDateTime,
@@ -303,7 +303,7 @@ pub async fn set_content(
 /// Moves a review from `from` to `to` if it is still at `revision` and `from`; whether it did.
 pub async fn set_state(
     tx: &mut Tx,
-    id: Uuid,
+    id: ReviewId,
     revision: i64,
     from: State,
     to: State,
@@ -323,13 +323,13 @@ pub async fn set_state(
 }
 
 /// Marks a published review superseded; its new revision, or `None` if it was not published.
-pub async fn supersede(tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> Result<Option<i64>> {
+pub async fn supersede(tx: &mut Tx, id: ReviewId, at: OffsetDateTime) -> Result<Option<i64>> {
     tx.scalar(stmt!(sql::SUPERSEDE, id, at)).await
 }
 
 /// The claim's published reviews.
-pub async fn published_of_claim(tx: &mut Tx, claim_id: Uuid) -> Result<Vec<Uuid>> {
-    let rows: Vec<(Uuid,)> = tx
+pub async fn published_of_claim(tx: &mut Tx, claim_id: ClaimId) -> Result<Vec<ReviewId>> {
+    let rows: Vec<(ReviewId,)> = tx
         .fetch_all(stmt!(sql::PUBLISHED_OF_CLAIM, claim_id))
         .await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
