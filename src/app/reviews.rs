@@ -2,7 +2,7 @@
 
 // The parent's imports and helpers: these modules only split `App`'s methods by topic.
 use super::*;
-use crate::domain::public::PublicReview;
+use crate::domain::public::{EvidenceView, PublicEvidence, PublicReview, ReviewView};
 use crate::store::reviews as db;
 
 /// A new review, before validation.
@@ -311,20 +311,35 @@ impl App {
         Ok(review)
     }
 
+    /// A review as the caller's role may see it: whole for editorial roles, its public view
+    /// for integrations.
+    pub async fn review_view(&self, actor: &Actor, id: ReviewId) -> Result<ReviewView> {
+        Ok(if actor.may(Permission::ReadEditorial) {
+            ReviewView::Review(self.get_review(actor, id).await?)
+        } else {
+            ReviewView::PublicReview(self.public_review(actor, id).await?)
+        })
+    }
+
     /// The evidence a review rests on, with passages and sources: what a CMS shows beside a
-    /// published verdict. Visible to whoever may see the review.
-    pub async fn review_evidence(&self, actor: &Actor, id: ReviewId) -> Result<Vec<Evidence>> {
+    /// published verdict. Visible to whoever may see the review; integrations get the public
+    /// view (without the desk's notes).
+    pub async fn review_evidence(&self, actor: &Actor, id: ReviewId) -> Result<EvidenceView> {
         let review = self.get_review(actor, id).await?;
         let claim = self.load_claim(review.claim_id).await?;
-        Ok(claim
+        let evidence = claim
             .evidence
             .into_iter()
-            .filter(|e| review.evidence.contains(&e.id))
-            .collect())
+            .filter(|e| review.evidence.contains(&e.id));
+        Ok(if actor.may(Permission::ReadEditorial) {
+            EvidenceView::Evidence(evidence.collect())
+        } else {
+            EvidenceView::PublicEvidence(evidence.map(PublicEvidence::from).collect())
+        })
     }
 
     /// A review in its public view, with its claim: what an integration is shown.
-    pub async fn public_review(&self, actor: &Actor, id: ReviewId) -> Result<PublicReview> {
+    async fn public_review(&self, actor: &Actor, id: ReviewId) -> Result<PublicReview> {
         let review = self.get_review(actor, id).await?;
         let claim_id = review.claim_id;
         let claim = self

@@ -127,3 +127,52 @@ impl From<Evidence> for PublicEvidence {
         }
     }
 }
+
+/// A review as the caller's role may see it: the whole `Review` with its history for
+/// editorial roles, `PublicReview` (public fields only) for integrations.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ReviewView {
+    Review(Review),
+    PublicReview(PublicReview),
+}
+
+/// The evidence of a review as the caller's role may see it: `Evidence` with the desk's notes
+/// for editorial roles, `PublicEvidence` for integrations.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum EvidenceView {
+    Evidence(Vec<Evidence>),
+    PublicEvidence(Vec<PublicEvidence>),
+}
+
+/// `anyOf`, not the `oneOf` a derive would write: an empty list is valid as either view.
+impl utoipa::PartialSchema for EvidenceView {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::Ref;
+        use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder};
+        AnyOfBuilder::new()
+            .item(ArrayBuilder::new().items(Ref::from_schema_name(Evidence::name())))
+            .item(ArrayBuilder::new().items(Ref::from_schema_name(PublicEvidence::name())))
+            .description(Some(
+                "The evidence of a review as the caller's role may see it: `Evidence` with the \
+                 desk's notes for editorial roles, `PublicEvidence` for integrations.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for EvidenceView {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema;
+        schemas.push((Evidence::name().into(), Evidence::schema()));
+        <Evidence as ToSchema>::schemas(schemas);
+        schemas.push((PublicEvidence::name().into(), PublicEvidence::schema()));
+        <PublicEvidence as ToSchema>::schemas(schemas);
+    }
+}

@@ -4,17 +4,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::error::{Kind, Problem};
 use super::extract::{ApiJson, ApiPath, Auth};
 use super::schema::{ShortText, Slug};
 use crate::app::{App, ReviewInput, ReviewPatch};
-use crate::domain::Evidence;
-use crate::domain::access::Permission;
 use crate::domain::ids::{ClaimId, EvidenceId, ReviewId};
-use crate::domain::public::{PublicEvidence, PublicReview};
+use crate::domain::public::{EvidenceView, ReviewView};
 use crate::domain::review::{self, Rating, RatingScale, Review};
 
 /// A new draft review of a claim.
@@ -94,55 +92,6 @@ pub struct CreateScale {
     pub name: String,
     /// In display order; keys unique within the scale; at least two with a numeric `value`.
     pub ratings: Vec<Rating>,
-}
-
-/// A review as the caller's role may see it: the whole `Review` with its history for
-/// editorial roles, `PublicReview` (public fields only) for integrations.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(untagged)]
-pub enum ReviewView {
-    Review(Review),
-    PublicReview(PublicReview),
-}
-
-/// The evidence of a review as the caller's role may see it: `Evidence` with the desk's notes
-/// for editorial roles, `PublicEvidence` for integrations.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
-pub enum EvidenceView {
-    Evidence(Vec<Evidence>),
-    PublicEvidence(Vec<PublicEvidence>),
-}
-
-/// `anyOf`, not the `oneOf` a derive would write: an empty list is valid as either view.
-impl utoipa::PartialSchema for EvidenceView {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::Ref;
-        use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder};
-        AnyOfBuilder::new()
-            .item(ArrayBuilder::new().items(Ref::from_schema_name(Evidence::name())))
-            .item(ArrayBuilder::new().items(Ref::from_schema_name(PublicEvidence::name())))
-            .description(Some(
-                "The evidence of a review as the caller's role may see it: `Evidence` with the \
-                 desk's notes for editorial roles, `PublicEvidence` for integrations.",
-            ))
-            .into()
-    }
-}
-
-impl ToSchema for EvidenceView {
-    fn schemas(
-        schemas: &mut Vec<(
-            String,
-            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
-        )>,
-    ) {
-        use utoipa::PartialSchema;
-        schemas.push((Evidence::name().into(), Evidence::schema()));
-        <Evidence as ToSchema>::schemas(schemas);
-        schemas.push((PublicEvidence::name().into(), PublicEvidence::schema()));
-        <PublicEvidence as ToSchema>::schemas(schemas);
-    }
 }
 
 fn etag(revision: i64) -> HeaderValue {
@@ -227,11 +176,10 @@ pub async fn get_review(
     Auth(actor): Auth,
     ApiPath(id): ApiPath<ReviewId>,
 ) -> Result<Response, Problem> {
-    if actor.may(Permission::ReadEditorial) {
-        Ok(with_etag(StatusCode::OK, app.get_review(&actor, id).await?))
-    } else {
-        Ok(Json(app.public_review(&actor, id).await?).into_response())
-    }
+    Ok(match app.review_view(&actor, id).await? {
+        ReviewView::Review(review) => with_etag(StatusCode::OK, review),
+        public => Json(public).into_response(),
+    })
 }
 
 #[utoipa::path(get, path = "/v1/reviews/{id}/evidence", tag = "reviews",
@@ -246,12 +194,7 @@ pub async fn review_evidence(
     Auth(actor): Auth,
     ApiPath(id): ApiPath<ReviewId>,
 ) -> Result<Json<EvidenceView>, Problem> {
-    let evidence = app.review_evidence(&actor, id).await?;
-    Ok(Json(if actor.may(Permission::ReadEditorial) {
-        EvidenceView::Evidence(evidence)
-    } else {
-        EvidenceView::PublicEvidence(evidence.into_iter().map(PublicEvidence::from).collect())
-    }))
+    Ok(Json(app.review_evidence(&actor, id).await?))
 }
 
 #[utoipa::path(patch, path = "/v1/reviews/{id}", tag = "reviews",

@@ -198,14 +198,7 @@ impl Store {
     {
         match &self.backend {
             Backend::Sqlite(db) => db.write(write).await,
-            Backend::Postgres(pool) => {
-                let tx = pool.begin().await.map_err(|e| error::postgres_error(&e))?;
-                let mut tx = Tx::postgres(tx, self.head.clone());
-                // On `Err` the transaction is dropped, which rolls it back.
-                let out = write(&mut tx).await?;
-                tx.commit().await?;
-                Ok(out)
-            }
+            Backend::Postgres(pool) => self.in_postgres_tx(pool, "BEGIN", write).await,
         }
     }
 
@@ -218,16 +211,32 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(db) => db.read(read),
             Backend::Postgres(pool) => {
-                let tx = pool
-                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .await
-                    .map_err(|e| error::postgres_error(&e))?;
-                let mut tx = Tx::postgres(tx, self.head.clone());
-                let out = read(&mut tx).await?;
-                tx.commit().await?;
-                Ok(out)
+                let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+                self.in_postgres_tx(pool, begin, read).await
             }
         }
+    }
+
+    /// Runs `work` in a PostgreSQL transaction begun with `begin`: committed when it returns
+    /// `Ok`; on `Err` the transaction is dropped, which rolls it back.
+    async fn in_postgres_tx<T, E, F>(
+        &self,
+        pool: &PgPool,
+        begin: &'static str,
+        work: F,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+        F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<T, E>>,
+    {
+        let tx = pool
+            .begin_with(begin)
+            .await
+            .map_err(|e| error::postgres_error(&e))?;
+        let mut tx = Tx::postgres(tx, self.head.clone());
+        let out = work(&mut tx).await?;
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// Runs `read` with no shared snapshot: for one statement, or statements whose results do
