@@ -134,7 +134,27 @@ impl App {
         }
     }
 
-    /// Checks a rating against its scale and evidence against the claim.
+    /// A rating scale by id. Scales never change once created, so each API node keeps the ones
+    /// it has read; an id it does not know sends it to the database again (another node may
+    /// have created it).
+    async fn scale(&self, id: &str) -> Result<Option<RatingScale>> {
+        if let Some(scale) = self
+            .scales
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+        {
+            return Ok(Some(scale.clone()));
+        }
+        let scales = self.load_scales().await?;
+        let found = scales.iter().find(|s| s.id == id).cloned();
+        let mut known = self.scales.write().unwrap_or_else(|e| e.into_inner());
+        known.extend(scales.into_iter().map(|s| (s.id.clone(), s)));
+        Ok(found)
+    }
+
+    /// Checks a rating against its scale and evidence against the claim; the rating, when
+    /// it is in its scale.
     async fn check_review_content(
         &self,
         v: &mut Validator,
@@ -142,11 +162,12 @@ impl App {
         scale: &str,
         rating: &str,
         evidence: &[EvidenceId],
-    ) -> Result<()> {
-        let scales = self.load_scales().await?;
-        match scales.iter().find(|s| s.id == scale) {
+    ) -> Result<Option<Rating>> {
+        let found = self.scale(scale).await?;
+        let checked = found.as_ref().and_then(|s| s.rating(rating)).cloned();
+        match &found {
             None => v.error("scale", format!("no rating scale has id {scale:?}")),
-            Some(s) if s.rating(rating).is_none() => {
+            Some(s) if checked.is_none() => {
                 let keys: Vec<&str> = s.ratings.iter().map(|r| r.key.as_str()).collect();
                 v.error(
                     "rating",
@@ -169,7 +190,7 @@ impl App {
                 v.error(format!("evidence/{i}"), format!("{id} is listed twice"));
             }
         }
-        Ok(())
+        Ok(checked)
     }
 
     /// Creates a draft review (a correction when `corrects` names the published verdict).
@@ -184,14 +205,15 @@ impl App {
         let mut v = Validator::new();
         let scale = input.scale.unwrap_or_else(|| "default".to_owned());
         let summary = v.check("summary", summary_text(&input.summary));
-        self.check_review_content(
-            &mut v,
-            &claim_evidence,
-            &scale,
-            &input.rating,
-            &input.evidence,
-        )
-        .await?;
+        let rating = self
+            .check_review_content(
+                &mut v,
+                &claim_evidence,
+                &scale,
+                &input.rating,
+                &input.evidence,
+            )
+            .await?;
         let corrected = match input.corrects {
             Some(old) => self.review_head(old).await?,
             None => None,
@@ -204,16 +226,11 @@ impl App {
                 format!("{old} is not the published verdict of this claim"),
             );
         }
-        let summary = v
-            .finish(|| summary.unwrap_or_default())
+        let (summary, rating) = v
+            .finish(|| (summary.unwrap_or_default(), rating))
             .map_err(AppError::Validation)?;
-        let scales = self.load_scales().await?;
-        let rating = scales
-            .iter()
-            .find(|s| s.id == scale)
-            .and_then(|s| s.rating(&input.rating))
-            .cloned()
-            .ok_or_else(|| AppError::Internal("a checked rating vanished".into()))?;
+        let rating =
+            rating.ok_or_else(|| AppError::Internal("a checked rating vanished".into()))?;
         let at = store::now();
         let draft = Review {
             id: ReviewId::new(),
@@ -275,15 +292,9 @@ impl App {
     /// Ids of a claim's evidence; not found when the claim does not exist.
     async fn claim_evidence_ids(&self, claim_id: ClaimId) -> Result<Vec<EvidenceId>> {
         self.store
-            .fetch(|tx| {
-                Box::pin(async move {
-                    if store::provenance::get_claim(tx, claim_id).await?.is_none() {
-                        return Err(not_found("claim", claim_id));
-                    }
-                    Ok(store::provenance::claim_evidence_ids(tx, claim_id).await?)
-                })
-            })
-            .await
+            .fetch(|tx| Box::pin(store::provenance::claim_evidence_ids(tx, claim_id)))
+            .await?
+            .ok_or_else(|| not_found("claim", claim_id))
     }
 
     /// A review without its history: enough to check a write.

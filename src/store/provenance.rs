@@ -72,7 +72,9 @@ mod sql {
          VALUES ($1, $2, $3, $4, $5, $6)";
     pub const EVIDENCE_FOR: &str =
         "SELECT id FROM evidence WHERE claim_id = $1 AND passage_id = $2";
-    pub const CLAIM_EVIDENCE_IDS: &str = "SELECT id FROM evidence WHERE claim_id = $1 ORDER BY id";
+    /// The claim (a row even without evidence) and its evidence ids.
+    pub const CLAIM_EVIDENCE_IDS: &str = "SELECT c.id, e.id FROM claims c LEFT JOIN evidence e ON e.claim_id = c.id \
+         WHERE c.id = $1 ORDER BY e.id";
     pub const CLAIM_PASSAGES: &str = concat!(
         "SELECT ",
         passage_columns!(),
@@ -419,12 +421,15 @@ pub async fn evidence_id_for(
         .await
 }
 
-/// Ids of a claim's evidence.
-pub async fn claim_evidence_ids(tx: &mut Tx, claim_id: ClaimId) -> Result<Vec<EvidenceId>> {
-    let rows: Vec<(EvidenceId,)> = tx
+/// Ids of a claim's evidence; `None` when the claim does not exist.
+pub async fn claim_evidence_ids(tx: &mut Tx, claim_id: ClaimId) -> Result<Option<Vec<EvidenceId>>> {
+    let rows: Vec<(ClaimId, Option<EvidenceId>)> = tx
         .fetch_all(stmt!(sql::CLAIM_EVIDENCE_IDS, claim_id))
         .await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(rows.into_iter().filter_map(|(_, e)| e).collect()))
 }
 
 /// A claim's appearances and evidence, each with its passage and source. Run it within one
