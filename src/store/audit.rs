@@ -26,6 +26,9 @@ mod sql {
          AND seq > $6 ORDER BY seq LIMIT $7";
 }
 
+#[cfg(test)]
+pub(super) use sql::LIST as LIST_SQL;
+
 impl FromRow for Entry {
     fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
         Ok(Entry {

@@ -87,6 +87,9 @@ mod sql {
     pub const CLAIM_EVIDENCE: &str = "SELECT id, passage_id, stance, note, created_at FROM evidence WHERE claim_id = $1 ORDER BY id";
 }
 
+#[cfg(test)]
+mod list_plans;
+
 impl FromRow for Version {
     fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
         Ok(Version {
