@@ -164,13 +164,15 @@ impl Sqlite {
             Some(conn) => conn,
             None => open(&self.path)?,
         };
-        conn.execute_batch("BEGIN").map_err(|e| sqlite_error(&e))?;
+        // Cached statements: `execute_batch` would parse them on every read.
+        let run = |conn: &Connection, sql: &str| conn.prepare_cached(sql)?.execute([]);
+        run(&conn, "BEGIN").map_err(|e| sqlite_error(&e))?;
         let mut tx = Tx::sqlite(conn, self.head.clone());
         let out = run_now(read(&mut tx)).unwrap_or_else(|| {
             Err(StoreError::other("a SQLite read waited for something else").into())
         });
         let conn = tx.into_sqlite().expect("an SQLite unit of work");
-        let ended = conn.execute_batch("COMMIT").is_ok();
+        let ended = run(&conn, "COMMIT").is_ok();
         let mut idle = self.readers.lock().unwrap_or_else(|e| e.into_inner());
         // A connection left inside a transaction would hold back the write-ahead log's
         // checkpoints: it is closed instead.
