@@ -40,7 +40,7 @@ mod sqlite;
 
 pub use error::{Constraint, StoreError};
 use exec::stmt;
-pub use exec::{BoxFuture, Json, Tx};
+pub use exec::{BoxFuture, Json, Tx, WRITE_LOCK};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -125,12 +125,22 @@ impl Store {
     /// Opens the database named by `url`: `postgres://…` or `postgresql://…` for PostgreSQL,
     /// otherwise SQLite (`sqlite://path` or a plain file path; in-memory is refused).
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store> {
+        Store::connect_with(url, max_connections, Duration::from_secs(10)).await
+    }
+
+    /// [`Store::connect`], with how long a statement waits for a lock another writer holds
+    /// (another process on SQLite, another transaction on PostgreSQL) before the request gets
+    /// a 503 `unavailable` with `Retry-After`.
+    pub async fn connect_with(
+        url: &str,
+        max_connections: u32,
+        lock_wait: Duration,
+    ) -> Result<Store> {
         let head = exec::AuditHead::default();
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options: PgConnectOptions = url.parse().map_err(|e| error::postgres_error(&e))?;
-            // A write waits at most this long for a lock (another writer's rows or the write
-            // lock), then gets a 503 with Retry-After, as on SQLite.
-            let options = options.options([("lock_timeout", "10s")]);
+            let wait = format!("{}ms", lock_wait.as_millis().max(1));
+            let options = options.options([("lock_timeout", wait.as_str())]);
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(10))
@@ -140,7 +150,12 @@ impl Store {
             Backend::Postgres(pool)
         } else {
             let path = sqlite::path_of(url)?;
-            Backend::Sqlite(sqlite::Sqlite::open(&path, max_connections, head.clone())?)
+            Backend::Sqlite(sqlite::Sqlite::open(
+                &path,
+                max_connections,
+                head.clone(),
+                lock_wait,
+            )?)
         };
         Ok(Store { backend, head })
     }

@@ -21,9 +21,6 @@ use super::exec::{AuditHead, BoxFuture, Tx, run_now};
 /// Most writes committed together.
 const MAX_BATCH: usize = 256;
 
-/// How long a statement waits for another process's lock before the request gets a 503.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-
 #[derive(Clone)]
 pub(super) struct Sqlite {
     /// The queue of the writer thread (see [`run_writer`]).
@@ -33,6 +30,8 @@ pub(super) struct Sqlite {
     max_readers: usize,
     path: Arc<Path>,
     head: AuditHead,
+    /// How long a statement waits for another process's lock (then: a 503).
+    lock_wait: Duration,
 }
 
 impl std::fmt::Debug for Sqlite {
@@ -52,9 +51,9 @@ enum Command {
     Close(tokio::sync::oneshot::Sender<()>),
 }
 
-fn open(path: &Path) -> Result<Connection, StoreError> {
+fn open(path: &Path, lock_wait: Duration) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(|e| sqlite_error(&e))?;
-    conn.busy_timeout(BUSY_TIMEOUT)
+    conn.busy_timeout(lock_wait)
         .and_then(|()| conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(())))
         .and_then(|()| conn.pragma_update(None, "synchronous", "NORMAL"))
         .and_then(|()| conn.pragma_update(None, "foreign_keys", "ON"))
@@ -98,8 +97,9 @@ impl Sqlite {
         path: &Path,
         max_readers: u32,
         head: AuditHead,
+        lock_wait: Duration,
     ) -> Result<Sqlite, StoreError> {
-        let writer = open(path)?;
+        let writer = open(path, lock_wait)?;
         let (jobs, queue) = mpsc::channel();
         let writer_head = head.clone();
         std::thread::Builder::new()
@@ -112,6 +112,7 @@ impl Sqlite {
             max_readers: max_readers as usize,
             path: path.into(),
             head,
+            lock_wait,
         })
     }
 
@@ -162,7 +163,7 @@ impl Sqlite {
         let idle = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let conn = match idle {
             Some(conn) => conn,
-            None => open(&self.path)?,
+            None => open(&self.path, self.lock_wait)?,
         };
         // Cached statements: `execute_batch` would parse them on every read.
         let run = |conn: &Connection, sql: &str| conn.prepare_cached(sql)?.execute([]);
@@ -372,7 +373,13 @@ mod tests {
 
     fn store() -> (tempfile::TempDir, Sqlite) {
         let dir = tempfile::tempdir().expect("temp dir");
-        let db = Sqlite::open(&dir.path().join("t.db"), 2, AuditHead::default()).expect("open");
+        let db = Sqlite::open(
+            &dir.path().join("t.db"),
+            2,
+            AuditHead::default(),
+            Duration::from_secs(10),
+        )
+        .expect("open");
         (dir, db)
     }
 

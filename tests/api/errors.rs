@@ -5,7 +5,9 @@ use claimtrail::http::error::Kind;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, assert_problem, spawn_app, spawn_app_with};
+use crate::helpers::{
+    Backend, assert_problem, spawn_app, spawn_app_with, spawn_app_with_lock_wait,
+};
 
 /// (path, content type, body, expected status, expected problem slug)
 type RawCase = (
@@ -374,7 +376,73 @@ async fn row_counts_cover_every_table_audit_log_included(backend: Backend) {
     assert_eq!(changed, [("audit_log".to_owned(), audit, audit + 1)]);
 }
 
+/// The lock every writer needs, held by someone else: another process's write transaction on
+/// SQLite, the write lock in another session on PostgreSQL.
+enum LockHolder {
+    Sqlite(rusqlite::Connection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl LockHolder {
+    async fn take(t: &crate::helpers::TestApp) -> LockHolder {
+        match t.backend {
+            Backend::Sqlite => {
+                let conn = rusqlite::Connection::open(&t.db_url).expect("open");
+                conn.execute_batch("BEGIN IMMEDIATE")
+                    .expect("take the lock");
+                LockHolder::Sqlite(conn)
+            }
+            Backend::Postgres => {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(&t.db_url)
+                    .await
+                    .expect("connect");
+                sqlx::query("SELECT pg_advisory_lock($1)")
+                    .bind(claimtrail::store::WRITE_LOCK)
+                    .execute(&mut conn)
+                    .await
+                    .expect("take the lock");
+                LockHolder::Postgres(conn)
+            }
+        }
+    }
+
+    async fn release(self) {
+        match self {
+            LockHolder::Sqlite(conn) => conn.execute_batch("ROLLBACK").expect("release"),
+            LockHolder::Postgres(conn) => {
+                use sqlx::Connection;
+                conn.close().await.expect("release");
+            }
+        }
+    }
+}
+
+/// A write that cannot get the database's lock in time is a 503 `unavailable` with
+/// `Retry-After`, never a 500, and leaves nothing behind; once the lock is free it goes through.
+async fn a_busy_database_is_503_with_retry_after(backend: Backend) {
+    let t = spawn_app_with_lock_wait(backend, std::time::Duration::from_millis(300)).await;
+    let before = t.row_counts().await;
+    let holder = LockHolder::take(&t).await;
+    let body = json!({"title": "Busy", "text": "Written while the database is busy."});
+    let res = t.post("/v1/sources", &body).await;
+    let retry_after = res.headers().get("retry-after").cloned();
+    assert_problem(res, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
+    let seconds: u64 = retry_after
+        .expect("Retry-After")
+        .to_str()
+        .unwrap()
+        .parse()
+        .expect("Retry-After in seconds");
+    assert!(seconds >= 1);
+    holder.release().await;
+    assert_eq!(t.row_counts().await, before);
+    let res = t.post("/v1/sources", &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
 crate::both_backends!(
+    a_busy_database_is_503_with_retry_after,
     malformed_bodies_are_problems_and_write_nothing,
     bodies_over_the_limit_are_413,
     bad_queries_cursors_and_paths_are_problems,

@@ -1,6 +1,7 @@
 //! `spawn_app()`: a fresh database and the real server on 127.0.0.1 with port 0.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use claimtrail::app::App;
 use claimtrail::domain::access::{Actor, Role};
@@ -66,15 +67,28 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, config: HttpConfig) -> TestApp {
-    spawn(backend, config, true).await
+    spawn(backend, config, true, LOCK_WAIT).await
 }
 
 /// An instance with the second-person rule turned off (a one-person desk).
 pub async fn spawn_one_person_desk(backend: Backend) -> TestApp {
-    spawn(backend, HttpConfig::default(), false).await
+    spawn(backend, HttpConfig::default(), false, LOCK_WAIT).await
 }
 
-async fn spawn(backend: Backend, config: HttpConfig, second_person_rule: bool) -> TestApp {
+/// An instance whose writes wait only `lock_wait` for a lock someone else holds.
+pub async fn spawn_app_with_lock_wait(backend: Backend, lock_wait: Duration) -> TestApp {
+    spawn(backend, HttpConfig::default(), true, lock_wait).await
+}
+
+/// The service's default.
+const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+async fn spawn(
+    backend: Backend,
+    config: HttpConfig,
+    second_person_rule: bool,
+    lock_wait: Duration,
+) -> TestApp {
     // Server-side errors show up in a failing test's output.
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
@@ -82,7 +96,9 @@ async fn spawn(backend: Backend, config: HttpConfig, second_person_rule: bool) -
         .try_init();
     let dir = tempfile::tempdir().expect("temp dir");
     let url = fresh_database(backend, dir.path()).await;
-    let store = Store::connect(&url, 5).await.expect("open database");
+    let store = Store::connect_with(&url, 5, lock_wait)
+        .await
+        .expect("open database");
     store.migrate().await.expect("migrate");
     let app = App::new(store, 64 << 20).with_second_person_rule(second_person_rule);
     let (_, admin) = app
