@@ -109,6 +109,16 @@ impl App {
                 )
             })
         };
+        // Names are compared as given; a NUL cannot be stored, so none can match one.
+        for (field, value) in [
+            ("entity", &query.entity),
+            ("entity_id", &query.entity_id),
+            ("actor", &query.actor),
+        ] {
+            if value.as_deref().is_some_and(|s| s.contains('\0')) {
+                v.error(field, "must not contain NUL characters");
+            }
+        }
         let since = time("since", query.since, &mut v);
         let until = time("until", query.until, &mut v);
         v.finish(|| ()).map_err(AppError::Validation)?;

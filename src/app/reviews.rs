@@ -457,6 +457,12 @@ impl App {
             .ok_or_else(|| not_found("review", id))?;
         let review = Self::fresh(review, revision)?;
         let note = note.map(str::trim).filter(|n| !n.is_empty());
+        if note.is_some_and(|n| n.contains('\0')) {
+            return Err(AppError::Validation(vec![FieldError {
+                field: "note".into(),
+                message: "must not contain NUL characters".into(),
+            }]));
+        }
         review::check(
             review.state,
             to,

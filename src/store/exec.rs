@@ -101,9 +101,11 @@ impl Arg for OffsetDateTime {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Json<T>(pub T);
 
+/// The JSON stored is lists of ids and names, which always serialize; a type that could fail
+/// would be a bug, caught as a failed write rather than stored as `null`.
 impl<T: Serialize> Arg for Json<T> {
     fn value(self) -> Value {
-        Value::Json(serde_json::to_value(&self.0).unwrap_or(serde_json::Value::Null))
+        Value::Json(serde_json::to_value(&self.0).expect("stored JSON serializes"))
     }
 }
 

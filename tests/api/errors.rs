@@ -235,6 +235,14 @@ async fn bad_queries_cursors_and_paths_are_problems(backend: Backend) {
         "invalid-cursor",
     )
     .await;
+    // PostgreSQL cannot store (or compare with) a NUL: bad input, not a 500.
+    let p = assert_problem(
+        t.get("/v1/audit?actor=a%00b").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "actor");
     assert_problem(
         t.get("/v1/sources?limit=0").await,
         StatusCode::BAD_REQUEST,

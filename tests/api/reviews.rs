@@ -322,6 +322,14 @@ async fn refused_steps_name_what_is_allowed_and_write_nothing(backend: Backend) 
     )
     .await;
     assert_eq!(p["errors"][0]["field"], "to");
+    // PostgreSQL cannot store a NUL: refused as bad input, not a 500.
+    let p = assert_problem(
+        step(&t, &d.checker, &draft, "in_review", Some("bad\u{0}note")).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "note");
     // Revisions: missing, malformed, stale.
     let url = t.url(&format!("/v1/reviews/{id}/transitions"));
     let res = d
