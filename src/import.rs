@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::app::{App, AppError, SourceInput};
 use crate::domain::Outcome;
+use crate::domain::SourceId;
 use crate::domain::access::Actor;
 
 /// Metadata for one file, as in `manifest.json`'s `documents`.
@@ -96,6 +97,21 @@ fn title_from_text(text: &str) -> String {
     title
 }
 
+/// Stores `text` as the next version of a source the import already knows.
+async fn new_version(
+    app: &App,
+    actor: &Actor,
+    source_id: SourceId,
+    text: &str,
+) -> Result<Imported, AppError> {
+    let (version, outcome) = app.add_version(actor, source_id, text).await?;
+    let number = version.number;
+    Ok(match outcome {
+        Outcome::Created => Imported::NewVersion { source_id, number },
+        Outcome::Existing => Imported::Unchanged { source_id, number },
+    })
+}
+
 /// Imports one text. A source is identified by its URL when the manifest gives one, else by
 /// its file name, so importing the same file again adds no duplicate.
 pub async fn import_text(
@@ -120,17 +136,7 @@ pub async fn import_text(
         .find_source(actor, url.as_deref(), Some(&import_key))
         .await?
     {
-        let (version, outcome) = app.add_version(actor, source_id, &text).await?;
-        return Ok(match outcome {
-            Outcome::Created => Imported::NewVersion {
-                source_id,
-                number: version.number,
-            },
-            Outcome::Existing => Imported::Unchanged {
-                source_id,
-                number: version.number,
-            },
-        });
+        return new_version(app, actor, source_id, &text).await;
     }
     let input = SourceInput {
         title: meta.title.clone().unwrap_or_else(|| title_from_text(&text)),
@@ -140,12 +146,17 @@ pub async fn import_text(
         published_at: meta.published_at,
         text,
     };
-    let source = app
-        .create_source_keyed(actor, input, Some(import_key))
-        .await?;
-    Ok(Imported::Created {
-        source_id: source.id,
-    })
+    match app
+        .create_source_keyed(actor, input.clone(), Some(import_key))
+        .await
+    {
+        Ok(source) => Ok(Imported::Created {
+            source_id: source.id,
+        }),
+        // Another import stored it since the lookup above: this text is its next version.
+        Err(AppError::SourceExists { id, .. }) => new_version(app, actor, id, &input.text).await,
+        Err(e) => Err(e),
+    }
 }
 
 /// Counts of what an import did.

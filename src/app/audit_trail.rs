@@ -115,8 +115,8 @@ impl App {
             ("entity_id", &query.entity_id),
             ("actor", &query.actor),
         ] {
-            if value.as_deref().is_some_and(|s| s.contains('\0')) {
-                v.error(field, "must not contain NUL characters");
+            if let Some(value) = value {
+                v.check(field, validate::no_nul(value));
             }
         }
         let since = time("since", query.since, &mut v);

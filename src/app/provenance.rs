@@ -87,7 +87,7 @@ impl App {
         let actor = actor.name.clone();
         let id = SourceId::new();
         let at = store::now();
-        let url = new.url.clone();
+        let (url, key) = (new.url.clone(), new.import_key.clone());
         let written = self
             .store
             .write(move |tx| {
@@ -100,19 +100,30 @@ impl App {
             .await;
         match written {
             Ok(()) => {}
-            // The URL is taken (maybe by a request that won a race with this one).
-            Err(StoreError::Conflict(Constraint::SourceUrl)) => {
-                let url = url.map(WebUrl::into_inner).unwrap_or_default();
-                let id = self
+            // The URL (or the file an import stores) is taken, maybe by a request that won a
+            // race with this one: the source that has it.
+            Err(StoreError::Conflict(
+                taken @ (Constraint::SourceUrl | Constraint::SourceImportKey),
+            )) => {
+                let url = url.map(WebUrl::into_inner);
+                let (by_url, by_key) = match taken {
+                    Constraint::SourceUrl => (url.clone(), None),
+                    _ => (None, key),
+                };
+                let found = self
                     .store
-                    .fetch(|tx| {
-                        let url = url.clone();
-                        Box::pin(async move { db::find_source_id(tx, Some(&url), None).await })
+                    .fetch(move |tx| {
+                        Box::pin(async move {
+                            db::find_source_id(tx, by_url.as_deref(), by_key.as_deref()).await
+                        })
                     })
                     .await?;
-                return Err(match id {
-                    Some(id) => AppError::SourceExists { id, url },
-                    None => AppError::Internal(format!("source URL {url} conflicts yet is absent")),
+                return Err(match found {
+                    Some(id) => AppError::SourceExists {
+                        id,
+                        url: url.unwrap_or_default(),
+                    },
+                    None => AppError::Internal(format!("{taken:?} conflicts yet is absent")),
                 });
             }
             Err(e) => return Err(e.into()),
@@ -500,30 +511,25 @@ impl App {
                     let event =
                         events::evidence_added(id, claim_id, passage_id, stance, note.as_deref());
                     store::audit::append(tx, &name, event).await?;
-                    Ok(())
+                    db::get_evidence(tx, claim_id, id).await?.ok_or_else(|| {
+                        AppError::Internal(format!("evidence {id} vanished as it was written"))
+                    })
                 })
             })
             .await;
         match written {
-            Ok(()) => {}
+            Ok(evidence) => Ok(evidence),
             Err(AppError::Store(StoreError::Conflict(Constraint::EvidencePassage))) => {
                 let existing = self
                     .store
                     .fetch(|tx| Box::pin(db::evidence_id_for(tx, claim_id, passage_id)))
                     .await?;
-                return Err(match existing {
+                Err(match existing {
                     Some(id) => AppError::EvidenceExists { id },
                     None => AppError::Internal("evidence conflicts yet is absent".into()),
-                });
+                })
             }
-            Err(e) => return Err(e),
+            Err(e) => Err(e),
         }
-        let view = self.load_claim(claim_id).await?;
-        view.evidence
-            .into_iter()
-            .find(|e| e.id == id)
-            .ok_or_else(|| {
-                AppError::Internal(format!("evidence {id} vanished after it was written"))
-            })
     }
 }

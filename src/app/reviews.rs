@@ -24,17 +24,6 @@ pub struct ReviewPatch {
     pub evidence: Option<Vec<EvidenceId>>,
 }
 
-/// Longest accepted review summary, in bytes.
-const MAX_SUMMARY: usize = 64 * 1024;
-
-fn summary_text(value: &str) -> std::result::Result<String, String> {
-    let text = validate::body_text(value)?.trim().to_owned();
-    if text.len() > MAX_SUMMARY {
-        return Err(format!("must be at most {MAX_SUMMARY} bytes long"));
-    }
-    Ok(text)
-}
-
 impl App {
     pub async fn list_scales(&self, actor: &Actor) -> Result<Vec<RatingScale>> {
         require(actor, Permission::ReadPublished, "read rating scales")?;
@@ -204,7 +193,7 @@ impl App {
         let claim_evidence = self.claim_evidence_ids(claim_id).await?;
         let mut v = Validator::new();
         let scale = input.scale.unwrap_or_else(|| "default".to_owned());
-        let summary = v.check("summary", summary_text(&input.summary));
+        let summary = v.check("summary", validate::note_text(&input.summary));
         let rating = self
             .check_review_content(
                 &mut v,
@@ -314,8 +303,20 @@ impl App {
 
     /// A review; roles that read only published verdicts see only those.
     pub async fn get_review(&self, actor: &Actor, id: ReviewId) -> Result<Review> {
+        self.visible_review(actor, id, true).await
+    }
+
+    /// A review the actor may see (roles that read only published verdicts see only those),
+    /// with its history or not.
+    async fn visible_review(&self, actor: &Actor, id: ReviewId, history: bool) -> Result<Review> {
         require(actor, Permission::ReadPublished, "read reviews")?;
-        let review = self.load_review(id).await?;
+        let review = if history {
+            self.load_review(id).await?
+        } else {
+            self.review_head(id)
+                .await?
+                .ok_or_else(|| not_found("review", id))?
+        };
         if !actor.may(Permission::ReadRecords) && review.state != State::Published {
             return Err(not_found("review", id));
         }
@@ -336,10 +337,13 @@ impl App {
     /// published verdict. Visible to whoever may see the review; integrations get the public
     /// view (without the desk's notes).
     pub async fn review_evidence(&self, actor: &Actor, id: ReviewId) -> Result<EvidenceView> {
-        let review = self.get_review(actor, id).await?;
-        let claim = self.load_claim(review.claim_id).await?;
-        let evidence = claim
-            .evidence
+        let review = self.visible_review(actor, id, false).await?;
+        let claim_id = review.claim_id;
+        let (_, evidence) = self
+            .store
+            .read(|tx| Box::pin(store::provenance::claim_passages(tx, claim_id)))
+            .await?;
+        let evidence = evidence
             .into_iter()
             .filter(|e| review.evidence.contains(&e.id));
         Ok(if actor.may(Permission::ReadEditorial) {
@@ -351,7 +355,7 @@ impl App {
 
     /// A review in its public view, with its claim: what an integration is shown.
     async fn public_review(&self, actor: &Actor, id: ReviewId) -> Result<PublicReview> {
-        let review = self.get_review(actor, id).await?;
+        let review = self.visible_review(actor, id, false).await?;
         let claim_id = review.claim_id;
         let claim = self
             .store
@@ -390,7 +394,7 @@ impl App {
         let rating = patch.rating.unwrap_or(review.rating.key.clone());
         let evidence = patch.evidence.unwrap_or(review.evidence.clone());
         let summary = match &patch.summary {
-            Some(s) => v.check("summary", summary_text(s)),
+            Some(s) => v.check("summary", validate::note_text(s)),
             None => Some(review.summary.clone()),
         };
         self.check_review_content(&mut v, &claim_evidence, &scale, &rating, &evidence)
@@ -448,21 +452,24 @@ impl App {
             Permission::DraftReviews,
             "move reviews through the workflow",
         )?;
-        // Row, then history, without a shared snapshot: a step that lands in between changes
-        // the revision, and the guarded write below then refuses as stale.
+        // No snapshot needed: the guarded write below refuses as stale if a step landed since.
         let review = self
             .store
             .fetch(|tx| Box::pin(db::get_review(tx, id, true)))
             .await?
             .ok_or_else(|| not_found("review", id))?;
         let review = Self::fresh(review, revision)?;
-        let note = note.map(str::trim).filter(|n| !n.is_empty());
-        if note.is_some_and(|n| n.contains('\0')) {
-            return Err(AppError::Validation(vec![FieldError {
-                field: "note".into(),
-                message: "must not contain NUL characters".into(),
-            }]));
-        }
+        // A blank note is no note (refused below where a step needs one).
+        let note = match note.filter(|n| !n.trim().is_empty()) {
+            None => None,
+            Some(n) => Some(validate::note_text(n).map_err(|message| {
+                AppError::Validation(vec![FieldError {
+                    field: "note".into(),
+                    message,
+                }])
+            })?),
+        };
+        let note = note.as_deref();
         review::check(
             review.state,
             to,

@@ -36,7 +36,7 @@ macro_rules! checked {
 }
 
 checked! {
-    /// A trimmed, non-blank text of at most [`validate::MAX_SHORT_TEXT`] bytes.
+    /// A trimmed, non-blank text of at most [`validate::MAX_SHORT_TEXT`] characters.
     ShortText => validate::short_text,
     /// A byte-exact, non-blank text without NUL characters.
     BodyText => validate::body_text,

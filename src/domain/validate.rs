@@ -48,23 +48,29 @@ impl Validator {
     }
 }
 
-/// Longest accepted short text (titles, names, notes), in bytes.
-pub const MAX_SHORT_TEXT: usize = 4096;
+/// Longest accepted short text (titles, names, notes on evidence), in characters: what the
+/// OpenAPI document states (`maxLength` counts characters).
+pub const MAX_SHORT_TEXT: usize = 1024;
 
-/// A short single-purpose text (title, publisher, claimant, note): trimmed, never blank, no
-/// NUL characters (PostgreSQL cannot store them).
+/// Longest accepted note (a review's summary, a workflow step's note), in characters.
+pub const MAX_NOTE: usize = 16 * 1024;
+
+/// A short single-purpose text (title, publisher, claimant, note): trimmed, never blank.
 pub fn short_text(value: &str) -> Result<String, String> {
-    let trimmed = value.trim();
-    if trimmed.is_empty() {
-        return Err("must not be empty or only white space".into());
+    bounded(value, MAX_SHORT_TEXT)
+}
+
+/// A longer text (a review's summary, a step's note): trimmed, never blank.
+pub fn note_text(value: &str) -> Result<String, String> {
+    bounded(value, MAX_NOTE)
+}
+
+fn bounded(value: &str, max_chars: usize) -> Result<String, String> {
+    let trimmed = body_text(value)?.trim().to_owned();
+    if trimmed.chars().count() > max_chars {
+        return Err(format!("must be at most {max_chars} characters long"));
     }
-    if trimmed.contains('\0') {
-        return Err("must not contain NUL characters".into());
-    }
-    if trimmed.len() > MAX_SHORT_TEXT {
-        return Err(format!("must be at most {MAX_SHORT_TEXT} bytes long"));
-    }
-    Ok(trimmed.to_owned())
+    Ok(trimmed)
 }
 
 /// A body of text kept byte-exact (a source version, a claim): only refused when blank.
@@ -72,15 +78,27 @@ pub fn body_text(value: &str) -> Result<String, String> {
     if value.trim().is_empty() {
         return Err("must not be empty or only white space".into());
     }
+    no_nul(value)?;
+    Ok(value.to_owned())
+}
+
+/// No NUL character: PostgreSQL cannot store one in text, so none is taken anywhere.
+pub fn no_nul(value: &str) -> Result<(), String> {
     if value.contains('\0') {
         return Err("must not contain NUL characters".into());
     }
-    Ok(value.to_owned())
+    Ok(())
 }
+
+/// Longest accepted URL, in characters.
+pub const MAX_URL: usize = 2048;
 
 /// An absolute http(s) URL, normalized (lower-case host, no fragment) so that lookups by URL
 /// find a source however its address was spelled.
 pub fn web_url(value: &str) -> Result<String, String> {
+    if value.trim().chars().count() > MAX_URL {
+        return Err(format!("must be at most {MAX_URL} characters long"));
+    }
     let mut url = url::Url::parse(value.trim())
         .map_err(|e| format!("must be an absolute http or https URL ({e})"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {

@@ -26,8 +26,8 @@ pub struct CreateReview {
     /// A rating key of the scale.
     #[schema(value_type = Slug)]
     pub rating: String,
-    /// Why: the reasoning behind the rating. Not blank; stored trimmed; at most 65,536 bytes
-    /// of UTF-8 (16,384 characters always fit).
+    /// Why: the reasoning behind the rating. Not blank; stored trimmed; at most 16,384
+    /// characters.
     #[schema(
         min_length = 1,
         max_length = 16384,
@@ -52,7 +52,7 @@ pub struct EditReview {
     /// A rating key of the scale.
     #[schema(value_type = Option<Slug>)]
     pub rating: Option<String>,
-    /// Not blank; stored trimmed; at most 65,536 bytes of UTF-8 (16,384 characters always fit).
+    /// Not blank; stored trimmed; at most 16,384 characters.
     #[schema(
         min_length = 1,
         max_length = 16384,
@@ -72,7 +72,9 @@ pub struct EditReview {
 #[schema(example = json!({"to": "approved", "note": "Sources check out.", "revision": 2}))]
 pub struct Transition {
     pub to: review::State,
-    /// Why; required (and not blank) to retract or to request changes. Stored trimmed.
+    /// Why; required (and not blank) to retract or to request changes. Stored trimmed; at
+    /// most 16,384 characters, no NUL.
+    #[schema(max_length = 16384)]
     pub note: Option<String>,
     /// The revision you saw, if not sent as `If-Match` (the same one if both are sent).
     #[schema(minimum = 1)]

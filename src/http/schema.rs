@@ -17,8 +17,7 @@ use utoipa::openapi::{RefOr, Schema};
 pub const NOT_BLANK: &str = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$";
 
 /// A short text (title, name, publisher, claimant, label, note): not blank, no NUL
-/// characters; surrounding white space is trimmed. At most 4,096 bytes of UTF-8 once trimmed;
-/// 1,024 characters always fit.
+/// characters; surrounding white space is trimmed; at most 1,024 characters once trimmed.
 #[derive(ToSchema)]
 #[schema(
     min_length = 1,

@@ -35,6 +35,8 @@ pub enum Value {
     Bool(bool),
     Time(OffsetDateTime),
     Json(serde_json::Value),
+    /// An argument that could not be encoded: the statement fails with this message.
+    Invalid(String),
 }
 
 /// What can be bound as an argument.
@@ -101,11 +103,12 @@ impl Arg for OffsetDateTime {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Json<T>(pub T);
 
-/// The JSON stored is lists of ids and names, which always serialize; a type that could fail
-/// would be a bug, caught as a failed write rather than stored as `null`.
+/// A value that does not serialize fails its statement (it is never stored as `null`).
 impl<T: Serialize> Arg for Json<T> {
     fn value(self) -> Value {
-        Value::Json(serde_json::to_value(&self.0).expect("stored JSON serializes"))
+        serde_json::to_value(&self.0)
+            .map(Value::Json)
+            .unwrap_or_else(|e| Value::Invalid(format!("a JSON argument does not serialize: {e}")))
     }
 }
 
@@ -114,6 +117,19 @@ impl<T: Serialize> Arg for Json<T> {
 pub struct Statement {
     pub sql: Cow<'static, str>,
     pub args: Vec<Value>,
+}
+
+impl Statement {
+    /// Refuses a statement with an argument that could not be encoded.
+    fn check(&self) -> Result<(), StoreError> {
+        match self.args.iter().find_map(|a| match a {
+            Value::Invalid(why) => Some(why),
+            _ => None,
+        }) {
+            Some(why) => Err(StoreError::other(why)),
+            None => Ok(()),
+        }
+    }
 }
 
 /// `stmt!(SQL, a, b)`: a [`Statement`] with its arguments bound in order (`$1`, `$2`, ...).
@@ -318,6 +334,7 @@ impl Tx {
 
     /// Runs a statement; the number of rows it changed.
     pub async fn execute(&mut self, s: Statement) -> Result<u64, StoreError> {
+        s.check()?;
         match &mut self.inner {
             Inner::Sqlite(conn) => sqlite_execute(conn, &s).map_err(|e| sqlite_error(&e)),
             Inner::Postgres(tx) => pg_query(s)
@@ -335,6 +352,7 @@ impl Tx {
 
     /// Every row of a query.
     pub async fn fetch_all<R: FromRow>(&mut self, s: Statement) -> Result<Vec<R>, StoreError> {
+        s.check()?;
         match &mut self.inner {
             Inner::Sqlite(conn) => sqlite_fetch(conn, &s, usize::MAX),
             Inner::Postgres(tx) => {
@@ -359,6 +377,7 @@ impl Tx {
         &mut self,
         s: Statement,
     ) -> Result<Option<R>, StoreError> {
+        s.check()?;
         match &mut self.inner {
             Inner::Sqlite(conn) => Ok(sqlite_fetch(conn, &s, 1)?.into_iter().next()),
             Inner::Postgres(tx) => {
@@ -403,9 +422,16 @@ impl Tx {
         if self.locked {
             return Ok(());
         }
-        if let Inner::Postgres(_) = self.inner {
-            self.execute(stmt!("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK))
-                .await?;
+        match self.inner {
+            Inner::Postgres(_) => {
+                self.execute(stmt!("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK))
+                    .await?;
+            }
+            // A read without a transaction has nothing to hold the lock for.
+            Inner::PostgresPool(_) => {
+                return Err(StoreError::other("the write lock is for writes"));
+            }
+            Inner::Sqlite(_) => {}
         }
         self.locked = true;
         Ok(())
@@ -446,6 +472,8 @@ fn pg_query(s: Statement) -> sqlx::query::Query<'static, Postgres, sqlx::postgre
             Value::Bool(x) => q.bind(x),
             Value::Time(x) => q.bind(x),
             Value::Json(x) => q.bind(sqlx::types::Json(x)),
+            // Refused by `Statement::check` before any statement runs.
+            Value::Invalid(_) => q.bind(None::<String>),
         };
     }
     q
@@ -483,6 +511,8 @@ fn sqlite_prepare<'c>(
             Value::Bool(x) => (*x).into(),
             Value::Time(x) => time_text(*x).into(),
             Value::Json(x) => x.to_string().into(),
+            // Refused by `Statement::check` before any statement runs.
+            Value::Invalid(_) => null(),
         };
         stmt.raw_bind_parameter(index, value)?;
     }

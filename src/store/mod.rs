@@ -272,22 +272,15 @@ impl Store {
     /// Checks that the database answers, to reads and to writes (on SQLite, that the writer
     /// thread runs).
     pub async fn ping(&self) -> Result<()> {
-        self.write(|tx| {
+        fn answer(tx: &mut Tx) -> BoxFuture<'_, Result<()>> {
             Box::pin(async move {
                 tx.scalar::<i64>(stmt!("SELECT CAST(1 AS BIGINT)"))
                     .await
                     .map(drop)
             })
-        })
-        .await?;
-        self.fetch(|tx| {
-            Box::pin(async move {
-                tx.scalar::<i64>(stmt!("SELECT CAST(1 AS BIGINT)"))
-                    .await
-                    .map(drop)
-            })
-        })
-        .await
+        }
+        self.write(answer).await?;
+        self.fetch(answer).await
     }
 
     /// Rows in every table of the schema (from the database's own catalogue, so a new table

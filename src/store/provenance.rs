@@ -85,6 +85,12 @@ mod sql {
     pub const CLAIM_APPEARANCES: &str =
         "SELECT passage_id FROM claim_appearances WHERE claim_id = $1 ORDER BY position";
     pub const CLAIM_EVIDENCE: &str = "SELECT id, passage_id, stance, note, created_at FROM evidence WHERE claim_id = $1 ORDER BY id";
+    pub const EVIDENCE_BY_ID: &str = concat!(
+        "SELECT e.id, e.passage_id, e.stance, e.note, e.created_at, ",
+        passage_columns!(),
+        ", s.title, s.url, s.publisher FROM evidence e JOIN passages p ON p.id = e.passage_id \
+         JOIN sources s ON s.id = p.source_id WHERE e.id = $1"
+    );
 }
 
 #[cfg(test)]
@@ -188,6 +194,20 @@ impl FromRow for EvidenceRow {
             note: c.get()?,
             created_at: c.get()?,
         })
+    }
+}
+
+impl EvidenceRow {
+    fn with(self, claim_id: ClaimId, p: SourcedPassage) -> Evidence {
+        Evidence {
+            id: self.id,
+            claim_id,
+            stance: self.stance,
+            note: self.note,
+            created_at: self.created_at,
+            passage: p.passage,
+            source: p.source,
+        }
     }
 }
 
@@ -324,6 +344,9 @@ pub async fn insert_passage(tx: &mut Tx, p: &Passage) -> Result<(Passage, bool)>
             p.created_at
         ))
         .await?;
+    if inserted == 1 {
+        return Ok((p.clone(), true));
+    }
     let stored = tx
         .fetch_optional(stmt!(
             sql::PASSAGE_AT,
@@ -334,7 +357,7 @@ pub async fn insert_passage(tx: &mut Tx, p: &Passage) -> Result<(Passage, bool)>
         ))
         .await?
         .ok_or_else(|| StoreError::other("a passage vanished after it was written"))?;
-    Ok((stored, inserted == 1))
+    Ok((stored, false))
 }
 
 pub async fn get_passage(tx: &mut Tx, id: PassageId) -> Result<Option<Passage>> {
@@ -424,6 +447,22 @@ pub async fn evidence_id_for(
         .await
 }
 
+/// One piece of evidence with its passage and source.
+pub async fn get_evidence(
+    tx: &mut Tx,
+    claim_id: ClaimId,
+    id: EvidenceId,
+) -> Result<Option<Evidence>> {
+    struct Row(EvidenceRow, SourcedPassage);
+    impl FromRow for Row {
+        fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
+            Ok(Row(EvidenceRow::from_row(c)?, SourcedPassage::from_row(c)?))
+        }
+    }
+    let row: Option<Row> = tx.fetch_optional(stmt!(sql::EVIDENCE_BY_ID, id)).await?;
+    Ok(row.map(|Row(e, p)| e.with(claim_id, p)))
+}
+
 /// Ids of a claim's evidence; `None` when the claim does not exist.
 pub async fn claim_evidence_ids(tx: &mut Tx, claim_id: ClaimId) -> Result<Option<Vec<EvidenceId>>> {
     let rows: Vec<(ClaimId, Option<EvidenceId>)> = tx
@@ -461,16 +500,8 @@ pub async fn claim_passages(
     let evidence = evidence
         .into_iter()
         .map(|e| {
-            let SourcedPassage { passage, source } = sourced(&e.passage_id)?;
-            Ok(Evidence {
-                id: e.id,
-                claim_id,
-                stance: e.stance,
-                note: e.note,
-                created_at: e.created_at,
-                passage,
-                source,
-            })
+            let passage = sourced(&e.passage_id)?;
+            Ok(e.with(claim_id, passage))
         })
         .collect::<Result<Vec<_>>>()?;
     Ok((appearances, evidence))

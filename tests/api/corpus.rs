@@ -212,7 +212,31 @@ async fn a_repeated_pull_quote_is_ambiguous_until_a_suffix_picks_one(backend: Ba
     assert_eq!(by_position["exact"], quote);
 }
 
+/// Two imports of the same file at once (the lookup of each finds nothing, then both insert):
+/// both succeed, one stores the source and the other finds its text stored, never an error.
+async fn imports_of_one_file_racing_store_it_once(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let actor = Actor::operator("test-import");
+    for n in 0..10 {
+        let name = format!("race-{n}.txt");
+        let text = format!("A text imported twice at once, number {n}.");
+        let (a, b) = tokio::join!(
+            import::import_text(&t.app, &actor, &name, text.clone(), None),
+            import::import_text(&t.app, &actor, &name, text.clone(), None),
+        );
+        let outcomes = [a.expect("first import"), b.expect("second import")];
+        let created = outcomes
+            .iter()
+            .filter(|o| matches!(o, import::Imported::Created { .. }))
+            .count();
+        assert_eq!(created, 1, "{n}: {outcomes:?}");
+    }
+    let list: Value = t.get_json("/v1/sources?limit=50").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 10);
+}
+
 crate::both_backends!(
+    imports_of_one_file_racing_store_it_once,
     importing_the_corpus_twice_stores_each_text_once,
     quotes_across_hard_line_wraps_resolve,
     straight_quotes_match_typographic_ones,
