@@ -223,11 +223,33 @@ impl Store {
         E: From<StoreError>,
         F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<T, E>>,
     {
+        self.reading(true, read).await
+    }
+
+    /// Runs `read` with no shared snapshot: for one statement, or statements whose results do
+    /// not depend on each other. Cheaper than [`Store::read`] on PostgreSQL (no transaction);
+    /// the same on SQLite, whose readers always read in a transaction.
+    pub async fn fetch<T, E, F>(&self, read: F) -> Result<T, E>
+    where
+        E: From<StoreError>,
+        F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<T, E>>,
+    {
+        self.reading(false, read).await
+    }
+
+    async fn reading<T, E, F>(&self, snapshot: bool, read: F) -> Result<T, E>
+    where
+        E: From<StoreError>,
+        F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<T, E>>,
+    {
         match &self.backend {
             Backend::Sqlite(db) => db.read(read),
-            Backend::Postgres(pool) => {
+            Backend::Postgres(pool) if snapshot => {
                 let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
                 self.in_postgres_tx(pool, begin, read).await
+            }
+            Backend::Postgres(pool) => {
+                read(&mut Tx::postgres_pool(pool.clone(), self.head.clone())).await
             }
         }
     }
@@ -252,21 +274,6 @@ impl Store {
         let out = work(&mut tx).await?;
         tx.commit().await?;
         Ok(out)
-    }
-
-    /// Runs `read` with no shared snapshot: for one statement, or statements whose results do
-    /// not depend on each other. Cheaper than [`Store::read`] on PostgreSQL.
-    pub async fn fetch<T, E, F>(&self, read: F) -> Result<T, E>
-    where
-        E: From<StoreError>,
-        F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<T, E>>,
-    {
-        match &self.backend {
-            Backend::Sqlite(db) => db.read(read),
-            Backend::Postgres(pool) => {
-                read(&mut Tx::postgres_pool(pool.clone(), self.head.clone())).await
-            }
-        }
     }
 
     /// Checks that the database answers, to reads and to writes (on SQLite, that the writer
