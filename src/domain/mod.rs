@@ -9,6 +9,7 @@ pub mod ids;
 pub mod model;
 pub mod public;
 pub mod review;
+pub mod urls;
 pub mod validate;
 
 pub use ids::*;
