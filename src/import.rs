@@ -124,12 +124,9 @@ pub async fn import_text(
     let import_key = format!("file:{file_name}");
     let meta = meta.cloned().unwrap_or_default();
     let url = match meta.url.as_deref() {
-        Some(u) => Some(crate::domain::validate::web_url(u).map_err(|m| {
-            AppError::Validation(vec![crate::domain::FieldError {
-                field: "url".into(),
-                message: m,
-            }])
-        })?),
+        Some(u) => {
+            Some(crate::domain::validate::web_url(u).map_err(|m| AppError::field("url", m))?)
+        }
         None => None,
     };
     if let Some(source_id) = app

@@ -14,12 +14,7 @@ impl App {
     ) -> Result<(ApiKey, String)> {
         require(actor, Permission::ManageKeys, "manage API keys")?;
         let name = ShortText::parse(name)
-            .map_err(|m| {
-                AppError::Validation(vec![FieldError {
-                    field: "name".into(),
-                    message: m,
-                }])
-            })?
+            .map_err(|m| AppError::field("name", m))?
             .into_inner();
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret)

@@ -80,6 +80,16 @@ pub enum AppError {
 
 pub type Result<T> = std::result::Result<T, AppError>;
 
+impl AppError {
+    /// One invalid field.
+    pub fn field(field: &str, message: impl Into<String>) -> AppError {
+        AppError::Validation(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> AppError {
         match e {

@@ -26,13 +26,6 @@ pub struct PassageInput {
     pub version: Option<i64>,
 }
 
-fn field_error(field: &str, message: String) -> AppError {
-    AppError::Validation(vec![FieldError {
-        field: field.into(),
-        message,
-    }])
-}
-
 impl App {
     pub async fn create_source(&self, actor: &Actor, input: SourceInput) -> Result<Source> {
         self.create_source_keyed(actor, input, None).await
@@ -172,7 +165,7 @@ impl App {
         require(actor, Permission::ReadRecords, "read sources")?;
         let (after, limit) = page_args(cursor, limit)?;
         let url = url
-            .map(|u| validate::web_url(u).map_err(|m| field_error("url", m)))
+            .map(|u| validate::web_url(u).map_err(|m| AppError::field("url", m)))
             .transpose()?;
         let items = self
             .store
@@ -191,7 +184,7 @@ impl App {
         text: &str,
     ) -> Result<(Version, Outcome)> {
         require(actor, Permission::WriteRecords, "add versions")?;
-        let text = BodyText::parse(text).map_err(|m| field_error("text", m))?;
+        let text = BodyText::parse(text).map_err(|m| AppError::field("text", m))?;
         let version = NewVersion::new(text);
         let actor = actor.name.clone();
         let at = store::now();
@@ -487,7 +480,7 @@ impl App {
     ) -> Result<Evidence> {
         require(actor, Permission::WriteRecords, "add evidence")?;
         let note = note
-            .map(|n| ShortText::parse(n).map_err(|m| field_error("note", m)))
+            .map(|n| ShortText::parse(n).map_err(|m| AppError::field("note", m)))
             .transpose()?
             .map(ShortText::into_inner);
         let id = EvidenceId::new();

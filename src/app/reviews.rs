@@ -256,10 +256,10 @@ impl App {
                             c.claim_id == r.claim_id && c.state == State::Published
                         })
                     {
-                        return Err(AppError::Validation(vec![FieldError {
-                            field: "corrects".into(),
-                            message: format!("{old} is not the published verdict of this claim"),
-                        }]));
+                        return Err(AppError::field(
+                            "corrects",
+                            format!("{old} is not the published verdict of this claim"),
+                        ));
                     }
                     db::insert_review(tx, r).await?;
                     db::insert_event(tx, r.id, &r.history[0]).await?;
@@ -462,12 +462,7 @@ impl App {
         // A blank note is no note (refused below where a step needs one).
         let note = match note.filter(|n| !n.trim().is_empty()) {
             None => None,
-            Some(n) => Some(validate::note_text(n).map_err(|message| {
-                AppError::Validation(vec![FieldError {
-                    field: "note".into(),
-                    message,
-                }])
-            })?),
+            Some(n) => Some(validate::note_text(n).map_err(|m| AppError::field("note", m))?),
         };
         let note = note.as_deref();
         review::check(

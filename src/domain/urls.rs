@@ -15,13 +15,10 @@ fn is_tracking(name: &str) -> bool {
 /// (`utm_*`, `fbclid`, `gclid`) dropped, the other query parameters kept and sorted (by name,
 /// then value; repeated ones stay). Paths keep their case: servers may tell them apart.
 pub fn lookup_form(value: &str) -> Result<String, String> {
-    let mut url = Url::parse(value.trim())
+    // A valid web URL, without fragment; `Url` lower-cases scheme and host and drops a
+    // default port.
+    let mut url = Url::parse(&super::validate::web_url(value)?)
         .map_err(|e| format!("must be an absolute http or https URL ({e})"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err("must be an absolute http or https URL".into());
-    }
-    // `Url` already lower-cases the scheme and host and drops a default port.
-    url.set_fragment(None);
     let mut params: Vec<(String, String)> = url
         .query_pairs()
         .filter(|(name, _)| !is_tracking(name))
