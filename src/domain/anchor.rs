@@ -10,6 +10,8 @@
 //! Positions in answers are Unicode code points from 0, end exclusive, as in the W3C Web
 //! Annotation `TextPositionSelector`.
 
+pub mod reanchor;
+
 use memchr::memmem;
 use unicode_normalization::char::{canonical_combining_class, decompose_canonical};
 
@@ -30,6 +32,9 @@ pub struct AnchorIndex {
     origin: Vec<u32>,
     /// Code points in `text[..k * CP_BLOCK]`, for each block `k`.
     cp_blocks: Vec<u32>,
+    /// Characters outside the Basic Multilingual Plane in `text[..k * CP_BLOCK]`: each is two
+    /// UTF-16 code units, so the UTF-16 offset of a code point adds these.
+    astral_blocks: Vec<u32>,
     char_len: usize,
 }
 
@@ -46,6 +51,10 @@ pub struct Span {
     pub prefix: String,
     /// Up to [`CONTEXT_CHARS`] code points after the span.
     pub suffix: String,
+    /// `start` in UTF-16 code units, as browsers' DOM ranges count.
+    pub start_utf16: usize,
+    /// `end` in UTF-16 code units.
+    pub end_utf16: usize,
 }
 
 /// What a client sent to select a passage.
@@ -188,18 +197,23 @@ impl AnchorIndex {
             origin.resize(folded.len(), o);
         });
         let mut cp_blocks = Vec::with_capacity(text.len() / CP_BLOCK + 1);
-        let mut count = 0u32;
+        let mut astral_blocks = Vec::with_capacity(text.len() / CP_BLOCK + 1);
+        let (mut count, mut astral) = (0u32, 0u32);
         for block in text.as_bytes().chunks(CP_BLOCK) {
             cp_blocks.push(count);
+            astral_blocks.push(astral);
             count += block.iter().filter(|&&b| !is_continuation(b)).count() as u32;
+            astral += block.iter().filter(|&&b| is_astral_lead(b)).count() as u32;
         }
         cp_blocks.push(count);
+        astral_blocks.push(astral);
         AnchorIndex {
             char_len: count as usize,
             text,
             folded: folded.into_bytes(),
             origin,
             cp_blocks,
+            astral_blocks,
         }
     }
 
@@ -215,7 +229,7 @@ impl AnchorIndex {
 
     /// Approximate heap size, for cache budgets.
     pub fn heap_bytes(&self) -> usize {
-        self.text.len() + self.folded.len() + self.origin.len() * 4 + self.cp_blocks.len() * 4
+        self.text.len() + self.folded.len() + self.origin.len() * 4 + self.cp_blocks.len() * 8
     }
 
     /// Resolves a selector to exactly one span, or says why it cannot.
@@ -377,7 +391,61 @@ impl AnchorIndex {
             exact: self.text[bs..be].to_owned(),
             prefix: self.text[prefix_start..bs].to_owned(),
             suffix: self.text[be..suffix_end].to_owned(),
+            start_utf16: self.utf16_of_byte(bs),
+            end_utf16: self.utf16_of_byte(be),
         }
+    }
+
+    /// UTF-16 offset of a byte offset that is a character boundary.
+    fn utf16_of_byte(&self, byte: usize) -> usize {
+        let block = byte / CP_BLOCK;
+        let astral = self.text.as_bytes()[block * CP_BLOCK..byte]
+            .iter()
+            .filter(|&&b| is_astral_lead(b))
+            .count();
+        self.cp_of_byte(byte) + self.astral_blocks[block] as usize + astral
+    }
+
+    /// The code point at a UTF-16 offset, or `None` past the end or inside a surrogate pair
+    /// (a position no DOM range of whole characters has).
+    pub fn cp_of_utf16(&self, unit: usize) -> Option<usize> {
+        let units = |k: usize| (self.cp_blocks[k] + self.astral_blocks[k]) as usize;
+        // The last block that starts at or before `unit`.
+        let (mut lo, mut hi) = (0, self.cp_blocks.len());
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2;
+            if units(mid) <= unit {
+                lo = mid
+            } else {
+                hi = mid
+            }
+        }
+        let (mut cp, mut at) = (self.cp_blocks[lo] as usize, units(lo));
+        // Continuation bytes at the block's start belong to a character counted before it.
+        for &b in &self.text.as_bytes()[(lo * CP_BLOCK).min(self.text.len())..] {
+            if is_continuation(b) {
+                continue;
+            }
+            if at >= unit {
+                break;
+            }
+            at += if is_astral_lead(b) { 2 } else { 1 };
+            cp += 1;
+        }
+        (at == unit).then_some(cp)
+    }
+
+    /// UTF-16 offset of a code point index (`cp <= char_len`).
+    pub fn utf16_of_cp(&self, cp: usize) -> usize {
+        self.utf16_of_byte(self.byte_of_cp(cp))
+    }
+
+    /// The folded byte range of a code point range, without white space at either end.
+    fn folded_range(&self, start: usize, end: usize) -> (usize, usize) {
+        let (bs, be) = (self.byte_of_cp(start), self.byte_of_cp(end));
+        let fs = self.origin.partition_point(|&o| (o as usize) < bs);
+        let fe = self.origin.partition_point(|&o| (o as usize) < be);
+        reanchor_trim(fs, fe, &self.folded)
     }
 
     /// Code point index of a byte offset that is a character boundary.
@@ -476,6 +544,22 @@ impl AnchorIndex {
     }
 }
 
+fn reanchor_trim(s: usize, e: usize, folded: &[u8]) -> (usize, usize) {
+    let space = SPACE as u8;
+    let s = s + folded[s..e].iter().take_while(|&&b| b == space).count();
+    let e = e - folded[s..e]
+        .iter()
+        .rev()
+        .take_while(|&&b| b == space)
+        .count();
+    (s, e)
+}
+
+/// The first byte of a four-byte UTF-8 sequence: a character outside the BMP.
+fn is_astral_lead(b: u8) -> bool {
+    b >= 0xF0
+}
+
 fn is_continuation(b: u8) -> bool {
     b & 0xC0 == 0x80
 }
@@ -494,6 +578,29 @@ mod tests {
 
     fn resolve(text: &str, q: &str) -> Result<Span, AnchorError> {
         AnchorIndex::new(text.to_owned()).resolve(&quote(q))
+    }
+
+    #[test]
+    fn utf16_offsets_count_astral_characters_twice() {
+        // 😀 (U+1F600) and 𠀀 (U+20000, CJK extension B) are two UTF-16 units each; 漢 is one.
+        let text = format!("{}😀 漢字 a 𠀀b end", "x".repeat(CP_BLOCK));
+        let index = AnchorIndex::new(text.clone());
+        let span = index.resolve(&quote("漢字 a 𠀀b")).unwrap();
+        let before = CP_BLOCK + 2;
+        assert_eq!((span.start, span.end), (before, before + 7));
+        assert_eq!((span.start_utf16, span.end_utf16), (before + 1, before + 9));
+        let utf16: Vec<u16> = text.encode_utf16().collect();
+        assert_eq!(
+            String::from_utf16(&utf16[span.start_utf16..span.end_utf16]).unwrap(),
+            span.exact
+        );
+        assert_eq!(index.cp_of_utf16(span.end_utf16), Some(span.end));
+        assert_eq!(index.cp_of_utf16(CP_BLOCK + 1), None, "inside the emoji's pair");
+        assert_eq!(index.cp_of_utf16(utf16.len()), Some(index.char_len()));
+        assert_eq!(index.cp_of_utf16(utf16.len() + 1), None);
+        for cp in [0, CP_BLOCK, CP_BLOCK + 1, before + 6, index.char_len()] {
+            assert_eq!(index.cp_of_utf16(index.utf16_of_cp(cp)), Some(cp));
+        }
     }
 
     #[test]
