@@ -156,6 +156,14 @@ async fn open(cli: &Cli) -> anyhow::Result<Store> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact(&cli.database_url)))?;
     store.migrate().await?;
+    // Data the schema gained that only the application can compute.
+    let filled = App::new(store.clone(), 0)
+        .backfill_utf16()
+        .await
+        .map_err(describe)?;
+    if filled > 0 {
+        eprintln!("filled in UTF-16 offsets of {filled} passages");
+    }
     Ok(store)
 }
 

@@ -10,7 +10,7 @@ use lru::LruCache;
 use uuid::Uuid;
 
 use crate::domain::access::{self, Actor, ApiKey, Permission, Role};
-use crate::domain::anchor::{AnchorError, AnchorIndex, Selector};
+use crate::domain::anchor::{AnchorError, AnchorIndex, Selector, Span};
 use crate::domain::audit;
 use crate::domain::checked::{BodyText, PublishedAt, ShortText, WebUrl};
 use crate::domain::ids::{ClaimId, EvidenceId, KeyId, PassageId, ReviewId, SourceId};
@@ -68,6 +68,8 @@ pub enum AppError {
     VerdictExists { id: ReviewId },
     #[error("a key cannot revoke itself")]
     OwnKey { id: KeyId },
+    #[error("placements are decided on the latest version")]
+    NotLatest { version: i64, latest: i64 },
     #[error("a rating scale with this id exists")]
     ScaleExists { id: String },
     #[error("the database is unavailable: {0}")]
@@ -274,10 +276,13 @@ fn not_found(entity: &'static str, id: impl std::fmt::Display) -> AppError {
 
 mod audit_trail;
 mod keys;
+mod placements;
 mod provenance;
 mod reviews;
 
 pub use audit_trail::{AuditQuery, AuditReport, CheckpointQuery};
+use placements::PLACING_ATTEMPTS;
+pub use placements::{Offsets, PlacementDecision};
 pub use provenance::{PassageInput, SourceInput};
 pub use reviews::{ReviewInput, ReviewPatch};
 

@@ -24,6 +24,8 @@ pub struct PassageInput {
     pub start: Option<i64>,
     pub end: Option<i64>,
     pub version: Option<i64>,
+    /// How `start` and `end` count.
+    pub offsets: Offsets,
 }
 
 impl App {
@@ -124,7 +126,7 @@ impl App {
         self.load_source(id).await
     }
 
-    async fn load_source(&self, id: SourceId) -> Result<Source> {
+    pub(super) async fn load_source(&self, id: SourceId) -> Result<Source> {
         self.store
             .fetch(|tx| Box::pin(db::get_source(tx, id)))
             .await?
@@ -176,7 +178,8 @@ impl App {
         Ok(page(items, limit, |s| s.id))
     }
 
-    /// Adds a version; an identical text already stored for the source is returned instead.
+    /// Adds a version and places every passage of the version before on it; an identical
+    /// text already stored for the source is returned instead.
     pub async fn add_version(
         &self,
         actor: &Actor,
@@ -185,28 +188,65 @@ impl App {
     ) -> Result<(Version, Outcome)> {
         require(actor, Permission::WriteRecords, "add versions")?;
         let text = BodyText::parse(text).map_err(|m| AppError::field("text", m))?;
-        let version = NewVersion::new(text);
-        let actor = actor.name.clone();
-        let at = store::now();
-        self.store
-            .write(move |tx| {
-                Box::pin(async move {
-                    // Decides on the source's versions, which other writers may add to.
-                    tx.lock_writes().await?;
-                    if let Some(same) =
-                        db::version_with_hash(tx, source_id, &version.sha256).await?
-                    {
-                        return Ok((same, Outcome::Existing));
-                    }
-                    let stored = db::append_version(tx, source_id, &version, at)
-                        .await?
-                        .ok_or_else(|| not_found("source", source_id))?;
-                    store::audit::append(tx, &actor, events::version_added(source_id, &stored))
-                        .await?;
-                    Ok((stored, Outcome::Created))
-                })
+        let version = Arc::new(NewVersion::new(text));
+        let hash = version.sha256.clone();
+        let same = self
+            .store
+            .fetch(move |tx| Box::pin(async move { db::version_with_hash(tx, source_id, &hash).await }))
+            .await?;
+        if let Some(same) = same {
+            return Ok((same, Outcome::Existing));
+        }
+        let new_index = {
+            let text = version.text.as_str().to_owned();
+            cpu_bound("building the anchor index", move || {
+                Arc::new(AnchorIndex::new(text))
             })
-            .await
+            .await?
+        };
+        // Placing runs before the write (it is CPU work); the write checks that neither the
+        // versions nor the passages changed meanwhile, and places again if they did.
+        for _ in 0..PLACING_ATTEMPTS {
+            let previous = self.load_source(source_id).await?.version.number;
+            let plan = self
+                .plan_placements(source_id, previous, new_index.clone())
+                .await?;
+            let (actor, version) = (actor.name.clone(), version.clone());
+            let written = self
+                .store
+                .write(move |tx| {
+                    Box::pin(async move {
+                        // Decides on the source's versions, which other writers may add to.
+                        tx.lock_writes().await?;
+                        if let Some(same) =
+                            db::version_with_hash(tx, source_id, &version.sha256).await?
+                        {
+                            return Ok(Some((same, Outcome::Existing)));
+                        }
+                        if !plan.still_current(tx, source_id).await? {
+                            return Ok(None);
+                        }
+                        let stored = db::append_version(tx, source_id, &version, store::now())
+                            .await?
+                            .ok_or_else(|| not_found("source", source_id))?;
+                        store::audit::append(tx, &actor, events::version_added(source_id, &stored))
+                            .await?;
+                        plan.write(tx, &actor).await?;
+                        Ok::<_, AppError>(Some((stored, Outcome::Created)))
+                    })
+                })
+                .await?;
+            if let Some((stored, outcome)) = written {
+                if outcome == Outcome::Created {
+                    self.anchors
+                        .insert((source_id, stored.number), new_index.clone());
+                }
+                return Ok((stored, outcome));
+            }
+        }
+        Err(AppError::Unavailable(
+            "the source kept changing while its passages were placed on the new version".into(),
+        ))
     }
 
     pub async fn list_versions(&self, actor: &Actor, source_id: SourceId) -> Result<Vec<Version>> {
@@ -248,7 +288,7 @@ impl App {
     }
 
     /// The folded view of a version, from the cache or built off the async threads.
-    async fn anchor_index(&self, source_id: SourceId, number: i64) -> Result<Arc<AnchorIndex>> {
+    pub(super) async fn anchor_index(&self, source_id: SourceId, number: i64) -> Result<Arc<AnchorIndex>> {
         if let Some(index) = self.anchors.get((source_id, number)) {
             return Ok(index);
         }
@@ -261,14 +301,13 @@ impl App {
         Ok(index)
     }
 
-    /// Resolves a quote or positions on a version (default: latest) and stores the passage.
-    pub async fn create_passage(
+    /// Resolves a selector on a version of a source, after checking its fields.
+    pub(super) async fn resolve_selector(
         &self,
-        actor: &Actor,
         source_id: SourceId,
-        input: PassageInput,
-    ) -> Result<(Passage, Outcome)> {
-        require(actor, Permission::WriteRecords, "create passages")?;
+        number: i64,
+        input: &PassageInput,
+    ) -> Result<Span> {
         let mut v = Validator::new();
         let position = |field: &str, value: Option<i64>, v: &mut Validator| {
             value.and_then(|n| {
@@ -299,28 +338,36 @@ impl App {
         {
             v.error("quote", "must contain visible characters");
         }
-        if let Some(n) = input.version
-            && n < 1
-        {
-            v.error("version", "version numbers start at 1");
-        }
         v.finish(|| ()).map_err(AppError::Validation)?;
-
-        let source = self.load_source(source_id).await?;
-        let number = input.version.unwrap_or(source.version.number);
-        if number > source.version.number {
-            return Err(AppError::UnknownVersion {
-                source_id,
-                number,
-                latest: source.version.number,
-            });
-        }
         let index = self.anchor_index(source_id, number).await?;
-        let span = cpu_bound("resolving the quote", move || {
+        // UTF-16 positions become code points; one inside a surrogate pair names no character.
+        let (start, end) = match input.offsets {
+            Offsets::CodePoints => (start, end),
+            Offsets::Utf16 => {
+                let mut v = Validator::new();
+                let mut convert = |field: &str, unit: Option<usize>| {
+                    unit.and_then(|u| {
+                        v.check(
+                            field,
+                            index.cp_of_utf16(u).ok_or_else(|| {
+                                format!(
+                                    "UTF-16 offset {u} is inside a character or past the end of version {number}"
+                                )
+                            }),
+                        )
+                    })
+                };
+                let converted = (convert("start", start), convert("end", end));
+                v.finish(|| converted).map_err(AppError::Validation)?
+            }
+        };
+        let (quote, prefix, suffix) =
+            (input.quote.clone(), input.prefix.clone(), input.suffix.clone());
+        cpu_bound("resolving the quote", move || {
             index.resolve(&Selector {
-                quote: input.quote.as_deref(),
-                prefix: input.prefix.as_deref(),
-                suffix: input.suffix.as_deref(),
+                quote: quote.as_deref(),
+                prefix: prefix.as_deref(),
+                suffix: suffix.as_deref(),
                 start,
                 end,
             })
@@ -329,31 +376,87 @@ impl App {
         .map_err(|error| AppError::Anchor {
             error,
             version: number,
-        })?;
-        let passage = Passage {
-            id: PassageId::new(),
-            source_id,
-            version: number,
-            start: span.start as i64,
-            end: span.end as i64,
-            exact: span.exact,
-            prefix: span.prefix,
-            suffix: span.suffix,
-            created_at: store::now(),
-        };
-        let actor = actor.name.clone();
-        self.store
-            .write(move |tx| {
-                Box::pin(async move {
-                    let (stored, created) = db::insert_passage(tx, &passage).await?;
-                    if !created {
-                        return Ok((stored, Outcome::Existing));
-                    }
-                    store::audit::append(tx, &actor, events::passage_created(&stored)).await?;
-                    Ok((stored, Outcome::Created))
+        })
+    }
+
+    /// Resolves a quote or positions on a version (default: latest) and stores the passage,
+    /// with its placements on the later versions when it was made on an earlier one.
+    pub async fn create_passage(
+        &self,
+        actor: &Actor,
+        source_id: SourceId,
+        input: PassageInput,
+    ) -> Result<(Passage, Outcome)> {
+        require(actor, Permission::WriteRecords, "create passages")?;
+        if let Some(n) = input.version
+            && n < 1
+        {
+            return Err(AppError::field("version", "version numbers start at 1"));
+        }
+        for _ in 0..PLACING_ATTEMPTS {
+            let latest = self.load_source(source_id).await?.version.number;
+            let number = input.version.unwrap_or(latest);
+            if number > latest {
+                return Err(AppError::UnknownVersion {
+                    source_id,
+                    number,
+                    latest,
+                });
+            }
+            let span = self.resolve_selector(source_id, number, &input).await?;
+            let passage = Passage {
+                id: PassageId::new(),
+                source_id,
+                version: number,
+                start: span.start as i64,
+                end: span.end as i64,
+                start_utf16: span.start_utf16 as i64,
+                end_utf16: span.end_utf16 as i64,
+                exact: span.exact,
+                prefix: span.prefix,
+                suffix: span.suffix,
+                created_at: store::now(),
+            };
+            let later = self.place_through(&passage, latest).await?;
+            let actor = actor.name.clone();
+            let written = self
+                .store
+                .write(move |tx| {
+                    Box::pin(async move {
+                        // Placements are made up to the latest version, which must not change.
+                        tx.lock_writes().await?;
+                        let now_latest = db::get_source(tx, source_id)
+                            .await?
+                            .map(|s| s.version.number);
+                        if now_latest != Some(latest) {
+                            return Ok(None);
+                        }
+                        let (stored, created) = db::insert_passage(tx, &passage).await?;
+                        if !created {
+                            return Ok(Some((stored, Outcome::Existing)));
+                        }
+                        store::audit::append(tx, &actor, events::passage_created(&stored))
+                            .await?;
+                        for placement in &later {
+                            store::placements::insert(tx, placement).await?;
+                            let event = events::passages_placed(
+                                source_id,
+                                placement.version,
+                                std::slice::from_ref(placement),
+                            );
+                            store::audit::append(tx, &actor, event).await?;
+                        }
+                        Ok::<_, AppError>(Some((stored, Outcome::Created)))
+                    })
                 })
-            })
-            .await
+                .await?;
+            if let Some(done) = written {
+                return Ok(done);
+            }
+        }
+        Err(AppError::Unavailable(
+            "the source kept changing while the passage was placed on its later versions".into(),
+        ))
     }
 
     pub async fn get_passage(&self, actor: &Actor, id: PassageId) -> Result<Passage> {
@@ -443,21 +546,31 @@ impl App {
                         .rev()
                         .find(|r| r.state == State::Published)
                         .cloned();
+                    let attention = store::placements::claim_attention(tx, id).await?;
+                    let verdict_needs_recheck = verdict.is_some()
+                        && attention
+                            .iter()
+                            .any(|a| a.role == domain::PassageRole::Evidence);
                     Ok(ClaimView {
                         claim,
                         appearances,
                         evidence,
                         verdict,
                         reviews,
+                        attention,
+                        verdict_needs_recheck,
                     })
                 })
             })
             .await
     }
 
+    /// Claims in id order; with `attention`, only those with a passage that a new version
+    /// of its source changed or lost and that nobody has confirmed since.
     pub async fn list_claims(
         &self,
         actor: &Actor,
+        attention: bool,
         cursor: Option<&str>,
         limit: Option<u32>,
     ) -> Result<Page<domain::Claim>> {
@@ -465,7 +578,14 @@ impl App {
         let (after, limit) = page_args(cursor, limit)?;
         let items = self
             .store
-            .fetch(|tx| Box::pin(db::list_claims(tx, after, limit)))
+            .fetch(move |tx| {
+                Box::pin(async move {
+                    match attention {
+                        true => store::placements::attention_claims(tx, after, limit).await,
+                        false => db::list_claims(tx, after, limit).await,
+                    }
+                })
+            })
             .await?;
         Ok(page(items, limit, |c| c.id))
     }

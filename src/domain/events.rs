@@ -6,7 +6,8 @@ use serde_json::json;
 use super::audit::Event;
 use super::ids::{ClaimId, EvidenceId, KeyId, PassageId, ReviewId, SourceId};
 use super::review::{RatingScale, State};
-use super::{NewSource, NewVersion, Passage, Stance, Version};
+use super::anchor::reanchor::PlacementState;
+use super::{NewSource, NewVersion, Passage, Placement, Stance, Version};
 
 pub fn source_created(id: SourceId, new: &NewSource, version: &NewVersion) -> Event {
     let changes = json!({
@@ -27,6 +28,39 @@ pub fn passage_created(p: &Passage) -> Event {
         "source_id": p.source_id, "version": p.version, "start": p.start, "end": p.end, "exact": p.exact,
     });
     Event::new("create", "passage", p.id, changes)
+}
+
+/// Every automatic placement made when a version was added, in one entry.
+pub fn passages_placed(source_id: SourceId, version: i64, placements: &[Placement]) -> Event {
+    let count = |state| placements.iter().filter(|p| p.state == state).count();
+    let each: Vec<_> = placements
+        .iter()
+        .map(|p| {
+            json!({
+                "passage_id": p.passage_id, "state": p.state, "method": p.method,
+                "start": p.start, "end": p.end, "score": p.score,
+                "numbers": p.change.as_ref().and_then(|c| c.numbers.as_ref()),
+                "orphan": p.orphan,
+            })
+        })
+        .collect();
+    let changes = json!({
+        "version": version,
+        "placed": count(PlacementState::Placed),
+        "changed": count(PlacementState::Changed),
+        "orphaned": count(PlacementState::Orphaned),
+        "placements": each,
+    });
+    Event::new("place_passages", "source", source_id, changes)
+}
+
+/// A person confirmed a placement or placed the passage by hand.
+pub fn placement_decided(p: &Placement, confirmed: bool) -> Event {
+    let changes = json!({
+        "version": p.version, "decision": if confirmed { "confirm" } else { "place" },
+        "state": p.state, "start": p.start, "end": p.end, "exact": p.exact, "note": p.note,
+    });
+    Event::new("decide_placement", "passage", p.passage_id, changes)
 }
 
 pub fn claim_created(

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
+
+use crate::domain::anchor::reanchor::{Change, Orphan, PlacementMethod, PlacementState};
 use uuid::Uuid;
 
 use super::checked::{BodyText, PublishedAt, ShortText, WebUrl};
@@ -83,6 +85,10 @@ pub struct Passage {
     pub prefix: String,
     /// Up to 32 code points after the span.
     pub suffix: String,
+    /// `start` in UTF-16 code units, as DOM ranges count.
+    pub start_utf16: i64,
+    /// `end` in UTF-16 code units.
+    pub end_utf16: i64,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
@@ -155,6 +161,83 @@ pub struct ClaimView {
     pub verdict: Option<crate::domain::review::Review>,
     /// Every review of the claim, oldest first, with its history.
     pub reviews: Vec<crate::domain::review::Review>,
+    /// Appearances and evidence whose passage changed or was lost in the latest version of
+    /// its source, and that nobody has confirmed since.
+    pub attention: Vec<Attention>,
+    /// Whether the published verdict rests on evidence listed in `attention`: flagged for a
+    /// fact-checker, never altered.
+    pub verdict_needs_recheck: bool,
+}
+
+/// A passage of a claim that a new version of its source changed or lost.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Attention {
+    pub passage_id: PassageId,
+    /// Whether the passage is where the claim appeared or evidence for it.
+    pub role: PassageRole,
+    pub placement: Placement,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PassageRole {
+    Appearance,
+    Evidence,
+}
+
+/// Where a passage stands in a later version of its source. A passage never moves: it stays
+/// on the version it was made on, and placements follow the source's revisions.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Placement {
+    pub passage_id: PassageId,
+    pub source_id: SourceId,
+    pub version: i64,
+    pub state: PlacementState,
+    /// How it was found; `null` when orphaned by the search.
+    pub method: Option<PlacementMethod>,
+    /// Code points, as for passages; `null` when orphaned.
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+    pub start_utf16: Option<i64>,
+    pub end_utf16: Option<i64>,
+    /// The text now at the placement; `null` when orphaned.
+    pub exact: Option<String>,
+    /// 1 when placed; how much of the text remains (0 to 1) when changed; see the README.
+    pub score: f64,
+    /// What differs, when changed.
+    pub change: Option<Change>,
+    /// Why, when orphaned.
+    pub orphan: Option<Orphan>,
+    /// The key that confirmed or placed it by hand.
+    pub reviewed_by: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub reviewed_at: Option<OffsetDateTime>,
+    pub note: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub placed_at: OffsetDateTime,
+    /// The text a placement must still have to be `placed`.
+    #[serde(skip)]
+    pub baseline: String,
+}
+
+impl Placement {
+    /// Whether a person should look at it: changed or orphaned, and not yet confirmed.
+    pub fn needs_attention(&self) -> bool {
+        self.state != PlacementState::Placed && self.reviewed_at.is_none()
+    }
+}
+
+/// Every placement made when a version was added, with counts per state.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RevisionReport {
+    pub source_id: SourceId,
+    pub version: i64,
+    /// The version the passages were placed from.
+    pub previous: i64,
+    pub placed: usize,
+    pub changed: usize,
+    pub orphaned: usize,
+    pub placements: Vec<Placement>,
 }
 
 /// One page of a list. Pass `next_cursor` back as `cursor` for the next page; it is `null`

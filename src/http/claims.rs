@@ -44,6 +44,9 @@ pub struct CreateEvidence {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListClaims {
+    /// Only claims with an appearance or evidence that a new version of its source changed
+    /// or lost, not yet confirmed by a person (see `attention` in the claim).
+    pub attention: Option<bool>,
     /// `next_cursor` of the previous page.
     #[param(value_type = Option<Cursor>)]
     pub cursor: Option<String>,
@@ -93,7 +96,12 @@ pub async fn list_claims(
     ApiQuery(q): ApiQuery<ListClaims>,
 ) -> Result<Json<Page<Claim>>, Problem> {
     Ok(Json(
-        app.list_claims(&actor, q.cursor.as_deref(), q.limit)
+        app.list_claims(
+            &actor,
+            q.attention.unwrap_or(false),
+            q.cursor.as_deref(),
+            q.limit,
+        )
             .await?,
     ))
 }

@@ -65,6 +65,7 @@ kinds![
     VerdictExists,
     ScaleExists,
     OwnKey,
+    NotLatestVersion,
     Unavailable,
     Internal,
 ];
@@ -247,6 +248,12 @@ impl Kind {
                 S::CONFLICT,
                 "A key cannot revoke itself",
                 "Revoke it with another admin key, or on the server with `claimtrail keys revoke <id>`; an admin cannot lock themselves out.",
+            ),
+            Kind::NotLatestVersion => (
+                "not-latest-version",
+                S::CONFLICT,
+                "Placements are decided on the latest version",
+                "Decide on the source's latest version (named in the detail); placements on earlier versions are kept as they were.",
             ),
             Kind::Unavailable => (
                 "unavailable",
@@ -671,6 +678,12 @@ impl From<AppError> for Problem {
                 p.existing_id = Some(id.into());
                 p
             }
+            AppError::NotLatest { version, latest } => Problem::new(
+                Kind::NotLatestVersion,
+                format!(
+                    "Version {version} is not the source's latest; decide on version {latest}."
+                ),
+            ),
             AppError::OwnKey { id } => Problem::new(
                 Kind::OwnKey,
                 format!("Key {id} is the key making this request; a key cannot revoke itself."),

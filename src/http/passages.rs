@@ -5,14 +5,41 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::error::Problem;
-use super::extract::{ApiJson, ApiPath, Auth};
-use crate::app::{App, PassageInput};
-use crate::domain::Outcome;
-use crate::domain::Passage;
+use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::app::{App, Offsets, PassageInput, PlacementDecision};
 use crate::domain::ids::{PassageId, SourceId};
+use crate::domain::{Outcome, Passage, Placement};
+
+/// How positions in a request count; answers always carry both (`start`/`end` in code points,
+/// `start_utf16`/`end_utf16` in UTF-16 code units).
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OffsetUnit {
+    /// Unicode code points, as the W3C `TextPositionSelector`.
+    CodePoints,
+    /// UTF-16 code units, as DOM ranges in browsers count.
+    Utf16,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PositionUnits {
+    /// How `start` and `end` in the body count (default `code_points`).
+    pub offsets: Option<OffsetUnit>,
+}
+
+impl PositionUnits {
+    fn offsets(&self) -> Offsets {
+        match self.offsets {
+            Some(OffsetUnit::Utf16) => Offsets::Utf16,
+            _ => Offsets::CodePoints,
+        }
+    }
+}
 
 /// Selects a passage by quote (W3C TextQuoteSelector) or by positions (TextPositionSelector).
 ///
@@ -48,7 +75,7 @@ pub struct CreatePassage {
 }
 
 #[utoipa::path(post, path = "/v1/sources/{id}/passages", tag = "passages",
-    params(("id" = Uuid, Path, description = "Source id")),
+    params(("id" = Uuid, Path, description = "Source id"), PositionUnits),
     request_body = CreatePassage,
     responses(
         (status = 201, description = "Passage resolved and stored", body = Passage),
@@ -63,6 +90,7 @@ pub async fn create_passage(
     State(app): State<App>,
     Auth(actor): Auth,
     ApiPath(source_id): ApiPath<SourceId>,
+    ApiQuery(units): ApiQuery<PositionUnits>,
     ApiJson(body): ApiJson<CreatePassage>,
 ) -> Result<impl IntoResponse, Problem> {
     let input = PassageInput {
@@ -72,6 +100,7 @@ pub async fn create_passage(
         start: body.start,
         end: body.end,
         version: body.version,
+        offsets: units.offsets(),
     };
     let (passage, outcome) = app.create_passage(&actor, source_id, input).await?;
     let status = match outcome {
@@ -97,4 +126,81 @@ pub async fn get_passage(
     ApiPath(id): ApiPath<PassageId>,
 ) -> Result<Json<Passage>, Problem> {
     Ok(Json(app.get_passage(&actor, id).await?))
+}
+
+#[utoipa::path(get, path = "/v1/passages/{id}/placements", tag = "passages",
+    params(("id" = Uuid, Path, description = "Passage id")),
+    responses(
+        (status = 200, description = "Where the passage stands in each version after its own, oldest first", body = Vec<Placement>),
+        (status = 404, description = "No such passage", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_placements(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<PassageId>,
+) -> Result<Json<Vec<Placement>>, Problem> {
+    Ok(Json(app.passage_placements(&actor, id).await?))
+}
+
+/// A person's decision on a placement: confirm it as it stands, or place the passage by hand
+/// with a quote or positions (resolved as for a new passage).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"confirm": true, "note": "The figure was corrected by the publisher."}))]
+pub struct DecidePlacement {
+    /// `true` accepts a `changed` or `orphaned` placement as it stands and takes it off the
+    /// attention list.
+    #[serde(default)]
+    pub confirm: bool,
+    #[schema(nullable = false, min_length = 1)]
+    pub quote: Option<String>,
+    #[schema(nullable = false)]
+    pub prefix: Option<String>,
+    #[schema(nullable = false)]
+    pub suffix: Option<String>,
+    #[schema(nullable = false, minimum = 0)]
+    pub start: Option<i64>,
+    #[schema(nullable = false, minimum = 1)]
+    pub end: Option<i64>,
+    /// Why; kept in the audit trail.
+    #[schema(nullable = false, max_length = 16384)]
+    pub note: Option<String>,
+}
+
+#[utoipa::path(put, path = "/v1/passages/{id}/placements/{version}", tag = "passages",
+    params(("id" = Uuid, Path, description = "Passage id"), ("version" = i64, Path, description = "The source's latest version"), PositionUnits),
+    request_body = DecidePlacement,
+    responses(
+        (status = 200, description = "The placement as decided (`method` is `manual` when placed by hand)", body = Placement),
+        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such passage or placement", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`not-latest-version`: placements are decided on the latest version", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the size limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or a quote that does not resolve (as for a new passage)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn decide_placement(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiPath((id, version)): ApiPath<(PassageId, i64)>,
+    ApiQuery(units): ApiQuery<PositionUnits>,
+    ApiJson(body): ApiJson<DecidePlacement>,
+) -> Result<Json<Placement>, Problem> {
+    let places = body.quote.is_some() || body.start.is_some() || body.end.is_some();
+    let decision = PlacementDecision {
+        confirm: body.confirm,
+        selector: places.then(|| PassageInput {
+            quote: body.quote,
+            prefix: body.prefix,
+            suffix: body.suffix,
+            start: body.start,
+            end: body.end,
+            version: Some(version),
+            offsets: units.offsets(),
+        }),
+        note: body.note,
+    };
+    Ok(Json(
+        app.decide_placement(&actor, id, version, decision).await?,
+    ))
 }

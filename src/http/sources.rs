@@ -13,7 +13,7 @@ use super::schema::{BodyText, Cursor, ShortText, WebUrl};
 use crate::app::{App, SourceInput};
 use crate::domain::Outcome;
 use crate::domain::ids::SourceId;
-use crate::domain::{Page, Source, Version, VersionText};
+use crate::domain::{Page, RevisionReport, Source, Version, VersionText};
 
 /// A new source with the text of its first version.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -214,4 +214,18 @@ pub async fn get_version(
     ApiPath((id, number)): ApiPath<(SourceId, i64)>,
 ) -> Result<Json<VersionText>, Problem> {
     Ok(Json(app.get_version(&actor, id, number).await?))
+}
+
+#[utoipa::path(get, path = "/v1/sources/{id}/versions/{number}/placements", tag = "sources",
+    params(("id" = Uuid, Path, description = "Source id"), ("number" = i64, Path, description = "Version number, from 1")),
+    responses(
+        (status = 200, description = "How the passages of the version before were placed on this one, with counts per state", body = RevisionReport),
+        (status = 404, description = "No such source or version", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn revision_report(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiPath((id, number)): ApiPath<(SourceId, i64)>,
+) -> Result<Json<RevisionReport>, Problem> {
+    Ok(Json(app.revision_report(&actor, id, number).await?))
 }

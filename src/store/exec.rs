@@ -33,8 +33,8 @@ pub enum Value {
     I64(Option<i64>),
     F64(Option<f64>),
     Bool(bool),
-    Time(OffsetDateTime),
-    Json(serde_json::Value),
+    Time(Option<OffsetDateTime>),
+    Json(Option<serde_json::Value>),
     /// An argument that could not be encoded: the statement fails with this message.
     Invalid(String),
 }
@@ -95,6 +95,12 @@ impl Arg for bool {
 
 impl Arg for OffsetDateTime {
     fn value(self) -> Value {
+        Value::Time(Some(self))
+    }
+}
+
+impl Arg for Option<OffsetDateTime> {
+    fn value(self) -> Value {
         Value::Time(self)
     }
 }
@@ -107,8 +113,17 @@ pub struct Json<T>(pub T);
 impl<T: Serialize> Arg for Json<T> {
     fn value(self) -> Value {
         serde_json::to_value(&self.0)
-            .map(Value::Json)
+            .map(|v| Value::Json(Some(v)))
             .unwrap_or_else(|e| Value::Invalid(format!("a JSON argument does not serialize: {e}")))
+    }
+}
+
+impl<T: Serialize> Arg for Option<Json<T>> {
+    fn value(self) -> Value {
+        match self {
+            Some(json) => json.value(),
+            None => Value::Json(None),
+        }
     }
 }
 
@@ -162,6 +177,23 @@ impl Cols<'_, '_> {
         match self.row {
             RawRow::Sqlite(row) => T::sqlite(row, i).map_err(|e| sqlite_error(&e)),
             RawRow::Postgres(row) => T::postgres(row, i).map_err(|e| postgres_error(&e)),
+        }
+    }
+
+    /// Whether the next column is NULL (as a LEFT JOIN leaves a missing row), without
+    /// reading past it.
+    pub fn next_is_null(&self) -> Result<bool, StoreError> {
+        match self.row {
+            RawRow::Sqlite(row) => row
+                .get_ref(self.next)
+                .map(|v| v == rusqlite::types::ValueRef::Null)
+                .map_err(|e| sqlite_error(&e)),
+            RawRow::Postgres(row) => {
+                use sqlx::{Row, ValueRef};
+                row.try_get_raw(self.next)
+                    .map(|v| v.is_null())
+                    .map_err(|e| postgres_error(&e))
+            }
         }
     }
 }
@@ -471,7 +503,7 @@ fn pg_query(s: Statement) -> sqlx::query::Query<'static, Postgres, sqlx::postgre
             Value::F64(x) => q.bind(x),
             Value::Bool(x) => q.bind(x),
             Value::Time(x) => q.bind(x),
-            Value::Json(x) => q.bind(sqlx::types::Json(x)),
+            Value::Json(x) => q.bind(x.map(sqlx::types::Json)),
             // Refused by `Statement::check` before any statement runs.
             Value::Invalid(_) => q.bind(None::<String>),
         };
@@ -509,8 +541,8 @@ fn sqlite_prepare<'c>(
             Value::I64(x) => x.map_or_else(null, Into::into),
             Value::F64(x) => x.map_or_else(null, Into::into),
             Value::Bool(x) => (*x).into(),
-            Value::Time(x) => time_text(*x).into(),
-            Value::Json(x) => x.to_string().into(),
+            Value::Time(x) => x.map_or_else(null, |t| time_text(t).into()),
+            Value::Json(x) => x.as_ref().map_or_else(null, |j| j.to_string().into()),
             // Refused by `Statement::check` before any statement runs.
             Value::Invalid(_) => null(),
         };

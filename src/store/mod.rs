@@ -34,6 +34,7 @@ pub mod audit;
 mod error;
 pub(crate) mod exec;
 pub mod keys;
+pub mod placements;
 pub mod provenance;
 pub mod reviews;
 mod sqlite;
@@ -80,6 +81,10 @@ pub const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "review_indexes",
         include_str!("../../migrations/sqlite/0005_review_indexes.sql"),
     ),
+    (
+        "placements",
+        include_str!("../../migrations/sqlite/0006_placements.sql"),
+    ),
 ];
 pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -101,6 +106,10 @@ pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "review_indexes",
         include_str!("../../migrations/postgres/0005_review_indexes.sql"),
+    ),
+    (
+        "placements",
+        include_str!("../../migrations/postgres/0006_placements.sql"),
     ),
 ];
 

@@ -23,7 +23,8 @@ mod sql {
     }
     macro_rules! passage_columns {
         () => {
-            "p.id, p.source_id, p.version, p.start_cp, p.end_cp, p.exact, p.prefix, p.suffix, p.created_at"
+            "p.id, p.source_id, p.version, p.start_cp, p.end_cp, p.exact, p.prefix, p.suffix, \
+             p.start_utf16, p.end_utf16, p.created_at"
         };
     }
 
@@ -48,8 +49,9 @@ mod sql {
     pub const VERSIONS: &str = "SELECT number, sha256, length, captured_at FROM source_versions WHERE source_id = $1 ORDER BY number";
     pub const VERSION_TEXT: &str = "SELECT source_id, number, sha256, length, captured_at, text FROM source_versions \
          WHERE source_id = $1 AND number = $2";
-    pub const INSERT_PASSAGE: &str = "INSERT INTO passages (id, source_id, version, start_cp, end_cp, exact, prefix, suffix, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (source_id, version, start_cp, end_cp) DO NOTHING";
+    pub const INSERT_PASSAGE: &str = "INSERT INTO passages (id, source_id, version, start_cp, end_cp, exact, prefix, suffix, \
+         start_utf16, end_utf16, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (source_id, version, start_cp, end_cp) DO NOTHING";
     pub const PASSAGE_AT: &str = concat!(
         "SELECT ",
         passage_columns!(),
@@ -143,6 +145,8 @@ impl FromRow for Passage {
             exact: c.get()?,
             prefix: c.get()?,
             suffix: c.get()?,
+            start_utf16: c.get()?,
+            end_utf16: c.get()?,
             created_at: c.get()?,
         })
     }
@@ -341,6 +345,8 @@ pub async fn insert_passage(tx: &mut Tx, p: &Passage) -> Result<(Passage, bool)>
             &p.exact,
             &p.prefix,
             &p.suffix,
+            p.start_utf16,
+            p.end_utf16,
             p.created_at
         ))
         .await?;

@@ -314,6 +314,25 @@ async fn every_endpoint_against_every_role(backend: Backend) {
         ),
         (
             Method::GET,
+            format!("/v1/passages/{p}/placements"),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 403],
+        ),
+        // The three captures above made version 4, where the passage is lost.
+        (
+            Method::PUT,
+            format!("/v1/passages/{p}/placements/4"),
+            |r, _, _| json!({"confirm": true, "note": format!("gone, says {}", r.as_str())}),
+            [200, 200, 200, 403, 403],
+        ),
+        (
+            Method::GET,
+            format!("/v1/sources/{s}/versions/4/placements"),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::GET,
             "/v1/claims".into(),
             |_, _, _| Value::Null,
             [200, 200, 200, 200, 403],

@@ -344,6 +344,7 @@ async fn row_counts_cover_every_table_audit_log_included(backend: Backend) {
             "claims",
             "evidence",
             "passages",
+            "placements",
             "rating_scales",
             "ratings",
             "review_events",

@@ -1,0 +1,39 @@
+-- Re-anchoring: where each passage stands in the later versions of its source.
+
+-- Browsers count DOM offsets in UTF-16 code units. Filled in for older rows by
+-- `claimtrail migrate` (it needs the version's text).
+ALTER TABLE passages ADD COLUMN start_utf16 BIGINT;
+ALTER TABLE passages ADD COLUMN end_utf16 BIGINT;
+
+CREATE TABLE placements (
+    passage_id  UUID NOT NULL REFERENCES passages (id),
+    source_id   UUID NOT NULL,
+    version     BIGINT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('placed', 'changed', 'orphaned')),
+    -- NULL when orphaned by the search; 'manual' once a person placed or confirmed it
+    method      TEXT CHECK (method IN ('diff', 'quote', 'fuzzy', 'manual')),
+    start_cp    BIGINT,
+    end_cp      BIGINT,
+    start_utf16 BIGINT,
+    end_utf16   BIGINT,
+    exact       TEXT,
+    -- the text the placement is compared with: the passage's own, or the last one confirmed
+    baseline    TEXT NOT NULL,
+    score       DOUBLE PRECISION NOT NULL,
+    change      JSONB,
+    orphan      JSONB,
+    reviewed_by TEXT,
+    reviewed_at TIMESTAMPTZ,
+    note        TEXT,
+    placed_at   TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (passage_id, version),
+    FOREIGN KEY (source_id, version) REFERENCES source_versions (source_id, number),
+    CHECK ((state = 'orphaned') = (start_cp IS NULL)),
+    CHECK ((start_cp IS NULL) = (exact IS NULL))
+);
+CREATE INDEX placements_version ON placements (source_id, version);
+-- The claims that need attention start from these few rows.
+CREATE INDEX placements_attention ON placements (passage_id, version)
+    WHERE state <> 'placed' AND reviewed_at IS NULL;
+CREATE INDEX claim_appearances_passage ON claim_appearances (passage_id);
+CREATE INDEX evidence_passage ON evidence (passage_id);

@@ -1,0 +1,39 @@
+-- Re-anchoring: where each passage stands in the later versions of its source.
+
+-- Browsers count DOM offsets in UTF-16 code units. Filled in for older rows by
+-- `claimtrail migrate` (it needs the version's text).
+ALTER TABLE passages ADD COLUMN start_utf16 INTEGER;
+ALTER TABLE passages ADD COLUMN end_utf16 INTEGER;
+
+CREATE TABLE placements (
+    passage_id  BLOB NOT NULL REFERENCES passages (id),
+    source_id   BLOB NOT NULL,
+    version     INTEGER NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('placed', 'changed', 'orphaned')),
+    -- NULL when orphaned by the search; 'manual' once a person placed or confirmed it
+    method      TEXT CHECK (method IN ('diff', 'quote', 'fuzzy', 'manual')),
+    start_cp    INTEGER,
+    end_cp      INTEGER,
+    start_utf16 INTEGER,
+    end_utf16   INTEGER,
+    exact       TEXT,
+    -- the text the placement is compared with: the passage's own, or the last one confirmed
+    baseline    TEXT NOT NULL,
+    score       REAL NOT NULL,
+    change      TEXT,
+    orphan      TEXT,
+    reviewed_by TEXT,
+    reviewed_at TEXT,
+    note        TEXT,
+    placed_at   TEXT NOT NULL,
+    PRIMARY KEY (passage_id, version),
+    FOREIGN KEY (source_id, version) REFERENCES source_versions (source_id, number),
+    CHECK ((state = 'orphaned') = (start_cp IS NULL)),
+    CHECK ((start_cp IS NULL) = (exact IS NULL))
+);
+CREATE INDEX placements_version ON placements (source_id, version);
+-- The claims that need attention start from these few rows.
+CREATE INDEX placements_attention ON placements (passage_id, version)
+    WHERE state <> 'placed' AND reviewed_at IS NULL;
+CREATE INDEX claim_appearances_passage ON claim_appearances (passage_id);
+CREATE INDEX evidence_passage ON evidence (passage_id);
