@@ -44,7 +44,11 @@ pub(super) struct Plan {
 impl Plan {
     /// Whether the source still has the versions and passages the plan was made from. A
     /// source without passages has nothing to place, whatever its latest version.
-    pub(super) async fn still_current(&self, tx: &mut store::Tx, source_id: SourceId) -> Result<bool> {
+    pub(super) async fn still_current(
+        &self,
+        tx: &mut store::Tx,
+        source_id: SourceId,
+    ) -> Result<bool> {
         if db::passage_count(tx, source_id).await? != self.passages {
             return Ok(false);
         }
@@ -182,7 +186,11 @@ impl App {
     }
 
     /// A new passage's placements on each version after its own, up to `latest`.
-    pub(super) async fn place_through(&self, passage: &Passage, latest: i64) -> Result<Vec<Placement>> {
+    pub(super) async fn place_through(
+        &self,
+        passage: &Passage,
+        latest: i64,
+    ) -> Result<Vec<Placement>> {
         let mut out: Vec<Placement> = Vec::new();
         for version in passage.version + 1..=latest {
             let old = self.anchor_index(passage.source_id, version - 1).await?;
@@ -381,7 +389,8 @@ impl App {
             let offsets: Vec<(PassageId, i64, i64)> = spans
                 .into_iter()
                 .map(|(id, start, end)| {
-                    let utf16 = |cp: i64| index.utf16_of_cp((cp as usize).min(index.char_len())) as i64;
+                    let utf16 =
+                        |cp: i64| index.utf16_of_cp((cp as usize).min(index.char_len())) as i64;
                     (id, utf16(start), utf16(end))
                 })
                 .collect();

@@ -192,7 +192,9 @@ impl App {
         let hash = version.sha256.clone();
         let same = self
             .store
-            .fetch(move |tx| Box::pin(async move { db::version_with_hash(tx, source_id, &hash).await }))
+            .fetch(move |tx| {
+                Box::pin(async move { db::version_with_hash(tx, source_id, &hash).await })
+            })
             .await?;
         if let Some(same) = same {
             return Ok((same, Outcome::Existing));
@@ -288,7 +290,11 @@ impl App {
     }
 
     /// The folded view of a version, from the cache or built off the async threads.
-    pub(super) async fn anchor_index(&self, source_id: SourceId, number: i64) -> Result<Arc<AnchorIndex>> {
+    pub(super) async fn anchor_index(
+        &self,
+        source_id: SourceId,
+        number: i64,
+    ) -> Result<Arc<AnchorIndex>> {
         if let Some(index) = self.anchors.get((source_id, number)) {
             return Ok(index);
         }
@@ -361,8 +367,11 @@ impl App {
                 v.finish(|| converted).map_err(AppError::Validation)?
             }
         };
-        let (quote, prefix, suffix) =
-            (input.quote.clone(), input.prefix.clone(), input.suffix.clone());
+        let (quote, prefix, suffix) = (
+            input.quote.clone(),
+            input.prefix.clone(),
+            input.suffix.clone(),
+        );
         cpu_bound("resolving the quote", move || {
             index.resolve(&Selector {
                 quote: quote.as_deref(),
@@ -435,8 +444,7 @@ impl App {
                         if !created {
                             return Ok(Some((stored, Outcome::Existing)));
                         }
-                        store::audit::append(tx, &actor, events::passage_created(&stored))
-                            .await?;
+                        store::audit::append(tx, &actor, events::passage_created(&stored)).await?;
                         for placement in &later {
                             store::placements::insert(tx, placement).await?;
                             let event = events::passages_placed(

@@ -595,7 +595,11 @@ mod tests {
             span.exact
         );
         assert_eq!(index.cp_of_utf16(span.end_utf16), Some(span.end));
-        assert_eq!(index.cp_of_utf16(CP_BLOCK + 1), None, "inside the emoji's pair");
+        assert_eq!(
+            index.cp_of_utf16(CP_BLOCK + 1),
+            None,
+            "inside the emoji's pair"
+        );
         assert_eq!(index.cp_of_utf16(utf16.len()), Some(index.char_len()));
         assert_eq!(index.cp_of_utf16(utf16.len() + 1), None);
         for cp in [0, CP_BLOCK, CP_BLOCK + 1, before + 6, index.char_len()] {

@@ -3,10 +3,10 @@
 
 use serde_json::json;
 
+use super::anchor::reanchor::PlacementState;
 use super::audit::Event;
 use super::ids::{ClaimId, EvidenceId, KeyId, PassageId, ReviewId, SourceId};
 use super::review::{RatingScale, State};
-use super::anchor::reanchor::PlacementState;
 use super::{NewSource, NewVersion, Passage, Placement, Stance, Version};
 
 pub fn source_created(id: SourceId, new: &NewSource, version: &NewVersion) -> Event {

@@ -102,7 +102,7 @@ pub async fn list_claims(
             q.cursor.as_deref(),
             q.limit,
         )
-            .await?,
+        .await?,
     ))
 }
 

@@ -70,7 +70,8 @@ mod sql {
         needs_attention!(),
         ") ORDER BY c.id LIMIT $2"
     );
-    pub const WITHOUT_UTF16: &str = "SELECT DISTINCT source_id, version FROM passages WHERE start_utf16 IS NULL";
+    pub const WITHOUT_UTF16: &str =
+        "SELECT DISTINCT source_id, version FROM passages WHERE start_utf16 IS NULL";
     pub const SPANS_WITHOUT_UTF16: &str = "SELECT id, start_cp, end_cp FROM passages \
          WHERE source_id = $1 AND version = $2 AND start_utf16 IS NULL";
     pub const SET_UTF16: &str =

@@ -11,5 +11,6 @@ mod errors;
 mod lifecycle;
 mod openapi;
 mod passages;
+mod placements;
 mod reviews;
 mod sources;
