@@ -25,6 +25,14 @@ The construction cost of the Harbour Bridge is estimated at $2.1 billion.\n\
 Maintenance over thirty years is estimated separately at $1.9 billion,\n\
 bringing the lifetime cost to about $4 billion.\n";
 
+/// The report as re-captured after the office revised its estimate: a figure changed and the
+/// lines re-wrapped, so the demo shows a passage that changed under a published verdict.
+const REPORT_REVISED: &str = "SAMPLE TEXT written for the claimtrail demo; not a real report.\n\n\
+Harbour Bridge: engineering cost estimate (summary, revised in June)\n\n\
+The construction cost of the Harbour Bridge is estimated at $2.4 billion. Maintenance over \
+thirty years is estimated separately at $1.9 billion, bringing the lifetime cost to about \
+$4 billion.\n";
+
 /// Loads the samples if the database has no source yet. Returns whether it loaded them.
 pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
     let demo = operator();
@@ -151,6 +159,9 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
         Some(approved.revision),
     )
     .await?;
+    // Then the report is revised: its passages are placed on version 2, and the verdict that
+    // rests on the changed figure is flagged for a fact-checker.
+    app.add_version(&demo, report.id, REPORT_REVISED).await?;
     Ok(true)
 }
 

@@ -296,6 +296,9 @@ impl Kind {
 pub struct Candidate {
     pub start: usize,
     pub end: usize,
+    /// `start` and `end` in UTF-16 code units, as DOM ranges count.
+    pub start_utf16: usize,
+    pub end_utf16: usize,
     pub prefix: String,
     pub suffix: String,
 }
@@ -305,6 +308,8 @@ impl From<&Span> for Candidate {
         Candidate {
             start: s.start,
             end: s.end,
+            start_utf16: s.start_utf16,
+            end_utf16: s.end_utf16,
             prefix: s.prefix.clone(),
             suffix: s.suffix.clone(),
         }

@@ -95,6 +95,13 @@ async fn serve_demo_then_stop_on_sigterm(backend: Backend) {
     assert_eq!(claim["evidence"].as_array().unwrap().len(), 2, "{claim}");
     assert_eq!(claim["verdict"]["state"], "published", "{claim}");
     assert_eq!(claim["verdict"]["rating"]["key"], "misleading");
+    // The sample report was revised after publication: the changed figure is flagged.
+    assert_eq!(claim["verdict_needs_recheck"], true, "{claim}");
+    assert_eq!(
+        claim["attention"][0]["placement"]["change"]["numbers"],
+        json!({"removed": ["$2.1 billion"], "added": ["$2.4 billion"]}),
+        "{claim}"
+    );
     assert!(
         claim["appearances"][0]["passage"]["exact"]
             .as_str()

@@ -396,7 +396,7 @@ impl<'a> Revision<'a> {
         }
         match self.fuzzy(&q) {
             Ok((range, score)) => self.found(range, PlacementMethod::Fuzzy, Some(score), baseline),
-            Err(orphan) => orphan,
+            Err((why, score)) => orphaned(why.reason, why.candidates, score),
         }
     }
 
@@ -546,8 +546,9 @@ impl<'a> Revision<'a> {
         (best >= second + CONTEXT_MARGIN).then_some(i)
     }
 
-    /// Scores windows of the new version that share the passage's rarer words.
-    fn fuzzy(&self, q: &Query) -> Result<((usize, usize), f64), Reanchored> {
+    /// Scores windows of the new version that share the passage's rarer words: the best one,
+    /// or why there is none (with the best score seen).
+    fn fuzzy(&self, q: &Query) -> Result<((usize, usize), f64), (Orphan, f64)> {
         // Words absent from both versions share one id that matches nothing in the window.
         let absent = Token(self.ids.len() as u32);
         let words: Vec<&[u8]> = tokens(&q.needle)
@@ -599,13 +600,13 @@ impl<'a> Revision<'a> {
         scored.sort_by(|a, b| b.1.total_cmp(&a.1));
         scored.dedup_by(|a, b| a.0 == b.0);
         match scored.as_slice() {
-            [] => Err(orphaned(OrphanReason::NotFound, 0, 0.0)),
+            [] => Err((orphan(OrphanReason::NotFound, 0), 0.0)),
             [(range, best), rest @ ..] => {
                 let close = rest.iter().filter(|(_, s)| best - s < FUZZY_MARGIN).count();
                 if *best < FUZZY_MIN {
-                    Err(orphaned(OrphanReason::NotFound, scored.len(), *best))
+                    Err((orphan(OrphanReason::NotFound, scored.len()), *best))
                 } else if close > 0 {
-                    Err(orphaned(OrphanReason::Ambiguous, close + 1, *best))
+                    Err((orphan(OrphanReason::Ambiguous, close + 1), *best))
                 } else {
                     Ok((*range, *best))
                 }
@@ -685,6 +686,10 @@ pub fn judge(
         score,
         orphan: None,
     }
+}
+
+fn orphan(reason: OrphanReason, candidates: usize) -> Orphan {
+    Orphan { reason, candidates }
 }
 
 fn orphaned(reason: OrphanReason, candidates: usize, score: f64) -> Reanchored {
