@@ -35,5 +35,7 @@ CREATE INDEX placements_version ON placements (source_id, version);
 -- The claims that need attention start from these few rows.
 CREATE INDEX placements_attention ON placements (passage_id, version)
     WHERE state <> 'placed' AND reviewed_at IS NULL;
+-- Lets every start find (usually no) passages still without UTF-16 offsets at once.
+CREATE INDEX passages_without_utf16 ON passages (source_id, version) WHERE start_utf16 IS NULL;
 CREATE INDEX claim_appearances_passage ON claim_appearances (passage_id);
 CREATE INDEX evidence_passage ON evidence (passage_id);

@@ -199,6 +199,7 @@ impl App {
         if let Some(same) = same {
             return Ok((same, Outcome::Existing));
         }
+        self.load_source(source_id).await?;
         let new_index = {
             let text = version.text.as_str().to_owned();
             cpu_bound("building the anchor index", move || {

@@ -29,6 +29,7 @@ pub enum OffsetUnit {
 #[into_params(parameter_in = Query)]
 pub struct PositionUnits {
     /// How `start` and `end` in the body count (default `code_points`).
+    #[param(inline)]
     pub offsets: Option<OffsetUnit>,
 }
 

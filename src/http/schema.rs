@@ -318,6 +318,33 @@ fn links() -> Vec<LinkSpec> {
             ),
             "A passage of this version: its whole text",
         ),
+        l(
+            "add_version",
+            CREATED_OR_FOUND,
+            "RevisionReport",
+            "revision_report",
+            json!({"id": "$request.path.id", "number": "$response.body#/number"}),
+            None,
+            "How the passages of the version before were placed on this one",
+        ),
+        l(
+            "revision_report",
+            OK,
+            "DecidePlacement",
+            "decide_placement",
+            json!({"id": "$response.body#/placements/0/passage_id", "version": "$response.body#/version"}),
+            Some(json!({"confirm": true})),
+            "Confirm the first placement of the revision",
+        ),
+        l(
+            "create_passage",
+            CREATED_OR_FOUND,
+            "ListPlacements",
+            "list_placements",
+            json!({"id": "$response.body#/id"}),
+            None,
+            "Where the passage stands in later versions",
+        ),
         // Passages.
         l(
             "create_passage",
