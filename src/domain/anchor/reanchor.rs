@@ -1065,6 +1065,112 @@ mod tests {
         );
     }
 
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        const WORDS: &[&str] = &[
+            "the",
+            "mayor",
+            "said",
+            "$4",
+            "billion",
+            "15%",
+            "caf\u{e9}",
+            "cafe\u{301}",
+            "\u{201C}quoted\u{201D}",
+            "\"quoted\"",
+            "😀",
+            "漢字",
+            "it\u{2019}s",
+            "\u{2014}",
+            "-",
+            "soft\u{ad}hyphen",
+            "6,000",
+            "visas.",
+        ];
+
+        fn text() -> impl Strategy<Value = Vec<(usize, u8)>> {
+            // Word index and the white space after it: space, line break or paragraph.
+            prop::collection::vec((0..WORDS.len(), 0u8..6), 1..60)
+        }
+
+        fn render(words: &[(usize, u8)]) -> String {
+            words
+                .iter()
+                .map(|&(w, sep)| {
+                    let sep = match sep {
+                        0 => "\n",
+                        1 => "\n\n",
+                        _ => " ",
+                    };
+                    format!("{}{sep}", WORDS[w])
+                })
+                .collect()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(400))]
+
+            /// Whatever the texts and the edit, placing never panics, a found span is the new
+            /// text at its positions (in code points and UTF-16), and `placed` means the same
+            /// folded text.
+            #[test]
+            fn placements_are_exact_spans_of_the_new_text(
+                old in text(),
+                edits in prop::collection::vec((0usize..60, 0..WORDS.len(), 0u8..3), 0..8),
+                from in 0usize..60,
+                len in 1usize..12,
+            ) {
+                let mut new = old.clone();
+                for &(at, w, kind) in &edits {
+                    let at = at % (new.len() + 1);
+                    match kind {
+                        0 => new.insert(at, (w, 2)),
+                        1 if at < new.len() && new.len() > 1 => { new.remove(at); }
+                        _ if at < new.len() => new[at].0 = w,
+                        _ => {}
+                    }
+                }
+                let (old_text, new_text) = (render(&old), render(&new));
+                let a = AnchorIndex::new(old_text.clone());
+                let b = AnchorIndex::new(new_text.clone());
+                let start = from % a.char_len();
+                let end = (start + len).min(a.char_len());
+                let exact: String = old_text.chars().skip(start).take(end - start).collect();
+                let mut revision = Revision::new(&a, &b);
+                let r = revision.place(&Prior::At { start, end }, &exact);
+                match (&r.state, &r.span) {
+                    (PlacementState::Orphaned, None) => prop_assert!(r.orphan.is_some()),
+                    (PlacementState::Orphaned, Some(_)) => prop_assert!(false, "orphaned with a span"),
+                    (_, None) => prop_assert!(false, "found without a span"),
+                    (state, Some(span)) => {
+                        let chars: Vec<char> = new_text.chars().collect();
+                        let at: String = chars[span.start..span.end].iter().collect();
+                        prop_assert_eq!(&at, &span.exact);
+                        let units: Vec<u16> = new_text.encode_utf16().collect();
+                        prop_assert_eq!(
+                            String::from_utf16(&units[span.start_utf16..span.end_utf16]).unwrap(),
+                            at
+                        );
+                        let same = fold(&span.exact) == fold(&exact);
+                        prop_assert_eq!(*state == PlacementState::Placed, same);
+                        prop_assert!((0.0..=1.0).contains(&r.score));
+                    }
+                }
+                // The same text again: a passage whose text occurs once stays where it was.
+                let mut same = Revision::new(&a, &a);
+                let again = same.place(&Prior::At { start, end }, &exact);
+                let needle = fold(&exact);
+                if !needle.is_empty() && a.occurrences(needle.as_bytes()).len() == 1 {
+                    let span = again.span.expect("found in the same text");
+                    prop_assert_eq!(again.state, PlacementState::Placed);
+                    prop_assert_eq!(fold(&span.exact), needle);
+                }
+            }
+        }
+    }
+
     #[test]
     fn figures_keep_signs_separators_and_scale_words() {
         assert_eq!(
