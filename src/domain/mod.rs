@@ -9,6 +9,7 @@ pub mod ids;
 pub mod model;
 pub mod public;
 pub mod review;
+pub mod statistics;
 pub mod urls;
 pub mod validate;
 

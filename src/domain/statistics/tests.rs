@@ -1,0 +1,171 @@
+use super::*;
+
+fn one(text: &str) -> Mention {
+    let all = extract(text);
+    assert_eq!(all.len(), 1, "{text:?}: {all:#?}");
+    all.into_iter().next().unwrap()
+}
+
+fn value(s: &str) -> Ratio {
+    Ratio::parse_decimal(s).unwrap()
+}
+
+#[test]
+fn scale_words_fold_into_exact_values() {
+    let m = one("It will cost $4 billion to build.");
+    assert_eq!(
+        (m.exact.as_str(), m.value.to_string()),
+        ("$4 billion", "4000000000".into())
+    );
+    assert_eq!(m.unit, Unit::Currency("USD".into()));
+    assert_eq!(m.scale.as_deref(), Some("billion"));
+    assert_eq!(one("a $4bn plan").value, value("4000000000"));
+    assert_eq!(one("US$19.5 million in aid").value, value("19500000"));
+    assert_eq!(one("US$19.5 million in aid").exact, "US$19.5 million");
+    assert_eq!(one("€2.5bn").unit, Unit::Currency("EUR".into()));
+    assert_eq!(one("10k marchers").value, value("10000"));
+    assert_eq!(one("0.1 percent").value.to_string(), "0.1");
+    assert_eq!(one("4 billion dollars").unit, Unit::Currency("USD".into()));
+    assert_eq!(one("500 pesos").unit, Unit::Currency("MXN".into()));
+}
+
+#[test]
+fn a_hard_wrap_or_no_break_space_is_one_gap() {
+    let m = one("the $500\nmillion loan");
+    assert_eq!(
+        (m.exact.as_str(), m.value),
+        ("$500\nmillion", value("500000000"))
+    );
+    let m = one("rose 1\u{00A0}percent");
+    assert_eq!(
+        (m.exact.as_str(), m.unit),
+        ("1\u{00A0}percent", Unit::Percent)
+    );
+}
+
+#[test]
+fn percent_forms_and_percentage_points_stay_apart() {
+    for text in ["15%", "15 percent", "15 per cent"] {
+        let m = one(text);
+        assert_eq!((m.value, &m.unit), (value("15"), &Unit::Percent), "{text}");
+    }
+    assert_eq!(one("up 2 percentage points").unit, Unit::PercentagePoints);
+}
+
+#[test]
+fn qualifiers_are_kept() {
+    for (text, q) in [
+        ("about 15 percent", Qualifier::Approximate),
+        ("around 15 percent", Qualifier::Approximate),
+        ("roughly 15 percent", Qualifier::Approximate),
+        ("nearly 700,000 people", Qualifier::Approximate),
+        ("an estimated 6,000 visas", Qualifier::Approximate),
+        ("more than 700,000 displaced", Qualifier::LowerBound),
+        ("at least 12 people", Qualifier::LowerBound),
+        ("over 300 families", Qualifier::LowerBound),
+        ("fewer than 10 cases", Qualifier::UpperBound),
+        ("up to $5 million", Qualifier::UpperBound),
+        ("exactly 6,000 visas", Qualifier::Exact),
+    ] {
+        assert_eq!(one(text).qualifier, q, "{text}");
+    }
+    assert_eq!(
+        one("more than 700,000 displaced").exact,
+        "more than 700,000"
+    );
+}
+
+#[test]
+fn ranges_keep_both_ends() {
+    let m = one("4,000 to 6,000 visas");
+    assert_eq!((m.value, m.high), (value("4000"), Some(value("6000"))));
+    let m = one("between 2 and 5 percent");
+    assert_eq!(
+        (m.value, m.high, &m.unit),
+        (value("2"), Some(value("5")), &Unit::Percent)
+    );
+    let m = one("$10,000 to $15,000 each");
+    assert_eq!((m.value, m.high), (value("10000"), Some(value("15000"))));
+    assert_eq!(m.unit, Unit::Currency("USD".into()));
+    let m = one("4 to 6 billion dollars");
+    assert_eq!(
+        (m.value, m.high),
+        (value("4000000000"), Some(value("6000000000")))
+    );
+    let m = one("4,000-6,000 workers");
+    assert_eq!(m.high, Some(value("6000")));
+}
+
+#[test]
+fn words_and_fractions_are_numbers() {
+    assert_eq!(one("two-thirds of voters").value, Ratio::new(2, 3).unwrap());
+    assert_eq!(one("a quarter of them").value, Ratio::new(1, 4).unwrap());
+    assert_eq!(
+        one("one-fifth of the budget").value,
+        Ratio::new(1, 5).unwrap()
+    );
+    assert_eq!(one("half of the families").value, Ratio::new(1, 2).unwrap());
+    assert_eq!(one("a dozen towns").value, value("12"));
+    assert_eq!(one("ten towns").value, value("10"));
+    assert_eq!(one("twenty-five towns").value, value("25"));
+    assert_eq!(one("a million people").value, value("1000000"));
+    let m = one("hundreds of thousands of people");
+    assert_eq!(
+        (m.kind, m.exact.as_str()),
+        (Kind::Vague, "hundreds of thousands")
+    );
+    assert_eq!(one("millions of dollars").kind, Kind::Vague);
+}
+
+#[test]
+fn years_dates_ordinals_and_lists_are_not_quantities() {
+    assert_eq!(one("in 2017 the program").kind, Kind::Year);
+    assert_eq!(one("fiscal year 2021").kind, Kind::Year);
+    assert_eq!(one("on March 3, 2021 it").kind, Kind::Date);
+    assert_eq!(one("on 3 March it").kind, Kind::Date);
+    assert_eq!(one("the 21st century").kind, Kind::Ordinal);
+    assert_eq!(one("1. First item").kind, Kind::ListNumber);
+    assert_eq!(one("2,017 people").kind, Kind::Quantity);
+}
+
+#[test]
+fn names_and_phone_numbers_hold_no_figure() {
+    for text in [
+        "the H-2B program",
+        "during COVID-19",
+        "the G20 summit",
+        "call 555-123-4567",
+    ] {
+        assert_eq!(extract(text), vec![], "{text}");
+    }
+}
+
+#[test]
+fn what_it_is_of_and_who_says_so() {
+    let m = one(
+        "Remittances are about 15 percent of Guatemala's economy, according to the central bank.",
+    );
+    assert_eq!(m.of.as_deref(), Some("of Guatemala's economy"));
+    assert_eq!(
+        m.attribution.as_deref(),
+        Some("according to the central bank")
+    );
+    let m = one("The World Bank estimates $19 billion in remittances.");
+    assert_eq!(m.attribution.as_deref(), Some("The World Bank estimates"));
+    let m = one("Officials said 6,000 visas were issued.");
+    assert_eq!(m.attribution.as_deref(), Some("Officials said"));
+    let m = one("A report by the Inter-American Development Bank found 40 percent.");
+    assert_eq!(
+        m.attribution.as_deref(),
+        Some("A report by the Inter-American Development Bank")
+    );
+}
+
+#[test]
+fn spans_are_code_points() {
+    let text = "Patzún – “$4 billion”";
+    let m = one(text);
+    let at: String = text.chars().skip(m.start).take(m.end - m.start).collect();
+    assert_eq!(at, m.exact);
+    assert_eq!(m.exact, "$4 billion");
+}
