@@ -164,6 +164,23 @@ async fn open(cli: &Cli) -> anyhow::Result<Store> {
     if filled > 0 {
         eprintln!("filled in UTF-16 offsets of {filled} passages");
     }
+    // Figures of versions stored before they were extracted; the bar shows only on a terminal.
+    let bar = indicatif::ProgressBar::new(0).with_message("extracting figures of stored versions");
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}")
+            .expect("a valid template"),
+    );
+    let extracted = App::new(store.clone(), 0)
+        .backfill_mentions(|done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        })
+        .await
+        .map_err(describe)?;
+    bar.finish_and_clear();
+    if extracted > 0 {
+        eprintln!("extracted the figures of {extracted} stored versions");
+    }
     Ok(store)
 }
 

@@ -279,12 +279,14 @@ mod keys;
 mod placements;
 mod provenance;
 mod reviews;
+mod statistics;
 
 pub use audit_trail::{AuditQuery, AuditReport, CheckpointQuery};
 use placements::PLACING_ATTEMPTS;
 pub use placements::{Offsets, PlacementDecision};
 pub use provenance::{PassageInput, SourceInput};
 pub use reviews::{ReviewInput, ReviewPatch};
+pub use statistics::VersionStatistics;
 
 #[cfg(test)]
 mod tests {

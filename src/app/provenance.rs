@@ -78,7 +78,10 @@ impl App {
                 import_key,
             })
             .map_err(AppError::Validation)?;
-        let version = NewVersion::new(text);
+        let version = cpu_bound("hashing and extracting figures", move || {
+            NewVersion::new(text)
+        })
+        .await?;
         let actor = actor.name.clone();
         let id = SourceId::new();
         let at = store::now();
@@ -188,7 +191,12 @@ impl App {
     ) -> Result<(Version, Outcome)> {
         require(actor, Permission::WriteRecords, "add versions")?;
         let text = BodyText::parse(text).map_err(|m| AppError::field("text", m))?;
-        let version = Arc::new(NewVersion::new(text));
+        let version = Arc::new(
+            cpu_bound("hashing and extracting figures", move || {
+                NewVersion::new(text)
+            })
+            .await?,
+        );
         let hash = version.sha256.clone();
         let same = self
             .store
@@ -274,7 +282,11 @@ impl App {
         self.load_version(source_id, number).await
     }
 
-    async fn load_version(&self, source_id: SourceId, number: i64) -> Result<VersionText> {
+    pub(super) async fn load_version(
+        &self,
+        source_id: SourceId,
+        number: i64,
+    ) -> Result<VersionText> {
         let found = self
             .store
             .fetch(|tx| Box::pin(db::get_version(tx, source_id, number)))

@@ -281,6 +281,8 @@ pub struct NewVersion {
     pub text: BodyText,
     pub sha256: String,
     pub length: i64,
+    /// Its numeric mentions, stored with it.
+    pub mentions: Vec<crate::domain::statistics::Mention>,
 }
 
 impl NewVersion {
@@ -288,6 +290,7 @@ impl NewVersion {
         NewVersion {
             sha256: sha256_hex(text.as_str()),
             length: text.as_str().chars().count() as i64,
+            mentions: crate::domain::statistics::extract(text.as_str()),
             text,
         }
     }

@@ -8,6 +8,9 @@
 pub mod ratio;
 
 pub use ratio::Ratio;
+
+/// Bumped when the extractor changes what it finds, so stored versions are extracted again.
+pub const EXTRACTOR_REVISION: i64 = 1;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -25,6 +28,27 @@ pub enum Unit {
     Count,
 }
 
+impl Unit {
+    /// As stored: `count`, `percent`, `percentage_points`, `currency:USD`.
+    pub fn key(&self) -> String {
+        match self {
+            Unit::Currency(code) => format!("currency:{code}"),
+            Unit::Percent => "percent".into(),
+            Unit::PercentagePoints => "percentage_points".into(),
+            Unit::Count => "count".into(),
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Unit> {
+        Some(match key {
+            "percent" => Unit::Percent,
+            "percentage_points" => Unit::PercentagePoints,
+            "count" => Unit::Count,
+            _ => Unit::Currency(key.strip_prefix("currency:")?.to_owned()),
+        })
+    }
+}
+
 /// How the text hedges a figure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -37,6 +61,37 @@ pub enum Qualifier {
     /// "fewer than", "less than", "under", "up to".
     UpperBound,
 }
+
+/// Names for storage, both ways, from one list per enum.
+macro_rules! names {
+    ($t:ty { $($v:ident => $s:literal),* $(,)? }) => {
+        impl $t {
+            pub fn as_str(self) -> &'static str {
+                match self { $(<$t>::$v => $s),* }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some(<$t>::$v),)* _ => None }
+            }
+        }
+    };
+}
+
+names!(Qualifier {
+    Exact => "exact",
+    Approximate => "approximate",
+    LowerBound => "lower_bound",
+    UpperBound => "upper_bound",
+});
+
+names!(Kind {
+    Quantity => "quantity",
+    Vague => "vague",
+    Year => "year",
+    Date => "date",
+    Ordinal => "ordinal",
+    ListNumber => "list_number",
+});
 
 /// What kind of number it is: only quantities are traced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -53,16 +108,22 @@ pub enum Kind {
 }
 
 /// One figure found in a text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Mention {
     /// First code point (inclusive), as for passages.
     pub start: usize,
     /// Code point after the last one.
     pub end: usize,
+    /// `start` and `end` in UTF-16 code units, as DOM ranges count.
+    pub start_utf16: usize,
+    pub end_utf16: usize,
     pub exact: String,
-    /// The value after folding in the scale word; the low end of a range.
+    /// The exact value after folding in the scale word, as text ("4000000000", "0.1", "2/3");
+    /// the low end of a range.
+    #[schema(value_type = String, example = "4000000000")]
     pub value: Ratio,
-    /// The high end of a range ("4,000 to 6,000"); `None` for a single value.
+    /// The high end of a range ("4,000 to 6,000"); `null` for a single value.
+    #[schema(value_type = Option<String>)]
     pub high: Option<Ratio>,
     pub unit: Unit,
     /// The scale word as written ("billion", "bn", "m"), folded into `value`.
@@ -475,6 +536,18 @@ pub fn extract(text: &str) -> Vec<Mention> {
             None => i += 1,
         }
     }
+    if !out.is_empty() {
+        let mut utf16 = Vec::with_capacity(text.len() + 1);
+        let mut at = 0;
+        for c in text.chars() {
+            utf16.push(at);
+            at += c.len_utf16();
+        }
+        utf16.push(at);
+        for m in &mut out {
+            (m.start_utf16, m.end_utf16) = (utf16[m.start], utf16[m.end]);
+        }
+    }
     out
 }
 
@@ -697,6 +770,8 @@ fn simple(text: &str, toks: &[Tok<'_>], s: usize, e: usize, kind: Kind) -> Menti
     Mention {
         start,
         end,
+        start_utf16: 0,
+        end_utf16: 0,
         exact,
         value,
         high: None,
@@ -725,6 +800,8 @@ fn finish(
     Mention {
         start,
         end,
+        start_utf16: 0,
+        end_utf16: 0,
         exact,
         value,
         high,

@@ -142,6 +142,7 @@ fn api_router() -> OpenApiRouter<App> {
         .routes(routes!(sources::add_version, sources::list_versions))
         .routes(routes!(sources::get_version))
         .routes(routes!(sources::revision_report))
+        .routes(routes!(sources::version_statistics))
         .routes(routes!(passages::create_passage))
         .routes(routes!(passages::get_passage))
         .routes(routes!(passages::list_placements))

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::Problem;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use super::schema::{BodyText, Cursor, ShortText, WebUrl};
-use crate::app::{App, SourceInput};
+use crate::app::{App, SourceInput, VersionStatistics};
 use crate::domain::Outcome;
 use crate::domain::ids::SourceId;
 use crate::domain::{Page, RevisionReport, Source, Version, VersionText};
@@ -228,4 +228,18 @@ pub async fn revision_report(
     ApiPath((id, number)): ApiPath<(SourceId, i64)>,
 ) -> Result<Json<RevisionReport>, Problem> {
     Ok(Json(app.revision_report(&actor, id, number).await?))
+}
+
+#[utoipa::path(get, path = "/v1/sources/{id}/versions/{number}/statistics", tag = "sources",
+    params(("id" = Uuid, Path, description = "Source id"), ("number" = i64, Path, description = "Version number, from 1")),
+    responses(
+        (status = 200, description = "The version's numeric mentions, in text order", body = VersionStatistics),
+        (status = 404, description = "No such source or version", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn version_statistics(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiPath((id, number)): ApiPath<(SourceId, i64)>,
+) -> Result<Json<VersionStatistics>, Problem> {
+    Ok(Json(app.version_statistics(&actor, id, number).await?))
 }

@@ -38,6 +38,7 @@ pub mod placements;
 pub mod provenance;
 pub mod reviews;
 mod sqlite;
+pub mod statistics;
 
 pub use error::{Constraint, StoreError};
 use exec::stmt;
@@ -85,6 +86,10 @@ pub const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "placements",
         include_str!("../../migrations/sqlite/0006_placements.sql"),
     ),
+    (
+        "mentions",
+        include_str!("../../migrations/sqlite/0007_mentions.sql"),
+    ),
 ];
 pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -110,6 +115,10 @@ pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "placements",
         include_str!("../../migrations/postgres/0006_placements.sql"),
+    ),
+    (
+        "mentions",
+        include_str!("../../migrations/postgres/0007_mentions.sql"),
     ),
 ];
 

@@ -254,8 +254,8 @@ async fn insert_version(
         version.text.as_str(),
         at
     ))
-    .await
-    .map(drop)
+    .await?;
+    super::statistics::store(tx, source_id, number, &version.mentions).await
 }
 
 /// The source's earliest version with this text's hash, if any.

@@ -333,6 +333,12 @@ async fn every_endpoint_against_every_role(backend: Backend) {
         ),
         (
             Method::GET,
+            format!("/v1/sources/{s}/versions/1/statistics"),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::GET,
             "/v1/claims".into(),
             |_, _, _| Value::Null,
             [200, 200, 200, 200, 403],

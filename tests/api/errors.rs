@@ -343,6 +343,8 @@ async fn row_counts_cover_every_table_audit_log_included(backend: Backend) {
             "claim_appearances",
             "claims",
             "evidence",
+            "mention_extractions",
+            "mentions",
             "passages",
             "placements",
             "rating_scales",

@@ -14,3 +14,4 @@ mod passages;
 mod placements;
 mod reviews;
 mod sources;
+mod statistics;

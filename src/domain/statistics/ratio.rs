@@ -107,6 +107,64 @@ impl PartialOrd for Ratio {
     }
 }
 
+/// Written as its text ("0.1", "2/3"), so that no client reads it as a binary float.
+impl serde::Serialize for Ratio {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl std::str::FromStr for Ratio {
+    type Err = String;
+
+    /// Reads what `Display` writes: a decimal or `num/den`.
+    fn from_str(s: &str) -> Result<Ratio, String> {
+        let bad = || format!("not a number: {s:?}");
+        match s.split_once('/') {
+            Some((n, d)) => {
+                Ratio::new(n.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?)
+                    .ok_or_else(bad)
+            }
+            None => match s.strip_prefix('-') {
+                Some(rest) => Ratio::parse_decimal(rest)
+                    .and_then(|r| r.checked_mul(Ratio::integer(-1)))
+                    .ok_or_else(bad),
+                None => Ratio::parse_decimal(s).ok_or_else(bad),
+            },
+        }
+    }
+}
+
+impl Ratio {
+    /// A text key whose byte order is the numeric order of non-negative values: a biased
+    /// decimal exponent, then 24 significant digits. For range scans in an index; equality
+    /// is always decided on the exact value.
+    pub fn sort_key(self) -> String {
+        if self.num <= 0 {
+            return "000".to_owned();
+        }
+        let (n, d) = (self.num, self.den);
+        // Exponent: the power of ten of the first significant digit.
+        let mut exp: i32 = 0;
+        let (mut a, mut b) = (n, d);
+        while a >= b.saturating_mul(10) {
+            b = b.saturating_mul(10);
+            exp += 1;
+        }
+        while a < b {
+            a = a.saturating_mul(10);
+            exp -= 1;
+        }
+        let mut digits = String::with_capacity(24);
+        let mut rest = a;
+        for _ in 0..24 {
+            digits.push(char::from(b'0' + (rest / b) as u8));
+            rest = (rest % b).saturating_mul(10);
+        }
+        format!("{:03}{digits}", exp + 500)
+    }
+}
+
 /// A decimal ("4000000000", "0.1", "-2.5") when it terminates, else `num/den` ("2/3").
 impl fmt::Display for Ratio {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -153,5 +211,43 @@ mod tests {
         assert!(Ratio::parse_decimal("4.5.1").is_none());
         assert!(Ratio::parse_decimal("").is_none());
         assert!(Ratio::new(1, 3).unwrap() < Ratio::new(34, 100).unwrap());
+        for r in [
+            tenth,
+            four_billion,
+            Ratio::new(2, 3).unwrap(),
+            Ratio::new(-5, 2).unwrap(),
+        ] {
+            assert_eq!(r.to_string().parse::<Ratio>(), Ok(r));
+        }
+    }
+
+    #[test]
+    fn sort_keys_order_as_the_values() {
+        let values: Vec<Ratio> = [
+            "0",
+            "0.001",
+            "0.1",
+            "2/3",
+            "1",
+            "9.99",
+            "10",
+            "15",
+            "6000",
+            "4000000000",
+        ]
+        .iter()
+        .map(|s| match s.split_once('/') {
+            Some((n, d)) => Ratio::new(n.parse().unwrap(), d.parse().unwrap()).unwrap(),
+            None => Ratio::parse_decimal(s).unwrap(),
+        })
+        .collect();
+        let keys: Vec<String> = values.iter().map(|v| v.sort_key()).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+        assert_eq!(
+            Ratio::parse_decimal("4.5").unwrap().sort_key(),
+            Ratio::parse_decimal("4.50").unwrap().sort_key()
+        );
     }
 }

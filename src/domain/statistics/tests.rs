@@ -168,4 +168,7 @@ fn spans_are_code_points() {
     let at: String = text.chars().skip(m.start).take(m.end - m.start).collect();
     assert_eq!(at, m.exact);
     assert_eq!(m.exact, "$4 billion");
+    let text = "😀 up 15%";
+    let m = one(text);
+    assert_eq!((m.start, m.start_utf16, m.end_utf16), (5, 6, 9));
 }

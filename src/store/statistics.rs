@@ -1,0 +1,126 @@
+//! Numeric mentions of versions.
+
+use std::borrow::Cow;
+
+use super::exec::{Arg, Cols, FromRow, Statement, Tx, stmt};
+use super::{Result, StoreError};
+use crate::domain::ids::SourceId;
+use crate::domain::statistics::{EXTRACTOR_REVISION, Kind, Mention, Qualifier, Unit};
+
+mod sql {
+    pub const COLUMNS: &str = "source_id, version, ordinal, start_cp, end_cp, start_utf16, end_utf16, exact, \
+         kind, unit, value, high, value_key, high_key, scale, qualifier, of_text, attribution";
+    pub const PER_ROW: usize = 18;
+    pub const OF_VERSION: &str = "SELECT start_cp, end_cp, start_utf16, end_utf16, exact, kind, unit, value, high, \
+         scale, qualifier, of_text, attribution FROM mentions WHERE source_id = $1 AND version = $2 \
+         ORDER BY ordinal";
+    pub const MARK: &str = "INSERT INTO mention_extractions (source_id, version, extractor) VALUES ($1, $2, $3) \
+         ON CONFLICT (source_id, version) DO UPDATE SET extractor = excluded.extractor";
+    pub const CLEAR: &str = "DELETE FROM mentions WHERE source_id = $1 AND version = $2";
+    pub const NOT_EXTRACTED: &str = "SELECT v.source_id, v.number FROM source_versions v \
+         LEFT JOIN mention_extractions x ON x.source_id = v.source_id AND x.version = v.number \
+         WHERE x.extractor IS NULL OR x.extractor < $1 ORDER BY v.source_id, v.number";
+}
+
+/// Rows per INSERT statement: fewer round trips, under both engines' parameter limits.
+const BATCH: usize = 200;
+
+impl FromRow for Mention {
+    fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
+        let bad = |what: &str, v: &str| {
+            StoreError::other(format!("stored mention has a bad {what}: {v:?}"))
+        };
+        let (start, end, start_utf16, end_utf16): (i64, i64, i64, i64) =
+            (c.get()?, c.get()?, c.get()?, c.get()?);
+        let exact = c.get()?;
+        let kind: String = c.get()?;
+        let unit: String = c.get()?;
+        let value: String = c.get()?;
+        let high: Option<String> = c.get()?;
+        let scale = c.get()?;
+        let qualifier: String = c.get()?;
+        Ok(Mention {
+            start: start as usize,
+            end: end as usize,
+            start_utf16: start_utf16 as usize,
+            end_utf16: end_utf16 as usize,
+            exact,
+            kind: Kind::parse(&kind).ok_or_else(|| bad("kind", &kind))?,
+            unit: Unit::from_key(&unit).ok_or_else(|| bad("unit", &unit))?,
+            value: value.parse().map_err(|_| bad("value", &value))?,
+            high: high
+                .map(|h| h.parse().map_err(|_| bad("high", &h)))
+                .transpose()?,
+            scale,
+            qualifier: Qualifier::parse(&qualifier).ok_or_else(|| bad("qualifier", &qualifier))?,
+            of: c.get()?,
+            attribution: c.get()?,
+        })
+    }
+}
+
+/// Stores a version's mentions (replacing any) and marks it extracted.
+pub async fn store(
+    tx: &mut Tx,
+    source_id: SourceId,
+    version: i64,
+    mentions: &[Mention],
+) -> Result<()> {
+    tx.execute(stmt!(sql::CLEAR, source_id, version)).await?;
+    for (chunk_no, chunk) in mentions.chunks(BATCH).enumerate() {
+        let mut text = format!("INSERT INTO mentions ({}) VALUES ", sql::COLUMNS);
+        let mut args = Vec::with_capacity(chunk.len() * sql::PER_ROW);
+        for (k, m) in chunk.iter().enumerate() {
+            let base = k * sql::PER_ROW;
+            let marks: Vec<String> = (1..=sql::PER_ROW)
+                .map(|n| format!("${}", base + n))
+                .collect();
+            if k > 0 {
+                text.push_str(", ");
+            }
+            text.push('(');
+            text.push_str(&marks.join(", "));
+            text.push(')');
+            let ordinal = (chunk_no * BATCH + k) as i64;
+            args.extend([
+                source_id.value(),
+                version.value(),
+                ordinal.value(),
+                (m.start as i64).value(),
+                (m.end as i64).value(),
+                (m.start_utf16 as i64).value(),
+                (m.end_utf16 as i64).value(),
+                m.exact.as_str().value(),
+                m.kind.as_str().value(),
+                m.unit.key().value(),
+                m.value.to_string().value(),
+                m.high.map(|h| h.to_string()).value(),
+                m.value.sort_key().value(),
+                m.high.map(|h| h.sort_key()).value(),
+                m.scale.as_deref().value(),
+                m.qualifier.as_str().value(),
+                m.of.as_deref().value(),
+                m.attribution.as_deref().value(),
+            ]);
+        }
+        tx.execute(Statement {
+            sql: Cow::Owned(text),
+            args,
+        })
+        .await?;
+    }
+    tx.execute(stmt!(sql::MARK, source_id, version, EXTRACTOR_REVISION))
+        .await
+        .map(drop)
+}
+
+pub async fn of_version(tx: &mut Tx, source_id: SourceId, version: i64) -> Result<Vec<Mention>> {
+    tx.fetch_all(stmt!(sql::OF_VERSION, source_id, version))
+        .await
+}
+
+/// Versions whose mentions were never extracted, or by an older extractor.
+pub async fn not_extracted(tx: &mut Tx) -> Result<Vec<(SourceId, i64)>> {
+    tx.fetch_all(stmt!(sql::NOT_EXTRACTED, EXTRACTOR_REVISION))
+        .await
+}
