@@ -10,7 +10,8 @@ CREATE TABLE placements (
     source_id   UUID NOT NULL,
     version     BIGINT NOT NULL,
     state       TEXT NOT NULL CHECK (state IN ('placed', 'changed', 'orphaned')),
-    -- NULL when orphaned by the search; 'manual' once a person placed or confirmed it
+    -- NULL when orphaned by the search; 'manual' when a person placed it (a confirmation
+    -- keeps the method and sets reviewed_by)
     method      TEXT CHECK (method IN ('diff', 'quote', 'fuzzy', 'manual')),
     start_cp    BIGINT,
     end_cp      BIGINT,
@@ -26,6 +27,8 @@ CREATE TABLE placements (
     reviewed_at TIMESTAMPTZ,
     note        TEXT,
     placed_at   TIMESTAMPTZ NOT NULL,
+    -- on the source's latest version (older placements are history)
+    latest      BOOLEAN NOT NULL DEFAULT TRUE,
     PRIMARY KEY (passage_id, version),
     FOREIGN KEY (source_id, version) REFERENCES source_versions (source_id, number),
     CHECK ((state = 'orphaned') = (start_cp IS NULL)),
@@ -33,8 +36,8 @@ CREATE TABLE placements (
 );
 CREATE INDEX placements_version ON placements (source_id, version);
 -- The claims that need attention start from these few rows.
-CREATE INDEX placements_attention ON placements (passage_id, version)
-    WHERE state <> 'placed' AND reviewed_at IS NULL;
+CREATE INDEX placements_attention ON placements (passage_id)
+    WHERE latest AND state <> 'placed' AND reviewed_at IS NULL;
 -- Lets every start find (usually no) passages still without UTF-16 offsets at once.
 CREATE INDEX passages_without_utf16 ON passages (source_id, version) WHERE start_utf16 IS NULL;
 CREATE INDEX claim_appearances_passage ON claim_appearances (passage_id);

@@ -38,6 +38,8 @@ pub(super) struct Plan {
     source_id: SourceId,
     previous: i64,
     passages: i64,
+    /// People's decisions on `previous` when the plan was made (count, last time).
+    decided: (i64, Option<OffsetDateTime>),
     placements: Vec<Placement>,
 }
 
@@ -52,10 +54,15 @@ impl Plan {
         if db::passage_count(tx, source_id).await? != self.passages {
             return Ok(false);
         }
+        if self.passages == 0 {
+            return Ok(true);
+        }
         let latest = sources::get_source(tx, source_id)
             .await?
             .map(|s| s.version.number);
-        Ok(self.passages == 0 || latest == Some(self.previous))
+        // A decision made meanwhile is carried forward only by placing again.
+        Ok(latest == Some(self.previous)
+            && db::decisions(tx, source_id, self.previous).await? == self.decided)
     }
 
     /// Stores the placements with one audit entry for all of them.
@@ -63,6 +70,7 @@ impl Plan {
         if self.placements.is_empty() {
             return Ok(());
         }
+        db::retire(tx, self.source_id, self.previous + 1).await?;
         for p in &self.placements {
             db::insert(tx, p).await?;
         }
@@ -149,13 +157,14 @@ impl App {
         previous: i64,
         new: Arc<AnchorIndex>,
     ) -> Result<Plan> {
-        let (priors, passages) = self
+        let (priors, passages, decided) = self
             .store
             .read(move |tx| {
                 Box::pin(async move {
                     let priors = db::priors(tx, source_id, previous).await?;
                     let count = db::passage_count(tx, source_id).await?;
-                    Ok::<_, AppError>((priors, count))
+                    let decided = db::decisions(tx, source_id, previous).await?;
+                    Ok::<_, AppError>((priors, count, decided))
                 })
             })
             .await?;
@@ -163,6 +172,7 @@ impl App {
             source_id,
             previous,
             passages,
+            decided,
             placements: Vec::new(),
         };
         if priors.is_empty() {
@@ -299,18 +309,79 @@ impl App {
                 ));
             }
         };
-        let current = self
-            .store
-            .fetch(move |tx| Box::pin(db::get(tx, passage_id, version)))
-            .await?
-            .ok_or_else(|| not_found("placement", format!("{passage_id} on version {version}")))?;
-        let latest = self.load_source(current.source_id).await?.version.number;
-        if version != latest {
-            return Err(AppError::NotLatest { version, latest });
+        // Decided on the placement as read; written only if nobody changed it meanwhile, else
+        // decided again on what is there now.
+        for _ in 0..PLACING_ATTEMPTS {
+            let current = self
+                .store
+                .fetch(move |tx| Box::pin(db::get(tx, passage_id, version)))
+                .await?
+                .ok_or_else(|| {
+                    not_found("placement", format!("{passage_id} on version {version}"))
+                })?;
+            let latest = self.load_source(current.source_id).await?.version.number;
+            if version != latest {
+                return Err(AppError::NotLatest { version, latest });
+            }
+            let decided = self
+                .decide(actor, &current, selector.clone(), note.clone())
+                .await?;
+            let (name, stored, confirmed) =
+                (actor.name.clone(), decided.clone(), selector.is_none());
+            let written = self
+                .store
+                .write(move |tx| {
+                    Box::pin(async move {
+                        // The latest version must still be the one decided on.
+                        tx.lock_writes().await?;
+                        let latest = sources::get_source(tx, stored.source_id)
+                            .await?
+                            .map_or(0, |s| s.version.number);
+                        if latest != stored.version {
+                            return Err(AppError::NotLatest {
+                                version: stored.version,
+                                latest,
+                            });
+                        }
+                        let now = db::get(tx, stored.passage_id, stored.version).await?;
+                        let unchanged = now.as_ref().is_some_and(|n| {
+                            (n.state, n.start, n.end, n.reviewed_at)
+                                == (
+                                    current.state,
+                                    current.start,
+                                    current.end,
+                                    current.reviewed_at,
+                                )
+                        });
+                        if !unchanged {
+                            return Ok(false);
+                        }
+                        db::update(tx, &stored).await?;
+                        let event = events::placement_decided(&stored, confirmed);
+                        store::audit::append(tx, &name, event).await?;
+                        Ok(true)
+                    })
+                })
+                .await?;
+            if written {
+                return Ok(decided);
+            }
         }
+        Err(AppError::Unavailable(
+            "the placement kept changing while it was decided".into(),
+        ))
+    }
+
+    /// The placement a person's decision makes of `current`.
+    async fn decide(
+        &self,
+        actor: &Actor,
+        current: &Placement,
+        selector: Option<PassageInput>,
+        note: Option<String>,
+    ) -> Result<Placement> {
         let now = store::now();
-        let confirmed = selector.is_none();
-        let decided = match selector {
+        Ok(match selector {
             None => {
                 if current.state == PlacementState::Placed {
                     return Err(AppError::field(
@@ -322,13 +393,13 @@ impl App {
                     reviewed_by: Some(actor.name.clone()),
                     reviewed_at: Some(now),
                     note,
-                    ..current
+                    ..current.clone()
                 }
             }
             Some(mut selector) => {
-                selector.version = Some(version);
+                selector.version = Some(current.version);
                 let span: Span = self
-                    .resolve_selector(current.source_id, version, &selector)
+                    .resolve_selector(current.source_id, current.version, &selector)
                     .await?;
                 let r = reanchor::judge(span, PlacementMethod::Manual, None, &current.baseline);
                 Placement {
@@ -336,41 +407,16 @@ impl App {
                     reviewed_at: Some(now),
                     note,
                     ..placement(
-                        passage_id,
+                        current.passage_id,
                         current.source_id,
-                        version,
+                        current.version,
                         r,
                         current.baseline.clone(),
                         current.placed_at,
                     )
                 }
             }
-        };
-        let (name, stored) = (actor.name.clone(), decided.clone());
-        self.store
-            .write(move |tx| {
-                Box::pin(async move {
-                    // The latest version must still be the one decided on.
-                    tx.lock_writes().await?;
-                    let latest = sources::get_source(tx, stored.source_id)
-                        .await?
-                        .map_or(0, |s| s.version.number);
-                    if latest != stored.version {
-                        return Err(AppError::NotLatest {
-                            version: stored.version,
-                            latest,
-                        });
-                    }
-                    if !db::update(tx, &stored).await? {
-                        return Err(not_found("placement", stored.passage_id));
-                    }
-                    store::audit::append(tx, &name, events::placement_decided(&stored, confirmed))
-                        .await?;
-                    Ok(())
-                })
-            })
-            .await?;
-        Ok(decided)
+        })
     }
 
     /// Fills in the UTF-16 offsets of passages stored before they were kept.

@@ -432,8 +432,8 @@ impl App {
                 version: number,
                 start: span.start as i64,
                 end: span.end as i64,
-                start_utf16: span.start_utf16 as i64,
-                end_utf16: span.end_utf16 as i64,
+                start_utf16: Some(span.start_utf16 as i64),
+                end_utf16: Some(span.end_utf16 as i64),
                 exact: span.exact,
                 prefix: span.prefix,
                 suffix: span.suffix,
@@ -467,6 +467,7 @@ impl App {
                             );
                             store::audit::append(tx, &actor, event).await?;
                         }
+                        store::placements::retire(tx, source_id, latest).await?;
                         Ok::<_, AppError>(Some((stored, Outcome::Created)))
                     })
                 })

@@ -560,11 +560,14 @@ fn mention_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(Mention, usize)
         let (digits, attached) = split_attached(t.text);
         let named = digits.contains(|c: char| !(c.is_ascii_digit() || c == ',' || c == '.'))
             || attached.is_none() && t.text.contains(|c: char| c.is_alphabetic());
+        // "x2", or "2020-17" (a dash between two words); "-0.3" alone is a sign.
         let glued = i > 0
             && !t.space_before
-            && toks[i - 1]
-                .text
-                .ends_with(|c: char| c.is_alphanumeric() || c == '-');
+            && (toks[i - 1].text.ends_with(char::is_alphanumeric)
+                || toks[i - 1].text == "-"
+                    && !toks[i - 1].space_before
+                    && i > 1
+                    && toks[i - 2].text.ends_with(char::is_alphanumeric));
         if named && !is_ordinal(t.text) || glued && !is_currency_tok(toks[i - 1].text) {
             return None;
         }
@@ -590,6 +593,18 @@ fn mention_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(Mention, usize)
             first = i - 2;
         }
     }
+    // A sign written against the figure ("-0.3%", "−3"), not a dash between words.
+    let mut negative = false;
+    if first > 0
+        && matches!(toks[first - 1].text, "-" | "\u{2212}")
+        && !toks[first].space_before
+        && (first == 1
+            || toks[first - 1].space_before
+            || !toks[first - 2].text.ends_with(char::is_alphanumeric))
+    {
+        negative = true;
+        first -= 1;
+    }
     let (qualifier, qstart) = qualifier_before(toks, first);
     let between =
         qstart == first && first > 0 && toks[first - 1].text.eq_ignore_ascii_case("between");
@@ -612,6 +627,9 @@ fn mention_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(Mention, usize)
     let (scale, tail_unit, mut end) = tail_at(toks, after_core, attached);
     if let Some((_, p)) = &scale {
         value = value.checked_mul(pow10(*p))?;
+    }
+    if negative {
+        value = value.checked_mul(Ratio::integer(-1))?;
     }
     let unit = unit.or(tail_unit);
     // A range: "4,000 to 6,000", "4,000-6,000", "between 2 and 5", "$10,000 to $15,000".

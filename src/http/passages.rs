@@ -168,8 +168,8 @@ pub struct DecidePlacement {
     pub note: Option<String>,
 }
 
-#[utoipa::path(put, path = "/v1/passages/{id}/placements/{version}", tag = "passages",
-    params(("id" = Uuid, Path, description = "Passage id"), ("version" = i64, Path, description = "The source's latest version"), PositionUnits),
+#[utoipa::path(put, path = "/v1/passages/{id}/placements/{number}", tag = "passages",
+    params(("id" = Uuid, Path, description = "Passage id"), ("number" = i64, Path, description = "The source's latest version number"), PositionUnits),
     request_body = DecidePlacement,
     responses(
         (status = 200, description = "The placement as decided (`method` is `manual` when placed by hand)", body = Placement),
@@ -187,7 +187,11 @@ pub async fn decide_placement(
     ApiQuery(units): ApiQuery<PositionUnits>,
     ApiJson(body): ApiJson<DecidePlacement>,
 ) -> Result<Json<Placement>, Problem> {
-    let places = body.quote.is_some() || body.start.is_some() || body.end.is_some();
+    let places = body.quote.is_some()
+        || body.prefix.is_some()
+        || body.suffix.is_some()
+        || body.start.is_some()
+        || body.end.is_some();
     let decision = PlacementDecision {
         confirm: body.confirm,
         selector: places.then(|| PassageInput {

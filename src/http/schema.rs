@@ -332,7 +332,7 @@ fn links() -> Vec<LinkSpec> {
             OK,
             "DecidePlacement",
             "decide_placement",
-            json!({"id": "$response.body#/placements/0/passage_id", "version": "$response.body#/version"}),
+            json!({"id": "$response.body#/placements/0/passage_id", "number": "$response.body#/version"}),
             Some(json!({"confirm": true})),
             "Confirm the first placement of the revision",
         ),

@@ -445,9 +445,10 @@ impl Tx {
     ///
     /// Deadlock freedom: a write that takes the lock late takes no new row locks once it holds
     /// it (it only reads and appends audit entries). A write that takes it early and then
-    /// writes rows (today only `add_version`: `sources` and `source_versions`) must not touch
-    /// rows that late writes lock: reviews and their events, and through foreign keys claims
-    /// and ratings. A new early-locking write that does must lock late instead, or PostgreSQL
+    /// writes rows (today `add_version`: sources, versions, mentions and placements;
+    /// `create_passage`: passages and placements; `decide_placement`: placements) must not
+    /// touch rows that late writes lock: reviews and their events, and through foreign keys
+    /// claims and ratings (these take only KEY SHARE locks on sources and passages). A new early-locking write that does must lock late instead, or PostgreSQL
     /// aborts one side of a deadlock (a 503 the client may retry). Waits end after the
     /// connection's `lock_timeout` (10 s), also as a 503.
     pub async fn lock_writes(&mut self) -> Result<(), StoreError> {

@@ -1,5 +1,6 @@
 //! Placements: where passages stand in later versions of their source.
 
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::exec::{Cols, FromRow, Json, Tx, stmt};
@@ -19,8 +20,7 @@ mod sql {
     /// Changed or orphaned on the source's latest version, and not confirmed since.
     macro_rules! needs_attention {
         () => {
-            "JOIN sources s ON s.id = pl.source_id AND s.latest_version = pl.version \
-             WHERE pl.state <> 'placed' AND pl.reviewed_at IS NULL"
+            "WHERE pl.latest AND pl.state <> 'placed' AND pl.reviewed_at IS NULL"
         };
     }
 
@@ -52,6 +52,12 @@ mod sql {
         " FROM passages p LEFT JOIN placements pl ON pl.passage_id = p.id AND pl.version = $2 \
          WHERE p.source_id = $1 AND p.version <= $2 ORDER BY p.id"
     );
+    /// Placements on versions before `$2` are history once `$2` is the latest.
+    pub const RETIRE: &str =
+        "UPDATE placements SET latest = FALSE WHERE source_id = $1 AND version < $2 AND latest";
+    /// What people decided on a version: changes when anyone confirms or places by hand.
+    pub const DECISIONS: &str = "SELECT COUNT(*), MAX(reviewed_at) FROM placements \
+         WHERE source_id = $1 AND version = $2 AND reviewed_at IS NOT NULL";
     pub const PASSAGE_COUNT: &str = "SELECT COUNT(*) FROM passages WHERE source_id = $1";
     pub const CLAIM_ATTENTION: &str = concat!(
         "SELECT x.role, ",
@@ -222,6 +228,25 @@ pub async fn of_version(tx: &mut Tx, source_id: SourceId, version: i64) -> Resul
 /// Every passage of the source made on `version` or before, with its placement there.
 pub async fn priors(tx: &mut Tx, source_id: SourceId, version: i64) -> Result<Vec<Prior>> {
     tx.fetch_all(stmt!(sql::PRIORS, source_id, version)).await
+}
+
+/// Marks placements on versions before `latest` as history.
+pub async fn retire(tx: &mut Tx, source_id: SourceId, latest: i64) -> Result<()> {
+    tx.execute(stmt!(sql::RETIRE, source_id, latest))
+        .await
+        .map(drop)
+}
+
+/// How many placements of a version people decided, and the last time one did.
+pub async fn decisions(
+    tx: &mut Tx,
+    source_id: SourceId,
+    version: i64,
+) -> Result<(i64, Option<OffsetDateTime>)> {
+    let row: Option<(i64, Option<OffsetDateTime>)> = tx
+        .fetch_optional(stmt!(sql::DECISIONS, source_id, version))
+        .await?;
+    Ok(row.unwrap_or((0, None)))
 }
 
 pub async fn passage_count(tx: &mut Tx, source_id: SourceId) -> Result<i64> {

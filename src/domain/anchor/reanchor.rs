@@ -25,6 +25,7 @@
 //! is always `changed` and the numbers that differ are named, whatever the scores say.
 
 use super::{AnchorIndex, CONTEXT_CHARS, SPACE, Span, fold};
+use crate::domain::statistics::{Mention, extract};
 use imara_diff::{Algorithm, Diff, Hunk, InternedInput, Token};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -38,6 +39,9 @@ pub const CHANGED_MIN: f64 = 0.5;
 pub const FUZZY_MIN: f64 = 0.6;
 /// By how much the best fuzzy window must beat the next one.
 pub const FUZZY_MARGIN: f64 = 0.1;
+/// A quote of this many words found verbatim is a moved sentence, not a lookalike, even when
+/// its context changed.
+const WHOLE_SENTENCE: usize = 8;
 /// Fuzzy windows scored per passage.
 const FUZZY_WINDOWS: usize = 4;
 /// Words that occur more often than this in the new version do not propose fuzzy windows.
@@ -380,19 +384,41 @@ impl<'a> Revision<'a> {
             }
             region = Some((ns, ne, left && right));
         }
-        let found = self.occurrences(&q.needle);
-        if !found.is_empty() {
-            return match self.single_out(&found, &q) {
-                Some(i) => self.found(found[i], PlacementMethod::Quote, None, baseline),
-                None => orphaned(OrphanReason::Ambiguous, found.len(), 0.0),
-            };
-        }
-        if let Some((ns, ne, anchored)) = region {
+        // Where the diff puts the passage, edited: its boundaries sit on unchanged words right
+        // beside them, or it keeps enough of its words.
+        let edited = region.and_then(|(ns, ne, anchored)| {
             let similar = similarity(&q.needle, &self.new.folded[ns..ne]);
             let bounded = ne - ns <= 3 * q.needle.len() + 64;
-            if similar >= CHANGED_MIN || (anchored && bounded) {
-                return self.found((ns, ne), PlacementMethod::Diff, None, baseline);
-            }
+            (similar >= CHANGED_MIN || (anchored && bounded)).then_some((ns, ne))
+        });
+        let found = self.occurrences(&q.needle);
+        if let Some(at) = edited {
+            // The same words elsewhere (a lookalike, a pull-quote) are taken over the place the
+            // diff points at only when their context beats it by the margin.
+            let best = found
+                .iter()
+                .map(|&hit| (self.context_score(hit, &q), hit))
+                .max();
+            return match best {
+                Some((score, hit)) if score >= self.context_score(at, &q) + CONTEXT_MARGIN => {
+                    self.found(hit, PlacementMethod::Quote, None, baseline)
+                }
+                _ => self.found(at, PlacementMethod::Diff, None, baseline),
+            };
+        }
+        if !found.is_empty() {
+            return match self.single_out(&found, &q) {
+                // Nothing from the diff supports it: its context must, unless it is a sentence
+                // long enough not to be a lookalike.
+                Some(i)
+                    if self.context_score(found[i], &q) >= CONTEXT_MARGIN
+                        || tokens(&q.needle).len() >= WHOLE_SENTENCE =>
+                {
+                    self.found(found[i], PlacementMethod::Quote, None, baseline)
+                }
+                Some(_) => orphaned(OrphanReason::NotFound, found.len(), 0.0),
+                None => orphaned(OrphanReason::Ambiguous, found.len(), 0.0),
+            };
         }
         match self.fuzzy(&q) {
             Ok((range, score)) => self.found(range, PlacementMethod::Fuzzy, Some(score), baseline),
@@ -472,11 +498,8 @@ impl<'a> Revision<'a> {
 
     /// Grows a folded range until it starts and ends on whole original characters.
     fn widen(&self, mut s: usize, mut e: usize) -> (usize, usize) {
-        while s > 0
-            && !self
-                .new
-                .is_whole(s, e.max(s + 1).min(self.new.folded.len()))
-        {
+        let origin = &self.new.origin;
+        while s > 0 && origin[s - 1] == origin[s] {
             s -= 1;
         }
         while e < self.new.folded.len() && !self.new.is_whole(s, e) {
@@ -526,24 +549,25 @@ impl<'a> Revision<'a> {
         if let [_] = found {
             return Some(0);
         }
-        let folded = &self.new.folded;
         let mut scores: Vec<(usize, usize)> = found
             .iter()
             .enumerate()
-            .map(|(i, &(s, e))| {
-                let before = &folded[..s];
-                let before = before.strip_suffix(b" ").unwrap_or(before);
-                let after = &folded[e..];
-                let after = after.strip_prefix(b" ").unwrap_or(after);
-                let score =
-                    common_suffix_chars(before, &q.prefix) + common_prefix_chars(after, &q.suffix);
-                (score, i)
-            })
+            .map(|(i, &hit)| (self.context_score(hit, q), i))
             .collect();
         scores.sort_unstable_by(|a, b| b.cmp(a));
         let (best, i) = scores[0];
         let second = scores.get(1).map_or(0, |s| s.0);
         (best >= second + CONTEXT_MARGIN).then_some(i)
+    }
+
+    /// Characters of the passage's context that still adjoin a range of the new version.
+    fn context_score(&self, (s, e): (usize, usize), q: &Query) -> usize {
+        let folded = &self.new.folded;
+        let before = &folded[..s];
+        let before = before.strip_suffix(b" ").unwrap_or(before);
+        let after = &folded[e..];
+        let after = after.strip_prefix(b" ").unwrap_or(after);
+        common_suffix_chars(before, &q.prefix) + common_prefix_chars(after, &q.suffix)
     }
 
     /// Scores windows of the new version that share the passage's rarer words: the best one,
@@ -766,72 +790,25 @@ pub fn change(before: &str, after: &str) -> Change {
     }
 }
 
-/// Words that give a figure its size; kept with it so "$4 million" differs from "$4 billion".
-const SCALES: &[&str] = &[
-    "hundred", "thousand", "million", "billion", "trillion", "percent", "bn", "m", "k",
-];
-
-/// The figures of a text as written: currency sign, digits with their separators, a percent
-/// sign and a scale word ("$4.5 billion", "15%", "6,000").
-pub fn figures(text: &str) -> Vec<String> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        if !chars[i].is_ascii_digit() || (i > 0 && chars[i - 1].is_ascii_digit()) {
-            i += 1;
-            continue;
-        }
-        let start = if i > 0 && matches!(chars[i - 1], '$' | '€' | '£' | '¥') {
-            i - 1
-        } else {
-            i
-        };
-        let mut j = i;
-        while j < chars.len()
-            && (chars[j].is_ascii_digit()
-                || (matches!(chars[j], ',' | '.')
-                    && chars.get(j + 1).is_some_and(char::is_ascii_digit)))
-        {
-            j += 1;
-        }
-        if chars.get(j) == Some(&'%') {
-            j += 1;
-        }
-        let mut figure: String = chars[start..j].iter().collect();
-        let mut k = j;
-        while k < chars.len() && chars[k].is_whitespace() && k - j < 3 {
-            k += 1;
-        }
-        let word: String = chars[k..]
-            .iter()
-            .take_while(|c| c.is_alphabetic())
-            .collect::<String>()
-            .to_lowercase();
-        if SCALES.contains(&word.as_str()) && !figure.ends_with('%') {
-            figure.push(' ');
-            figure.push_str(&word);
-        }
-        out.push(figure);
-        i = j.max(i + 1);
-    }
-    out
-}
-
-/// Figures in `before` missing from `after` and the reverse (as multisets).
+/// Figures of `before` missing from `after` and the reverse, compared by value, range, unit
+/// and kind as the statistics extractor reads them ("0.3%" is "0.3 per cent"; "-0.3%" is not),
+/// each named as written.
 fn number_change(before: &str, after: &str) -> Option<NumberChange> {
-    let (a, b) = (figures(before), figures(after));
-    let mut added = b.clone();
-    let removed: Vec<String> = a
-        .into_iter()
-        .filter(|f| match added.iter().position(|g| g == f) {
+    let key = |m: &Mention| (m.value, m.high, m.unit.clone(), m.kind);
+    let as_written = |m: &Mention| m.exact.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut added: Vec<Mention> = extract(after);
+    let removed: Vec<String> = extract(before)
+        .iter()
+        .filter(|m| match added.iter().position(|n| key(n) == key(m)) {
             Some(k) => {
                 added.remove(k);
                 false
             }
             None => true,
         })
+        .map(as_written)
         .collect();
+    let added: Vec<String> = added.iter().map(as_written).collect();
     (!removed.is_empty() || !added.is_empty()).then_some(NumberChange { removed, added })
 }
 
@@ -1172,11 +1149,81 @@ mod tests {
     }
 
     #[test]
-    fn figures_keep_signs_separators_and_scale_words() {
+    fn numbers_that_differ_are_named_by_value_and_unit() {
+        let named = |a: &str, b: &str| number_change(a, b);
+        assert_eq!(named("15 percent", "15\npercent"), None);
+        assert_eq!(named("grew 0.3%", "grew 0.3 per cent"), None);
         assert_eq!(
-            figures("$4.5 billion, 6,000 visas, 15% and 3 percent in 2019."),
-            vec!["$4.5 billion", "6,000", "15%", "3 percent", "2019"]
+            named("shrank by 0.3%", "shrank by -0.3%"),
+            Some(NumberChange {
+                removed: vec!["0.3%".into()],
+                added: vec!["-0.3%".into()],
+            })
         );
-        assert_eq!(number_change("15 percent", "15\npercent"), None);
+        assert_eq!(
+            named(
+                "$4.5 billion and 6,000 visas",
+                "$4.5 billion and 7,000 visas"
+            ),
+            Some(NumberChange {
+                removed: vec!["6,000".into()],
+                added: vec!["7,000".into()],
+            })
+        );
+        assert_eq!(
+            named("$4 billion", "$4 million").unwrap().added,
+            vec!["$4 million"]
+        );
+    }
+
+    #[test]
+    fn a_changed_figure_is_not_placed_on_a_lookalike_elsewhere() {
+        let old = "Remittances reached $19 billion in 2023, the bank said. Trade was flat.";
+        let new = "Remittances reached $21 billion in 2023, up from $19 billion in 2022, the bank \
+                   said. Trade was flat.";
+        let r = place_quote(old, new, "$19 billion");
+        assert_eq!(r.state, PlacementState::Changed, "{r:?}");
+        assert_eq!(r.span.unwrap().exact, "$21 billion");
+        // A pull-quote repeats the sentence; the body copy's figure changes.
+        let body = "The minister said remittances were 15 percent of the economy last year.";
+        let old =
+            format!("Intro line here.\n\n{body}\n\nMore text follows.\n\n\u{201C}{body}\u{201D}");
+        let new = old.replacen("were 15 percent", "were 5 percent", 1);
+        let (a, b) = (index(&old), index(&new));
+        let start = "Intro line here.\n\nThe minister said ".chars().count();
+        let quote = "remittances were 15 percent of the economy";
+        let end = start + quote.chars().count();
+        let r = Revision::new(&a, &b).place(&Prior::At { start, end }, quote);
+        assert_eq!(r.state, PlacementState::Changed, "{r:?}");
+        assert_eq!(r.span.unwrap().start, start);
+    }
+
+    #[test]
+    fn a_short_quote_left_without_its_context_is_not_guessed() {
+        // The sentence with the figure is gone; the same figure stands elsewhere, in other words.
+        let old =
+            "Intro. The fund lost $4 billion last year. Other news: a bridge will cost $4 billion.";
+        let new = "Intro. Other news: a bridge will cost $4 billion.";
+        let (a, b) = (index(old), index(new));
+        let start = old.find("$4").unwrap();
+        let r = Revision::new(&a, &b).place(
+            &Prior::At {
+                start,
+                end: start + 10,
+            },
+            "$4 billion",
+        );
+        assert_eq!(r.state, PlacementState::Orphaned, "{r:?}");
+    }
+
+    #[test]
+    fn an_unclean_end_does_not_widen_the_start() {
+        // A span that ends between "cafe" and its combining accent.
+        let text = "Some words before the cafe\u{301} and after.";
+        let (a, b) = (index(text), index(text));
+        let end = "Some words before the cafe".chars().count();
+        let r = Revision::new(&a, &b).place(&Prior::At { start: 5, end }, "words before the cafe");
+        let span = r.span.expect("found");
+        assert_eq!(span.start, 5, "{span:?}");
     }
 }

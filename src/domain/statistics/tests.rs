@@ -172,3 +172,11 @@ fn spans_are_code_points() {
     let m = one(text);
     assert_eq!((m.start, m.start_utf16, m.end_utf16), (5, 6, 9));
 }
+
+#[test]
+fn a_sign_against_the_figure_is_kept() {
+    assert_eq!(one("shrank by -0.3%").value.to_string(), "-0.3");
+    assert_eq!(one("shrank by -0.3%").exact, "-0.3%");
+    assert_eq!(one("fell to \u{2212}3 percent").value.to_string(), "-3");
+    assert_eq!(one("4,000-6,000 workers").value.to_string(), "4000");
+}
