@@ -79,7 +79,7 @@ status=0
 (
     cd "$work"
     timeout --signal=INT --kill-after=30 "$run_timeout" \
-        "$root/.venv/bin/schemathesis" run "$base/openapi.json" \
+        "$root/.venv/bin/python" "$root/scripts/schemathesis_run.py" run "$base/openapi.json" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
         --header "Authorization: Bearer $token" \
         --max-examples "$max_examples" \

@@ -70,6 +70,12 @@ enum Command {
     },
     /// Load the sample dataset into an empty database.
     Demo,
+    /// Every source that states a figure ("$4bn", "about 15 per cent"), earliest first, as a
+    /// table (the same as `GET /v1/trace`).
+    Trace {
+        /// A text holding the figure.
+        query: String,
+    },
     /// Create, list and revoke API keys.
     Keys {
         #[command(subcommand)]
@@ -206,6 +212,61 @@ async fn print_demo_keys(app: &App) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A trace as a terminal table: one line per hit, then the counts per publisher.
+fn trace_table(report: &crate::app::TraceReport) -> String {
+    use std::fmt::Write;
+    let clip = |s: &str, n: usize| -> String {
+        let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
+        match flat.char_indices().nth(n) {
+            Some((i, _)) => format!("{}…", &flat[..i]),
+            None => flat,
+        }
+    };
+    let q = &report.query;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} ({} hits; approximate matches within {}%)",
+        q.value,
+        q.unit.key(),
+        report.hits.len(),
+        report.tolerance_percent
+    );
+    let _ = writeln!(
+        out,
+        "{:<3} {:<10} {:<24} {:<28} {:<11} {:<22} {}",
+        "#", "published", "publisher", "source", "match", "as written", "attribution"
+    );
+    for (i, h) in report.hits.iter().enumerate() {
+        let matched = match h.matched {
+            crate::domain::statistics::Match::Exact => "exact",
+            crate::domain::statistics::Match::Approximate => "approximate",
+            crate::domain::statistics::Match::InRange => "in range",
+        };
+        let _ = writeln!(
+            out,
+            "{:<3} {:<10} {:<24} {:<28} {:<11} {:<22} {}{}",
+            i + 1,
+            clip(h.source.published_at.as_deref().unwrap_or("-"), 10),
+            clip(h.source.publisher.as_deref().unwrap_or("-"), 23),
+            clip(&h.source.title, 27),
+            matched,
+            clip(&h.mention.exact, 21),
+            clip(h.mention.attribution.as_deref().unwrap_or(""), 40),
+            if h.in_chain { " [chain]" } else { "" }
+        );
+    }
+    for p in &report.publishers {
+        let _ = writeln!(
+            out,
+            "  {:>3}  {}",
+            p.hits,
+            p.publisher.as_deref().unwrap_or("(no publisher)")
+        );
+    }
+    out
+}
+
 fn describe(e: crate::app::AppError) -> anyhow::Error {
     match e {
         crate::app::AppError::Validation(errors) => anyhow::anyhow!(
@@ -254,6 +315,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("the database already has sources; sample dataset not loaded");
             }
             store.close().await;
+        }
+        Command::Trace { query } => {
+            let store = open(&cli).await?;
+            let app = App::new(store.clone(), 0);
+            let report = app
+                .trace(
+                    &Actor::operator("cli:trace"),
+                    crate::app::TraceInput::Text(query.clone()),
+                )
+                .await;
+            store.close().await;
+            print!("{}", trace_table(&report.map_err(describe)?));
         }
         Command::Import { paths } => {
             let store = open(&cli).await?;

@@ -22,6 +22,12 @@ CREATE TABLE mentions (
     qualifier   TEXT NOT NULL,
     of_text     TEXT,
     attribution TEXT,
+    -- context for the trace, so that it reads no version text
+    prefix      TEXT NOT NULL,
+    suffix      TEXT NOT NULL,
+    sentence    TEXT NOT NULL,
+    -- the version's capture time: the trace orders by it without reading version rows
+    captured_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (source_id, version, ordinal),
     FOREIGN KEY (source_id, version) REFERENCES source_versions (source_id, number)
 );

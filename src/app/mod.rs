@@ -68,6 +68,15 @@ pub enum AppError {
     VerdictExists { id: ReviewId },
     #[error("a key cannot revoke itself")]
     OwnKey { id: KeyId },
+    #[error("the text holds no figure to trace")]
+    NoFigure { field: &'static str, text: String },
+    #[error("the link would close a cycle")]
+    DerivationCycle { path: Vec<PassageId> },
+    #[error("the link is recorded already")]
+    DerivationExists {
+        passage_id: PassageId,
+        from: PassageId,
+    },
     #[error("placements are decided on the latest version")]
     NotLatest { version: i64, latest: i64 },
     #[error("a rating scale with this id exists")]
@@ -286,7 +295,10 @@ use placements::PLACING_ATTEMPTS;
 pub use placements::{Offsets, PlacementDecision};
 pub use provenance::{PassageInput, SourceInput};
 pub use reviews::{ReviewInput, ReviewPatch};
-pub use statistics::VersionStatistics;
+pub use statistics::{
+    ChainStatus, Derivation, Hop, Lineage, PublisherCount, Relation, TraceHit, TraceInput,
+    TraceReport, TraceSource, VersionStatistics,
+};
 
 #[cfg(test)]
 mod tests {

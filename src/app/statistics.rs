@@ -1,7 +1,7 @@
 //! Statistics: the numeric mentions of each version, and the trace of one figure.
 
 use super::*;
-use crate::domain::statistics::{self, Mention};
+use crate::domain::statistics::{self, Match, Mention, TraceQuery, Unit};
 use crate::store::statistics as db;
 
 /// A version's numeric mentions.
@@ -46,6 +46,7 @@ impl App {
         for (done, (source_id, number)) in pending.into_iter().enumerate() {
             progress(done, total);
             let version = self.load_version(source_id, number).await?;
+            let captured_at = version.version.captured_at;
             let mentions = cpu_bound("extracting figures", move || {
                 statistics::extract(&version.text)
             })
@@ -53,7 +54,7 @@ impl App {
             self.store
                 .write(move |tx| {
                     Box::pin(async move {
-                        db::store(tx, source_id, number, &mentions).await?;
+                        db::store(tx, source_id, number, captured_at, &mentions).await?;
                         Ok::<_, AppError>(())
                     })
                 })
@@ -61,5 +62,409 @@ impl App {
         }
         progress(total, total);
         Ok(total)
+    }
+}
+
+/// At most this many hits are answered (the report says when there were more).
+pub const MAX_HITS: usize = 500;
+/// How many hops a lineage walks at most.
+pub const MAX_DEPTH: usize = 32;
+
+/// What to trace.
+#[derive(Debug, Clone)]
+pub enum TraceInput {
+    /// A text holding the figure ("$4bn", "about 15 per cent").
+    Text(String),
+    /// The first figure of a passage.
+    Passage(PassageId),
+    /// A value and unit as the trace answers them.
+    Figure { value: String, unit: Unit },
+}
+
+/// The source of a hit, with its date.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TraceSource {
+    pub id: SourceId,
+    pub title: String,
+    pub url: Option<String>,
+    pub publisher: Option<String>,
+    /// As the source states it.
+    pub published_at: Option<String>,
+}
+
+/// One mention of the traced figure.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TraceHit {
+    #[serde(rename = "match")]
+    pub matched: Match,
+    pub source: TraceSource,
+    pub version: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub captured_at: time::OffsetDateTime,
+    pub mention: Mention,
+    /// Whether a recorded citation chain holds a passage around this mention.
+    pub in_chain: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PublisherCount {
+    /// `null` for sources with no publisher.
+    pub publisher: Option<String>,
+    pub hits: usize,
+}
+
+/// Every source that states a figure, earliest appearance first.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TraceReport {
+    pub query: TraceQuery,
+    /// How far an approximate match may be from the traced value, in percent of it.
+    pub tolerance_percent: i64,
+    /// Ordered by the source's published date (undated last), then capture time.
+    pub hits: Vec<TraceHit>,
+    /// Hits per publisher, most first.
+    pub publishers: Vec<PublisherCount>,
+    /// More than the hits shown matched.
+    pub truncated: bool,
+}
+
+/// How one passage derives from another (PROV-O).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Relation {
+    /// `prov:wasQuotedFrom`: the passage quotes the other.
+    Quotes,
+    /// `prov:wasDerivedFrom`: it restates or reworks the other.
+    DerivedFrom,
+    /// `prov:hadPrimarySource`: the other is where it came from first.
+    PrimarySource,
+}
+
+impl Relation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::Quotes => "quotes",
+            Relation::DerivedFrom => "derived_from",
+            Relation::PrimarySource => "primary_source",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Relation> {
+        [
+            Relation::Quotes,
+            Relation::DerivedFrom,
+            Relation::PrimarySource,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+
+    /// The PROV-O property.
+    pub fn prov(self) -> &'static str {
+        match self {
+            Relation::Quotes => "prov:wasQuotedFrom",
+            Relation::DerivedFrom => "prov:wasDerivedFrom",
+            Relation::PrimarySource => "prov:hadPrimarySource",
+        }
+    }
+}
+
+/// A recorded link.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Derivation {
+    pub passage_id: PassageId,
+    pub from_passage_id: PassageId,
+    pub relation: Relation,
+}
+
+/// One step back along a citation chain.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Hop {
+    /// 1 for the passage's own links, 2 for theirs, …
+    pub depth: usize,
+    pub passage_id: PassageId,
+    pub relation: Relation,
+    pub from: domain::SourcedPassage,
+}
+
+/// Where a passage comes from, back to the origin.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Lineage {
+    pub passage: domain::SourcedPassage,
+    /// Breadth first, each passage once (a cycle ends where it closes).
+    pub hops: Vec<Hop>,
+    /// The passages the walk ends at: nothing recorded before them.
+    pub origins: Vec<PassageId>,
+    /// Whether every origin is marked as a primary source (`closed`) or not yet (`open`).
+    pub status: ChainStatus,
+    /// The walk stopped at [`MAX_DEPTH`] hops.
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChainStatus {
+    Closed,
+    Open,
+}
+
+impl App {
+    /// Every mention of a figure in the store.
+    pub async fn trace(&self, actor: &Actor, input: TraceInput) -> Result<TraceReport> {
+        require(actor, Permission::ReadRecords, "trace statistics")?;
+        let query = match input {
+            TraceInput::Text(text) => {
+                TraceQuery::parse(&text).ok_or_else(|| AppError::NoFigure {
+                    field: "q",
+                    text: text.chars().take(80).collect(),
+                })?
+            }
+            TraceInput::Passage(id) => {
+                let passage = self.get_passage(actor, id).await?;
+                TraceQuery::parse(&passage.exact).ok_or_else(|| AppError::NoFigure {
+                    field: "passage_id",
+                    text: passage.exact.chars().take(80).collect(),
+                })?
+            }
+            TraceInput::Figure { value, unit } => TraceQuery {
+                value: value
+                    .parse()
+                    .map_err(|m: String| AppError::field("value", m))?,
+                high: None,
+                unit,
+                qualifier: statistics::Qualifier::Exact,
+            },
+        };
+        let (bounds, single) = (query.bounds(), query.high.is_none().then_some(query.value));
+        let unit = query.unit.clone();
+        let found = self
+            .store
+            .fetch(move |tx| {
+                Box::pin(async move {
+                    db::candidates(tx, &unit, bounds, single, (MAX_HITS * 4) as i64).await
+                })
+            })
+            .await?;
+        let mut hits: Vec<TraceHit> = Vec::new();
+        for h in found {
+            let Some(matched) = query.matches(&h.mention) else {
+                continue;
+            };
+            // The same words in a later version of the same source are one appearance.
+            if hits.iter().any(|k| {
+                k.source.id == h.source.id
+                    && k.mention.exact == h.mention.exact
+                    && k.mention.start == h.mention.start
+            }) {
+                continue;
+            }
+            hits.push(TraceHit {
+                matched,
+                source: TraceSource {
+                    id: h.source.id,
+                    title: h.source.title,
+                    url: h.source.url,
+                    publisher: h.source.publisher,
+                    published_at: h.published_at,
+                },
+                version: h.version,
+                captured_at: h.captured_at,
+                mention: h.mention,
+                in_chain: h.in_chain,
+            });
+        }
+        hits.sort_by(|a, b| {
+            let date = |h: &TraceHit| {
+                (
+                    h.source.published_at.is_none(),
+                    h.source.published_at.clone(),
+                )
+            };
+            date(a)
+                .cmp(&date(b))
+                .then(a.captured_at.cmp(&b.captured_at))
+                .then(a.version.cmp(&b.version))
+                .then(a.mention.start.cmp(&b.mention.start))
+        });
+        let truncated = hits.len() > MAX_HITS;
+        hits.truncate(MAX_HITS);
+        let mut publishers: Vec<PublisherCount> = Vec::new();
+        for h in &hits {
+            match publishers
+                .iter_mut()
+                .find(|p| p.publisher == h.source.publisher)
+            {
+                Some(p) => p.hits += 1,
+                None => publishers.push(PublisherCount {
+                    publisher: h.source.publisher.clone(),
+                    hits: 1,
+                }),
+            }
+        }
+        publishers.sort_by(|a, b| b.hits.cmp(&a.hits).then(a.publisher.cmp(&b.publisher)));
+        Ok(TraceReport {
+            query,
+            tolerance_percent: statistics::TOLERANCE_PERCENT as i64,
+            hits,
+            publishers,
+            truncated,
+        })
+    }
+
+    /// Records that a passage derives from another; refused if it would close a cycle.
+    pub async fn add_derivation(
+        &self,
+        actor: &Actor,
+        passage_id: PassageId,
+        from: PassageId,
+        relation: Relation,
+    ) -> Result<Derivation> {
+        require(actor, Permission::RecordDerivations, "record derivations")?;
+        if passage_id == from {
+            return Err(AppError::DerivationCycle {
+                path: vec![passage_id, from],
+            });
+        }
+        let name = actor.name.clone();
+        self.store
+            .write(move |tx| {
+                Box::pin(async move {
+                    if store::provenance::get_passage(tx, passage_id)
+                        .await?
+                        .is_none()
+                    {
+                        return Err(not_found("passage", passage_id));
+                    }
+                    if !store::provenance::missing_passages(tx, &[from])
+                        .await?
+                        .is_empty()
+                    {
+                        return Err(AppError::UnknownPassages {
+                            field: "from_passage_id",
+                            ids: vec![from],
+                        });
+                    }
+                    // Decides on the links, which other writers may add to.
+                    tx.lock_writes().await?;
+                    if store::derivations::parents(tx, passage_id)
+                        .await?
+                        .iter()
+                        .any(|(p, _)| *p == from)
+                    {
+                        return Err(AppError::DerivationExists { passage_id, from });
+                    }
+                    // A cycle: the new source already derives (at any depth) from this passage.
+                    let mut seen = vec![from];
+                    let mut trail: Vec<(PassageId, usize)> = vec![(from, 0)];
+                    let mut at = 0;
+                    while at < trail.len() {
+                        let (p, depth) = trail[at];
+                        at += 1;
+                        for (parent, _) in store::derivations::parents(tx, p).await? {
+                            if parent == passage_id {
+                                let mut path = vec![passage_id, from];
+                                if p != from {
+                                    path.push(p);
+                                }
+                                path.push(passage_id);
+                                return Err(AppError::DerivationCycle { path });
+                            }
+                            if !seen.contains(&parent) && depth < 4 * MAX_DEPTH {
+                                seen.push(parent);
+                                trail.push((parent, depth + 1));
+                            }
+                        }
+                    }
+                    store::derivations::insert(
+                        tx,
+                        passage_id,
+                        from,
+                        relation.as_str(),
+                        store::now(),
+                    )
+                    .await?;
+                    let event = events::derivation_added(passage_id, from, relation.as_str());
+                    store::audit::append(tx, &name, event).await?;
+                    Ok(Derivation {
+                        passage_id,
+                        from_passage_id: from,
+                        relation,
+                    })
+                })
+            })
+            .await
+    }
+
+    /// Walks a passage's links back to where they end.
+    pub async fn lineage(&self, actor: &Actor, id: PassageId) -> Result<Lineage> {
+        require(actor, Permission::ReadRecords, "read passages")?;
+        self.store
+            .read(move |tx| {
+                Box::pin(async move {
+                    let passage = store::provenance::sourced_passage(tx, id)
+                        .await?
+                        .ok_or_else(|| not_found("passage", id))?;
+                    let mut hops = Vec::new();
+                    let mut seen = vec![id];
+                    let mut frontier = vec![id];
+                    let mut origins = Vec::new();
+                    let mut closed = true;
+                    let mut truncated = false;
+                    for depth in 1..=MAX_DEPTH + 1 {
+                        if frontier.is_empty() {
+                            break;
+                        }
+                        let mut next = Vec::new();
+                        for p in std::mem::take(&mut frontier) {
+                            let parents = store::derivations::parents(tx, p).await?;
+                            if parents.is_empty() {
+                                origins.push(p);
+                                let via_primary = hops.iter().any(|h: &Hop| {
+                                    h.from.passage.id == p && h.relation == Relation::PrimarySource
+                                });
+                                closed &=
+                                    via_primary || store::derivations::is_primary(tx, p).await?;
+                                continue;
+                            }
+                            if depth > MAX_DEPTH {
+                                truncated = true;
+                                closed = false;
+                                continue;
+                            }
+                            for (parent, relation) in parents {
+                                let from = store::provenance::sourced_passage(tx, parent)
+                                    .await?
+                                    .ok_or_else(|| not_found("passage", parent))?;
+                                hops.push(Hop {
+                                    depth,
+                                    passage_id: p,
+                                    relation: Relation::parse(&relation).ok_or_else(|| {
+                                        AppError::Internal(format!("unknown relation {relation:?}"))
+                                    })?,
+                                    from,
+                                });
+                                if !seen.contains(&parent) {
+                                    seen.push(parent);
+                                    next.push(parent);
+                                }
+                            }
+                        }
+                        frontier = next;
+                    }
+                    Ok(Lineage {
+                        passage,
+                        hops,
+                        origins,
+                        status: if closed {
+                            ChainStatus::Closed
+                        } else {
+                            ChainStatus::Open
+                        },
+                        truncated,
+                    })
+                })
+            })
+            .await
     }
 }

@@ -60,6 +60,10 @@ impl Role {
                 matches!(self, R::Admin | R::Editor | R::FactChecker)
             }
             P::DecideReviews => matches!(self, R::Admin | R::Editor),
+            // Auditors record who cites whom: the one thing they write.
+            P::RecordDerivations => {
+                matches!(self, R::Admin | R::Editor | R::FactChecker | R::Auditor)
+            }
             P::ReadAudit => matches!(self, R::Admin | R::Auditor),
             P::ManageKeys | P::ManageScales => matches!(self, R::Admin),
         }
@@ -82,6 +86,8 @@ pub enum Permission {
     DraftReviews,
     /// Approve, request changes, publish and retract reviews.
     DecideReviews,
+    /// Record that one passage derives from another (citation chains).
+    RecordDerivations,
     ReadAudit,
     ManageKeys,
     ManageScales,
@@ -174,6 +180,7 @@ mod tests {
             (P::WriteRecords, [true, true, true, false, false]),
             (P::DraftReviews, [true, true, true, false, false]),
             (P::DecideReviews, [true, true, false, false, false]),
+            (P::RecordDerivations, [true, true, true, true, false]),
             (P::ReadAudit, [true, false, false, true, false]),
             (P::ManageKeys, [true, false, false, false, false]),
             (P::ManageScales, [true, false, false, false, false]),

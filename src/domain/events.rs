@@ -63,6 +63,12 @@ pub fn placement_decided(p: &Placement, confirmed: bool) -> Event {
     Event::new("decide_placement", "passage", p.passage_id, changes)
 }
 
+/// A citation link between two passages.
+pub fn derivation_added(passage_id: PassageId, from: PassageId, relation: &str) -> Event {
+    let changes = json!({"from_passage_id": from, "relation": relation});
+    Event::new("add_derivation", "passage", passage_id, changes)
+}
+
 pub fn claim_created(
     id: ClaimId,
     text: &str,

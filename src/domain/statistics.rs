@@ -134,6 +134,40 @@ pub struct Mention {
     pub of: Option<String>,
     /// An attribution cue in the figure's sentence ("according to the World Bank").
     pub attribution: Option<String>,
+    /// Up to [`CONTEXT_CHARS`] code points before and after, as for passages.
+    pub prefix: String,
+    pub suffix: String,
+    /// The sentence the figure stands in (at most [`SENTENCE_CHARS`] code points each side).
+    pub sentence: String,
+}
+
+/// Context kept with each mention, as passages keep theirs.
+pub const CONTEXT_CHARS: usize = 32;
+/// How far a mention's sentence reaches each way at most.
+pub const SENTENCE_CHARS: usize = 300;
+
+/// Where the sentence around `start..end` begins and ends (code points): after the last `.`,
+/// `!` or `?` followed by white space, or a blank line, before it; through the first after it.
+fn sentence_bounds(chars: &[char], start: usize, end: usize) -> (usize, usize) {
+    let stops = |i: usize| {
+        matches!(chars[i], '.' | '!' | '?') && chars.get(i + 1).is_none_or(|c| c.is_whitespace())
+            || chars[i] == '\n' && chars.get(i + 1) == Some(&'\n')
+    };
+    let mut a = start;
+    while a > 0 && start - a < SENTENCE_CHARS && !stops(a - 1) {
+        a -= 1;
+    }
+    while a < start && chars[a].is_whitespace() {
+        a += 1;
+    }
+    let mut b = end;
+    while b < chars.len() && b - end < SENTENCE_CHARS && !stops(b) {
+        b += 1;
+    }
+    if b < chars.len() && matches!(chars[b], '.' | '!' | '?') {
+        b += 1;
+    }
+    (a, b)
 }
 
 /// A piece of the text: a run of letters and digits (with the separators numbers and names
@@ -537,15 +571,21 @@ pub fn extract(text: &str) -> Vec<Mention> {
         }
     }
     if !out.is_empty() {
-        let mut utf16 = Vec::with_capacity(text.len() + 1);
+        let chars: Vec<char> = text.chars().collect();
+        let mut utf16 = Vec::with_capacity(chars.len() + 1);
         let mut at = 0;
-        for c in text.chars() {
+        for c in &chars {
             utf16.push(at);
             at += c.len_utf16();
         }
         utf16.push(at);
+        let piece = |a: usize, b: usize| chars[a..b].iter().collect::<String>();
         for m in &mut out {
             (m.start_utf16, m.end_utf16) = (utf16[m.start], utf16[m.end]);
+            m.prefix = piece(m.start.saturating_sub(CONTEXT_CHARS), m.start);
+            m.suffix = piece(m.end, (m.end + CONTEXT_CHARS).min(chars.len()));
+            let (a, b) = sentence_bounds(&chars, m.start, m.end);
+            m.sentence = piece(a, b);
         }
     }
     out
@@ -799,6 +839,9 @@ fn simple(text: &str, toks: &[Tok<'_>], s: usize, e: usize, kind: Kind) -> Menti
         kind,
         of: None,
         attribution: None,
+        prefix: String::new(),
+        suffix: String::new(),
+        sentence: String::new(),
     }
 }
 
@@ -829,6 +872,9 @@ fn finish(
         kind: Kind::Quantity,
         of: of_phrase(toks, e),
         attribution: attribution(toks, s, e),
+        prefix: String::new(),
+        suffix: String::new(),
+        sentence: String::new(),
     }
 }
 
@@ -935,3 +981,98 @@ fn attribution(toks: &[Tok<'_>], s: usize, e: usize) -> Option<String> {
 
 #[cfg(test)]
 mod tests;
+
+/// A figure to trace: what [`TraceQuery::parse`] reads from a query, or a value and unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TraceQuery {
+    #[schema(value_type = String, example = "4000000000")]
+    pub value: Ratio,
+    #[schema(value_type = Option<String>)]
+    pub high: Option<Ratio>,
+    pub unit: Unit,
+    pub qualifier: Qualifier,
+}
+
+/// How a mention matches a traced figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Match {
+    /// The same value after scale folding ("$4bn" is "4 billion dollars").
+    Exact,
+    /// One side states an approximation ("about", "roughly", …) and the values differ by at
+    /// most [`TOLERANCE_PERCENT`] percent of the traced value.
+    Approximate,
+    /// A range that holds the value, or a value inside the traced range.
+    InRange,
+}
+
+/// The tolerance of an approximate match, in percent of the traced value.
+pub const TOLERANCE_PERCENT: i128 = 5;
+
+impl TraceQuery {
+    /// The first figure of a text that can be traced (a quantity), if any.
+    pub fn parse(text: &str) -> Option<TraceQuery> {
+        extract(text)
+            .into_iter()
+            .find(|m| m.kind == Kind::Quantity)
+            .map(|m| TraceQuery {
+                value: m.value,
+                high: m.high,
+                unit: m.unit,
+                qualifier: m.qualifier,
+            })
+    }
+
+    /// The lowest and highest values a match can have (for an index range scan).
+    pub fn bounds(&self) -> (Ratio, Ratio) {
+        let high = self.high.unwrap_or(self.value);
+        let tol = |v: Ratio, pct: i128| {
+            v.checked_mul(Ratio::new(100 + pct, 100).expect("non-zero"))
+                .unwrap_or(v)
+        };
+        let (lo, hi) = (
+            tol(self.value, -TOLERANCE_PERCENT),
+            tol(high, TOLERANCE_PERCENT),
+        );
+        if lo <= hi { (lo, hi) } else { (hi, lo) }
+    }
+
+    /// Whether `m` states this figure, and how.
+    pub fn matches(&self, m: &Mention) -> Option<Match> {
+        if m.kind != Kind::Quantity || m.unit != self.unit {
+            return None;
+        }
+        match (m.high, self.high) {
+            (Some(mh), Some(qh)) if m.value == self.value && mh == qh => Some(Match::Exact),
+            (Some(mh), None) if m.value <= self.value && self.value <= mh => Some(Match::InRange),
+            (None, Some(qh)) if self.value <= m.value && m.value <= qh => Some(Match::InRange),
+            (None, None) if m.value == self.value => Some(Match::Exact),
+            (None, None)
+                if (m.qualifier == Qualifier::Approximate
+                    || self.qualifier == Qualifier::Approximate)
+                    && within_tolerance(m.value, self.value) =>
+            {
+                Some(Match::Approximate)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `|a - b| <= TOLERANCE_PERCENT% of |b|`, exactly.
+fn within_tolerance(a: Ratio, b: Ratio) -> bool {
+    let (Some(diff), Some(limit)) = (
+        a.checked_add(b.checked_mul(Ratio::integer(-1)).unwrap_or(b)),
+        b.checked_mul(Ratio::new(TOLERANCE_PERCENT, 100).expect("non-zero")),
+    ) else {
+        return false;
+    };
+    let abs = |r: Ratio| {
+        if r < Ratio::ZERO {
+            r.checked_mul(Ratio::integer(-1)).unwrap_or(r)
+        } else {
+            r
+        }
+    };
+    abs(diff) <= abs(limit)
+}

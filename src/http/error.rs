@@ -66,6 +66,9 @@ kinds![
     ScaleExists,
     OwnKey,
     NotLatestVersion,
+    NoFigure,
+    DerivationCycle,
+    DerivationExists,
     Unavailable,
     Internal,
 ];
@@ -254,6 +257,24 @@ impl Kind {
                 S::CONFLICT,
                 "Placements are decided on the latest version",
                 "Decide on the source's latest version (named in the detail); placements on earlier versions are kept as they were.",
+            ),
+            Kind::NoFigure => (
+                "no-figure",
+                S::UNPROCESSABLE_ENTITY,
+                "No figure to trace",
+                "Send a text with a number in it (\"$4bn\", \"about 15 per cent\", \"6,000 visas\"); years, dates and ordinals are not traced.",
+            ),
+            Kind::DerivationCycle => (
+                "derivation-cycle",
+                S::CONFLICT,
+                "The link would close a cycle",
+                "A passage cannot derive, at any depth, from itself: check the direction of the link (`from_passage_id` is the earlier source).",
+            ),
+            Kind::DerivationExists => (
+                "derivation-exists",
+                S::CONFLICT,
+                "The link is recorded already",
+                "Nothing to do; `GET /v1/passages/{id}/lineage` shows the recorded links.",
             ),
             Kind::Unavailable => (
                 "unavailable",
@@ -683,6 +704,25 @@ impl From<AppError> for Problem {
                 p.existing_id = Some(id.into());
                 p
             }
+            AppError::NoFigure { field, text } => Problem::new(
+                Kind::NoFigure,
+                format!("{text:?} holds no number that can be traced."),
+            )
+            .with_errors(vec![FieldError {
+                field: field.to_owned(),
+                message: "holds no figure".into(),
+            }]),
+            AppError::DerivationCycle { path } => {
+                let path: Vec<String> = path.iter().map(ToString::to_string).collect();
+                Problem::new(
+                    Kind::DerivationCycle,
+                    format!("The link would make a cycle: {}.", path.join(" ← ")),
+                )
+            }
+            AppError::DerivationExists { passage_id, from } => Problem::new(
+                Kind::DerivationExists,
+                format!("Passage {passage_id} is already recorded as deriving from {from}."),
+            ),
             AppError::NotLatest { version, latest } => Problem::new(
                 Kind::NotLatestVersion,
                 format!(

@@ -8,6 +8,7 @@ pub mod passages;
 pub mod reviews;
 pub mod schema;
 pub mod sources;
+pub mod statistics;
 
 use std::time::Duration;
 
@@ -64,6 +65,7 @@ Every error is an RFC 9457 problem (`application/problem+json`) whose `type` is 
         (name = "passages", description = "Exact spans of one version, resolved from pasted quotes or positions"),
         (name = "claims", description = "Checkable statements with where they appeared and the evidence about them"),
         (name = "reviews", description = "Verdicts on claims, their workflow and rating scales"),
+        (name = "statistics", description = "Figures in sources: trace one to everywhere it is stated, and record who cites whom"),
         (name = "admin", description = "API keys"),
         (name = "audit", description = "The tamper-evident audit trail"),
         (name = "meta", description = "Health and problem types"),
@@ -147,6 +149,11 @@ fn api_router() -> OpenApiRouter<App> {
         .routes(routes!(passages::get_passage))
         .routes(routes!(passages::list_placements))
         .routes(routes!(passages::decide_placement))
+        .routes(routes!(statistics::trace, statistics::trace_post))
+        .routes(routes!(statistics::trace_annotations))
+        .routes(routes!(statistics::add_derivation))
+        .routes(routes!(statistics::lineage))
+        .routes(routes!(statistics::lineage_prov))
         .routes(routes!(claims::create_claim, claims::list_claims))
         .routes(routes!(claims::get_claim))
         .routes(routes!(claims::add_evidence))

@@ -31,6 +31,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use time::OffsetDateTime;
 
 pub mod audit;
+pub mod derivations;
 mod error;
 pub(crate) mod exec;
 pub mod keys;
@@ -90,6 +91,10 @@ pub const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "mentions",
         include_str!("../../migrations/sqlite/0007_mentions.sql"),
     ),
+    (
+        "derivations",
+        include_str!("../../migrations/sqlite/0008_derivations.sql"),
+    ),
 ];
 pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -119,6 +124,10 @@ pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "mentions",
         include_str!("../../migrations/postgres/0007_mentions.sql"),
+    ),
+    (
+        "derivations",
+        include_str!("../../migrations/postgres/0008_derivations.sql"),
     ),
 ];
 

@@ -62,6 +62,11 @@ mod sql {
         passage_columns!(),
         " FROM passages p WHERE p.id = $1"
     );
+    pub const SOURCED_PASSAGE: &str = concat!(
+        "SELECT ",
+        passage_columns!(),
+        ", s.title, s.url, s.publisher FROM passages p JOIN sources s ON s.id = p.source_id WHERE p.id = $1"
+    );
     pub const PASSAGE_EXISTS: &str = "SELECT id FROM passages WHERE id = $1";
     pub const INSERT_CLAIM: &str =
         "INSERT INTO claims (id, text, claimant, created_at) VALUES ($1, $2, $3, $4)";
@@ -255,7 +260,7 @@ async fn insert_version(
         at
     ))
     .await?;
-    super::statistics::store(tx, source_id, number, &version.mentions).await
+    super::statistics::store(tx, source_id, number, at, &version.mentions).await
 }
 
 /// The source's earliest version with this text's hash, if any.
@@ -364,6 +369,11 @@ pub async fn insert_passage(tx: &mut Tx, p: &Passage) -> Result<(Passage, bool)>
         .await?
         .ok_or_else(|| StoreError::other("a passage vanished after it was written"))?;
     Ok((stored, false))
+}
+
+/// A passage with its source, in short.
+pub async fn sourced_passage(tx: &mut Tx, id: PassageId) -> Result<Option<SourcedPassage>> {
+    tx.fetch_optional(stmt!(sql::SOURCED_PASSAGE, id)).await
 }
 
 pub async fn get_passage(tx: &mut Tx, id: PassageId) -> Result<Option<Passage>> {

@@ -2,21 +2,51 @@
 
 use std::borrow::Cow;
 
+use time::OffsetDateTime;
+
 use super::exec::{Arg, Cols, FromRow, Statement, Tx, stmt};
 use super::{Result, StoreError};
+use crate::domain::SourceRef;
 use crate::domain::ids::SourceId;
-use crate::domain::statistics::{EXTRACTOR_REVISION, Kind, Mention, Qualifier, Unit};
+use crate::domain::statistics::{EXTRACTOR_REVISION, Kind, Mention, Qualifier, Ratio, Unit};
 
 mod sql {
     pub const COLUMNS: &str = "source_id, version, ordinal, start_cp, end_cp, start_utf16, end_utf16, exact, \
-         kind, unit, value, high, value_key, high_key, scale, qualifier, of_text, attribution";
-    pub const PER_ROW: usize = 18;
+         kind, unit, value, high, value_key, high_key, scale, qualifier, of_text, attribution, \
+         prefix, suffix, sentence, captured_at";
+    pub const PER_ROW: usize = 22;
     pub const OF_VERSION: &str = "SELECT start_cp, end_cp, start_utf16, end_utf16, exact, kind, unit, value, high, \
-         scale, qualifier, of_text, attribution FROM mentions WHERE source_id = $1 AND version = $2 \
-         ORDER BY ordinal";
+         scale, qualifier, of_text, attribution, prefix, suffix, sentence FROM mentions \
+         WHERE source_id = $1 AND version = $2 ORDER BY ordinal";
     pub const MARK: &str = "INSERT INTO mention_extractions (source_id, version, extractor) VALUES ($1, $2, $3) \
          ON CONFLICT (source_id, version) DO UPDATE SET extractor = excluded.extractor";
     pub const CLEAR: &str = "DELETE FROM mentions WHERE source_id = $1 AND version = $2";
+    /// A hit of the trace: the mention, its source, and whether a recorded chain holds it.
+    macro_rules! hit {
+        ($where:literal) => {
+            concat!(
+                "SELECT m.source_id, s.title, s.url, s.publisher, s.published_at, m.version, m.captured_at, \
+                 m.start_cp, m.end_cp, m.start_utf16, m.end_utf16, m.exact, m.kind, m.unit, m.value, m.high, \
+                 m.scale, m.qualifier, m.of_text, m.attribution, m.prefix, m.suffix, m.sentence, \
+                 EXISTS (SELECT 1 FROM passages p WHERE p.source_id = m.source_id AND p.version = m.version \
+                         AND p.start_cp <= m.start_cp AND p.end_cp >= m.end_cp \
+                         AND (EXISTS (SELECT 1 FROM derivations d WHERE d.passage_id = p.id) \
+                              OR EXISTS (SELECT 1 FROM derivations d WHERE d.from_passage_id = p.id))) \
+                 FROM mentions m JOIN sources s ON s.id = m.source_id ",
+                $where
+            )
+        };
+    }
+    /// Quantities of a unit with a value between two keys.
+    pub const BY_VALUE: &str = hit!(
+        "WHERE m.kind = 'quantity' AND m.unit = $1 AND m.value_key >= $2 AND m.value_key <= $3 \
+         ORDER BY m.value_key LIMIT $4"
+    );
+    /// Ranges of a unit that hold a value.
+    pub const BY_RANGE: &str = hit!(
+        "WHERE m.kind = 'quantity' AND m.unit = $1 AND m.high IS NOT NULL AND m.value_key <= $2 \
+         AND m.high_key >= $2 LIMIT $3"
+    );
     pub const NOT_EXTRACTED: &str = "SELECT v.source_id, v.number FROM source_versions v \
          LEFT JOIN mention_extractions x ON x.source_id = v.source_id AND x.version = v.number \
          WHERE x.extractor IS NULL OR x.extractor < $1 ORDER BY v.source_id, v.number";
@@ -55,6 +85,9 @@ impl FromRow for Mention {
             qualifier: Qualifier::parse(&qualifier).ok_or_else(|| bad("qualifier", &qualifier))?,
             of: c.get()?,
             attribution: c.get()?,
+            prefix: c.get()?,
+            suffix: c.get()?,
+            sentence: c.get()?,
         })
     }
 }
@@ -64,6 +97,7 @@ pub async fn store(
     tx: &mut Tx,
     source_id: SourceId,
     version: i64,
+    captured_at: OffsetDateTime,
     mentions: &[Mention],
 ) -> Result<()> {
     tx.execute(stmt!(sql::CLEAR, source_id, version)).await?;
@@ -101,6 +135,10 @@ pub async fn store(
                 m.qualifier.as_str().value(),
                 m.of.as_deref().value(),
                 m.attribution.as_deref().value(),
+                m.prefix.as_str().value(),
+                m.suffix.as_str().value(),
+                m.sentence.as_str().value(),
+                captured_at.value(),
             ]);
         }
         tx.execute(Statement {
@@ -112,6 +150,64 @@ pub async fn store(
     tx.execute(stmt!(sql::MARK, source_id, version, EXTRACTOR_REVISION))
         .await
         .map(drop)
+}
+
+/// One mention found by the trace, with where it stands.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub source: SourceRef,
+    pub published_at: Option<String>,
+    pub version: i64,
+    pub captured_at: OffsetDateTime,
+    pub mention: Mention,
+    pub in_chain: bool,
+}
+
+impl FromRow for Hit {
+    fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
+        let source = SourceRef {
+            id: c.get()?,
+            title: c.get()?,
+            url: c.get()?,
+            publisher: c.get()?,
+        };
+        Ok(Hit {
+            source,
+            published_at: c.get()?,
+            version: c.get()?,
+            captured_at: c.get()?,
+            mention: Mention::from_row(c)?,
+            in_chain: c.get()?,
+        })
+    }
+}
+
+/// Quantities of `unit` whose value lies between `low` and `high` (inclusive), at most
+/// `limit`, and the ranges that hold `value`.
+pub async fn candidates(
+    tx: &mut Tx,
+    unit: &Unit,
+    (low, high): (Ratio, Ratio),
+    value: Option<Ratio>,
+    limit: i64,
+) -> Result<Vec<Hit>> {
+    let unit = unit.key();
+    let mut hits: Vec<Hit> = tx
+        .fetch_all(stmt!(
+            sql::BY_VALUE,
+            unit.as_str(),
+            low.sort_key(),
+            high.sort_key(),
+            limit
+        ))
+        .await?;
+    if let Some(v) = value {
+        let ranges: Vec<Hit> = tx
+            .fetch_all(stmt!(sql::BY_RANGE, unit.as_str(), v.sort_key(), limit))
+            .await?;
+        hits.extend(ranges);
+    }
+    Ok(hits)
 }
 
 pub async fn of_version(tx: &mut Tx, source_id: SourceId, version: i64) -> Result<Vec<Mention>> {

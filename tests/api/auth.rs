@@ -206,6 +206,8 @@ struct Ids {
     review: String,
     source: String,
     passage: String,
+    /// Another passage of the same source.
+    other: String,
     claim: String,
     key: String,
 }
@@ -218,6 +220,7 @@ async fn fixtures(t: &TestApp) -> Ids {
     let passage = t
         .passage(&source_id, json!({"quote": "met on Monday"}))
         .await;
+    let other = t.passage(&source_id, json!({"quote": "It voted"})).await;
     let claim: Value = t
         .post("/v1/claims", &json!({"text": "It met on Monday."}))
         .await
@@ -246,6 +249,7 @@ async fn fixtures(t: &TestApp) -> Ids {
         review: review["id"].as_str().unwrap().to_owned(),
         source: source_id,
         passage: passage["id"].as_str().unwrap().to_owned(),
+        other: other["id"].as_str().unwrap().to_owned(),
         claim: claim["id"].as_str().unwrap().to_owned(),
         key: key["key"]["id"].as_str().unwrap().to_owned(),
     }
@@ -334,6 +338,43 @@ async fn every_endpoint_against_every_role(backend: Backend) {
         (
             Method::GET,
             format!("/v1/sources/{s}/versions/1/statistics"),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::GET,
+            "/v1/trace?q=%244bn".into(),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::POST,
+            "/v1/trace".into(),
+            |_, _, _| json!({"q": "15 percent"}),
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::GET,
+            "/v1/trace/annotations?q=6%2C000".into(),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 403],
+        ),
+        // Auditors may record citation links; the first wins, the others find it recorded.
+        (
+            Method::POST,
+            format!("/v1/passages/{p}/derivations"),
+            |_, ids, _| json!({"from_passage_id": ids.other, "relation": "quotes"}),
+            [201, 409, 409, 409, 403],
+        ),
+        (
+            Method::GET,
+            format!("/v1/passages/{p}/lineage"),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::GET,
+            format!("/v1/passages/{p}/lineage/prov"),
             |_, _, _| Value::Null,
             [200, 200, 200, 200, 403],
         ),
@@ -671,8 +712,11 @@ async fn integrations_read_public_fields_only(backend: Backend) {
             Some("claims") => &cid,
             _ => &rid,
         };
-        let path = template.replace("{id}", id).replace("{number}", "1");
+        let mut path = template.replace("{id}", id).replace("{number}", "1");
         assert!(!path.contains('{'), "{template}: fill in its parameters");
+        if template.starts_with("/v1/trace") {
+            path.push_str("?q=%244bn");
+        }
         let res = integration.get(t.url(&path)).send().await.unwrap();
         match res.status() {
             StatusCode::OK => {
@@ -695,6 +739,7 @@ async fn integrations_read_public_fields_only(backend: Backend) {
 
 /// Whether a concrete path fits an OpenAPI path template.
 fn route_matches(template: &str, path: &str) -> bool {
+    let path = path.split('?').next().unwrap_or(path);
     let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
     t.len() == p.len() && t.iter().zip(&p).all(|(a, b)| a.starts_with('{') || a == b)
 }

@@ -342,6 +342,7 @@ async fn row_counts_cover_every_table_audit_log_included(backend: Backend) {
             "audit_log",
             "claim_appearances",
             "claims",
+            "derivations",
             "evidence",
             "mention_extractions",
             "mentions",

@@ -168,6 +168,22 @@ async fn command_line_import_is_idempotent(backend: Backend) {
         "{out}"
     );
 
+    // The trace reads the same store from the command line.
+    let traced = claimtrail(&url).args(["trace", "$4bn"]).output().unwrap();
+    let out = String::from_utf8_lossy(&traced.stdout);
+    assert!(traced.status.success(), "{out}");
+    assert!(out.starts_with("4000000000 currency:USD ("), "{out}");
+    assert!(
+        out.lines().filter(|l| l.contains("$4 billion")).count() >= 2,
+        "{out}"
+    );
+    let nothing = claimtrail(&url)
+        .args(["trace", "no figure"])
+        .output()
+        .unwrap();
+    assert!(!nothing.status.success());
+    assert!(String::from_utf8_lossy(&nothing.stderr).contains("no figure"));
+
     let verified = claimtrail(&url).args(["audit", "verify"]).output().unwrap();
     let out = String::from_utf8_lossy(&verified.stdout);
     assert!(verified.status.success(), "{out}");

@@ -133,7 +133,347 @@ async fn versions_stored_before_extraction_are_backfilled(backend: Backend) {
     assert_eq!(t.app.backfill_mentions(|_, _| ()).await.unwrap(), 0);
 }
 
+async fn source_on(
+    t: &crate::helpers::TestApp,
+    title: &str,
+    publisher: &str,
+    date: Option<&str>,
+    text: &str,
+) -> String {
+    let res = t
+        .post(
+            "/v1/sources",
+            &json!({"title": title, "publisher": publisher, "published_at": date, "text": text}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let v: Value = res.json().await.unwrap();
+    v["id"].as_str().unwrap().to_owned()
+}
+
+async fn a_figure_is_traced_through_every_source_and_chains_are_recorded(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let report = source_on(
+        &t,
+        "Bank report",
+        "Central Bank",
+        Some("2018-06-01"),
+        "Remittances reached $4 billion in 2017, a record.",
+    )
+    .await;
+    let daily = source_on(
+        &t,
+        "Daily story",
+        "The Daily",
+        Some("2019-03-02"),
+        "According to the central bank, remittances reached 4 billion dollars.",
+    )
+    .await;
+    let weekly = source_on(
+        &t,
+        "Weekly column",
+        "The Weekly",
+        Some("2020-01-15"),
+        "Some $4bn was sent home, the Daily reported.",
+    )
+    .await;
+    source_on(
+        &t,
+        "Undated estimate",
+        "The Daily",
+        None,
+        "It was roughly $4.1 billion.",
+    )
+    .await;
+    source_on(
+        &t,
+        "Range",
+        "Think tank",
+        Some("2021-01-01"),
+        "Between $3 billion and $5 billion a year.",
+    )
+    .await;
+    source_on(
+        &t,
+        "Other figure",
+        "The Daily",
+        Some("2017-01-01"),
+        "A $4 million grant and 4 billion pesos.",
+    )
+    .await;
+
+    let traced = t.get_json("/v1/trace?q=%244bn").await;
+    assert_eq!(traced["query"]["value"], "4000000000");
+    assert_eq!(
+        traced["query"]["unit"],
+        json!({"type": "currency", "code": "USD"})
+    );
+    let hits = traced["hits"].as_array().unwrap();
+    let seen: Vec<(&str, &str)> = hits
+        .iter()
+        .map(|h| {
+            (
+                h["source"]["title"].as_str().unwrap(),
+                h["match"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("Bank report", "exact"),
+            ("Daily story", "exact"),
+            ("Weekly column", "exact"),
+            ("Range", "in_range"),
+            ("Undated estimate", "approximate"),
+        ],
+        "earliest first, undated last: {traced}"
+    );
+    assert_eq!(
+        hits[1]["mention"]["attribution"],
+        "According to the central bank"
+    );
+    assert_eq!(
+        hits[1]["mention"]["sentence"],
+        "According to the central bank, remittances reached 4 billion dollars."
+    );
+    assert_eq!(hits[0]["source"]["published_at"], "2018-06-01");
+    assert_eq!(
+        traced["publishers"][0],
+        json!({"publisher": "The Daily", "hits": 2})
+    );
+    assert_eq!(traced["tolerance_percent"], 5);
+    assert!(hits.iter().all(|h| h["in_chain"] == false));
+
+    // The same trace from a value and unit, and from a passage.
+    let by_value: Value = t
+        .post(
+            "/v1/trace",
+            &json!({"value": "4000000000", "unit": {"type": "currency", "code": "USD"}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    // The undated source states an approximation itself, so it still matches.
+    assert_eq!(by_value["hits"], traced["hits"]);
+    let pa = t
+        .passage(
+            &report,
+            json!({"quote": "Remittances reached $4 billion in 2017"}),
+        )
+        .await;
+    let by_passage: Value = t
+        .post("/v1/trace", &json!({"passage_id": pa["id"]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_passage["hits"], traced["hits"]);
+    let before = t.row_counts().await;
+    let res = t.get("/v1/trace?q=no%20figure%20at%20all").await;
+    crate::helpers::assert_problem(res, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "no-figure")
+        .await;
+    let res = t
+        .post("/v1/trace", &json!({"q": "$4bn", "value": "4"}))
+        .await;
+    crate::helpers::assert_problem(
+        res,
+        reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+
+    // A chain: the weekly derives from the daily, which quotes the bank's report.
+    let pb = t
+        .passage(
+            &daily,
+            json!({"quote": "remittances reached 4 billion dollars"}),
+        )
+        .await;
+    let pc = t
+        .passage(&weekly, json!({"quote": "Some $4bn was sent home"}))
+        .await;
+    let link =
+        |from: &Value, relation: &str| json!({"from_passage_id": from["id"], "relation": relation});
+    let path = |p: &Value| format!("/v1/passages/{}/derivations", p["id"].as_str().unwrap());
+    let res = t.post(&path(&pb), &link(&pa, "quotes")).await;
+    assert_eq!(res.status(), 201);
+    let res = t.post(&path(&pc), &link(&pb, "derived_from")).await;
+    assert_eq!(res.status(), 201);
+    let lineage = t
+        .get_json(&format!(
+            "/v1/passages/{}/lineage",
+            pc["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(lineage["hops"].as_array().unwrap().len(), 2, "{lineage}");
+    assert_eq!(lineage["hops"][0]["relation"], "derived_from");
+    assert_eq!(lineage["hops"][1]["from"]["source"]["title"], "Bank report");
+    assert_eq!(lineage["origins"], json!([pa["id"]]));
+    assert_eq!(lineage["status"], "open");
+    // The bank's passage names its primary source: the chain is closed.
+    let survey = source_on(
+        &t,
+        "Survey",
+        "Statistics office",
+        Some("2018-01-01"),
+        "Households received $4 billion.",
+    )
+    .await;
+    let ps = t
+        .passage(&survey, json!({"quote": "Households received $4 billion."}))
+        .await;
+    assert_eq!(
+        t.post(&path(&pa), &link(&ps, "primary_source"))
+            .await
+            .status(),
+        201
+    );
+    let lineage = t
+        .get_json(&format!(
+            "/v1/passages/{}/lineage",
+            pc["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        (
+            lineage["status"].as_str(),
+            lineage["hops"].as_array().unwrap().len()
+        ),
+        (Some("closed"), 3)
+    );
+    assert_eq!(lineage["origins"], json!([ps["id"]]));
+
+    // Links that would close a cycle, repeat one, or name no passage write nothing.
+    let before_links = t.row_counts().await;
+    let res = t.post(&path(&ps), &link(&pc, "quotes")).await;
+    let problem =
+        crate::helpers::assert_problem(res, reqwest::StatusCode::CONFLICT, "derivation-cycle")
+            .await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains(ps["id"].as_str().unwrap())
+    );
+    let res = t.post(&path(&pc), &link(&pc, "quotes")).await;
+    crate::helpers::assert_problem(res, reqwest::StatusCode::CONFLICT, "derivation-cycle").await;
+    let res = t.post(&path(&pb), &link(&pa, "derived_from")).await;
+    crate::helpers::assert_problem(res, reqwest::StatusCode::CONFLICT, "derivation-exists").await;
+    let res = t
+        .post(&path(&pb), &json!({"from_passage_id": "01000000-0000-7000-8000-000000000000", "relation": "quotes"}))
+        .await;
+    crate::helpers::assert_problem(
+        res,
+        reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown-passage",
+    )
+    .await;
+    assert_eq!(t.row_counts().await, before_links);
+    let audit = t
+        .get_json(&format!(
+            "/v1/audit?entity=passage&entity_id={}",
+            pc["id"].as_str().unwrap()
+        ))
+        .await;
+    assert!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "add_derivation")
+    );
+
+    // The trace marks the hits a chain holds.
+    let traced = t.get_json("/v1/trace?q=%244bn").await;
+    let chained: Vec<&str> = traced["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["in_chain"] == true)
+        .map(|h| h["source"]["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        chained,
+        ["Survey", "Bank report", "Daily story", "Weekly column"]
+    );
+    assert!(before.len() == t.row_counts().await.len());
+
+    // Exports: Web Annotations for the trace, PROV-O for the lineage.
+    let res = t.get("/v1/trace/annotations?q=%244bn").await;
+    assert_eq!(res.headers()["content-type"], "application/ld+json");
+    let annotations: Value = res.json().await.unwrap();
+    assert_eq!(annotations["type"], "AnnotationCollection");
+    let items = annotations["first"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), traced["hits"].as_array().unwrap().len());
+    let selector = &items[0]["target"]["selector"];
+    assert_eq!(selector[0]["type"], "TextQuoteSelector");
+    assert_eq!(selector[0]["exact"], traced["hits"][0]["mention"]["exact"]);
+    assert_eq!(selector[1]["start"], traced["hits"][0]["mention"]["start"]);
+    let res = t
+        .get(&format!(
+            "/v1/passages/{}/lineage/prov",
+            pc["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(res.headers()["content-type"], "application/ld+json");
+    let prov: Value = res.json().await.unwrap();
+    let graph = prov["@graph"].as_array().unwrap();
+    assert_eq!(graph.len(), 4);
+    let node = |p: &Value| {
+        graph
+            .iter()
+            .find(|g| g["@id"] == format!("urn:claimtrail:passage:{}", p["id"].as_str().unwrap()))
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        node(&pc)["prov:wasDerivedFrom"]["@id"],
+        format!("urn:claimtrail:passage:{}", pb["id"].as_str().unwrap())
+    );
+    assert_eq!(
+        node(&pb)["prov:wasQuotedFrom"]["@id"],
+        format!("urn:claimtrail:passage:{}", pa["id"].as_str().unwrap())
+    );
+    assert_eq!(
+        node(&pa)["prov:hadPrimarySource"]["@id"],
+        format!("urn:claimtrail:passage:{}", ps["id"].as_str().unwrap())
+    );
+}
+
+async fn the_corpus_figures_are_traced_across_articles(backend: Backend) {
+    let t = spawn_app(backend).await;
+    claimtrail::import::import_paths(
+        &t.app,
+        &claimtrail::domain::access::Actor::operator("test-import"),
+        &[corpus_dir()],
+    )
+    .await
+    .unwrap();
+    for (query, least) in [("$4 billion", 2), ("15 percent", 2), ("6,000 visas", 2)] {
+        let traced = t
+            .get_json(&format!(
+                "/v1/trace?q={}",
+                query
+                    .replace('$', "%24")
+                    .replace(' ', "%20")
+                    .replace(',', "%2C")
+            ))
+            .await;
+        let sources: std::collections::BTreeSet<&str> = traced["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["source"]["id"].as_str().unwrap())
+            .collect();
+        assert!(sources.len() >= least, "{query}: {traced}");
+    }
+}
+
 crate::both_backends!(
     a_versions_figures_are_listed_with_exact_values_and_spans,
     versions_stored_before_extraction_are_backfilled,
+    a_figure_is_traced_through_every_source_and_chains_are_recorded,
+    the_corpus_figures_are_traced_across_articles,
 );

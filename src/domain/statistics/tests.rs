@@ -150,6 +150,14 @@ fn what_it_is_of_and_who_says_so() {
         m.attribution.as_deref(),
         Some("according to the central bank")
     );
+    let text = "Intro line. Remittances are about 15 percent of GDP, officials said. After.";
+    let m = one(text);
+    assert_eq!(
+        m.sentence,
+        "Remittances are about 15 percent of GDP, officials said."
+    );
+    assert_eq!(m.prefix, "Intro line. Remittances are ");
+    assert_eq!(m.suffix, " of GDP, officials said. After.");
     let m = one("The World Bank estimates $19 billion in remittances.");
     assert_eq!(m.attribution.as_deref(), Some("The World Bank estimates"));
     let m = one("Officials said 6,000 visas were issued.");
@@ -179,4 +187,46 @@ fn a_sign_against_the_figure_is_kept() {
     assert_eq!(one("shrank by -0.3%").exact, "-0.3%");
     assert_eq!(one("fell to \u{2212}3 percent").value.to_string(), "-3");
     assert_eq!(one("4,000-6,000 workers").value.to_string(), "4000");
+}
+
+#[test]
+fn a_query_matches_the_same_quantity_in_any_form() {
+    let q = TraceQuery::parse("$4bn").unwrap();
+    for text in [
+        "$4 billion",
+        "4 billion dollars",
+        "US$4,000 million",
+        "$4,000,000,000",
+    ] {
+        assert_eq!(q.matches(&one(text)), Some(Match::Exact), "{text}");
+    }
+    assert_eq!(q.matches(&one("$4 million")), None);
+    assert_eq!(q.matches(&one("€4 billion")), None, "another currency");
+    assert_eq!(
+        q.matches(&one("about $4.1 billion")),
+        Some(Match::Approximate)
+    );
+    assert_eq!(
+        q.matches(&one("$4.1 billion")),
+        None,
+        "no stated approximation"
+    );
+    assert_eq!(q.matches(&one("about $4.5 billion")), None, "beyond 5%");
+    assert_eq!(
+        q.matches(&one("$3 billion to $5 billion")),
+        Some(Match::InRange)
+    );
+    let pct = TraceQuery::parse("15 per cent").unwrap();
+    assert_eq!(pct.matches(&one("around 15 percent")), Some(Match::Exact));
+    assert_eq!(pct.matches(&one("15 percentage points")), None);
+    assert_eq!(pct.matches(&one("in 2015")), None);
+    let range = TraceQuery::parse("4,000 to 6,000").unwrap();
+    assert_eq!(range.matches(&one("5,000 visas")), Some(Match::InRange));
+    assert_eq!(range.matches(&one("4,000-6,000")), Some(Match::Exact));
+    assert!(TraceQuery::parse("no figure here, only 2019").is_none());
+    let (lo, hi) = q.bounds();
+    assert_eq!(
+        (lo.to_string(), hi.to_string()),
+        ("3800000000".into(), "4200000000".into())
+    );
 }
