@@ -234,8 +234,8 @@ fn trace_table(report: &crate::app::TraceReport) -> String {
     );
     let _ = writeln!(
         out,
-        "{:<3} {:<10} {:<24} {:<28} {:<11} {:<22} {}",
-        "#", "published", "publisher", "source", "match", "as written", "attribution"
+        "{:<3} {:<10} {:<24} {:<28} {:<11} {:<22} attribution",
+        "#", "published", "publisher", "source", "match", "as written"
     );
     for (i, h) in report.hits.iter().enumerate() {
         let matched = match h.matched {

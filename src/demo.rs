@@ -1,7 +1,7 @@
 //! A small demo dataset, written for this project and marked as samples, so that a new user
 //! has something to look at and query at once. Loaded only into an empty database.
 
-use crate::app::{App, PassageInput, ReviewInput, SourceInput};
+use crate::app::{App, PassageInput, Relation, ReviewInput, SourceInput};
 use crate::domain::access::{Actor, Role};
 use crate::domain::review::State;
 
@@ -24,6 +24,13 @@ Harbour Bridge: engineering cost estimate (summary)\n\n\
 The construction cost of the Harbour Bridge is estimated at $2.1 billion.\n\
 Maintenance over thirty years is estimated separately at $1.9 billion,\n\
 bringing the lifetime cost to about $4 billion.\n";
+
+/// A roundup that repeats the mayor's figure: the start of a small citation chain
+/// (roundup → article → engineering report) to trace and walk back.
+const ROUNDUP: &str = "SAMPLE TEXT written for the claimtrail demo; not a real column.\n\n\
+Weekly roundup\n\n\
+The Harbour Bridge will cost $4 billion, the Sample Gazette reported, quoting the mayor. \
+Critics say the figure mixes construction with decades of upkeep.\n";
 
 /// The report as re-captured after the office revised its estimate: a figure changed and the
 /// lines re-wrapped, so the demo shows a passage that changed under a published verdict.
@@ -159,6 +166,32 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
         Some(approved.revision),
     )
     .await?;
+    // A citation chain: the roundup quotes the article, whose figure derives from the report's
+    // lifetime cost, the primary source.
+    let roundup = app
+        .create_source(
+            &demo,
+            SourceInput {
+                title: "Sample: Weekly roundup".into(),
+                url: Some("https://example.org/samples/weekly-roundup".into()),
+                publisher: Some("Sample Weekly (demo data)".into()),
+                authors: vec![],
+                published_at: Some("2024-05-08".into()),
+                text: ROUNDUP.into(),
+            },
+        )
+        .await?;
+    let (repeated, _) = app
+        .create_passage(
+            &demo,
+            roundup.id,
+            quote("The Harbour Bridge will cost $4 billion, the Sample Gazette reported"),
+        )
+        .await?;
+    app.add_derivation(&demo, repeated.id, said.id, Relation::Quotes)
+        .await?;
+    app.add_derivation(&demo, said.id, lifetime.id, Relation::PrimarySource)
+        .await?;
     // Then the report is revised: its passages are placed on version 2, and the verdict that
     // rests on the changed figure is flagged for a fact-checker.
     app.add_version(&demo, report.id, REPORT_REVISED).await?;

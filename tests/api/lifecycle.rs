@@ -95,6 +95,22 @@ async fn serve_demo_then_stop_on_sigterm(backend: Backend) {
     assert_eq!(claim["evidence"].as_array().unwrap().len(), 2, "{claim}");
     assert_eq!(claim["verdict"]["state"], "published", "{claim}");
     assert_eq!(claim["verdict"]["rating"]["key"], "misleading");
+    // The demo holds a citation chain ending at the engineering report.
+    let traced: Value = client
+        .get(format!("http://{addr}/v1/trace?q=%244%20billion"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let chained = traced["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["in_chain"] == true)
+        .count();
+    assert!(chained >= 3, "{traced}");
     // The sample report was revised after publication: the changed figure is flagged.
     assert_eq!(claim["verdict_needs_recheck"], true, "{claim}");
     assert_eq!(
