@@ -76,6 +76,9 @@ enum Command {
         /// A text holding the figure.
         query: String,
     },
+    /// The figures of texts, without a database: reads JSON lines `{"id": …, "text": …}` on
+    /// stdin and writes `{"id": …, "mentions": […]}` per line (as the API lists them).
+    Extract,
     /// Create, list and revoke API keys.
     Keys {
         #[command(subcommand)]
@@ -315,6 +318,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("the database already has sources; sample dataset not loaded");
             }
             store.close().await;
+        }
+        Command::Extract => {
+            use std::io::{BufRead, Write};
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            for line in std::io::stdin().lock().lines() {
+                let line = line?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let input: serde_json::Value = serde_json::from_str(&line)?;
+                let text = input["text"]
+                    .as_str()
+                    .ok_or_else(|| anyhow::anyhow!("each line needs a \"text\" string"))?;
+                let mentions = crate::domain::statistics::extract(text);
+                let answer = serde_json::json!({"id": input["id"], "mentions": mentions});
+                writeln!(out, "{answer}")?;
+            }
+            out.flush()?;
         }
         Command::Trace { query } => {
             let store = open(&cli).await?;

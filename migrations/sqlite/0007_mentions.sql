@@ -33,6 +33,8 @@ CREATE TABLE mentions (
 );
 -- The trace: quantities of one unit by value, and ranges by their low end.
 CREATE INDEX mentions_value ON mentions (unit, value_key) WHERE kind = 'quantity';
+CREATE INDEX mentions_approximate ON mentions (unit, value_key)
+    WHERE kind = 'quantity' AND qualifier = 'approximate';
 CREATE INDEX mentions_range ON mentions (unit, value_key, high_key) WHERE kind = 'quantity' AND high IS NOT NULL;
 
 -- Which versions have had their mentions extracted, and by which extractor revision, so that

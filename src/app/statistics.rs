@@ -236,14 +236,11 @@ impl App {
                 qualifier: statistics::Qualifier::Exact,
             },
         };
-        let (bounds, single) = (query.bounds(), query.high.is_none().then_some(query.value));
-        let unit = query.unit.clone();
+        let asked = query.clone();
         let found = self
             .store
             .fetch(move |tx| {
-                Box::pin(async move {
-                    db::candidates(tx, &unit, bounds, single, (MAX_HITS * 4) as i64).await
-                })
+                Box::pin(async move { db::candidates(tx, &asked, (MAX_HITS + 1) as i64).await })
             })
             .await?;
         let mut hits: Vec<TraceHit> = Vec::new();

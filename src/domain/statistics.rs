@@ -458,6 +458,15 @@ fn core_at(toks: &[Tok<'_>], i: usize) -> Option<(Core, Option<Scale>, usize)> {
         return Some((Core::Vague, None, i + 1));
     }
     if let Some(n) = word_number(t) {
+        // "one of the reasons", "the one played by", "two of them": a pronoun or a part, not a
+        // figure; "one million", "one percent" are figures.
+        let next = toks.get(i + 1).map(|n| n.text.to_lowercase());
+        let sized = next.as_deref().is_some_and(|n| {
+            scale_of(n).is_some() || n == "percent" || n == "per" || currency_word(n).is_some()
+        });
+        if (n == 1 || next.as_deref() == Some("of")) && !sized {
+            return None;
+        }
         return Some((Core::Value(Ratio::integer(n)), None, i + 1));
     }
     if lower == "dozen" {
@@ -719,6 +728,21 @@ fn mention_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(Mention, usize)
             }
         }
     }
+    // "1 in 10": one ratio.
+    if high.is_none()
+        && scale.is_none()
+        && unit.is_none()
+        && toks.get(end).is_some_and(|t| t.text == "in")
+        && let Some(d) = toks.get(end + 1)
+        && d.text.bytes().all(|b| b.is_ascii_digit())
+        && d.text.len() < 4
+        && let Some(den) = numeral(d.text)
+        && den > value
+        && let Some(ratio) = Ratio::new(value.numer() * den.denom(), value.denom() * den.numer())
+    {
+        value = ratio;
+        end += 2;
+    }
     let kind = kind_of(toks, i, after_core, &unit, &scale, value);
     let mut m = finish(text, toks, qstart, end, value, high, unit, scale, qualifier);
     m.kind = kind;
@@ -770,7 +794,11 @@ fn kind_of(
 ) -> Kind {
     let t = toks[i].text;
     let plain = t.bytes().all(|b| b.is_ascii_digit());
-    let prev = i.checked_sub(1).map(|p| toks[p].text);
+    // "Dec. 29": the abbreviation's period is a token of its own.
+    let prev = match i.checked_sub(1).map(|p| toks[p].text) {
+        Some(".") if i >= 2 => Some(toks[i - 2].text),
+        other => other,
+    };
     let next = toks.get(after).map(|n| n.text);
     if plain && (prev.is_some_and(is_month) || next.is_some_and(is_month)) && t.len() <= 2 {
         return Kind::Date;

@@ -8,7 +8,7 @@ use super::exec::{Arg, Cols, FromRow, Statement, Tx, stmt};
 use super::{Result, StoreError};
 use crate::domain::SourceRef;
 use crate::domain::ids::SourceId;
-use crate::domain::statistics::{EXTRACTOR_REVISION, Kind, Mention, Qualifier, Ratio, Unit};
+use crate::domain::statistics::{EXTRACTOR_REVISION, Kind, Mention, Qualifier, TraceQuery, Unit};
 
 mod sql {
     pub const COLUMNS: &str = "source_id, version, ordinal, start_cp, end_cp, start_utf16, end_utf16, exact, \
@@ -37,6 +37,14 @@ mod sql {
             )
         };
     }
+    /// Quantities of a unit with exactly this value.
+    pub const BY_KEY: &str =
+        hit!("WHERE m.kind = 'quantity' AND m.unit = $1 AND m.value_key = $2 LIMIT $3");
+    /// Approximate quantities of a unit with a value between two keys.
+    pub const APPROXIMATE: &str = hit!(
+        "WHERE m.kind = 'quantity' AND m.qualifier = 'approximate' AND m.unit = $1 \
+         AND m.value_key >= $2 AND m.value_key <= $3 LIMIT $4"
+    );
     /// Quantities of a unit with a value between two keys.
     pub const BY_VALUE: &str = hit!(
         "WHERE m.kind = 'quantity' AND m.unit = $1 AND m.value_key >= $2 AND m.value_key <= $3 \
@@ -182,31 +190,37 @@ impl FromRow for Hit {
     }
 }
 
-/// Quantities of `unit` whose value lies between `low` and `high` (inclusive), at most
-/// `limit`, and the ranges that hold `value`.
-pub async fn candidates(
-    tx: &mut Tx,
-    unit: &Unit,
-    (low, high): (Ratio, Ratio),
-    value: Option<Ratio>,
-    limit: i64,
-) -> Result<Vec<Hit>> {
-    let unit = unit.key();
+/// The mentions that may match a traced figure (each kind of match from its own index
+/// range, so that many near values never crowd out the equal ones), at most `limit` of each.
+pub async fn candidates(tx: &mut Tx, q: &TraceQuery, limit: i64) -> Result<Vec<Hit>> {
+    let unit = q.unit.key();
+    let (low, high) = q.bounds();
+    let (low, high) = (low.sort_key(), high.sort_key());
+    if q.high.is_some() || q.qualifier == Qualifier::Approximate {
+        // Everything in the window may match: values in the traced range, or near an
+        // approximate figure.
+        return tx
+            .fetch_all(stmt!(sql::BY_VALUE, unit.as_str(), low, high, limit))
+            .await;
+    }
     let mut hits: Vec<Hit> = tx
-        .fetch_all(stmt!(
-            sql::BY_VALUE,
+        .fetch_all(stmt!(sql::BY_KEY, unit.as_str(), q.value.sort_key(), limit))
+        .await?;
+    hits.extend(
+        tx.fetch_all::<Hit>(stmt!(sql::APPROXIMATE, unit.as_str(), low, high, limit))
+            .await?
+            .into_iter()
+            .filter(|h| h.mention.value != q.value),
+    );
+    hits.extend(
+        tx.fetch_all::<Hit>(stmt!(
+            sql::BY_RANGE,
             unit.as_str(),
-            low.sort_key(),
-            high.sort_key(),
+            q.value.sort_key(),
             limit
         ))
-        .await?;
-    if let Some(v) = value {
-        let ranges: Vec<Hit> = tx
-            .fetch_all(stmt!(sql::BY_RANGE, unit.as_str(), v.sort_key(), limit))
-            .await?;
-        hits.extend(ranges);
-    }
+        .await?,
+    );
     Ok(hits)
 }
 

@@ -230,3 +230,18 @@ fn a_query_matches_the_same_quantity_in_any_form() {
         ("3800000000".into(), "4200000000".into())
     );
 }
+
+#[test]
+fn pronouns_abbreviated_dates_and_ratios() {
+    assert_eq!(extract("one of the poorest regions"), vec![]);
+    assert_eq!(extract("the one played by Biden"), vec![]);
+    assert_eq!(one("one million doses").value, value("1000000"));
+    assert_eq!(one("on Dec. 29 the accord").kind, Kind::Date);
+    let m = one("almost 1 in 10 people");
+    assert_eq!(
+        (m.exact.as_str(), m.value),
+        ("almost 1 in 10", Ratio::new(1, 10).unwrap())
+    );
+    assert_eq!(m.qualifier, Qualifier::Approximate);
+    assert_eq!(one("seven hours").value, value("7"));
+}

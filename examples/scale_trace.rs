@@ -1,0 +1,203 @@
+//! Scale of the statistics trace: a synthetic corpus imported through the real write path
+//! (each source extracted, stored and audited), then the trace timed at 10k, 100k and 1M
+//! mentions.
+//!
+//! The generator is deterministic (fixed seed): sources of ten sentences, each with one figure
+//! drawn from a pool of 10,000 statistics written in varied forms ("$4.5 billion", "4.5 billion
+//! dollars", "about 15 percent", "6,000 visas") with citation cues ("according to …", "… said").
+//! One planted statistic ("$7.77 billion") appears in exactly 100 sources among the first
+//! thousand, so its trace has 100 hits at every size: its latency shows what the lookup costs
+//! as the store grows. A pool statistic (its hits grow with the store) is timed too.
+//!
+//! Traces run through `App::trace` (the same use case as `GET /v1/trace`, without HTTP).
+//!
+//! ```sh
+//! cargo run --release --example scale_trace -- --database-url /tmp/scale.db
+//! cargo run --release --example scale_trace -- --database-url postgres://…/empty_db
+//! ```
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use claimtrail::app::{App, SourceInput, TraceInput};
+use claimtrail::domain::access::Actor;
+use claimtrail::store::Store;
+
+const SENTENCES: usize = 10;
+const POOL: usize = 10_000;
+const CHECKPOINTS: [usize; 3] = [1_000, 10_000, 100_000];
+const TRACES: usize = 200;
+const WRITERS: usize = 16;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+const ORGS: &[&str] = &[
+    "the central bank",
+    "the World Bank",
+    "the statistics office",
+    "the development bank",
+    "the ministry",
+    "UNHCR",
+];
+const TOPICS: &[&str] = &[
+    "remittances",
+    "aid",
+    "exports",
+    "the budget",
+    "migration",
+    "displacement",
+];
+
+/// One statistic of the pool, written in one of its forms.
+fn figure(k: usize, rng: &mut Rng) -> String {
+    let whole = 1 + k % 97;
+    let tenth = (k / 97) % 10;
+    match k % 4 {
+        0 => match rng.below(3) {
+            0 => format!("${whole}.{tenth} billion"),
+            1 => format!("{whole}.{tenth} billion dollars"),
+            _ => format!("${whole}.{tenth}bn"),
+        },
+        1 => format!("about {whole}.{tenth} percent"),
+        2 => format!("{},{:03} visas", whole, k % 1000),
+        _ => format!("more than {whole},{tenth}00 people"),
+    }
+}
+
+fn sentence(fig: &str, rng: &mut Rng) -> String {
+    let org = ORGS[rng.below(ORGS.len())];
+    let topic = TOPICS[rng.below(TOPICS.len())];
+    match rng.below(3) {
+        0 => format!("According to {org}, {topic} reached {fig} last year."),
+        1 => format!("The report put {topic} at {fig}, {org} said."),
+        _ => format!("Data from {org} show {fig} in {topic} since 2019."),
+    }
+}
+
+fn source_text(n: usize, rng: &mut Rng) -> String {
+    let mut text = format!("Synthetic article {n}.\n\n");
+    for s in 0..SENTENCES {
+        let fig = if s == 0 && n < 1_000 && n.is_multiple_of(10) {
+            "$7.77 billion".to_owned()
+        } else {
+            figure(rng.below(POOL), rng)
+        };
+        text.push_str(&sentence(&fig, rng));
+        text.push(if s % 3 == 2 { '\n' } else { ' ' });
+    }
+    text
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let mut url = None;
+    while let Some(a) = args.next() {
+        if a == "--database-url" {
+            url = args.next();
+        }
+    }
+    let url = url.ok_or_else(|| anyhow::anyhow!("--database-url URL (an empty database)"))?;
+    let store = Store::connect(&url, 16).await?;
+    store.migrate().await?;
+    let app = Arc::new(App::new(store.clone(), 64 << 20));
+    let actor = Actor::operator("scale");
+    let mut rng = Rng(0x2026_1127);
+    let mut made = 0usize;
+    let mut bytes = 0usize;
+    let mut import_time = Duration::ZERO;
+    println!("backend {}, {} writers", app.backend(), WRITERS);
+    for checkpoint in CHECKPOINTS {
+        let texts: Vec<String> = (made..checkpoint)
+            .map(|n| source_text(n, &mut rng))
+            .collect();
+        let batch: usize = texts.iter().map(String::len).sum();
+        let started = Instant::now();
+        let queue = Arc::new(std::sync::Mutex::new(
+            texts
+                .into_iter()
+                .enumerate()
+                .map(|(k, t)| (made + k, t))
+                .collect::<Vec<_>>(),
+        ));
+        let mut tasks = Vec::new();
+        for _ in 0..WRITERS {
+            let (app, actor, queue) = (app.clone(), actor.clone(), queue.clone());
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let Some((n, text)) = queue.lock().unwrap().pop() else {
+                        return Ok::<_, anyhow::Error>(());
+                    };
+                    let input = SourceInput {
+                        title: format!("Synthetic article {n}"),
+                        publisher: Some(format!("Publisher {}", n % 50)),
+                        published_at: Some(format!("20{:02}-01-01", 10 + n % 15)),
+                        text,
+                        ..SourceInput::default()
+                    };
+                    app.create_source(&actor, input)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                }
+            }));
+        }
+        for t in tasks {
+            t.await??;
+        }
+        let took = started.elapsed();
+        import_time += took;
+        bytes += batch;
+        made = checkpoint;
+        let counts = app.row_counts().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mentions = counts
+            .iter()
+            .find(|(t, _)| t == "mentions")
+            .map_or(0, |c| c.1);
+        println!(
+            "{checkpoint} sources, {mentions} mentions: imported {:.1} MB in {:.1} s ({:.1} MB/s; {:.1} MB/s overall)",
+            batch as f64 / 1e6,
+            took.as_secs_f64(),
+            batch as f64 / 1e6 / took.as_secs_f64(),
+            bytes as f64 / 1e6 / import_time.as_secs_f64(),
+        );
+        for query in ["$7.77bn", "$3.2 billion"] {
+            let mut times = Vec::with_capacity(TRACES);
+            let mut hits = 0;
+            for _ in 0..TRACES {
+                let t0 = Instant::now();
+                let report = app
+                    .trace(&actor, TraceInput::Text(query.to_owned()))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                times.push(t0.elapsed());
+                hits = report.hits.len();
+            }
+            times.sort();
+            println!(
+                "  trace {query:<13} {hits:>4} hits: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+                percentile(&times, 0.50).as_secs_f64() * 1e3,
+                percentile(&times, 0.99).as_secs_f64() * 1e3,
+                times.last().unwrap().as_secs_f64() * 1e3,
+            );
+        }
+    }
+    store.close().await;
+    Ok(())
+}
