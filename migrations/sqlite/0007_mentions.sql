@@ -17,6 +17,8 @@ CREATE TABLE mentions (
     value       TEXT NOT NULL,
     high        TEXT,
     value_key   TEXT NOT NULL,
+    -- the unit again, only on ranges: their index serves no other query
+    range_unit  TEXT,
     high_key    TEXT,
     scale       TEXT,
     qualifier   TEXT NOT NULL,
@@ -35,7 +37,7 @@ CREATE TABLE mentions (
 CREATE INDEX mentions_value ON mentions (unit, value_key) WHERE kind = 'quantity';
 CREATE INDEX mentions_approximate ON mentions (unit, value_key)
     WHERE kind = 'quantity' AND qualifier = 'approximate';
-CREATE INDEX mentions_range ON mentions (unit, value_key, high_key) WHERE kind = 'quantity' AND high IS NOT NULL;
+CREATE INDEX mentions_range ON mentions (range_unit, value_key) WHERE range_unit IS NOT NULL;
 
 -- Which versions have had their mentions extracted, and by which extractor revision, so that
 -- a version with no figure is not extracted again at every start.

@@ -13,8 +13,8 @@ use crate::domain::statistics::{EXTRACTOR_REVISION, Kind, Mention, Qualifier, Tr
 mod sql {
     pub const COLUMNS: &str = "source_id, version, ordinal, start_cp, end_cp, start_utf16, end_utf16, exact, \
          kind, unit, value, high, value_key, high_key, scale, qualifier, of_text, attribution, \
-         prefix, suffix, sentence, captured_at";
-    pub const PER_ROW: usize = 22;
+         prefix, suffix, sentence, captured_at, range_unit";
+    pub const PER_ROW: usize = 23;
     pub const OF_VERSION: &str = "SELECT start_cp, end_cp, start_utf16, end_utf16, exact, kind, unit, value, high, \
          scale, qualifier, of_text, attribution, prefix, suffix, sentence FROM mentions \
          WHERE source_id = $1 AND version = $2 ORDER BY ordinal";
@@ -52,7 +52,7 @@ mod sql {
     );
     /// Ranges of a unit that hold a value.
     pub const BY_RANGE: &str = hit!(
-        "WHERE m.kind = 'quantity' AND m.unit = $1 AND m.high IS NOT NULL AND m.value_key <= $2 \
+        "WHERE m.range_unit = $1 AND m.kind = 'quantity' AND m.value_key <= $2 \
          AND m.high_key >= $2 LIMIT $3"
     );
     pub const NOT_EXTRACTED: &str = "SELECT v.source_id, v.number FROM source_versions v \
@@ -147,6 +147,7 @@ pub async fn store(
                 m.suffix.as_str().value(),
                 m.sentence.as_str().value(),
                 captured_at.value(),
+                m.high.map(|_| m.unit.key()).value(),
             ]);
         }
         tx.execute(Statement {

@@ -245,3 +245,60 @@ fn pronouns_abbreviated_dates_and_ratios() {
     assert_eq!(m.qualifier, Qualifier::Approximate);
     assert_eq!(one("seven hours").value, value("7"));
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// "1234567" written with thousands separators: "1,234,567".
+    fn grouped(n: u64) -> String {
+        let digits = n.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    proptest! {
+        /// A figure written in any supported form reads back as its exact value and unit,
+        /// whatever white space separates it from its scale word.
+        #[test]
+        fn a_written_figure_reads_back_as_its_value(
+            int in 0u64..5_000_000,
+            frac in proptest::option::of(1u32..100),
+            form in 0usize..8,
+            gap in prop::sample::select(vec![" ", "\n", "\u{a0}"]),
+        ) {
+            let written = match frac {
+                Some(f) => format!("{}.{f:02}", grouped(int)),
+                None => grouped(int),
+            };
+            let exact = Ratio::parse_decimal(&written.replace(',', "")).unwrap();
+            let scaled = |p: u32| exact.checked_mul(Ratio::integer(10i128.pow(p))).unwrap();
+            let usd = Unit::Currency("USD".into());
+            let (text, value, unit, qualifier) = match form {
+                0 => (written.clone(), exact, Unit::Count, Qualifier::Exact),
+                1 => (format!("${written}"), exact, usd, Qualifier::Exact),
+                2 => (format!("${written}{gap}billion"), scaled(9), usd, Qualifier::Exact),
+                3 => (format!("{written}{gap}million dollars"), scaled(6), usd, Qualifier::Exact),
+                4 => (format!("{written}%"), exact, Unit::Percent, Qualifier::Exact),
+                5 => (format!("{written}{gap}per cent"), exact, Unit::Percent, Qualifier::Exact),
+                6 => (format!("€{written}bn"), scaled(9), Unit::Currency("EUR".into()), Qualifier::Exact),
+                _ => (format!("about {written}{gap}percent"), exact, Unit::Percent, Qualifier::Approximate),
+            };
+            // Four digits and more are written grouped ("2,019"), so none reads as a year.
+            let sentence = format!("The figure was {text} last week.");
+            let found: Vec<Mention> =
+                extract(&sentence).into_iter().filter(|m| m.kind == Kind::Quantity).collect();
+            prop_assert_eq!(found.len(), 1, "{:?}: {:?}", sentence, found);
+            prop_assert_eq!(found[0].value, value);
+            prop_assert_eq!(&found[0].unit, &unit);
+            prop_assert_eq!(found[0].qualifier, qualifier);
+            prop_assert_eq!(&found[0].exact, &text);
+        }
+    }
+}
