@@ -2,7 +2,8 @@
 //! (each source extracted, stored and audited), then the trace timed at 10k, 100k and 1M
 //! mentions.
 //!
-//! The generator is deterministic (fixed seed): sources of ten sentences, each with one figure
+//! The generator is deterministic (fixed seed): articles of about 5 KB, where ten sentences
+//! (among four times as many without a figure) each hold one figure
 //! drawn from a pool of 10,000 statistics written in varied forms ("$4.5 billion", "4.5 billion
 //! dollars", "about 15 percent", "6,000 visas") with citation cues ("according to …", "… said").
 //! One planted statistic ("$7.77 billion") appears in exactly 100 sources among the first
@@ -24,6 +25,8 @@ use claimtrail::domain::access::Actor;
 use claimtrail::store::Store;
 
 const SENTENCES: usize = 10;
+/// Sentences without a figure before each one with a figure (about 5 KB per article).
+const FILLER_SENTENCES: usize = 4;
 const POOL: usize = 10_000;
 const CHECKPOINTS: [usize; 3] = [1_000, 10_000, 100_000];
 const TRACES: usize = 200;
@@ -87,9 +90,30 @@ fn sentence(fig: &str, rng: &mut Rng) -> String {
     }
 }
 
+/// Words for the sentences between figures: articles state a figure every few sentences.
+const FILLER: &[&str] = &[
+    "officials", "families", "the region", "border", "program", "community", "workers",
+    "government", "policy", "reported", "described", "returned", "across", "during", "while",
+    "although", "residents", "schools", "roads", "harvest", "season", "church", "market",
+];
+
+fn filler(rng: &mut Rng) -> String {
+    let words: Vec<&str> = (0..12 + rng.below(10))
+        .map(|_| FILLER[rng.below(FILLER.len())])
+        .collect();
+    let mut s = words.join(" ");
+    s[..1].make_ascii_uppercase();
+    s.push('.');
+    s
+}
+
 fn source_text(n: usize, rng: &mut Rng) -> String {
     let mut text = format!("Synthetic article {n}.\n\n");
     for s in 0..SENTENCES {
+        for _ in 0..FILLER_SENTENCES {
+            text.push_str(&filler(rng));
+            text.push(' ');
+        }
         let fig = if s == 0 && n < 1_000 && n.is_multiple_of(10) {
             "$7.77 billion".to_owned()
         } else {
