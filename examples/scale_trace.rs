@@ -92,9 +92,29 @@ fn sentence(fig: &str, rng: &mut Rng) -> String {
 
 /// Words for the sentences between figures: articles state a figure every few sentences.
 const FILLER: &[&str] = &[
-    "officials", "families", "the region", "border", "program", "community", "workers",
-    "government", "policy", "reported", "described", "returned", "across", "during", "while",
-    "although", "residents", "schools", "roads", "harvest", "season", "church", "market",
+    "officials",
+    "families",
+    "the region",
+    "border",
+    "program",
+    "community",
+    "workers",
+    "government",
+    "policy",
+    "reported",
+    "described",
+    "returned",
+    "across",
+    "during",
+    "while",
+    "although",
+    "residents",
+    "schools",
+    "roads",
+    "harvest",
+    "season",
+    "church",
+    "market",
 ];
 
 fn filler(rng: &mut Rng) -> String {
