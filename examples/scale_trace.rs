@@ -1,5 +1,5 @@
-//! Scale of the statistics trace: a synthetic corpus imported through the real write path
-//! (each source extracted, stored and audited), then the trace timed at 10k, 100k and 1M
+//! Scale of the statistics trace: a synthetic corpus imported through the batch write path
+//! (`App::create_sources`: each source checked, extracted, stored and audited), then the trace timed at 10k, 100k and 1M
 //! mentions.
 //!
 //! The generator is deterministic (fixed seed): articles of about 5 KB, where ten sentences
@@ -30,7 +30,9 @@ const FILLER_SENTENCES: usize = 4;
 const POOL: usize = 10_000;
 const CHECKPOINTS: [usize; 3] = [1_000, 10_000, 100_000];
 const TRACES: usize = 200;
-const WRITERS: usize = 16;
+/// Sources per unit of work, and batches written at once.
+const BATCH: usize = 5000;
+const WRITERS: usize = 2;
 
 struct Rng(u64);
 
@@ -174,29 +176,35 @@ async fn main() -> anyhow::Result<()> {
             .collect();
         let batch: usize = texts.iter().map(String::len).sum();
         let started = Instant::now();
+        // Batches of sources, each written in one unit of work (as an import does); two at a
+        // time, so one batch's extraction overlaps the other's write.
+        let inputs: Vec<(SourceInput, Option<String>)> = texts
+            .into_iter()
+            .enumerate()
+            .map(|(k, text)| {
+                let n = made + k;
+                let input = SourceInput {
+                    title: format!("Synthetic article {n}"),
+                    publisher: Some(format!("Publisher {}", n % 50)),
+                    published_at: Some(format!("20{:02}-01-01", 10 + n % 15)),
+                    text,
+                    ..SourceInput::default()
+                };
+                (input, None)
+            })
+            .collect();
         let queue = Arc::new(std::sync::Mutex::new(
-            texts
-                .into_iter()
-                .enumerate()
-                .map(|(k, t)| (made + k, t))
-                .collect::<Vec<_>>(),
+            inputs.chunks(BATCH).map(<[_]>::to_vec).collect::<Vec<_>>(),
         ));
         let mut tasks = Vec::new();
         for _ in 0..WRITERS {
             let (app, actor, queue) = (app.clone(), actor.clone(), queue.clone());
             tasks.push(tokio::spawn(async move {
                 loop {
-                    let Some((n, text)) = queue.lock().unwrap().pop() else {
+                    let Some(batch) = queue.lock().unwrap().pop() else {
                         return Ok::<_, anyhow::Error>(());
                     };
-                    let input = SourceInput {
-                        title: format!("Synthetic article {n}"),
-                        publisher: Some(format!("Publisher {}", n % 50)),
-                        published_at: Some(format!("20{:02}-01-01", 10 + n % 15)),
-                        text,
-                        ..SourceInput::default()
-                    };
-                    app.create_source(&actor, input)
+                    app.create_sources(&actor, batch)
                         .await
                         .map_err(|e| anyhow::anyhow!("{e}"))?;
                 }

@@ -41,43 +41,7 @@ impl App {
         import_key: Option<String>,
     ) -> Result<Source> {
         require(actor, Permission::WriteRecords, "create sources")?;
-        let mut v = Validator::new();
-        let title = v.check("title", ShortText::parse(&input.title));
-        let url = optional(&mut v, "url", input.url.as_deref(), WebUrl::parse);
-        let publisher = optional(
-            &mut v,
-            "publisher",
-            input.publisher.as_deref(),
-            ShortText::parse,
-        );
-        let published_at = optional(
-            &mut v,
-            "published_at",
-            input.published_at.as_deref(),
-            PublishedAt::parse,
-        );
-        let authors: Vec<ShortText> = input
-            .authors
-            .iter()
-            .enumerate()
-            .filter_map(|(i, a)| v.check(&format!("authors/{i}"), ShortText::parse(a)))
-            .collect();
-        let text = v.check("text", BodyText::parse(&input.text));
-        let (Some(title), Some(text)) = (title, text) else {
-            return Err(AppError::Validation(
-                v.finish(|| ()).err().unwrap_or_default(),
-            ));
-        };
-        let new = v
-            .finish(|| NewSource {
-                title,
-                url,
-                publisher,
-                authors,
-                published_at,
-                import_key,
-            })
-            .map_err(AppError::Validation)?;
+        let (new, text) = checked_source(input, import_key)?;
         let version = cpu_bound("hashing and extracting figures", move || {
             NewVersion::new(text)
         })
@@ -127,6 +91,45 @@ impl App {
             Err(e) => return Err(e.into()),
         }
         self.load_source(id).await
+    }
+
+    /// Creates many sources in one unit of work, as an import does: one commit for the batch,
+    /// so the index pages their figures go to are written once per batch, not once per source.
+    /// The batch succeeds or fails whole (a URL another source has fails it: the caller can
+    /// then create them one by one).
+    pub async fn create_sources(
+        &self,
+        actor: &Actor,
+        inputs: Vec<(SourceInput, Option<String>)>,
+    ) -> Result<Vec<SourceId>> {
+        require(actor, Permission::WriteRecords, "create sources")?;
+        let checked = inputs
+            .into_iter()
+            .map(|(input, key)| checked_source(input, key))
+            .collect::<Result<Vec<_>>>()?;
+        let prepared: Vec<(SourceId, NewSource, NewVersion)> =
+            cpu_bound("hashing and extracting figures", move || {
+                checked
+                    .into_iter()
+                    .map(|(new, text)| (SourceId::new(), new, NewVersion::new(text)))
+                    .collect()
+            })
+            .await?;
+        let ids = prepared.iter().map(|(id, _, _)| *id).collect();
+        let (actor, at) = (actor.name.clone(), store::now());
+        self.store
+            .write(move |tx| {
+                Box::pin(async move {
+                    for (id, new, version) in &prepared {
+                        db::insert_source(tx, *id, new, version, at).await?;
+                        let event = events::source_created(*id, new, version);
+                        store::audit::append(tx, &actor, event).await?;
+                    }
+                    Ok::<_, AppError>(())
+                })
+            })
+            .await?;
+        Ok(ids)
     }
 
     pub(super) async fn load_source(&self, id: SourceId) -> Result<Source> {
@@ -667,4 +670,47 @@ impl App {
             Err(e) => Err(e),
         }
     }
+}
+
+/// A new source's fields, checked; the text apart (its version is computed off the async
+/// threads).
+fn checked_source(input: SourceInput, import_key: Option<String>) -> Result<(NewSource, BodyText)> {
+    let mut v = Validator::new();
+    let title = v.check("title", ShortText::parse(&input.title));
+    let url = optional(&mut v, "url", input.url.as_deref(), WebUrl::parse);
+    let publisher = optional(
+        &mut v,
+        "publisher",
+        input.publisher.as_deref(),
+        ShortText::parse,
+    );
+    let published_at = optional(
+        &mut v,
+        "published_at",
+        input.published_at.as_deref(),
+        PublishedAt::parse,
+    );
+    let authors: Vec<ShortText> = input
+        .authors
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| v.check(&format!("authors/{i}"), ShortText::parse(a)))
+        .collect();
+    let text = v.check("text", BodyText::parse(&input.text));
+    let (Some(title), Some(text)) = (title, text) else {
+        return Err(AppError::Validation(
+            v.finish(|| ()).err().unwrap_or_default(),
+        ));
+    };
+    let new = v
+        .finish(|| NewSource {
+            title,
+            url,
+            publisher,
+            authors,
+            published_at,
+            import_key,
+        })
+        .map_err(AppError::Validation)?;
+    Ok((new, text))
 }

@@ -51,6 +51,9 @@ enum Command {
     Close(tokio::sync::oneshot::Sender<()>),
 }
 
+/// Page cache of the writer connection, in KiB (SQLite's default is 2 MiB).
+const WRITER_CACHE_KIB: i64 = 256 * 1024;
+
 fn open(path: &Path, lock_wait: Duration) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(|e| sqlite_error(&e))?;
     conn.busy_timeout(lock_wait)
@@ -103,6 +106,11 @@ impl Sqlite {
         lock_wait: Duration,
     ) -> Result<Sqlite, StoreError> {
         let writer = open(path, lock_wait)?;
+        // The writer updates every index of a growing store (each figure of a version goes to
+        // the value index, at a random place): its inner and recent pages stay in memory.
+        writer
+            .pragma_update(None, "cache_size", -WRITER_CACHE_KIB)
+            .map_err(|e| sqlite_error(&e))?;
         let (jobs, queue) = mpsc::channel();
         let writer_head = head.clone();
         std::thread::Builder::new()

@@ -471,7 +471,69 @@ async fn the_corpus_figures_are_traced_across_articles(backend: Backend) {
     }
 }
 
+/// The batch write path of imports: all of a batch or none of it.
+async fn sources_are_created_in_batches_whole_or_not_at_all(backend: Backend) {
+    use claimtrail::app::SourceInput;
+    let t = spawn_app(backend).await;
+    let actor = claimtrail::domain::access::Actor::operator("test-batch");
+    let input = |n: usize, url: Option<&str>| {
+        (
+            SourceInput {
+                title: format!("Batch {n}"),
+                url: url.map(str::to_owned),
+                text: format!("It says {},000 visas and about 15 percent.", n + 1),
+                ..SourceInput::default()
+            },
+            None,
+        )
+    };
+    let before = t.row_counts().await;
+    let ids = t
+        .app
+        .create_sources(&actor, (0..3).map(|n| input(n, None)).collect())
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 3);
+    let after = t.row_counts().await;
+    let grew = |table: &str| {
+        let at = |c: &[(String, i64)]| c.iter().find(|(n, _)| n == table).unwrap().1;
+        at(&after) - at(&before)
+    };
+    assert_eq!(
+        (
+            grew("sources"),
+            grew("source_versions"),
+            grew("audit_log"),
+            grew("mentions")
+        ),
+        (3, 3, 3, 6)
+    );
+    let stats = t
+        .get_json(&format!("/v1/sources/{}/versions/1/statistics", ids[2]))
+        .await;
+    assert_eq!(stats["mentions"][0]["value"], "3000");
+    // A URL another source has fails the whole batch, which writes nothing.
+    t.app
+        .create_sources(&actor, vec![input(9, Some("https://example.org/taken"))])
+        .await
+        .unwrap();
+    let before = t.row_counts().await;
+    let failed = t
+        .app
+        .create_sources(
+            &actor,
+            vec![
+                input(10, None),
+                input(11, Some("https://example.org/taken")),
+            ],
+        )
+        .await;
+    assert!(failed.is_err(), "{failed:?}");
+    assert_eq!(t.row_counts().await, before);
+}
+
 crate::both_backends!(
+    sources_are_created_in_batches_whole_or_not_at_all,
     a_versions_figures_are_listed_with_exact_values_and_spans,
     versions_stored_before_extraction_are_backfilled,
     a_figure_is_traced_through_every_source_and_chains_are_recorded,
