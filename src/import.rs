@@ -112,15 +112,21 @@ async fn new_version(
     })
 }
 
-/// Imports one text. A source is identified by its URL when the manifest gives one, else by
-/// its file name, so importing the same file again adds no duplicate.
-pub async fn import_text(
+/// What an import does with one text: a new version of a source it knows, or a new source.
+enum Plan {
+    Known(SourceId),
+    New(SourceInput, String),
+}
+
+/// Finds the source a text belongs to (by its URL when the manifest gives one, else by its
+/// file name), or prepares a new one.
+async fn plan(
     app: &App,
     actor: &Actor,
     file_name: &str,
     text: String,
     meta: Option<&ManifestEntry>,
-) -> Result<Imported, AppError> {
+) -> Result<(Plan, String), AppError> {
     let import_key = format!("file:{file_name}");
     let meta = meta.cloned().unwrap_or_default();
     let url = match meta.url.as_deref() {
@@ -133,7 +139,7 @@ pub async fn import_text(
         .find_source(actor, url.as_deref(), Some(&import_key))
         .await?
     {
-        return new_version(app, actor, source_id, &text).await;
+        return Ok((Plan::Known(source_id), text));
     }
     let input = SourceInput {
         title: meta.title.clone().unwrap_or_else(|| title_from_text(&text)),
@@ -141,8 +147,37 @@ pub async fn import_text(
         publisher: meta.publisher,
         authors: meta.authors,
         published_at: meta.published_at,
-        text,
+        text: String::new(),
     };
+    Ok((Plan::New(input, import_key), text))
+}
+
+/// Imports one text. A source is identified by its URL when the manifest gives one, else by
+/// its file name, so importing the same file again adds no duplicate.
+pub async fn import_text(
+    app: &App,
+    actor: &Actor,
+    file_name: &str,
+    text: String,
+    meta: Option<&ManifestEntry>,
+) -> Result<Imported, AppError> {
+    let (plan, text) = plan(app, actor, file_name, text, meta).await?;
+    let (mut input, import_key) = match plan {
+        Plan::Known(source_id) => return new_version(app, actor, source_id, &text).await,
+        Plan::New(input, key) => (input, key),
+    };
+    input.text = text;
+    create(app, actor, input, import_key).await
+}
+
+/// Creates the source of a new text, or, if another import stored it meanwhile, adds the text
+/// as its next version.
+async fn create(
+    app: &App,
+    actor: &Actor,
+    input: SourceInput,
+    import_key: String,
+) -> Result<Imported, AppError> {
     match app
         .create_source_keyed(actor, input.clone(), Some(import_key))
         .await
@@ -150,10 +185,20 @@ pub async fn import_text(
         Ok(source) => Ok(Imported::Created {
             source_id: source.id,
         }),
-        // Another import stored it since the lookup above: this text is its next version.
+        // Another import stored it since the lookup: this text is its next version.
         Err(AppError::SourceExists { id, .. }) => new_version(app, actor, id, &input.text).await,
         Err(e) => Err(e),
     }
+}
+
+/// New files are written this many to a unit of work: far fewer commits than one per file.
+const IMPORT_BATCH: usize = 1000;
+
+/// A new file waiting for its batch.
+struct Pending {
+    file: PathBuf,
+    input: SourceInput,
+    import_key: String,
 }
 
 /// Counts of what an import did.
@@ -175,6 +220,7 @@ pub async fn import_paths(app: &App, actor: &Actor, paths: &[PathBuf]) -> anyhow
     );
     let mut manifests: HashMap<PathBuf, HashMap<String, ManifestEntry>> = HashMap::new();
     let mut summary = Summary::default();
+    let mut pending: Vec<Pending> = Vec::new();
     for file in &files {
         let name = file
             .file_name()
@@ -185,31 +231,90 @@ pub async fn import_paths(app: &App, actor: &Actor, paths: &[PathBuf]) -> anyhow
         if !manifests.contains_key(&dir) {
             manifests.insert(dir.clone(), read_manifest(&dir)?);
         }
-        let result = match std::fs::read(file) {
+        let text = match std::fs::read(file) {
             Err(e) => Err(format!("cannot read: {e}")),
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Err(e) => Err(format!(
+            Ok(bytes) => String::from_utf8(bytes).map_err(|e| {
+                format!(
                     "not UTF-8 (first bad byte at offset {})",
                     e.utf8_error().valid_up_to()
-                )),
-                Ok(text) => import_text(app, actor, &name, text, manifests[&dir].get(&name))
+                )
+            }),
+        };
+        let result = match text {
+            Err(why) => Err(why),
+            Ok(text) => match plan(app, actor, &name, text, manifests[&dir].get(&name)).await {
+                Err(e) => Err(describe(&e)),
+                Ok((Plan::Known(source_id), text)) => new_version(app, actor, source_id, &text)
                     .await
                     .map_err(|e| describe(&e)),
+                Ok((Plan::New(mut input, import_key), text)) => {
+                    input.text = text;
+                    pending.push(Pending {
+                        file: file.clone(),
+                        input,
+                        import_key,
+                    });
+                    if pending.len() >= IMPORT_BATCH {
+                        flush(app, actor, &mut pending, &mut summary, &bar).await;
+                    }
+                    continue;
+                }
             },
         };
-        match result {
-            Ok(Imported::Created { .. }) => summary.created += 1,
-            Ok(Imported::NewVersion { .. }) => summary.new_versions += 1,
-            Ok(Imported::Unchanged { .. }) => summary.unchanged += 1,
-            Err(why) => {
-                bar.suspend(|| eprintln!("{}: {why}", file.display()));
-                summary.failed.push((file.clone(), why));
-            }
-        }
-        bar.inc(1);
+        count(&mut summary, &bar, file, result);
     }
+    flush(app, actor, &mut pending, &mut summary, &bar).await;
     bar.finish_and_clear();
     Ok(summary)
+}
+
+fn count(
+    summary: &mut Summary,
+    bar: &indicatif::ProgressBar,
+    file: &Path,
+    result: Result<Imported, String>,
+) {
+    match result {
+        Ok(Imported::Created { .. }) => summary.created += 1,
+        Ok(Imported::NewVersion { .. }) => summary.new_versions += 1,
+        Ok(Imported::Unchanged { .. }) => summary.unchanged += 1,
+        Err(why) => {
+            bar.suspend(|| eprintln!("{}: {why}", file.display()));
+            summary.failed.push((file.to_path_buf(), why));
+        }
+    }
+    bar.inc(1);
+}
+
+/// Writes the waiting new files as one batch; if the batch is refused (a bad file, a URL
+/// taken meanwhile), each is imported on its own, as before batches.
+async fn flush(
+    app: &App,
+    actor: &Actor,
+    pending: &mut Vec<Pending>,
+    summary: &mut Summary,
+    bar: &indicatif::ProgressBar,
+) {
+    let batch = std::mem::take(pending);
+    if batch.is_empty() {
+        return;
+    }
+    let inputs = batch
+        .iter()
+        .map(|p| (p.input.clone(), Some(p.import_key.clone())))
+        .collect();
+    if let Ok(ids) = app.create_sources(actor, inputs).await {
+        for (p, source_id) in batch.iter().zip(ids) {
+            count(summary, bar, &p.file, Ok(Imported::Created { source_id }));
+        }
+        return;
+    }
+    for p in batch {
+        let result = create(app, actor, p.input, p.import_key)
+            .await
+            .map_err(|e| describe(&e));
+        count(summary, bar, &p.file, result);
+    }
 }
 
 fn describe(e: &AppError) -> String {

@@ -533,9 +533,50 @@ async fn sources_are_created_in_batches_whole_or_not_at_all(backend: Backend) {
 }
 
 crate::both_backends!(
+    an_import_batch_that_fails_falls_back_to_one_file_at_a_time,
     sources_are_created_in_batches_whole_or_not_at_all,
     a_versions_figures_are_listed_with_exact_values_and_spans,
     versions_stored_before_extraction_are_backfilled,
     a_figure_is_traced_through_every_source_and_chains_are_recorded,
     the_corpus_figures_are_traced_across_articles,
 );
+
+/// New files go in one batch; a batch the store refuses (two files claim one URL) is imported
+/// file by file, as before batches, so nothing is lost and nothing doubles.
+async fn an_import_batch_that_fails_falls_back_to_one_file_at_a_time(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), "First capture: 6,000 visas.").unwrap();
+    std::fs::write(dir.path().join("b.txt"), "Second capture: 7,000 visas.").unwrap();
+    std::fs::write(dir.path().join("c.txt"), "Another article: 15 percent.").unwrap();
+    std::fs::write(
+        dir.path().join("manifest.json"),
+        r#"{"documents": [
+            {"file": "a.txt", "url": "https://example.org/same"},
+            {"file": "b.txt", "url": "https://example.org/same"}
+        ]}"#,
+    )
+    .unwrap();
+    let summary = claimtrail::import::import_paths(
+        &t.app,
+        &claimtrail::domain::access::Actor::operator("test-import"),
+        &[dir.path().to_path_buf()],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (summary.created, summary.new_versions, summary.failed.len()),
+        (2, 1, 0),
+        "{summary:?}"
+    );
+    let counts = t.row_counts().await;
+    let at = |table: &str| counts.iter().find(|(n, _)| n == table).unwrap().1;
+    assert_eq!(
+        (
+            at("sources"),
+            at("source_versions"),
+            at("mention_extractions")
+        ),
+        (2, 3, 3)
+    );
+}
