@@ -767,7 +767,7 @@ pub fn change(before: &str, after: &str) -> Change {
             }),
         }
     };
-    let (mut i, mut j) = (0usize, 0usize);
+    let mut j = 0usize;
     for h in diff.hunks() {
         push(WordOp::Equal, &wb[j..h.after.start as usize]);
         push(
@@ -778,9 +778,8 @@ pub fn change(before: &str, after: &str) -> Change {
             WordOp::Insert,
             &wb[h.after.start as usize..h.after.end as usize],
         );
-        (i, j) = (h.before.end as usize, h.after.end as usize);
+        j = h.after.end as usize;
     }
-    let _ = i;
     push(WordOp::Equal, &wb[j..]);
     Change {
         before: before.to_owned(),
