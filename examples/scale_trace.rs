@@ -16,6 +16,9 @@
 //! cargo run --release --example scale_trace -- --database-url /tmp/scale.db
 //! cargo run --release --example scale_trace -- --database-url postgres://…/empty_db
 //! ```
+//!
+//! `--write-files DIR` writes the same 100,000 articles as text files with a `manifest.json`
+//! instead, to time `claimtrail import DIR` itself.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -147,6 +150,43 @@ fn source_text(n: usize, rng: &mut Rng) -> String {
     text
 }
 
+/// The metadata the database run gives each source.
+fn meta(n: usize) -> (String, String, String) {
+    (
+        format!("Synthetic article {n}"),
+        format!("Publisher {}", n % 50),
+        format!("20{:02}-01-01", 10 + n % 15),
+    )
+}
+
+/// The corpus as files for `claimtrail import`: one text per source and a manifest with the
+/// same metadata the database run uses.
+fn write_files(dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut rng = Rng(0x2026_1127);
+    let last = *CHECKPOINTS.last().expect("checkpoints");
+    let mut documents = Vec::with_capacity(last);
+    let mut bytes = 0usize;
+    for n in 0..last {
+        let text = source_text(n, &mut rng);
+        bytes += text.len();
+        let file = format!("article-{n:06}.txt");
+        std::fs::write(dir.join(&file), text)?;
+        let (title, publisher, published_at) = meta(n);
+        documents.push(serde_json::json!({
+            "file": file, "title": title, "publisher": publisher, "published_at": published_at,
+        }));
+    }
+    let manifest = serde_json::json!({ "documents": documents });
+    std::fs::write(dir.join("manifest.json"), serde_json::to_vec(&manifest)?)?;
+    println!(
+        "{last} files, {:.1} MB of text, in {}",
+        bytes as f64 / 1e6,
+        dir.display()
+    );
+    Ok(())
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
@@ -155,10 +195,16 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let mut url = None;
+    let mut files = None;
     while let Some(a) = args.next() {
-        if a == "--database-url" {
-            url = args.next();
+        match a.as_str() {
+            "--database-url" => url = args.next(),
+            "--write-files" => files = args.next(),
+            _ => anyhow::bail!("unknown argument {a}"),
         }
+    }
+    if let Some(dir) = files {
+        return write_files(std::path::Path::new(&dir));
     }
     let url = url.ok_or_else(|| anyhow::anyhow!("--database-url URL (an empty database)"))?;
     let store = Store::connect(&url, 16).await?;
@@ -183,10 +229,11 @@ async fn main() -> anyhow::Result<()> {
             .enumerate()
             .map(|(k, text)| {
                 let n = made + k;
+                let (title, publisher, published_at) = meta(n);
                 let input = SourceInput {
-                    title: format!("Synthetic article {n}"),
-                    publisher: Some(format!("Publisher {}", n % 50)),
-                    published_at: Some(format!("20{:02}-01-01", 10 + n % 15)),
+                    title,
+                    publisher: Some(publisher),
+                    published_at: Some(published_at),
                     text,
                     ..SourceInput::default()
                 };

@@ -191,8 +191,13 @@ async fn create(
     }
 }
 
-/// New files are written this many to a unit of work: far fewer commits than one per file.
-const IMPORT_BATCH: usize = 1000;
+/// New files are written in batches of at most this many bytes of text, or this many files,
+/// each batch one unit of work: far fewer commits than one per file, with memory bounded by
+/// bytes whatever the files' sizes.
+const IMPORT_BATCH_BYTES: usize = 32 << 20;
+const IMPORT_BATCH_FILES: usize = 8000;
+/// Batches in flight: one has its figures extracted while the other is written.
+const BATCHES_IN_FLIGHT: usize = 2;
 
 /// A new file waiting for its batch.
 struct Pending {
@@ -210,7 +215,13 @@ pub struct Summary {
     pub failed: Vec<(PathBuf, String)>,
 }
 
+/// What became of each file of a batch.
+type BatchResults = Vec<(PathBuf, Result<Imported, String>)>;
+
 /// Imports every file, with a progress bar on a terminal. One bad file does not stop the rest.
+///
+/// New files go out in batches, at most [`BATCHES_IN_FLIGHT`] at a time, while the next batch
+/// is read and planned: reading files, extracting figures and the store's write overlap.
 pub async fn import_paths(app: &App, actor: &Actor, paths: &[PathBuf]) -> anyhow::Result<Summary> {
     let files = collect_files(paths)?;
     let bar = indicatif::ProgressBar::new(files.len() as u64);
@@ -221,6 +232,9 @@ pub async fn import_paths(app: &App, actor: &Actor, paths: &[PathBuf]) -> anyhow
     let mut manifests: HashMap<PathBuf, HashMap<String, ManifestEntry>> = HashMap::new();
     let mut summary = Summary::default();
     let mut pending: Vec<Pending> = Vec::new();
+    let mut pending_bytes = 0usize;
+    let mut in_flight: std::collections::VecDeque<tokio::task::JoinHandle<BatchResults>> =
+        std::collections::VecDeque::new();
     for file in &files {
         let name = file
             .file_name()
@@ -248,14 +262,26 @@ pub async fn import_paths(app: &App, actor: &Actor, paths: &[PathBuf]) -> anyhow
                     .await
                     .map_err(|e| describe(&e)),
                 Ok((Plan::New(mut input, import_key), text)) => {
+                    pending_bytes += text.len();
                     input.text = text;
                     pending.push(Pending {
                         file: file.clone(),
                         input,
                         import_key,
                     });
-                    if pending.len() >= IMPORT_BATCH {
-                        flush(app, actor, &mut pending, &mut summary, &bar).await;
+                    if pending_bytes >= IMPORT_BATCH_BYTES || pending.len() >= IMPORT_BATCH_FILES {
+                        if in_flight.len() >= BATCHES_IN_FLIGHT
+                            && let Some(oldest) = in_flight.pop_front()
+                        {
+                            count_all(&mut summary, &bar, oldest.await?);
+                        }
+                        let batch = std::mem::take(&mut pending);
+                        pending_bytes = 0;
+                        in_flight.push_back(tokio::spawn(write_batch(
+                            app.clone(),
+                            actor.clone(),
+                            batch,
+                        )));
                     }
                     continue;
                 }
@@ -263,9 +289,19 @@ pub async fn import_paths(app: &App, actor: &Actor, paths: &[PathBuf]) -> anyhow
         };
         count(&mut summary, &bar, file, result);
     }
-    flush(app, actor, &mut pending, &mut summary, &bar).await;
+    for batch in in_flight {
+        count_all(&mut summary, &bar, batch.await?);
+    }
+    let last = write_batch(app.clone(), actor.clone(), pending).await;
+    count_all(&mut summary, &bar, last);
     bar.finish_and_clear();
     Ok(summary)
+}
+
+fn count_all(summary: &mut Summary, bar: &indicatif::ProgressBar, results: BatchResults) {
+    for (file, result) in results {
+        count(summary, bar, &file, result);
+    }
 }
 
 fn count(
@@ -286,35 +322,31 @@ fn count(
     bar.inc(1);
 }
 
-/// Writes the waiting new files as one batch; if the batch is refused (a bad file, a URL
-/// taken meanwhile), each is imported on its own, as before batches.
-async fn flush(
-    app: &App,
-    actor: &Actor,
-    pending: &mut Vec<Pending>,
-    summary: &mut Summary,
-    bar: &indicatif::ProgressBar,
-) {
-    let batch = std::mem::take(pending);
+/// Writes new files as one batch; if the batch is refused (a bad file, a URL taken
+/// meanwhile), each is imported on its own, as before batches.
+async fn write_batch(app: App, actor: Actor, batch: Vec<Pending>) -> BatchResults {
     if batch.is_empty() {
-        return;
+        return Vec::new();
     }
     let inputs = batch
         .iter()
         .map(|p| (p.input.clone(), Some(p.import_key.clone())))
         .collect();
-    if let Ok(ids) = app.create_sources(actor, inputs).await {
-        for (p, source_id) in batch.iter().zip(ids) {
-            count(summary, bar, &p.file, Ok(Imported::Created { source_id }));
-        }
-        return;
+    if let Ok(ids) = app.create_sources(&actor, inputs).await {
+        return batch
+            .into_iter()
+            .zip(ids)
+            .map(|(p, source_id)| (p.file, Ok(Imported::Created { source_id })))
+            .collect();
     }
+    let mut results = Vec::with_capacity(batch.len());
     for p in batch {
-        let result = create(app, actor, p.input, p.import_key)
+        let result = create(&app, &actor, p.input, p.import_key)
             .await
             .map_err(|e| describe(&e));
-        count(summary, bar, &p.file, result);
+        results.push((p.file, result));
     }
+    results
 }
 
 fn describe(e: &AppError) -> String {
