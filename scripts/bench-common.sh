@@ -72,6 +72,8 @@ bench_start_claimtrail() {
     local db="$work/$name.db"
     ct_key=$(DATABASE_URL="$db" "$claimtrail" keys create --name bench --role admin 2>/dev/null)
     NO_COLOR=1 DATABASE_URL="$db" CLAIMTRAIL_BIND=127.0.0.1:0 \
+        CLAIMTRAIL_ORG_NAME="${CLAIMTRAIL_ORG_NAME:-Bench Desk}" \
+        CLAIMTRAIL_ORG_URL="${CLAIMTRAIL_ORG_URL:-https://desk.example.org/}" \
         "$claimtrail" serve "$@" >"$work/$name.log" 2>&1 &
     ct_pid=$!
     pids+=("$ct_pid")

@@ -52,7 +52,8 @@ case "$token" in
 esac
 
 # Port 0: the kernel picks a free port, the server logs which.
-"$bin" serve --bind 127.0.0.1:0 >"$work/server.log" 2>&1 &
+CLAIMTRAIL_ORG_NAME="Schemathesis Desk" CLAIMTRAIL_ORG_URL=https://desk.example.org/ \
+    "$bin" serve --bind 127.0.0.1:0 >"$work/server.log" 2>&1 &
 server_pid=$!
 base=""
 for _ in $(seq 1 300); do

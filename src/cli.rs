@@ -9,6 +9,7 @@ use tracing_subscriber::EnvFilter;
 use crate::app::App;
 use crate::domain::access::Actor;
 use crate::domain::access::Role;
+use crate::domain::claimreview::Organization;
 use crate::http::{self, HttpConfig};
 use crate::store::Store;
 
@@ -59,6 +60,20 @@ enum Command {
         /// Memory for cached folded texts used by quote resolution, in MiB.
         #[arg(long, env = "CLAIMTRAIL_ANCHOR_CACHE_MIB", default_value_t = 512)]
         anchor_cache_mib: usize,
+        /// The organisation that publishes verdicts (ClaimReview `author`); required, except
+        /// with --demo, which names a sample desk.
+        #[arg(long, env = "CLAIMTRAIL_ORG_NAME")]
+        org_name: Option<String>,
+        /// Its home page; a verdict's page on another host is warned about.
+        #[arg(long, env = "CLAIMTRAIL_ORG_URL")]
+        org_url: Option<String>,
+        /// Its logo (an image URL), optional.
+        #[arg(long, env = "CLAIMTRAIL_ORG_LOGO")]
+        org_logo: Option<String>,
+        /// Origins whose browser code may call the API (CORS), comma-separated, like
+        /// `https://cms.example.org`.
+        #[arg(long, env = "CLAIMTRAIL_CORS_ORIGINS", value_delimiter = ',')]
+        cors_origins: Vec<String>,
     },
     /// Apply migrations and exit.
     Migrate,
@@ -160,6 +175,38 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The publishing organisation from the settings; `--demo` names a sample desk when they are
+/// not set.
+fn organization(
+    name: Option<&str>,
+    url: Option<&str>,
+    logo: Option<&str>,
+    demo: bool,
+) -> anyhow::Result<Organization> {
+    let (name, url) = match (name, url) {
+        (Some(n), Some(u)) => (n.trim().to_owned(), u.trim().to_owned()),
+        _ if demo => (
+            "Sample Fact Desk".to_owned(),
+            "https://factdesk.example/".to_owned(),
+        ),
+        _ => anyhow::bail!(
+            "set CLAIMTRAIL_ORG_NAME and CLAIMTRAIL_ORG_URL (or --org-name/--org-url): \
+             published verdicts carry the organisation that publishes them in their ClaimReview markup"
+        ),
+    };
+    if name.is_empty() {
+        anyhow::bail!("CLAIMTRAIL_ORG_NAME is blank");
+    }
+    let check = |what: &str, u: &str| {
+        crate::domain::validate::web_url(u).map_err(|m| anyhow::anyhow!("{what} {m}"))
+    };
+    Ok(Organization {
+        name,
+        url: check("CLAIMTRAIL_ORG_URL", &url)?,
+        logo: logo.map(|l| check("CLAIMTRAIL_ORG_LOGO", l)).transpose()?,
+    })
+}
+
 async fn open(cli: &Cli) -> anyhow::Result<Store> {
     let store = Store::connect(&cli.database_url, cli.max_connections)
         .await
@@ -172,6 +219,13 @@ async fn open(cli: &Cli) -> anyhow::Result<Store> {
         .map_err(describe)?;
     if filled > 0 {
         eprintln!("filled in UTF-16 offsets of {filled} passages");
+    }
+    let urls = App::new(store.clone(), 0)
+        .backfill_source_urls()
+        .await
+        .map_err(describe)?;
+    if urls > 0 {
+        eprintln!("recorded the lookup form of {urls} source URLs");
     }
     // Figures of versions stored before they were extracted; the bar shows only on a terminal.
     let bar = indicatif::ProgressBar::new(0).with_message("extracting figures of stored versions");
@@ -441,10 +495,28 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             max_body_bytes,
             allow_self_approval,
             anchor_cache_mib,
+            org_name,
+            org_url,
+            org_logo,
+            cors_origins,
         } => {
+            let org = organization(
+                org_name.as_deref(),
+                org_url.as_deref(),
+                org_logo.as_deref(),
+                *demo,
+            )?;
+            let cors_origins: Vec<String> = cors_origins
+                .iter()
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty())
+                .collect();
+            http::check_cors_origins(&cors_origins)
+                .map_err(|why| anyhow::anyhow!("CLAIMTRAIL_CORS_ORIGINS: {why}"))?;
             let store = open(&cli).await?;
             let app = App::new(store.clone(), anchor_cache_mib << 20)
-                .with_second_person_rule(!allow_self_approval);
+                .with_second_person_rule(!allow_self_approval)
+                .with_organization(org);
             if *allow_self_approval {
                 tracing::warn!(
                     "the second-person rule is OFF: editors may approve their own reviews"
@@ -469,6 +541,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 app,
                 &HttpConfig {
                     max_body_bytes: *max_body_bytes,
+                    cors_origins,
                 },
             )
             .await?;

@@ -131,7 +131,7 @@ async fn plan(
     let meta = meta.cloned().unwrap_or_default();
     let url = match meta.url.as_deref() {
         Some(u) => {
-            Some(crate::domain::validate::web_url(u).map_err(|m| AppError::field("url", m))?)
+            Some(crate::domain::urls::lookup_form(u).map_err(|m| AppError::field("url", m))?)
         }
         None => None,
     };

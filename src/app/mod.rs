@@ -81,6 +81,12 @@ pub enum AppError {
     NotLatest { version: i64, latest: i64 },
     #[error("a rating scale with this id exists")]
     ScaleExists { id: String },
+    #[error("the review is not published")]
+    NotPublished { id: ReviewId, state: State },
+    #[error("the verdict was retracted")]
+    Retracted { id: ReviewId, note: Option<String> },
+    #[error("the server is missing a setting: {0}")]
+    NotConfigured(&'static str),
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -120,6 +126,8 @@ pub struct App {
     /// Whether an approver must differ from the review's author (on unless a one-person desk
     /// turns it off; every workflow step records the setting).
     second_person_rule: bool,
+    /// The organisation that publishes verdicts (ClaimReview `author`).
+    organization: Option<Arc<domain::claimreview::Organization>>,
 }
 
 /// Folded views of recently used versions. Versions are immutable, so entries never go stale;
@@ -205,6 +213,7 @@ impl App {
                 budget_bytes: anchor_budget_bytes,
             }),
             second_person_rule: true,
+            organization: None,
         }
     }
 
@@ -284,6 +293,7 @@ fn not_found(entity: &'static str, id: impl std::fmt::Display) -> AppError {
 }
 
 mod audit_trail;
+mod cms;
 mod keys;
 mod placements;
 mod provenance;
@@ -291,6 +301,7 @@ mod reviews;
 mod statistics;
 
 pub use audit_trail::{AuditQuery, AuditReport, CheckpointQuery};
+pub use cms::{Change, ClaimReviewDoc, Since};
 use placements::PLACING_ATTEMPTS;
 pub use placements::{Offsets, PlacementDecision};
 pub use provenance::{PassageInput, SourceInput};

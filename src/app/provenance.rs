@@ -246,6 +246,17 @@ impl App {
                         store::audit::append(tx, &actor, events::version_added(source_id, &stored))
                             .await?;
                         plan.write(tx, &actor).await?;
+                        let kind = domain::changes::ChangeKind::SourceVersionAdded;
+                        let data = domain::changes::version_data(source_id, stored.number);
+                        store::cms::record_change(
+                            tx,
+                            kind.as_str(),
+                            source_id.uuid(),
+                            kind.is_public(),
+                            &data,
+                            stored.captured_at,
+                        )
+                        .await?;
                         Ok::<_, AppError>(Some((stored, Outcome::Created)))
                     })
                 })

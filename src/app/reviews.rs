@@ -2,7 +2,10 @@
 
 // The parent's imports and helpers: these modules only split `App`'s methods by topic.
 use super::*;
-use crate::domain::public::{EvidenceView, PublicEvidence, PublicReview, ReviewView};
+use crate::domain::changes;
+use crate::domain::public::{
+    EvidenceView, PublicEvidence, PublicReview, PublicVerdict, ReviewView,
+};
 use crate::store::reviews as db;
 
 /// A new review, before validation.
@@ -126,7 +129,7 @@ impl App {
     /// A rating scale by id. Scales never change once created, so each API node keeps the ones
     /// it has read; an id it does not know sends it to the database again (another node may
     /// have created it).
-    async fn scale(&self, id: &str) -> Result<Option<RatingScale>> {
+    pub(super) async fn scale(&self, id: &str) -> Result<Option<RatingScale>> {
         if let Some(scale) = self
             .scales
             .read()
@@ -236,6 +239,7 @@ impl App {
             created_at: at,
             updated_at: at,
             published_at: None,
+            published_url: None,
             history: vec![review::ReviewEvent {
                 from: None,
                 to: State::Draft,
@@ -294,7 +298,7 @@ impl App {
             .await?)
     }
 
-    async fn load_review(&self, id: ReviewId) -> Result<Review> {
+    pub(super) async fn load_review(&self, id: ReviewId) -> Result<Review> {
         self.store
             .read(|tx| Box::pin(db::get_review(tx, id, true)))
             .await?
@@ -325,12 +329,21 @@ impl App {
 
     /// A review as the caller's role may see it: whole for editorial roles, its public view
     /// for integrations.
+    /// A verdict that was corrected or retracted stays visible to integrations as a stub.
     pub async fn review_view(&self, actor: &Actor, id: ReviewId) -> Result<ReviewView> {
-        Ok(if actor.may(Permission::ReadEditorial) {
-            ReviewView::Review(self.get_review(actor, id).await?)
-        } else {
-            ReviewView::PublicReview(self.public_review(actor, id).await?)
-        })
+        if actor.may(Permission::ReadEditorial) {
+            return Ok(ReviewView::Review(self.get_review(actor, id).await?));
+        }
+        require(actor, Permission::ReadPublished, "read reviews")?;
+        let review = self.load_review(id).await?;
+        match review.state {
+            State::Published => Ok(ReviewView::PublicReview(
+                self.public_review(actor, id).await?,
+            )),
+            _ => PublicVerdict::of(&review)
+                .map(ReviewView::PublicVerdict)
+                .ok_or_else(|| not_found("review", id)),
+        }
     }
 
     /// The evidence a review rests on, with passages and sources: what a CMS shows beside a
@@ -365,7 +378,7 @@ impl App {
         Ok(PublicReview::new(review, claim))
     }
 
-    fn fresh(review: Review, revision: Option<i64>) -> Result<Review> {
+    pub(super) fn fresh(review: Review, revision: Option<i64>) -> Result<Review> {
         match revision {
             None => Err(AppError::RevisionRequired),
             Some(r) if r != review.revision => Err(AppError::Stale {
@@ -447,6 +460,31 @@ impl App {
         note: Option<&str>,
         revision: Option<i64>,
     ) -> Result<Review> {
+        self.transition_review_at(actor, id, to, note, revision, None)
+            .await
+    }
+
+    /// [`App::transition_review`], publishing at `published_url` (the newsroom's page) when
+    /// the step publishes.
+    pub async fn transition_review_at(
+        &self,
+        actor: &Actor,
+        id: ReviewId,
+        to: State,
+        note: Option<&str>,
+        revision: Option<i64>,
+        published_url: Option<&str>,
+    ) -> Result<Review> {
+        let published_url = match published_url {
+            None => None,
+            Some(_) if to != State::Published => {
+                return Err(AppError::field(
+                    "published_url",
+                    "is set when publishing (`to: published`) or later with PUT /v1/reviews/{id}/published-url",
+                ));
+            }
+            Some(u) => Some(published_page(u)?),
+        };
         require(
             actor,
             Permission::DraftReviews,
@@ -491,6 +529,8 @@ impl App {
         };
         // Publishing a correction supersedes the verdict it corrects.
         let supersedes = review.corrects.filter(|_| to == State::Published);
+        let announce = changes::for_transition(to, review.corrects);
+        let page = published_url.clone();
         let (claim_id, from_revision, written) = (review.claim_id, review.revision, step.clone());
         let moved = self
             .store
@@ -536,6 +576,23 @@ impl App {
                         );
                         store::audit::append(tx, &step.actor, event).await?;
                     }
+                    if let Some((url, key)) = &page {
+                        db::publish_at(tx, id, url, key).await?;
+                        let event = events::published_url_set(id, Some(url), from_revision + 1);
+                        store::audit::append(tx, &step.actor, event).await?;
+                    }
+                    if let Some(kind) = announce {
+                        let data = changes::review_data(kind, id, supersedes);
+                        store::cms::record_change(
+                            tx,
+                            kind.as_str(),
+                            id.uuid(),
+                            kind.is_public(),
+                            &data,
+                            at,
+                        )
+                        .await?;
+                    }
                     Ok(Some(()))
                 })
             })
@@ -553,8 +610,19 @@ impl App {
         review.updated_at = at;
         if to == State::Published {
             review.published_at = Some(at);
+            if let Some((url, _)) = published_url {
+                review.published_url = Some(url);
+            }
         }
         review.history.push(step);
         Ok(review)
     }
+}
+
+/// A newsroom page's URL as given (checked) and in lookup form.
+pub(super) fn published_page(url: &str) -> Result<(String, String)> {
+    let given = validate::web_url(url).map_err(|m| AppError::field("published_url", m))?;
+    let key = crate::domain::urls::lookup_form(&given)
+        .map_err(|m| AppError::field("published_url", m))?;
+    Ok((given, key))
 }

@@ -40,8 +40,8 @@ checked! {
     ShortText => validate::short_text,
     /// A byte-exact, non-blank text without NUL characters.
     BodyText => validate::body_text,
-    /// A normalized absolute http(s) URL.
-    WebUrl => validate::web_url,
+    /// An absolute http(s) URL in lookup form ([`super::urls::lookup_form`]): two spellings of one article's address are one URL.
+    WebUrl => super::urls::lookup_form,
     /// A date or an RFC 3339 date-time.
     PublishedAt => validate::published_at,
 }

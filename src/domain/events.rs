@@ -139,6 +139,16 @@ pub fn review_moved(
     Event::new("transition", "review", id, changes)
 }
 
+/// Where a verdict is published, set when publishing or later by an editor.
+pub fn published_url_set(id: ReviewId, url: Option<&str>, revision: i64) -> Event {
+    let changes = json!({"published_url": url, "revision": revision});
+    Event::new("set_published_url", "review", id, changes)
+}
+
+pub fn source_alias_added(source_id: SourceId, url: &str) -> Event {
+    Event::new("add_alias", "source", source_id, json!({"url": url}))
+}
+
 pub fn key_created(id: KeyId, name: &str, role: super::access::Role) -> Event {
     Event::new(
         "create",

@@ -3,7 +3,9 @@
 pub mod access;
 pub mod anchor;
 pub mod audit;
+pub mod changes;
 pub mod checked;
+pub mod claimreview;
 pub mod events;
 pub mod ids;
 pub mod model;

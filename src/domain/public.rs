@@ -42,6 +42,8 @@ pub struct PublicReview {
     pub superseded_by: Option<ReviewId>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub published_at: Option<OffsetDateTime>,
+    /// The newsroom page that publishes the verdict.
+    pub published_url: Option<String>,
 }
 
 impl PublicReview {
@@ -61,6 +63,124 @@ impl PublicReview {
             corrects: review.corrects,
             superseded_by: review.superseded_by,
             published_at: review.published_at,
+            published_url: review.published_url,
+        }
+    }
+}
+
+/// A verdict as a CMS shows it beside an article. A published verdict in full; one that was
+/// corrected or retracted as a stub (state, dates, the public note, what replaced it), so a
+/// page can say "corrected" or "retracted" rather than lose it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PublicVerdict {
+    pub review_id: ReviewId,
+    /// `published`, `superseded` (a correction replaced it) or `retracted`.
+    pub state: State,
+    /// The rating; `null` in a stub.
+    pub rating: Option<Rating>,
+    /// The reasoning; `null` in a stub.
+    pub summary: Option<String>,
+    pub published_url: Option<String>,
+    /// Where its schema.org ClaimReview is served; `null` once retracted.
+    pub claimreview: Option<String>,
+    /// The earlier verdict this one corrects.
+    pub corrects: Option<ReviewId>,
+    /// The correction that replaced this verdict.
+    pub superseded_by: Option<ReviewId>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub published_at: Option<OffsetDateTime>,
+    /// When it was corrected or retracted.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub ended_at: Option<OffsetDateTime>,
+    /// Why it was retracted, or which correction replaced it (the step's note, public).
+    pub public_note: Option<String>,
+}
+
+impl PublicVerdict {
+    /// The public view of a review once published; `None` for one that never was.
+    pub fn of(review: &Review) -> Option<PublicVerdict> {
+        let full = review.state == State::Published;
+        if !matches!(
+            review.state,
+            State::Published | State::Superseded | State::Retracted
+        ) {
+            return None;
+        }
+        let ended = review
+            .history
+            .iter()
+            .rev()
+            .find(|e| e.to == review.state && !full);
+        Some(PublicVerdict {
+            review_id: review.id,
+            state: review.state,
+            rating: full.then(|| review.rating.clone()),
+            summary: full.then(|| review.summary.clone()),
+            published_url: review.published_url.clone(),
+            claimreview: (review.state != State::Retracted)
+                .then(|| format!("/v1/reviews/{}/claimreview", review.id)),
+            corrects: review.corrects,
+            superseded_by: review.superseded_by,
+            published_at: review.published_at,
+            ended_at: ended.map(|e| e.at),
+            public_note: ended.and_then(|e| e.note.clone()),
+        })
+    }
+}
+
+/// What the lookup by article URL finds.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Lookup {
+    /// The URL as compared (lookup form: see the README).
+    pub url: String,
+    /// Sources known by this URL (their own or an alias).
+    pub sources: Vec<PublicSource>,
+    /// Claims that appear in any version of those sources.
+    pub claims: Vec<LookupClaim>,
+    /// Verdicts published at this URL (when it is a fact-check page).
+    pub reviews: Vec<LookupReview>,
+}
+
+/// A claim found in the article, with the spans to highlight and its verdicts.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LookupClaim {
+    pub claim: PublicClaim,
+    /// Where it appears in the article (exact spans of a version).
+    pub passages: Vec<PublicPassage>,
+    /// The current published verdict, if any.
+    pub verdict: Option<PublicVerdict>,
+    /// Verdicts that were corrected or retracted, oldest first.
+    pub earlier: Vec<PublicVerdict>,
+}
+
+/// A verdict published at the URL looked up.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LookupReview {
+    pub claim: PublicClaim,
+    pub verdict: PublicVerdict,
+}
+
+impl From<&Claim> for PublicClaim {
+    fn from(c: &Claim) -> PublicClaim {
+        PublicClaim {
+            id: c.id,
+            text: c.text.clone(),
+            claimant: c.claimant.clone(),
+        }
+    }
+}
+
+impl From<&super::model::Passage> for PublicPassage {
+    fn from(p: &super::model::Passage) -> PublicPassage {
+        PublicPassage {
+            id: p.id,
+            source_id: p.source_id,
+            version: p.version,
+            start: p.start,
+            end: p.end,
+            exact: p.exact.clone(),
+            prefix: p.prefix.clone(),
+            suffix: p.suffix.clone(),
         }
     }
 }
@@ -135,6 +255,8 @@ impl From<Evidence> for PublicEvidence {
 pub enum ReviewView {
     Review(Review),
     PublicReview(PublicReview),
+    /// A verdict corrected or retracted, as integrations see it.
+    PublicVerdict(PublicVerdict),
 }
 
 /// The evidence of a review as the caller's role may see it: `Evidence` with the desk's notes

@@ -162,6 +162,9 @@ pub struct Review {
     pub updated_at: time::OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
     pub published_at: Option<time::OffsetDateTime>,
+    /// The newsroom page that publishes the verdict (ClaimReview `url`).
+    #[schema(example = "https://factdesk.example/checks/bridge-cost")]
+    pub published_url: Option<String>,
     pub history: Vec<ReviewEvent>,
 }
 

@@ -69,6 +69,9 @@ kinds![
     NoFigure,
     DerivationCycle,
     DerivationExists,
+    NotPublished,
+    Retracted,
+    NotConfigured,
     Unavailable,
     Internal,
 ];
@@ -275,6 +278,24 @@ impl Kind {
                 S::CONFLICT,
                 "The link is recorded already",
                 "Nothing to do; `GET /v1/passages/{id}/lineage` shows the recorded links.",
+            ),
+            Kind::NotPublished => (
+                "not-published",
+                S::CONFLICT,
+                "The review is not published",
+                "Publish the review first (`POST /v1/reviews/{id}/transitions` with `to: published`); markup and published pages belong to published verdicts.",
+            ),
+            Kind::Retracted => (
+                "retracted",
+                S::GONE,
+                "The verdict was retracted",
+                "Remove the verdict and its ClaimReview markup from your pages; `GET /v1/reviews/{id}` shows the retraction's note.",
+            ),
+            Kind::NotConfigured => (
+                "not-configured",
+                S::SERVICE_UNAVAILABLE,
+                "The server is missing a setting",
+                "Ask the operator to set what the detail names and restart the server.",
             ),
             Kind::Unavailable => (
                 "unavailable",
@@ -743,6 +764,20 @@ impl From<AppError> for Problem {
                 Kind::Forbidden,
                 format!("A key with the role {} may not {action}.", role.as_str()),
             ),
+            AppError::NotPublished { id, state } => Problem::new(
+                Kind::NotPublished,
+                format!("Review {id} is {}, not published.", state.as_str()),
+            ),
+            AppError::Retracted { id, note } => Problem::new(
+                Kind::Retracted,
+                match note {
+                    Some(n) => format!("Review {id} was retracted: {n}"),
+                    None => format!("Review {id} was retracted."),
+                },
+            ),
+            AppError::NotConfigured(what) => {
+                Problem::new(Kind::NotConfigured, format!("The server needs {what}."))
+            }
             AppError::Unavailable(why) => {
                 tracing::error!(error = %why, "database unavailable");
                 Problem::new(

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod claims;
+pub mod cms;
 pub mod error;
 pub mod extract;
 pub mod passages;
@@ -34,14 +35,117 @@ use extract::ApiPath;
 pub struct HttpConfig {
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Origins whose browser code may call the API (CORS), like `https://cms.example.org`.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
             max_body_bytes: 32 * 1024 * 1024,
+            cors_origins: Vec::new(),
         }
     }
+}
+
+/// CORS for the configured origins: preflights answered, the headers a CMS sends allowed,
+/// `ETag` (and the change feed's head) readable.
+fn cors(origins: &[String]) -> Result<tower_http::cors::CorsLayer, String> {
+    use axum::http::{HeaderName, Method};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let origins = origins
+        .iter()
+        .map(|o| {
+            axum::http::HeaderValue::from_str(o.trim_end_matches('/'))
+                .map_err(|_| format!("CORS origin {o:?} is not a valid header value"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if origins.iter().any(|o| o == "*") {
+        return Err("CORS origins must be listed; `*` is not accepted".into());
+    }
+    Ok(CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("last-event-id"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            HeaderName::from_static("changes-head"),
+            HeaderName::from_static("idempotent-replayed"),
+        ])
+        .max_age(Duration::from_secs(600)))
+}
+
+/// Gives `GET` answers (JSON, JSON-LD) an ETag of their body and answers `If-None-Match` with
+/// 304: a CMS that renders a page on every visit re-reads nothing unchanged. Answers that carry
+/// their own ETag (a review's revision) keep it; streams are left alone.
+async fn etags(request: Request, next: axum::middleware::Next) -> Response {
+    if request.method() != axum::http::Method::GET {
+        return next.run(request).await;
+    }
+    let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
+    let response = next.run(request).await;
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| {
+            let v = v.as_bytes();
+            v.starts_with(b"application/json") || v.starts_with(b"application/ld+json")
+        });
+    if response.status() != StatusCode::OK || !json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    if let Some(tag) = parts.headers.get(header::ETAG).cloned() {
+        if matches_tag(if_none_match.as_ref(), &tag) {
+            return not_modified(tag);
+        }
+        return Response::from_parts(parts, body);
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return Problem::internal("reading a response body", &"body").into_response();
+    };
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(&bytes);
+    let tag = axum::http::HeaderValue::from_str(&format!("\"{}\"", hex::encode(&digest[..16])))
+        .expect("hex and quotes");
+    if matches_tag(if_none_match.as_ref(), &tag) {
+        return not_modified(tag);
+    }
+    parts.headers.insert(header::ETAG, tag);
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+fn not_modified(tag: axum::http::HeaderValue) -> Response {
+    let mut response = StatusCode::NOT_MODIFIED.into_response();
+    response.headers_mut().insert(header::ETAG, tag);
+    response
+}
+
+/// `If-None-Match` compares weakly: `*`, or any listed tag with or without `W/`.
+fn matches_tag(
+    if_none_match: Option<&axum::http::HeaderValue>,
+    tag: &axum::http::HeaderValue,
+) -> bool {
+    let Some(Ok(list)) = if_none_match.map(|v| v.to_str()) else {
+        return false;
+    };
+    let strip = |t: &str| t.trim().trim_start_matches("W/").to_owned();
+    let ours = strip(tag.to_str().unwrap_or_default());
+    list.split(',').any(|t| t.trim() == "*" || strip(t) == ours)
 }
 
 #[derive(OpenApi)]
@@ -66,6 +170,7 @@ Every error is an RFC 9457 problem (`application/problem+json`) whose `type` is 
         (name = "claims", description = "Checkable statements with where they appeared and the evidence about them"),
         (name = "reviews", description = "Verdicts on claims, their workflow and rating scales"),
         (name = "statistics", description = "Figures in sources: trace one to everywhere it is stated, and record who cites whom"),
+        (name = "cms", description = "For a newsroom's CMS: ClaimReview markup, lookup by article URL, the change feed"),
         (name = "admin", description = "API keys"),
         (name = "audit", description = "The tamper-evident audit trail"),
         (name = "meta", description = "Health and problem types"),
@@ -161,6 +266,12 @@ fn api_router() -> OpenApiRouter<App> {
         .routes(routes!(reviews::get_review, reviews::edit_review))
         .routes(routes!(reviews::transition))
         .routes(routes!(reviews::review_evidence))
+        .routes(routes!(cms::claim_review))
+        .routes(routes!(cms::check_claim_review))
+        .routes(routes!(cms::set_published_url))
+        .routes(routes!(cms::lookup))
+        .routes(routes!(cms::add_alias, cms::list_aliases))
+        .routes(routes!(cms::changes))
         .routes(routes!(reviews::list_scales, reviews::create_scale))
         .routes(routes!(admin::create_key, admin::list_keys))
         .routes(routes!(admin::revoke_key))
@@ -198,9 +309,10 @@ pub fn openapi_json() -> String {
 pub fn router(app: App, config: &HttpConfig) -> axum::Router {
     let (router, mut api) = api_router().with_state(app).split_for_parts();
     complete(&mut api);
-    router
+    let router = router
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn(etags))
         .layer(axum::middleware::map_response(problem_for_bare_errors))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(CatchPanicLayer::custom(|_| {
@@ -212,7 +324,22 @@ pub fn router(app: App, config: &HttpConfig) -> axum::Router {
                 .get::<MatchedPath>()
                 .map_or("unmatched", MatchedPath::as_str);
             tracing::info_span!("request", method = %req.method(), route, actor = tracing::field::Empty)
-        }))
+        }));
+    if config.cors_origins.is_empty() {
+        return router;
+    }
+    match cors(&config.cors_origins) {
+        Ok(layer) => router.layer(layer),
+        Err(why) => {
+            tracing::error!(%why, "CORS is off");
+            router
+        }
+    }
+}
+
+/// Checks CORS origins (for a clear error at startup).
+pub fn check_cors_origins(origins: &[String]) -> Result<(), String> {
+    cors(origins).map(|_| ())
 }
 
 /// Answers that axum makes itself (405 from method routing) become problems too.

@@ -79,6 +79,9 @@ pub struct Transition {
     /// The revision you saw, if not sent as `If-Match` (the same one if both are sent).
     #[schema(minimum = 1)]
     pub revision: Option<i64>,
+    /// With `to: published`: the newsroom page that publishes the verdict (ClaimReview `url`).
+    #[schema(value_type = Option<super::schema::WebUrl>)]
+    pub published_url: Option<String>,
 }
 
 /// A new rating scale.
@@ -96,11 +99,11 @@ pub struct CreateScale {
     pub ratings: Vec<Rating>,
 }
 
-fn etag(revision: i64) -> HeaderValue {
+pub(super) fn etag(revision: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{revision}\"")).expect("digits and quotes")
 }
 
-fn with_etag(status: StatusCode, review: Review) -> Response {
+pub(super) fn with_etag(status: StatusCode, review: Review) -> Response {
     let tag = etag(review.revision);
     let mut response = (status, Json(review)).into_response();
     response.headers_mut().insert(header::ETAG, tag);
@@ -110,7 +113,7 @@ fn with_etag(status: StatusCode, review: Review) -> Response {
 // Problems are built once per refused request; boxing them would only add noise.
 #[allow(clippy::result_large_err)]
 /// The revision a write is based on: `If-Match` (an ETag from GET) or the body's `revision`.
-fn revision(headers: &HeaderMap, body: Option<i64>) -> Result<Option<i64>, Problem> {
+pub(super) fn revision(headers: &HeaderMap, body: Option<i64>) -> Result<Option<i64>, Problem> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(body);
     };
@@ -253,7 +256,14 @@ pub async fn transition(
 ) -> Result<Response, Problem> {
     let revision = revision(&headers, body.revision)?;
     let review = app
-        .transition_review(&actor, id, body.to, body.note.as_deref(), revision)
+        .transition_review_at(
+            &actor,
+            id,
+            body.to,
+            body.note.as_deref(),
+            revision,
+            body.published_url.as_deref(),
+        )
         .await?;
     Ok(with_etag(StatusCode::OK, review))
 }

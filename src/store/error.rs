@@ -46,7 +46,7 @@ impl StoreError {
 /// Names PostgreSQL's constraint (its default names: `<table>_<columns>_key`/`_pkey`).
 fn postgres_constraint(name: &str) -> Constraint {
     match name {
-        "sources_url_key" => Constraint::SourceUrl,
+        "sources_url_key" | "source_urls_pkey" => Constraint::SourceUrl,
         "sources_import_key_key" => Constraint::SourceImportKey,
         "passages_source_id_version_start_cp_end_cp_key" => Constraint::PassageSpan,
         "evidence_claim_id_passage_id_key" => Constraint::EvidencePassage,
@@ -62,7 +62,7 @@ fn sqlite_constraint(message: &str) -> Constraint {
         .split_once("constraint failed: ")
         .map_or(message, |(_, c)| c);
     match columns {
-        "sources.url" => Constraint::SourceUrl,
+        "sources.url" | "source_urls.url_key" => Constraint::SourceUrl,
         "sources.import_key" => Constraint::SourceImportKey,
         "passages.source_id, passages.version, passages.start_cp, passages.end_cp" => {
             Constraint::PassageSpan

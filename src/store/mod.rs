@@ -31,6 +31,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use time::OffsetDateTime;
 
 pub mod audit;
+pub mod cms;
 pub mod derivations;
 mod error;
 pub(crate) mod exec;
@@ -95,6 +96,7 @@ pub const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "derivations",
         include_str!("../../migrations/sqlite/0008_derivations.sql"),
     ),
+    ("cms", include_str!("../../migrations/sqlite/0009_cms.sql")),
 ];
 pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -128,6 +130,10 @@ pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "derivations",
         include_str!("../../migrations/postgres/0008_derivations.sql"),
+    ),
+    (
+        "cms",
+        include_str!("../../migrations/postgres/0009_cms.sql"),
     ),
 ];
 

@@ -38,8 +38,10 @@ mod sql {
     /// concurrent captures get consecutive numbers instead of colliding.
     pub const NEXT_VERSION: &str = "UPDATE sources SET latest_version = latest_version + 1 WHERE id = $1 RETURNING latest_version";
     pub const SOURCE_BY_ID: &str = concat!(source_select!(), " WHERE s.id = $1");
+    /// By a URL (the source's own or an alias, in lookup form) or by where an import found it.
     pub const FIND_SOURCE: &str = "SELECT id FROM sources WHERE ($1 IS NOT NULL AND url = $1) \
-         OR ($2 IS NOT NULL AND import_key = $2) ORDER BY id LIMIT 1";
+         OR ($2 IS NOT NULL AND import_key = $2) \
+         OR id IN (SELECT source_id FROM source_urls WHERE url_key = $1) ORDER BY id LIMIT 1";
     /// `s.id > $2` with the nil UUID for the first page: a plain range that seeks to the
     /// cursor (`$2 IS NULL OR …` makes SQLite scan from the start).
     pub const LIST_SOURCES: &str = concat!(
@@ -240,6 +242,9 @@ pub async fn insert_source(
         at
     ))
     .await?;
+    if let Some(url) = &new.url {
+        super::cms::insert_url(tx, url.as_str(), id, url.as_str(), false, at).await?;
+    }
     insert_version(tx, id, 1, version, at).await
 }
 

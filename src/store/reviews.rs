@@ -14,7 +14,7 @@ mod sql {
             "SELECT r.id, r.claim_id, r.author, r.state, r.scale_id, r.rating, g.label, g.value, r.summary, \
              r.evidence_ids, r.corrects, \
              (SELECT c.id FROM reviews c WHERE c.corrects = r.id AND c.published_at IS NOT NULL ORDER BY c.id LIMIT 1), \
-             r.revision, r.created_at, r.updated_at, r.published_at, \
+             r.revision, r.created_at, r.updated_at, r.published_at, r.published_url, \
              e.from_state, e.to_state, e.actor, e.note, e.second_person_rule, e.at \
              FROM reviews r JOIN ratings g ON g.scale_id = r.scale_id AND g.key = r.rating"
         };
@@ -56,6 +56,16 @@ mod sql {
          WHERE id = $1 AND revision = $2 AND state = $3";
     pub const SUPERSEDE: &str = "UPDATE reviews SET state = 'superseded', revision = revision + 1, updated_at = $2 \
          WHERE id = $1 AND state = 'published' RETURNING revision";
+    /// Sets where a published (or superseded) review is published, if still at revision `$2`.
+    pub const SET_PUBLISHED_URL: &str = "UPDATE reviews SET published_url = $3, published_url_key = $4, \
+         revision = revision + 1, updated_at = $5 \
+         WHERE id = $1 AND revision = $2 AND state IN ('published', 'superseded')";
+    /// Where a review being published is published (the step itself counts the revision).
+    pub const PUBLISH_AT: &str =
+        "UPDATE reviews SET published_url = $2, published_url_key = $3 WHERE id = $1";
+    /// Reviews published at a page, by the page's lookup form.
+    pub const BY_PUBLISHED_URL: &str =
+        "SELECT id FROM reviews WHERE published_url_key = $1 ORDER BY id";
     pub const PUBLISHED_OF_CLAIM: &str =
         "SELECT id FROM reviews WHERE claim_id = $1 AND state = 'published' ORDER BY id";
 }
@@ -126,6 +136,7 @@ fn review_columns(c: &mut Cols<'_, '_>) -> Result<Review> {
         created_at: c.get()?,
         updated_at: c.get()?,
         published_at: c.get()?,
+        published_url: c.get()?,
         history: Vec::new(),
     })
 }
@@ -333,4 +344,32 @@ pub async fn published_of_claim(tx: &mut Tx, claim_id: ClaimId) -> Result<Vec<Re
         .fetch_all(stmt!(sql::PUBLISHED_OF_CLAIM, claim_id))
         .await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Sets (or clears) the page that publishes a review, if `revision` is current and the review
+/// is published; false otherwise.
+pub async fn set_published_url(
+    tx: &mut Tx,
+    id: ReviewId,
+    revision: i64,
+    url: Option<(&str, &str)>,
+    at: OffsetDateTime,
+) -> Result<bool> {
+    let (url, key) = (url.map(|u| u.0), url.map(|u| u.1));
+    Ok(tx
+        .execute(stmt!(sql::SET_PUBLISHED_URL, id, revision, url, key, at))
+        .await?
+        == 1)
+}
+
+/// Reviews whose published page has this lookup form.
+pub async fn by_published_url(tx: &mut Tx, key: &str) -> Result<Vec<ReviewId>> {
+    let rows: Vec<(ReviewId,)> = tx.fetch_all(stmt!(sql::BY_PUBLISHED_URL, key)).await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Records the page a review is being published at, within its publishing step.
+pub async fn publish_at(tx: &mut Tx, id: ReviewId, url: &str, key: &str) -> Result<()> {
+    tx.execute(stmt!(sql::PUBLISH_AT, id, url, key)).await?;
+    Ok(())
 }

@@ -200,6 +200,7 @@ async fn bodies_over_the_limit_are_413(backend: Backend) {
         backend,
         HttpConfig {
             max_body_bytes: 1024,
+            ..HttpConfig::default()
         },
     )
     .await;
@@ -340,6 +341,7 @@ async fn row_counts_cover_every_table_audit_log_included(backend: Backend) {
         [
             "api_keys",
             "audit_log",
+            "changes",
             "claim_appearances",
             "claims",
             "derivations",
@@ -352,6 +354,7 @@ async fn row_counts_cover_every_table_audit_log_included(backend: Backend) {
             "ratings",
             "review_events",
             "reviews",
+            "source_urls",
             "source_versions",
             "sources",
         ]

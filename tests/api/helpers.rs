@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use claimtrail::app::App;
 use claimtrail::domain::access::{Actor, Role};
+use claimtrail::domain::claimreview::Organization;
 use claimtrail::http::{self, HttpConfig};
 use claimtrail::store::Store;
 use reqwest::{Response, StatusCode};
@@ -100,7 +101,9 @@ async fn spawn(
         .await
         .expect("open database");
     store.migrate().await.expect("migrate");
-    let app = App::new(store, 64 << 20).with_second_person_rule(second_person_rule);
+    let app = App::new(store, 64 << 20)
+        .with_second_person_rule(second_person_rule)
+        .with_organization(ORG.clone());
     let (_, admin) = app
         .create_key(&Actor::operator("test"), "test-admin", Role::Admin)
         .await
@@ -283,3 +286,10 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// The publishing organisation every test server is configured with.
+pub static ORG: std::sync::LazyLock<Organization> = std::sync::LazyLock::new(|| Organization {
+    name: "Test Desk".into(),
+    url: "https://desk.example.org/".into(),
+    logo: Some("https://desk.example.org/logo.png".into()),
+});

@@ -16,7 +16,9 @@ fn claimtrail(database_url: &str) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env("DATABASE_URL", database_url)
         .env("NO_COLOR", "1")
-        .env("RUST_LOG", "info");
+        .env("RUST_LOG", "info")
+        .env("CLAIMTRAIL_ORG_NAME", "Test Desk")
+        .env("CLAIMTRAIL_ORG_URL", "https://desk.example.org/");
     cmd
 }
 

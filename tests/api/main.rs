@@ -6,6 +6,7 @@ mod helpers;
 mod audit;
 mod auth;
 mod claims;
+mod cms;
 mod corpus;
 mod errors;
 mod lifecycle;

@@ -1,0 +1,123 @@
+//! What a newsroom CMS reads: sources by every URL they are known by, claims that appear in
+//! them, and the change feed.
+
+use time::OffsetDateTime;
+
+use super::Result;
+use super::exec::{Cols, FromRow, Json, Tx, stmt};
+use crate::domain::ids::{ClaimId, SourceId};
+
+mod sql {
+    pub const INSERT_URL: &str = "INSERT INTO source_urls (url_key, source_id, url, alias, created_at) \
+         VALUES ($1, $2, $3, $4, $5)";
+    pub const SOURCES_BY_URL: &str =
+        "SELECT source_id FROM source_urls WHERE url_key = $1 ORDER BY source_id";
+    pub const ALIASES: &str = "SELECT url FROM source_urls WHERE source_id = $1 AND alias = $2 ORDER BY created_at, url_key";
+    /// Sources with a URL but no row in `source_urls` (stored before it existed).
+    pub const WITHOUT_URL_ROW: &str = "SELECT s.id, s.url FROM sources s \
+         WHERE s.url IS NOT NULL AND NOT EXISTS (SELECT 1 FROM source_urls u WHERE u.source_id = s.id AND u.alias = $1) \
+         ORDER BY s.id LIMIT 1000";
+    pub const CLAIMS_OF_SOURCE: &str = "SELECT DISTINCT a.claim_id FROM passages p \
+         JOIN claim_appearances a ON a.passage_id = p.id WHERE p.source_id = $1";
+    pub const INSERT_CHANGE: &str = "INSERT INTO changes (id, type, entity_id, public, data, at) \
+         VALUES ($1, $2, $3, $4, $5, $6)";
+    pub const CHANGES: &str = "SELECT seq, id, type, entity_id, data, at FROM changes \
+         WHERE seq > $1 AND (public = $2 OR public = $3) ORDER BY seq LIMIT $4";
+    pub const HEAD: &str = "SELECT seq FROM changes ORDER BY seq DESC LIMIT 1";
+}
+
+/// Records that `url` (in lookup form `key`) names the source; an alias when it is not the
+/// source's own URL. A URL that names another source is a `SourceUrl` conflict.
+pub async fn insert_url(
+    tx: &mut Tx,
+    key: &str,
+    source_id: SourceId,
+    url: &str,
+    alias: bool,
+    at: OffsetDateTime,
+) -> Result<()> {
+    tx.execute(stmt!(sql::INSERT_URL, key, source_id, url, alias, at))
+        .await?;
+    Ok(())
+}
+
+pub async fn sources_by_url(tx: &mut Tx, key: &str) -> Result<Vec<SourceId>> {
+    let rows: Vec<(SourceId,)> = tx.fetch_all(stmt!(sql::SOURCES_BY_URL, key)).await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+pub async fn aliases(tx: &mut Tx, source_id: SourceId) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = tx.fetch_all(stmt!(sql::ALIASES, source_id, true)).await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Up to 1,000 sources whose own URL has no `source_urls` row yet.
+pub async fn without_url_row(tx: &mut Tx) -> Result<Vec<(SourceId, String)>> {
+    tx.fetch_all(stmt!(sql::WITHOUT_URL_ROW, false)).await
+}
+
+pub async fn claims_of_source(tx: &mut Tx, source_id: SourceId) -> Result<Vec<ClaimId>> {
+    let rows: Vec<(ClaimId,)> = tx
+        .fetch_all(stmt!(sql::CLAIMS_OF_SOURCE, source_id))
+        .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// One entry of the change feed.
+#[derive(Debug, Clone)]
+pub struct ChangeRow {
+    pub seq: i64,
+    pub id: uuid::Uuid,
+    pub kind: String,
+    pub entity_id: uuid::Uuid,
+    pub data: serde_json::Value,
+    pub at: OffsetDateTime,
+}
+
+impl FromRow for ChangeRow {
+    fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
+        Ok(ChangeRow {
+            seq: c.get()?,
+            id: c.get()?,
+            kind: c.get()?,
+            entity_id: c.get()?,
+            data: c.get::<Json<serde_json::Value>>()?.0,
+            at: c.get()?,
+        })
+    }
+}
+
+/// Appends a change. Takes the write lock first, so that changes commit in `seq` order and a
+/// reader resuming after a `seq` never misses one committed later with a smaller number.
+pub async fn record_change(
+    tx: &mut Tx,
+    kind: &str,
+    entity_id: uuid::Uuid,
+    public: bool,
+    data: &serde_json::Value,
+    at: OffsetDateTime,
+) -> Result<()> {
+    tx.lock_writes().await?;
+    tx.execute(stmt!(
+        sql::INSERT_CHANGE,
+        uuid::Uuid::now_v7(),
+        kind,
+        entity_id,
+        public,
+        Json(data),
+        at
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Changes after `since`, oldest first; only public ones unless `all`.
+pub async fn changes(tx: &mut Tx, since: i64, all: bool, limit: u32) -> Result<Vec<ChangeRow>> {
+    tx.fetch_all(stmt!(sql::CHANGES, since, true, !all, i64::from(limit)))
+        .await
+}
+
+/// The newest change's `seq` (0 when there is none).
+pub async fn head(tx: &mut Tx) -> Result<i64> {
+    Ok(tx.scalar::<i64>(stmt!(sql::HEAD)).await?.unwrap_or(0))
+}
