@@ -74,6 +74,10 @@ enum Command {
         /// `https://cms.example.org`.
         #[arg(long, env = "CLAIMTRAIL_CORS_ORIGINS", value_delimiter = ',')]
         cors_origins: Vec<String>,
+        /// How long the response to an `Idempotency-Key` is kept, in hours.
+        #[arg(long, env = "CLAIMTRAIL_IDEMPOTENCY_HOURS", default_value_t = 24,
+              value_parser = clap::value_parser!(u64).range(1..=24 * 30))]
+        idempotency_hours: u64,
     },
     /// Apply migrations and exit.
     Migrate,
@@ -499,6 +503,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             org_url,
             org_logo,
             cors_origins,
+            idempotency_hours,
         } => {
             let org = organization(
                 org_name.as_deref(),
@@ -542,6 +547,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &HttpConfig {
                     max_body_bytes: *max_body_bytes,
                     cors_origins,
+                    idempotency_ttl: std::time::Duration::from_secs(idempotency_hours * 3600),
                 },
             )
             .await?;

@@ -294,6 +294,7 @@ fn not_found(entity: &'static str, id: impl std::fmt::Display) -> AppError {
 
 mod audit_trail;
 mod cms;
+mod idempotency;
 mod keys;
 mod placements;
 mod provenance;

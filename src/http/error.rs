@@ -71,6 +71,8 @@ kinds![
     DerivationExists,
     NotPublished,
     Retracted,
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
     NotConfigured,
     Unavailable,
     Internal,
@@ -290,6 +292,18 @@ impl Kind {
                 S::GONE,
                 "The verdict was retracted",
                 "Remove the verdict and its ClaimReview markup from your pages; `GET /v1/reviews/{id}` shows the retraction's note.",
+            ),
+            Kind::IdempotencyKeyInUse => (
+                "idempotency-key-in-use",
+                S::CONFLICT,
+                "The first request with this Idempotency-Key is still running",
+                "Wait a moment and retry with the same key and request: you then get its response.",
+            ),
+            Kind::IdempotencyKeyReused => (
+                "idempotency-key-reused",
+                S::UNPROCESSABLE_ENTITY,
+                "The Idempotency-Key was used with another request",
+                "Use a new key for a new request; a key stands for one request (method, path and body) for 24 hours.",
             ),
             Kind::NotConfigured => (
                 "not-configured",

@@ -125,6 +125,26 @@ pub struct ApiPath<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(Problem))]
 pub struct ApiQuery<T>(pub T);
 
+/// The token of `Authorization: Bearer <key>`.
+// Problems are built once per refused request; boxing them would only add noise.
+#[allow(clippy::result_large_err)]
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Result<&str, Problem> {
+    let unauthorized =
+        |why: &str| Problem::new(Kind::Unauthorized, format!("Not authenticated: {why}."));
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| unauthorized("the request has no Authorization header"))?;
+    let value = header
+        .to_str()
+        .map_err(|_| unauthorized("the Authorization header is not ASCII"))?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => Ok(token.trim()),
+        _ => Err(unauthorized(
+            "the Authorization header must be `Bearer <key>`",
+        )),
+    }
+}
+
 /// The authenticated caller: `Authorization: Bearer <key>`. Records the key's name in the
 /// request's tracing span.
 pub struct Auth(pub crate::domain::access::Actor);
@@ -136,23 +156,7 @@ impl FromRequestParts<crate::app::App> for Auth {
         parts: &mut axum::http::request::Parts,
         app: &crate::app::App,
     ) -> Result<Self, Problem> {
-        let unauthorized =
-            |why: &str| Problem::new(Kind::Unauthorized, format!("Not authenticated: {why}."));
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| unauthorized("the request has no Authorization header"))?;
-        let value = header
-            .to_str()
-            .map_err(|_| unauthorized("the Authorization header is not ASCII"))?;
-        let token = match value.split_once(' ') {
-            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
-            _ => {
-                return Err(unauthorized(
-                    "the Authorization header must be `Bearer <key>`",
-                ));
-            }
-        };
+        let token = bearer_token(&parts.headers)?;
         let actor = app.authenticate(token).await?;
         tracing::Span::current().record("actor", actor.name.as_str());
         Ok(Auth(actor))

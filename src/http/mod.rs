@@ -5,6 +5,7 @@ pub mod claims;
 pub mod cms;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod passages;
 pub mod reviews;
 pub mod schema;
@@ -37,6 +38,8 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Origins whose browser code may call the API (CORS), like `https://cms.example.org`.
     pub cors_origins: Vec<String>,
+    /// How long a response to an `Idempotency-Key` is kept.
+    pub idempotency_ttl: Duration,
 }
 
 impl Default for HttpConfig {
@@ -44,6 +47,7 @@ impl Default for HttpConfig {
         HttpConfig {
             max_body_bytes: 32 * 1024 * 1024,
             cors_origins: Vec::new(),
+            idempotency_ttl: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -206,6 +210,9 @@ impl utoipa::Modify for Security {
             if !path.starts_with("/v1/") {
                 continue;
             }
+            if let Some(op) = item.post.as_mut() {
+                idempotent(op, &problem);
+            }
             for op in [
                 &mut item.get,
                 &mut item.post,
@@ -240,6 +247,62 @@ impl utoipa::Modify for Security {
             }
         }
     }
+}
+
+/// Every POST takes an `Idempotency-Key` (see `idempotency`).
+fn idempotent(
+    op: &mut utoipa::openapi::path::Operation,
+    problem: &dyn Fn() -> utoipa::openapi::Content,
+) {
+    use utoipa::openapi::ResponseBuilder;
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    type ResponsesMap = std::collections::BTreeMap<
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
+    >;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let parameter = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .description(Some(
+            "Makes a retry safe: the same key with the same request (within 24 h, per API key) \
+             replays the first response with `Idempotent-Replayed: true` and writes nothing. \
+             The same key with another request is a 422 (`idempotency-key-reused`); while the \
+             first is running, a 409 (`idempotency-key-in-use`).",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(idempotency::MAX_KEY))
+                .pattern(Some("^[!-~]+$")),
+        ))
+        .build();
+    op.parameters
+        .get_or_insert_with(Vec::new)
+        .push(parameter.into());
+    let responses = &mut op.responses.responses;
+    let add = |responses: &mut ResponsesMap, code: &str, what: &str| {
+        let text = match responses.get(code) {
+            Some(utoipa::openapi::RefOr::T(r)) => format!("{}; or {what}", r.description),
+            _ => what.to_owned(),
+        };
+        responses.insert(
+            code.into(),
+            ResponseBuilder::new()
+                .description(text)
+                .content("application/problem+json", problem())
+                .build()
+                .into(),
+        );
+    };
+    add(responses, "409", "`idempotency-key-in-use`");
+    add(responses, "422", "`idempotency-key-reused`");
+    add(
+        responses,
+        "400",
+        "a malformed Idempotency-Key (`invalid-header`)",
+    );
 }
 
 fn api_router() -> OpenApiRouter<App> {
@@ -307,12 +370,21 @@ pub fn openapi_json() -> String {
 
 /// The whole service as one router.
 pub fn router(app: App, config: &HttpConfig) -> axum::Router {
+    let idempotency = idempotency::Settings {
+        app: app.clone(),
+        ttl: config.idempotency_ttl,
+        max_body_bytes: config.max_body_bytes,
+    };
     let (router, mut api) = api_router().with_state(app).split_for_parts();
     complete(&mut api);
     let router = router
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(etags))
+        .layer(axum::middleware::from_fn_with_state(
+            idempotency,
+            idempotency::layer,
+        ))
         .layer(axum::middleware::map_response(problem_for_bare_errors))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(CatchPanicLayer::custom(|_| {

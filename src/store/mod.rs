@@ -35,6 +35,7 @@ pub mod cms;
 pub mod derivations;
 mod error;
 pub(crate) mod exec;
+pub mod idempotency;
 pub mod keys;
 pub mod placements;
 pub mod provenance;
@@ -97,6 +98,10 @@ pub const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/sqlite/0008_derivations.sql"),
     ),
     ("cms", include_str!("../../migrations/sqlite/0009_cms.sql")),
+    (
+        "idempotency",
+        include_str!("../../migrations/sqlite/0010_idempotency.sql"),
+    ),
 ];
 pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -134,6 +139,10 @@ pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "cms",
         include_str!("../../migrations/postgres/0009_cms.sql"),
+    ),
+    (
+        "idempotency",
+        include_str!("../../migrations/postgres/0010_idempotency.sql"),
     ),
 ];
 

@@ -346,6 +346,7 @@ async fn row_counts_cover_every_table_audit_log_included(backend: Backend) {
             "claims",
             "derivations",
             "evidence",
+            "idempotency_keys",
             "mention_extractions",
             "mentions",
             "passages",

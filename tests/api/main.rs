@@ -9,6 +9,7 @@ mod claims;
 mod cms;
 mod corpus;
 mod errors;
+mod idempotency;
 mod lifecycle;
 mod openapi;
 mod passages;
