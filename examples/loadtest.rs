@@ -116,6 +116,7 @@ fn client(token: &str) -> reqwest::Client {
         reqwest::header::AUTHORIZATION,
         reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("token"),
     );
+    claimtrail::delivery::install_default_crypto();
     reqwest::Client::builder()
         .default_headers(headers)
         .pool_max_idle_per_host(1024)

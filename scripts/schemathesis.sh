@@ -52,7 +52,9 @@ case "$token" in
 esac
 
 # Port 0: the kernel picks a free port, the server logs which.
+# Private webhook URLs allowed: endpoints the run creates are then not resolved (no DNS).
 CLAIMTRAIL_ORG_NAME="Schemathesis Desk" CLAIMTRAIL_ORG_URL=https://desk.example.org/ \
+    CLAIMTRAIL_WEBHOOK_ALLOW_PRIVATE=true \
     "$bin" serve --bind 127.0.0.1:0 >"$work/server.log" 2>&1 &
 server_pid=$!
 base=""

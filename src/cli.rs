@@ -78,6 +78,13 @@ enum Command {
         #[arg(long, env = "CLAIMTRAIL_IDEMPOTENCY_HOURS", default_value_t = 24,
               value_parser = clap::value_parser!(u64).range(1..=24 * 30))]
         idempotency_hours: u64,
+        /// Let webhook endpoints resolve to loopback, private or link-local addresses.
+        #[arg(long, env = "CLAIMTRAIL_WEBHOOK_ALLOW_PRIVATE")]
+        webhook_allow_private: bool,
+        /// Waits between webhook attempts, in seconds, comma-separated (default: 5, 300,
+        /// 1800, 7200, 18000, 36000, 36000: about a day).
+        #[arg(long, env = "CLAIMTRAIL_WEBHOOK_SCHEDULE", value_delimiter = ',')]
+        webhook_schedule: Vec<f64>,
     },
     /// Apply migrations and exit.
     Migrate,
@@ -504,7 +511,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             org_logo,
             cors_origins,
             idempotency_hours,
+            webhook_allow_private,
+            webhook_schedule,
         } => {
+            let mut webhooks = crate::app::WebhookSettings {
+                allow_private: *webhook_allow_private,
+                ..Default::default()
+            };
+            if !webhook_schedule.is_empty() {
+                if webhook_schedule.iter().any(|s| !s.is_finite() || *s < 0.0) {
+                    anyhow::bail!("CLAIMTRAIL_WEBHOOK_SCHEDULE: waits are seconds, 0 or more");
+                }
+                webhooks.schedule = webhook_schedule
+                    .iter()
+                    .map(|s| std::time::Duration::from_secs_f64(*s))
+                    .collect();
+            }
             let org = organization(
                 org_name.as_deref(),
                 org_url.as_deref(),
@@ -521,7 +543,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&cli).await?;
             let app = App::new(store.clone(), anchor_cache_mib << 20)
                 .with_second_person_rule(!allow_self_approval)
-                .with_organization(org);
+                .with_organization(org)
+                .with_webhooks(webhooks);
             if *allow_self_approval {
                 tracing::warn!(
                     "the second-person rule is OFF: editors may approve their own reviews"
@@ -541,6 +564,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 backend = store.backend(),
                 "listening on http://{addr} (API docs at http://{addr}/docs)"
             );
+            let (stop_delivery, delivery) = crate::delivery::spawn(app.clone());
             http::serve(
                 listener,
                 app,
@@ -551,6 +575,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
             )
             .await?;
+            // Attempts in flight finish (each within the receiver's timeout) before the store
+            // closes; what is left is delivered after the next start.
+            let _ = stop_delivery.send(true);
+            if tokio::time::timeout(std::time::Duration::from_secs(20), delivery)
+                .await
+                .is_err()
+            {
+                tracing::warn!("webhook deliveries still in flight at shutdown");
+            }
             store.close().await;
             tracing::info!("stopped");
         }

@@ -29,7 +29,7 @@ pub enum Since {
 
 /// One line of the change feed.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct Change {
+pub struct FeedItem {
     /// Increases with every change; resume after the last one you processed.
     pub seq: i64,
     /// The change's id (also the `webhook-id` of its deliveries).
@@ -383,7 +383,7 @@ impl App {
         actor: &Actor,
         since: Since,
         limit: u32,
-    ) -> Result<(Vec<Change>, i64)> {
+    ) -> Result<(Vec<FeedItem>, i64)> {
         require(actor, Permission::ReadPublished, "read the change feed")?;
         let all = actor.may(Permission::ReadRecords);
         let (rows, head) = self
@@ -402,7 +402,7 @@ impl App {
             .await?;
         let changes = rows
             .into_iter()
-            .map(|r| Change {
+            .map(|r| FeedItem {
                 tombstone: domain::changes::ChangeKind::parse(&r.kind)
                     .is_some_and(|k| k.is_tombstone()),
                 seq: r.seq,

@@ -128,6 +128,7 @@ pub struct App {
     second_person_rule: bool,
     /// The organisation that publishes verdicts (ClaimReview `author`).
     organization: Option<Arc<domain::claimreview::Organization>>,
+    webhooks: Arc<webhooks::WebhookSettings>,
 }
 
 /// Folded views of recently used versions. Versions are immutable, so entries never go stale;
@@ -214,6 +215,7 @@ impl App {
             }),
             second_person_rule: true,
             organization: None,
+            webhooks: Arc::new(webhooks::WebhookSettings::default()),
         }
     }
 
@@ -300,9 +302,10 @@ mod placements;
 mod provenance;
 mod reviews;
 mod statistics;
+mod webhooks;
 
 pub use audit_trail::{AuditQuery, AuditReport, CheckpointQuery};
-pub use cms::{Change, ClaimReviewDoc, Since};
+pub use cms::{ClaimReviewDoc, FeedItem, Since};
 use placements::PLACING_ATTEMPTS;
 pub use placements::{Offsets, PlacementDecision};
 pub use provenance::{PassageInput, SourceInput};
@@ -310,6 +313,10 @@ pub use reviews::{ReviewInput, ReviewPatch};
 pub use statistics::{
     ChainStatus, Derivation, Hop, Lineage, PublisherCount, Relation, TraceHit, TraceInput,
     TraceReport, TraceSource, VersionStatistics,
+};
+pub use webhooks::{
+    AttemptResult, CreatedWebhook, DeliveryAttempt, Target, WebhookDelivery, WebhookEndpoint,
+    WebhookSettings,
 };
 
 #[cfg(test)]

@@ -65,7 +65,7 @@ impl Role {
                 matches!(self, R::Admin | R::Editor | R::FactChecker | R::Auditor)
             }
             P::ReadAudit => matches!(self, R::Admin | R::Auditor),
-            P::ManageKeys | P::ManageScales => matches!(self, R::Admin),
+            P::ManageKeys | P::ManageScales | P::ManageWebhooks => matches!(self, R::Admin),
         }
     }
 }
@@ -91,6 +91,8 @@ pub enum Permission {
     ReadAudit,
     ManageKeys,
     ManageScales,
+    /// Webhook endpoints, their secrets and deliveries.
+    ManageWebhooks,
 }
 
 /// The authenticated caller of a request.
@@ -184,6 +186,7 @@ mod tests {
             (P::ReadAudit, [true, false, false, true, false]),
             (P::ManageKeys, [true, false, false, false, false]),
             (P::ManageScales, [true, false, false, false, false]),
+            (P::ManageWebhooks, [true, false, false, false, false]),
         ];
         for (permission, allowed) in table {
             for (role, expected) in Role::ALL.into_iter().zip(allowed) {

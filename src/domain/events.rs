@@ -149,6 +149,35 @@ pub fn source_alias_added(source_id: SourceId, url: &str) -> Event {
     Event::new("add_alias", "source", source_id, json!({"url": url}))
 }
 
+pub fn webhook_created(id: uuid::Uuid, url: &str, events: &[String]) -> Event {
+    Event::new(
+        "create",
+        "webhook",
+        id,
+        json!({"url": url, "events": events}),
+    )
+}
+
+pub fn webhook_deleted(id: uuid::Uuid) -> Event {
+    Event::new("delete", "webhook", id, json!({}))
+}
+
+pub fn webhook_secret_rotated(id: uuid::Uuid, old_valid_until: time::OffsetDateTime) -> Event {
+    let until = old_valid_until
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    Event::new(
+        "rotate_secret",
+        "webhook",
+        id,
+        json!({"previous_valid_until": until}),
+    )
+}
+
+pub fn webhook_enabled(id: uuid::Uuid) -> Event {
+    Event::new("enable", "webhook", id, json!({}))
+}
+
 pub fn key_created(id: KeyId, name: &str, role: super::access::Role) -> Event {
     Event::new(
         "create",

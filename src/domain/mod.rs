@@ -14,6 +14,7 @@ pub mod review;
 pub mod statistics;
 pub mod urls;
 pub mod validate;
+pub mod webhooks;
 
 pub use ids::*;
 pub use model::*;

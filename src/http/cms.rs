@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::{Kind, Problem};
 use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use super::reviews::{revision, with_etag};
-use crate::app::{App, Change, Since};
+use crate::app::{App, FeedItem, Since};
 use crate::domain::MAX_LIMIT;
 use crate::domain::ids::{ReviewId, SourceId};
 use crate::domain::public::Lookup;
@@ -214,9 +214,9 @@ const HEARTBEAT: Duration = Duration::from_secs(15);
 #[utoipa::path(get, path = "/v1/changes", tag = "cms",
     params(ChangesParams, ("Last-Event-ID" = Option<String>, Header, description = "Server-Sent Events: resume after this `seq`")),
     responses(
-        (status = 200, description = "`application/x-ndjson`: one `Change` per line, oldest first; `Changes-Head` names the newest `seq`. \
+        (status = 200, description = "`application/x-ndjson`: one `FeedItem` per line, oldest first; `Changes-Head` names the newest `seq`. \
 With `Accept: text/event-stream`: the same as Server-Sent Events (`id:` is the `seq`, event name the type), kept open with heartbeats. \
-Integrations see publications, corrections and retractions (retractions as tombstones).", body = Change, content_type = "application/x-ndjson",
+Integrations see publications, corrections and retractions (retractions as tombstones).", body = FeedItem, content_type = "application/x-ndjson",
             headers(("Changes-Head" = i64, description = "The newest change's seq"))),
         (status = 400, description = "Malformed `since`, `limit` or `Last-Event-ID`", body = Problem, content_type = "application/problem+json"),
     ))]

@@ -11,6 +11,7 @@ pub mod reviews;
 pub mod schema;
 pub mod sources;
 pub mod statistics;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -167,6 +168,8 @@ Every error is an RFC 9457 problem (`application/problem+json`) whose `type` is 
         schema::AuditCursor,
         schema::Checkpoint,
         schema::Sha256Hex,
+        webhooks::WebhookPayload,
+        webhooks::WebhookData,
     )),
     tags(
         (name = "sources", description = "Articles, reports and transcripts, as immutable versions of their text"),
@@ -335,6 +338,13 @@ fn api_router() -> OpenApiRouter<App> {
         .routes(routes!(cms::lookup))
         .routes(routes!(cms::add_alias, cms::list_aliases))
         .routes(routes!(cms::changes))
+        .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
+        .routes(routes!(webhooks::get_webhook, webhooks::delete_webhook))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::enable_webhook))
+        .routes(routes!(webhooks::test_webhook))
+        .routes(routes!(webhooks::list_deliveries))
+        .routes(routes!(webhooks::replay_delivery))
         .routes(routes!(reviews::list_scales, reviews::create_scale))
         .routes(routes!(admin::create_key, admin::list_keys))
         .routes(routes!(admin::revoke_key))
@@ -357,6 +367,7 @@ fn complete(doc: &mut OpenApiDoc) {
     utoipa::Modify::modify(&Security, doc);
     utoipa::Modify::modify(&schema::Constraints, doc);
     utoipa::Modify::modify(&schema::Links, doc);
+    utoipa::Modify::modify(&webhooks::Webhooks, doc);
 }
 
 /// The OpenAPI document as committed under `openapi/openapi.json`.

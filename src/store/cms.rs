@@ -87,8 +87,9 @@ impl FromRow for ChangeRow {
     }
 }
 
-/// Appends a change. Takes the write lock first, so that changes commit in `seq` order and a
-/// reader resuming after a `seq` never misses one committed later with a smaller number.
+/// Appends a change and its webhook deliveries. Takes the write lock first, so that changes
+/// commit in `seq` order and a reader resuming after a `seq` never misses one committed later
+/// with a smaller number.
 pub async fn record_change(
     tx: &mut Tx,
     kind: &str,
@@ -98,9 +99,10 @@ pub async fn record_change(
     at: OffsetDateTime,
 ) -> Result<()> {
     tx.lock_writes().await?;
+    let id = uuid::Uuid::now_v7();
     tx.execute(stmt!(
         sql::INSERT_CHANGE,
-        uuid::Uuid::now_v7(),
+        id,
         kind,
         entity_id,
         public,
@@ -108,6 +110,10 @@ pub async fn record_change(
         at
     ))
     .await?;
+    // The outbox: its deliveries commit (or roll back) with the change.
+    let payload = crate::domain::webhooks::payload(kind, at, data);
+    let message = crate::domain::webhooks::message_id(id);
+    super::webhooks::fan_out(tx, &message, kind, &payload, at).await?;
     Ok(())
 }
 

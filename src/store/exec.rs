@@ -491,8 +491,17 @@ impl Tx {
 /// PostgreSQL advisory lock id held by every write transaction (see [`Tx::lock_writes`]).
 pub const WRITE_LOCK: i64 = 0x636c_6169_6d74;
 
+/// Marks where a work-queue query takes its rows (`… LIMIT n /*skip-locked*/`): PostgreSQL
+/// locks them and skips rows another node holds; SQLite, with its one writer, reads a comment.
+pub const SKIP_LOCKED: &str = "/*skip-locked*/";
+
 fn pg_query(s: Statement) -> sqlx::query::Query<'static, Postgres, sqlx::postgres::PgArguments> {
-    let mut q = match s.sql {
+    let sql = if s.sql.contains(SKIP_LOCKED) {
+        Cow::Owned(s.sql.replace(SKIP_LOCKED, "FOR UPDATE SKIP LOCKED"))
+    } else {
+        s.sql
+    };
+    let mut q = match sql {
         Cow::Borrowed(sql) => sqlx::query(sql),
         Cow::Owned(sql) => sqlx::query(sqlx::AssertSqlSafe(sql)),
     };

@@ -42,6 +42,7 @@ pub mod provenance;
 pub mod reviews;
 mod sqlite;
 pub mod statistics;
+pub mod webhooks;
 
 pub use error::{Constraint, StoreError};
 use exec::stmt;
@@ -102,6 +103,10 @@ pub const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "idempotency",
         include_str!("../../migrations/sqlite/0010_idempotency.sql"),
     ),
+    (
+        "webhooks",
+        include_str!("../../migrations/sqlite/0011_webhooks.sql"),
+    ),
 ];
 pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -143,6 +148,10 @@ pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "idempotency",
         include_str!("../../migrations/postgres/0010_idempotency.sql"),
+    ),
+    (
+        "webhooks",
+        include_str!("../../migrations/postgres/0011_webhooks.sql"),
     ),
 ];
 

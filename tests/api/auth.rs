@@ -8,7 +8,7 @@ use crate::helpers::{Backend, TestApp, assert_problem, client_with_key, spawn_ap
 
 async fn requests_without_a_valid_key_are_401(backend: Backend) {
     let t = spawn_app(backend).await;
-    let anonymous = reqwest::Client::new();
+    let anonymous = crate::helpers::anonymous_client();
     let token = t.key(Role::Editor).await;
     let before = t.row_counts().await;
     let audit_before = t.get_json("/v1/audit/verify").await["length"].clone();
@@ -477,6 +477,62 @@ async fn every_endpoint_against_every_role(backend: Backend) {
             "/v1/changes".into(),
             |_, _, _| Value::Null,
             [200, 200, 200, 200, 200],
+        ),
+        // Webhooks are for admins. Each role's attempt names an endpoint that does not exist
+        // (404 once allowed), except creating one.
+        (
+            Method::POST,
+            "/v1/webhooks".into(),
+            |_, _, _| json!({"url": "http://127.0.0.1:9/hook", "events": ["review.published"]}),
+            [422, 403, 403, 403, 403],
+        ),
+        (
+            Method::GET,
+            "/v1/webhooks".into(),
+            |_, _, _| Value::Null,
+            [200, 403, 403, 403, 403],
+        ),
+        (
+            Method::GET,
+            format!("/v1/webhooks/{k}"),
+            |_, _, _| Value::Null,
+            [404, 403, 403, 403, 403],
+        ),
+        (
+            Method::DELETE,
+            format!("/v1/webhooks/{k}"),
+            |_, _, _| Value::Null,
+            [404, 403, 403, 403, 403],
+        ),
+        (
+            Method::POST,
+            format!("/v1/webhooks/{k}/rotate-secret"),
+            |_, _, _| json!({}),
+            [404, 403, 403, 403, 403],
+        ),
+        (
+            Method::POST,
+            format!("/v1/webhooks/{k}/enable"),
+            |_, _, _| json!({}),
+            [404, 403, 403, 403, 403],
+        ),
+        (
+            Method::POST,
+            format!("/v1/webhooks/{k}/test"),
+            |_, _, _| json!({}),
+            [404, 403, 403, 403, 403],
+        ),
+        (
+            Method::GET,
+            format!("/v1/webhooks/{k}/deliveries"),
+            |_, _, _| Value::Null,
+            [404, 403, 403, 403, 403],
+        ),
+        (
+            Method::POST,
+            format!("/v1/webhooks/{k}/deliveries/msg_x/replay"),
+            |_, _, _| json!({}),
+            [404, 403, 403, 403, 403],
         ),
         (
             Method::GET,

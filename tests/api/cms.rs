@@ -528,7 +528,7 @@ async fn browsers_of_configured_origins_may_call(backend: Backend) {
         ..Default::default()
     };
     let t = crate::helpers::spawn_app_with(backend, config).await;
-    let res = reqwest::Client::new()
+    let res = crate::helpers::anonymous_client()
         .request(
             reqwest::Method::OPTIONS,
             t.url("/v1/lookup?url=https://a.example/"),

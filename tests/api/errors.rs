@@ -358,6 +358,10 @@ async fn row_counts_cover_every_table_audit_log_included(backend: Backend) {
             "source_urls",
             "source_versions",
             "sources",
+            "webhook_attempts",
+            "webhook_deliveries",
+            "webhook_endpoints",
+            "webhook_subscriptions",
         ]
     );
     // Revoking a key adds no row but its audit entry.

@@ -25,6 +25,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub app: App,
+    /// Keeps the webhook delivery worker running while the test runs.
+    _delivery: Option<tokio::sync::watch::Sender<bool>>,
     _dir: tempfile::TempDir,
 }
 
@@ -68,17 +70,34 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, config: HttpConfig) -> TestApp {
-    spawn(backend, config, true, LOCK_WAIT).await
+    spawn(backend, config, true, LOCK_WAIT, None).await
+}
+
+/// A one-person desk whose webhooks may go to loopback, retried after `schedule`, with the
+/// delivery worker running.
+pub async fn spawn_with_webhooks(backend: Backend, schedule: &[Duration]) -> TestApp {
+    let settings = claimtrail::app::WebhookSettings {
+        schedule: schedule.to_vec(),
+        allow_private: true,
+    };
+    spawn(
+        backend,
+        HttpConfig::default(),
+        false,
+        LOCK_WAIT,
+        Some(settings),
+    )
+    .await
 }
 
 /// An instance with the second-person rule turned off (a one-person desk).
 pub async fn spawn_one_person_desk(backend: Backend) -> TestApp {
-    spawn(backend, HttpConfig::default(), false, LOCK_WAIT).await
+    spawn(backend, HttpConfig::default(), false, LOCK_WAIT, None).await
 }
 
 /// An instance whose writes wait only `lock_wait` for a lock someone else holds.
 pub async fn spawn_app_with_lock_wait(backend: Backend, lock_wait: Duration) -> TestApp {
-    spawn(backend, HttpConfig::default(), true, lock_wait).await
+    spawn(backend, HttpConfig::default(), true, lock_wait, None).await
 }
 
 /// The service's default.
@@ -89,6 +108,7 @@ async fn spawn(
     config: HttpConfig,
     second_person_rule: bool,
     lock_wait: Duration,
+    webhooks: Option<claimtrail::app::WebhookSettings>,
 ) -> TestApp {
     // Server-side errors show up in a failing test's output.
     let _ = tracing_subscriber::fmt()
@@ -101,9 +121,14 @@ async fn spawn(
         .await
         .expect("open database");
     store.migrate().await.expect("migrate");
-    let app = App::new(store, 64 << 20)
+    let mut app = App::new(store, 64 << 20)
         .with_second_person_rule(second_person_rule)
         .with_organization(ORG.clone());
+    let mut delivery = None;
+    if let Some(settings) = webhooks {
+        app = app.with_webhooks(settings);
+        delivery = Some(claimtrail::delivery::spawn(app.clone()).0);
+    }
     let (_, admin) = app
         .create_key(&Actor::operator("test"), "test-admin", Role::Admin)
         .await
@@ -120,6 +145,7 @@ async fn spawn(
         base: format!("http://{addr}"),
         client: client_with_key(&admin),
         app,
+        _delivery: delivery,
         _dir: dir,
     }
 }
@@ -130,6 +156,7 @@ pub fn client_with_key(token: &str) -> reqwest::Client {
     let value =
         reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("ASCII token");
     headers.insert(reqwest::header::AUTHORIZATION, value);
+    claimtrail::delivery::install_default_crypto();
     reqwest::Client::builder()
         .default_headers(headers)
         .build()
@@ -293,3 +320,9 @@ pub static ORG: std::sync::LazyLock<Organization> = std::sync::LazyLock::new(|| 
     url: "https://desk.example.org/".into(),
     logo: Some("https://desk.example.org/logo.png".into()),
 });
+
+/// A client without a key.
+pub fn anonymous_client() -> reqwest::Client {
+    claimtrail::delivery::install_default_crypto();
+    reqwest::Client::new()
+}

@@ -17,3 +17,4 @@ mod placements;
 mod reviews;
 mod sources;
 mod statistics;
+mod webhooks;
