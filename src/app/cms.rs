@@ -34,7 +34,8 @@ pub struct FeedItem {
     pub seq: i64,
     /// The change's id (also the `webhook-id` of its deliveries).
     pub id: uuid::Uuid,
-    /// `review.published`, `review.corrected`, `review.retracted` or `source.version_added`.
+    /// `review.published`, `review.corrected`, `review.retracted`; for editorial roles also
+    /// `source.version_added` and `passage.changed`.
     #[serde(rename = "type")]
     pub kind: String,
     /// The review or source changed.

@@ -76,6 +76,29 @@ impl Plan {
         }
         let event = events::passages_placed(self.source_id, self.previous + 1, &self.placements);
         store::audit::append(tx, actor, event).await?;
+        // Each passage whose words changed or that was lost is announced (editorial roles).
+        let kind = domain::changes::ChangeKind::PassageChanged;
+        for p in self
+            .placements
+            .iter()
+            .filter(|p| p.state != PlacementState::Placed)
+        {
+            let data = domain::changes::passage_data(
+                p.passage_id,
+                p.source_id,
+                p.version,
+                p.state.as_str(),
+            );
+            store::cms::record_change(
+                tx,
+                kind.as_str(),
+                p.passage_id.uuid(),
+                kind.is_public(),
+                &data,
+                p.placed_at,
+            )
+            .await?;
+        }
         Ok(())
     }
 }

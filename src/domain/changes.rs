@@ -24,14 +24,18 @@ pub enum ChangeKind {
     /// A new version of a source was stored.
     #[serde(rename = "source.version_added")]
     SourceVersionAdded,
+    /// A passage's words changed, or it was lost, in a new version of its source.
+    #[serde(rename = "passage.changed")]
+    PassageChanged,
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 4] = [
+    pub const ALL: [ChangeKind; 5] = [
         ChangeKind::ReviewPublished,
         ChangeKind::ReviewCorrected,
         ChangeKind::ReviewRetracted,
         ChangeKind::SourceVersionAdded,
+        ChangeKind::PassageChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +44,7 @@ impl ChangeKind {
             ChangeKind::ReviewCorrected => "review.corrected",
             ChangeKind::ReviewRetracted => "review.retracted",
             ChangeKind::SourceVersionAdded => "source.version_added",
+            ChangeKind::PassageChanged => "passage.changed",
         }
     }
 
@@ -49,7 +54,10 @@ impl ChangeKind {
 
     /// Integrations see publications, corrections and retractions; editorial roles see all.
     pub fn is_public(self) -> bool {
-        !matches!(self, ChangeKind::SourceVersionAdded)
+        !matches!(
+            self,
+            ChangeKind::SourceVersionAdded | ChangeKind::PassageChanged
+        )
     }
 
     /// Whether the feed shows it as a tombstone: the entity is gone from public view.
@@ -90,6 +98,25 @@ pub fn version_data(source_id: SourceId, number: i64) -> Value {
             "source": format!("/v1/sources/{source_id}"),
             "version": format!("/v1/sources/{source_id}/versions/{number}"),
             "placements": format!("/v1/sources/{source_id}/versions/{number}/placements"),
+        },
+    })
+}
+
+/// The payload of a passage whose placement on a new version is `changed` or `orphaned`.
+pub fn passage_data(
+    passage_id: super::ids::PassageId,
+    source_id: SourceId,
+    version: i64,
+    state: &str,
+) -> Value {
+    json!({
+        "id": passage_id,
+        "source_id": source_id,
+        "version": version,
+        "state": state,
+        "links": {
+            "passage": format!("/v1/passages/{passage_id}"),
+            "placements": format!("/v1/passages/{passage_id}/placements"),
         },
     })
 }

@@ -23,7 +23,7 @@ pub struct CreateWebhook {
     #[schema(value_type = super::schema::WebUrl)]
     pub url: String,
     /// Event types: `review.published`, `review.corrected`, `review.retracted`,
-    /// `source.version_added`.
+    /// `source.version_added`, `passage.changed`.
     #[schema(min_items = 1)]
     pub events: Vec<String>,
     #[schema(value_type = Option<super::schema::ShortText>)]
@@ -203,16 +203,20 @@ pub struct WebhookPayload {
 #[derive(Debug, Serialize, ToSchema)]
 #[allow(dead_code)]
 pub struct WebhookData {
-    /// The review (for `review.*`), the source (`source.version_added`) or the endpoint
-    /// (`webhook.test`).
+    /// The review (for `review.*`), the source (`source.version_added`), the passage
+    /// (`passage.changed`) or the endpoint (`webhook.test`).
     pub id: Uuid,
     /// Where to read it: `review`, `claimreview`; `source`, `version`, `placements`.
     #[schema(value_type = Object)]
     pub links: serde_json::Value,
     /// `review.corrected`: the verdict the correction superseded.
     pub supersedes: Option<Uuid>,
-    /// `source.version_added`: the new version's number.
+    /// `source.version_added`, `passage.changed`: the new version's number.
     pub version: Option<i64>,
+    /// `passage.changed`: the passage's source.
+    pub source_id: Option<Uuid>,
+    /// `passage.changed`: `changed` or `orphaned` on the new version.
+    pub state: Option<String>,
 }
 
 /// The document's `webhooks`: one entry per event type, each a signed POST of a

@@ -382,7 +382,88 @@ async fn a_crash_mid_transition_leaves_all_or_nothing(backend: Backend) {
     child.wait().unwrap();
 }
 
+/// A publication committed just before the server is killed (SIGKILL, no shutdown) is
+/// delivered by the next start: the outbox row committed with it. The receiver is down at
+/// first, so nothing can be delivered before the kill.
+async fn a_publication_before_a_crash_is_delivered_after_restart(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(backend, dir.path()).await;
+    let token = cli_key(&url, "crash-admin", "admin");
+    // A port with nothing listening yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let hook = format!("http://127.0.0.1:{port}/hook");
+    let settings = [
+        "--allow-self-approval",
+        "--webhook-allow-private",
+        "--webhook-schedule",
+        "1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1",
+    ];
+    let (mut child, addr, _lines, _log) = start_server(&url, &settings);
+    let client = crate::helpers::client_with_key(&token);
+    let post = |path: String, body: Value| {
+        let (client, url) = (client.clone(), format!("http://{addr}{path}"));
+        async move {
+            let res = client.post(url).json(&body).send().await.unwrap();
+            let status = res.status();
+            let body: Value = res.json().await.unwrap();
+            assert!(status.is_success(), "{status}: {body}");
+            body
+        }
+    };
+    let endpoint = post(
+        "/v1/webhooks".into(),
+        json!({"url": hook, "events": ["review.published"]}),
+    )
+    .await;
+    let secret = endpoint["secret"].as_str().unwrap().to_owned();
+    let claim = post(
+        "/v1/claims".into(),
+        json!({"text": "The bridge cost $4 billion."}),
+    )
+    .await;
+    let cid = claim["id"].as_str().unwrap();
+    let mut review = post(
+        format!("/v1/claims/{cid}/reviews"),
+        json!({"rating": "false", "summary": "No."}),
+    )
+    .await;
+    let rid = review["id"].as_str().unwrap().to_owned();
+    for to in ["in_review", "approved", "published"] {
+        review = post(
+            format!("/v1/reviews/{rid}/transitions"),
+            json!({"to": to, "revision": review["revision"]}),
+        )
+        .await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let (_, got) = crate::webhooks::receiver_on(listener, vec![]);
+    let (mut child, _addr, _lines, _log) = start_server(&url, &settings);
+    let mut waited = 0;
+    while got.lock().unwrap().is_empty() {
+        assert!(waited < 300, "no delivery within 15 s of the restart");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    let (headers, body) = got.lock().unwrap()[0].clone();
+    crate::webhooks::verify(&secret, &headers, &body).unwrap();
+    let payload: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(payload["type"], "review.published");
+    assert_eq!(payload["data"]["id"], rid);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 crate::both_backends!(
+    a_publication_before_a_crash_is_delivered_after_restart,
     serve_demo_then_stop_on_sigterm,
     command_line_import_is_idempotent,
     a_crash_mid_transition_leaves_all_or_nothing,

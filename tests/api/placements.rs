@@ -269,7 +269,8 @@ async fn a_revision_places_moves_flags_and_orphans_passages(backend: Backend) {
     assert_eq!(history.as_array().unwrap().len(), 1);
     assert_eq!(history[0]["state"], "changed");
 
-    // The write added one version (with its figures), six placements and two audit entries,
+    // The write added one version (with its figures), six placements, two audit entries and
+    // five changes in the feed (the version, and the two changed and two orphaned passages),
     // nothing else.
     let after = t.row_counts().await;
     let grew: Vec<(String, i64)> = after
@@ -282,12 +283,37 @@ async fn a_revision_places_moves_flags_and_orphans_passages(backend: Backend) {
         grew,
         [
             ("audit_log".to_owned(), 2),
-            ("changes".to_owned(), 1),
+            ("changes".to_owned(), 5),
             ("mention_extractions".to_owned(), 1),
             ("placements".to_owned(), 6),
             ("source_versions".to_owned(), 1)
         ]
     );
+    // Editorial roles hear of each changed or lost passage in the change feed.
+    let feed = t.get("/v1/changes").await.text().await.unwrap();
+    let mut announced: Vec<(String, String)> = feed
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|c| c["type"] == "passage.changed")
+        .map(|c| {
+            (
+                c["entity_id"].as_str().unwrap().to_owned(),
+                c["data"]["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    announced.sort();
+    let mut expected: Vec<(String, String)> = [
+        (&figure, "changed"),
+        (&typo, "changed"),
+        (&deleted, "orphaned"),
+        (&repeated, "orphaned"),
+    ]
+    .iter()
+    .map(|(p, s)| (p["id"].as_str().unwrap().to_owned(), (*s).to_owned()))
+    .collect();
+    expected.sort();
+    assert_eq!(announced, expected);
     let audit = t
         .get_json(&format!("/v1/audit?entity=source&entity_id={sid}"))
         .await;

@@ -20,6 +20,12 @@ type Got = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
 /// A receiver on a loopback port: answers each request with the next scripted status (then
 /// 204), and records what it got.
 pub async fn receiver(script: Vec<u16>) -> (String, Got) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    receiver_on(listener, script)
+}
+
+/// [`receiver`] on a listener the caller bound.
+pub fn receiver_on(listener: tokio::net::TcpListener, script: Vec<u16>) -> (String, Got) {
     let got: Got = Arc::default();
     let script = Arc::new(Mutex::new(VecDeque::from(script)));
     let state = (got.clone(), script);
@@ -35,7 +41,6 @@ pub async fn receiver(script: Vec<u16>) -> (String, Got) {
     let app = axum::Router::new()
         .route("/hook", axum::routing::post(hook))
         .with_state(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     (url, got)
@@ -98,7 +103,7 @@ async fn publish_a_verdict(t: &TestApp) -> String {
 }
 
 /// Checks a delivery with the `standardwebhooks` crate (an implementation we did not write).
-fn verify(secret: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), String> {
+pub fn verify(secret: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), String> {
     standardwebhooks::Webhook::new(secret)
         .map_err(|e| e.to_string())?
         .verify(body, headers)
