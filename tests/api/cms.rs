@@ -7,6 +7,27 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, TestApp, assert_problem, client_with_key, spawn_one_person_desk};
 use claimtrail::domain::access::Role;
 
+/// Checks a ClaimReview against the project's JSON Schema of Google's documented fields, and
+/// that a numeric rating lies within its scale.
+fn assert_valid_claimreview(doc: &Value) {
+    let schema: Value =
+        serde_json::from_str(include_str!("../fixtures/claimreview.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{doc:#}");
+    let rating = &doc["reviewRating"];
+    if let Some(value) = rating["ratingValue"].as_f64() {
+        let (worst, best) = (
+            rating["worstRating"].as_f64().unwrap(),
+            rating["bestRating"].as_f64().unwrap(),
+        );
+        assert!(worst <= value && value <= best, "{rating}");
+    }
+}
+
 const TEXT: &str = "The mayor said the new bridge cost $4 billion. Engineers disagree.";
 
 /// A source with a URL, a claim appearing in it with evidence, and a draft review of it.
@@ -102,6 +123,13 @@ async fn claimreview_is_complete_and_marks_the_exact_passage(backend: Backend) {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "application/ld+json");
     let doc: Value = res.json().await.unwrap();
+    assert_valid_claimreview(&doc);
+    // The schema refuses what Google does not document (outside the `ct:` extension).
+    let mut stray = doc.clone();
+    stray["reviewRating"]["note"] = json!("x");
+    let schema: Value =
+        serde_json::from_str(include_str!("../fixtures/claimreview.schema.json")).unwrap();
+    assert!(!jsonschema::is_valid(&schema, &stray));
     assert_eq!(doc["@context"][0], "https://schema.org");
     assert_eq!(doc["@type"], "ClaimReview");
     assert_eq!(doc["url"], "https://desk.example.org/checks/bridge");
@@ -200,6 +228,7 @@ async fn warnings_name_long_claims_and_foreign_hosts(backend: Backend) {
         "{warnings:?}"
     );
     // A rating outside the numeric range: its label, no ratingValue.
+    assert_valid_claimreview(&checked["claim_review"]);
     let rating = &checked["claim_review"]["reviewRating"];
     assert_eq!(rating["alternateName"], "Misleading");
     assert!(rating.get("ratingValue").is_none(), "{rating}");
@@ -291,6 +320,7 @@ async fn lookup_finds_claims_verdicts_and_stubs_by_any_spelling_of_the_url(backe
     assert!(stub["ended_at"].is_string(), "{stub}");
     // The old markup says what replaced it.
     let old = t.get_json(&format!("/v1/reviews/{fid}/claimreview")).await;
+    assert_valid_claimreview(&old);
     assert_eq!(old["correction"]["@type"], "CorrectionComment");
     assert_eq!(
         old["correction"]["url"],
