@@ -12,6 +12,25 @@ use crate::store::cms as db;
 use crate::store::provenance as records;
 use crate::store::reviews as review_db;
 
+/// Answers of the CMS's hot read (who a token is, what a URL finds) kept between writes. Each
+/// is valid while the audit chain's head is the one it was read at: every write to the
+/// records appends to the chain, on whichever node made it, so one indexed read tells whether
+/// anything changed. A revoked key is a write too.
+pub(super) struct ReadCache {
+    keys: Mutex<lru::LruCache<[u8; 32], (i64, Actor)>>,
+    lookups: Mutex<lru::LruCache<String, (i64, Arc<Lookup>)>>,
+}
+
+impl ReadCache {
+    pub(super) fn new() -> ReadCache {
+        let size = std::num::NonZeroUsize::new(4096).expect("non-zero");
+        ReadCache {
+            keys: Mutex::new(lru::LruCache::new(size)),
+            lookups: Mutex::new(lru::LruCache::new(size)),
+        }
+    }
+}
+
 /// A review's ClaimReview document, and what a newsroom should fix in it.
 #[derive(Debug, Clone)]
 pub struct ClaimReviewDoc {
@@ -222,17 +241,67 @@ impl App {
         })
     }
 
+    /// [`App::lookup`] for a bearer token: the read a CMS makes on every page render. While
+    /// nothing was written since, the key and the answer come from [`ReadCache`], so the read
+    /// costs one indexed statement (the audit head).
+    pub async fn lookup_as(&self, token: &str, url: &str) -> Result<(Actor, Arc<Lookup>)> {
+        let head = self
+            .store
+            .fetch(|tx| Box::pin(store::audit::head_seq(tx)))
+            .await?;
+        let token_key: [u8; 32] = {
+            use sha2::Digest;
+            sha2::Sha256::digest(token.as_bytes()).into()
+        };
+        let known = {
+            let mut keys = self.reads.keys.lock().unwrap_or_else(|e| e.into_inner());
+            keys.get(&token_key)
+                .filter(|(at, _)| *at == head)
+                .map(|(_, a)| a.clone())
+        };
+        let actor = match known {
+            Some(actor) => actor,
+            None => {
+                let actor = self.authenticate(token).await?;
+                let mut keys = self.reads.keys.lock().unwrap_or_else(|e| e.into_inner());
+                keys.put(token_key, (head, actor.clone()));
+                actor
+            }
+        };
+        require(&actor, Permission::ReadPublished, "look up articles")?;
+        let key = lookup_form(url).map_err(|m| AppError::field("url", m))?;
+        {
+            let mut lookups = self.reads.lookups.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((at, found)) = lookups.get(&key)
+                && *at == head
+            {
+                return Ok((actor, found.clone()));
+            }
+        }
+        let (at, found) = self.read_lookup(key.clone()).await?;
+        let found = Arc::new(found);
+        let mut lookups = self.reads.lookups.lock().unwrap_or_else(|e| e.into_inner());
+        lookups.put(key, (at, found.clone()));
+        Ok((actor, found))
+    }
+
     /// What a CMS needs for the article at `url`: the claims that appear in any version of the
     /// sources known by that URL, each with its spans and verdicts, and the verdicts published
     /// at that URL. An unknown URL finds nothing (not an error).
     pub async fn lookup(&self, actor: &Actor, url: &str) -> Result<Lookup> {
         require(actor, Permission::ReadPublished, "look up articles")?;
         let key = lookup_form(url).map_err(|m| AppError::field("url", m))?;
+        Ok(self.read_lookup(key).await?.1)
+    }
+
+    /// The lookup of a URL in lookup form, with the audit head it was read at (one snapshot).
+    async fn read_lookup(&self, key: String) -> Result<(i64, Lookup)> {
         let wanted = key.clone();
-        let (sources, claims, published) = self
+        let (head, sources, claims, published) = self
             .store
             .read(|tx| {
                 Box::pin(async move {
+                    let head = store::audit::head_seq(tx).await?;
                     let ids = db::sources_by_url(tx, &wanted).await?;
                     let mut sources = Vec::new();
                     let mut claims: Vec<LookupClaim> = Vec::new();
@@ -274,16 +343,19 @@ impl App {
                         }
                     }
                     claims.sort_by_key(|c| c.claim.id);
-                    Ok::<_, AppError>((sources, claims, published))
+                    Ok::<_, AppError>((head, sources, claims, published))
                 })
             })
             .await?;
-        Ok(Lookup {
-            url: key,
-            sources,
-            claims,
-            reviews: published,
-        })
+        Ok((
+            head,
+            Lookup {
+                url: key,
+                sources,
+                claims,
+                reviews: published,
+            },
+        ))
     }
 
     /// Adds an alias URL (a syndicated copy, an AMP page) that the lookup also matches.

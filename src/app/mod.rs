@@ -129,6 +129,8 @@ pub struct App {
     /// The organisation that publishes verdicts (ClaimReview `author`).
     organization: Option<Arc<domain::claimreview::Organization>>,
     webhooks: Arc<webhooks::WebhookSettings>,
+    /// The CMS's hot read between writes (see `cms::ReadCache`).
+    reads: Arc<cms::ReadCache>,
 }
 
 /// Folded views of recently used versions. Versions are immutable, so entries never go stale;
@@ -216,6 +218,7 @@ impl App {
             second_person_rule: true,
             organization: None,
             webhooks: Arc::new(webhooks::WebhookSettings::default()),
+            reads: Arc::new(cms::ReadCache::new()),
         }
     }
 

@@ -98,7 +98,10 @@ fn cors(origins: &[String]) -> Result<tower_http::cors::CorsLayer, String> {
 /// 304: a CMS that renders a page on every visit re-reads nothing unchanged. Answers that carry
 /// their own ETag (a review's revision) keep it; streams are left alone.
 async fn etags(request: Request, next: axum::middleware::Next) -> Response {
-    if request.method() != axum::http::Method::GET {
+    if !matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    ) {
         return next.run(request).await;
     }
     let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();

@@ -85,6 +85,13 @@ pub async fn append(tx: &mut Tx, actor: &str, event: Event) -> Result<()> {
     Err(StoreError::Conflict(Constraint::AuditSeq))
 }
 
+/// The newest entry's sequence number (0 for an empty log). Every write to the records appends
+/// an entry, so an unchanged head means unchanged records.
+pub async fn head_seq(tx: &mut Tx) -> Result<i64> {
+    let head: Option<(i64, String)> = tx.fetch_optional(stmt!(sql::HEAD)).await?;
+    Ok(head.map_or(0, |h| h.0))
+}
+
 /// Filters of the audit list.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {

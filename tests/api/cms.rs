@@ -420,6 +420,29 @@ async fn lookups_carry_an_etag_and_answer_304(backend: Backend) {
     assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
     assert_eq!(res.headers()["etag"].to_str().unwrap(), tag);
     assert!(res.bytes().await.unwrap().is_empty());
+    // Answers are kept between writes; a revoked key is a write, so it is refused at once.
+    let (key, token) = t
+        .app
+        .create_key(
+            &claimtrail::domain::access::Actor::operator("test"),
+            "cms",
+            Role::Integration,
+        )
+        .await
+        .unwrap();
+    let cms = client_with_key(&token);
+    assert_eq!(cms.get(&url).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(cms.get(&url).send().await.unwrap().status(), StatusCode::OK);
+    let res = t
+        .post(&format!("/v1/keys/{}/revoke", key.id), &json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_problem(
+        cms.get(&url).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    )
+    .await;
     // A publication changes the answer, so the old tag no longer matches.
     publish(&t, &cid, "false", None, "https://desk.example.org/c").await;
     let res = t
