@@ -462,7 +462,34 @@ async fn a_publication_before_a_crash_is_delivered_after_restart(backend: Backen
     child.wait().unwrap();
 }
 
+/// Without the publishing organisation (and without --demo) the server does not start, and
+/// says what to set.
+async fn serve_without_an_organisation_says_what_to_set(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(backend, dir.path()).await;
+    let out = claimtrail(&url)
+        .env_remove("CLAIMTRAIL_ORG_NAME")
+        .env_remove("CLAIMTRAIL_ORG_URL")
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("CLAIMTRAIL_ORG_NAME") && stderr.contains("CLAIMTRAIL_ORG_URL"),
+        "{stderr}"
+    );
+    let out = claimtrail(&url)
+        .env("CLAIMTRAIL_ORG_URL", "not a url")
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CLAIMTRAIL_ORG_URL"));
+}
+
 crate::both_backends!(
+    serve_without_an_organisation_says_what_to_set,
     a_publication_before_a_crash_is_delivered_after_restart,
     serve_demo_then_stop_on_sigterm,
     command_line_import_is_idempotent,

@@ -352,7 +352,43 @@ async fn a_refused_write_announces_nothing_and_private_urls_are_refused(backend:
     }
 }
 
+/// Two nodes over one database, each with its delivery worker: every message goes out once.
+async fn two_nodes_deliver_each_message_once(backend: Backend) {
+    let settings = claimtrail::app::WebhookSettings {
+        schedule: vec![Duration::from_millis(100); 5],
+        allow_private: true,
+    };
+    let t = spawn_with_webhooks(backend, &settings.schedule).await;
+    let store = claimtrail::store::Store::connect(&t.db_url, 5)
+        .await
+        .unwrap();
+    let other = claimtrail::app::App::new(store, 1 << 20).with_webhooks(settings);
+    let (_stop_other, _) = claimtrail::delivery::spawn(other);
+    let (url, got) = receiver(vec![]).await;
+    create_endpoint(&t, &url, &["review.published"]).await;
+    const VERDICTS: usize = 12;
+    for _ in 0..VERDICTS {
+        publish_a_verdict(&t).await;
+    }
+    eventually("every verdict announced", || {
+        got.lock().unwrap().len() >= VERDICTS
+    })
+    .await;
+    // Time for a duplicate to show, had a message gone out from both nodes.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let requests = got.lock().unwrap().clone();
+    let mut ids: Vec<Vec<u8>> = requests
+        .iter()
+        .map(|(h, _)| h["webhook-id"].as_bytes().to_vec())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), VERDICTS);
+    assert_eq!(requests.len(), VERDICTS, "a message was delivered twice");
+}
+
 crate::both_backends!(
+    two_nodes_deliver_each_message_once,
     deliveries_are_signed_retried_and_recorded,
     gone_and_failing_endpoints_are_disabled,
     a_rotation_signs_with_both_secrets_for_a_day,
