@@ -35,47 +35,15 @@ fi
 etag=$(curl -sf -D - -o /dev/null -H "$auth" "$real_url" | awk 'tolower($1) == "etag:" {print $2}' | tr -d '\r')
 echo "   $real_url ($(wc -c <"$work/lookup.json") bytes, ETag $etag)"
 
-echo "== examples/minimal_read"
-"$minimal" --database "$work/minimal.db" --port 0 >"$work/minimal.log" 2>&1 &
-min_pid=$!
-pids+=("$min_pid")
-min_base=$(bench_wait_addr "$work/minimal.log" "$min_pid")
-row=$(awk '$1 == "id" {print $2; exit}' "$work/minimal.log")
-min_url="$min_base/rows/$row"
-curl -sf "$min_url" >"$work/row.json"
-echo "   $min_url ($(wc -c <"$work/row.json") bytes)"
-
-# run NAME PID URL [wrk-args…]: a 2 s warm-up, then the measured run; prints one line.
-run() {
-    local name=$1 pid=$2 url=$3 cpu0 cpu1 m0 m1 ours
-    shift 3
-    bench_wrk "$work/warmup.txt" -t1 -c"$connections" -d2s "$@" "$url"
-    cpu0=$(bench_cpu "$pid")
-    m0=$(bench_machine)
-    bench_wrk "$work/run.txt" -t1 -c"$connections" -d"${seconds}s" --latency "$@" "$url"
-    m1=$(bench_machine)
-    cpu1=$(bench_cpu "$pid")
-    ours=$(awk -v a="$cpu0" -v b="$cpu1" -v w="$wrk_cpu" 'BEGIN {print b - a + w}')
-    server_cpu=$(awk -v a="$cpu0" -v b="$cpu1" -v s="$seconds" 'BEGIN {printf "%.0f", (b - a) / s * 100}')
-    wrk_pct=$(awk -v c="$wrk_cpu" -v s="$seconds" 'BEGIN {printf "%.0f", c / s * 100}')
-    printf '%-32s %9s req/s  p50 %5s ms  p90 %5s ms  p99 %5s ms  max %6s ms  CPU: server %3s%%  wrk %3s%%  other %3s%%\n' \
-        "$name" "$rps" "$p50" "$p90" "$p99" "$max" "$server_cpu" "$wrk_pct" \
-        "$(bench_other_pct "$m0" "$m1" "$ours" "$seconds")"
-    # 304 is what the conditional run expects (wrk counts it as "Non-2xx or 3xx").
-    if [ "$bad" -ne 0 ] && [ -z "${allow_304:-}" ]; then
-        echo "error: $bad of $requests responses were not 2xx or failed; wrk said:" >&2
-        cat "$work/run.txt" >&2
-        exit 1
-    fi
-}
+bench_start_minimal
 
 echo "== wrk -t1 -c$connections -d${seconds}s --latency (2 s warm-up first; $(nproc) cores shared by server and wrk;"
 echo "   CPU in % of one core; \"other\" is everything else on the machine, which skews the figures)"
-run "claimtrail GET /v1/lookup" "$ct_pid" "$real_url" -H "$auth"
+bench_run "claimtrail GET /v1/lookup" "$ct_pid" "$real_url" -H "$auth"
 real_rps=$rps
 real_p99=$p99
-allow_304=1 run "claimtrail lookup, If-None-Match" "$ct_pid" "$real_url" -H "$auth" -H "If-None-Match: $etag"
-run "minimal_read GET /rows/{id}" "$min_pid" "$min_url"
+allow_304=1 bench_run "claimtrail lookup, If-None-Match" "$ct_pid" "$real_url" -H "$auth" -H "If-None-Match: $etag"
+bench_run "minimal_read GET /rows/{id}" "$min_pid" "$min_url"
 min_rps=$rps
 awk -v a="$real_rps" -v b="$min_rps" -v p="$real_p99" \
     'BEGIN {printf "ratio claimtrail / minimal: %.2f (target >= 1.0); lookup p99 %s ms (target < 3)\n", a / b, p}'
