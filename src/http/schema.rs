@@ -249,6 +249,33 @@ fn links() -> Vec<LinkSpec> {
                 None,
                 "The claim reviewed",
             ),
+            l(
+                from,
+                statuses,
+                "ClaimReview",
+                "claim_review",
+                json!({"id": "$response.body#/id"}),
+                None,
+                "Its schema.org ClaimReview, once published",
+            ),
+            l(
+                from,
+                statuses,
+                "CheckClaimReview",
+                "check_claim_review",
+                json!({"id": "$response.body#/id"}),
+                None,
+                "Its ClaimReview with warnings, once published",
+            ),
+            l(
+                from,
+                statuses,
+                "SetPublishedUrl",
+                "set_published_url",
+                json!({"id": "$response.body#/id", "If-Match": "$response.header.ETag"}),
+                Some(json!({"revision": "$response.body#/revision"})),
+                "Where it is published, once published",
+            ),
         ]
     };
     let mut all = vec![
@@ -261,6 +288,24 @@ fn links() -> Vec<LinkSpec> {
             json!({"id": "$response.body#/id"}),
             None,
             "The source",
+        ),
+        l(
+            "create_source",
+            CREATED,
+            "AddAlias",
+            "add_alias",
+            json!({"id": "$response.body#/id"}),
+            None,
+            "Another URL of the same article",
+        ),
+        l(
+            "create_source",
+            CREATED,
+            "ListAliases",
+            "list_aliases",
+            json!({"id": "$response.body#/id"}),
+            None,
+            "Its alias URLs",
         ),
         l(
             "create_source",
