@@ -121,6 +121,19 @@ pub fn spawn(
     (tx, tokio::spawn(run(app, rx)))
 }
 
+/// `Retry-After`: seconds, or an HTTP date (a date in the past is no wait).
+fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
 /// One attempt: POST the payload with the Standard Webhooks headers.
 async fn attempt(client: &reqwest::Client, target: &Target, allow_private: bool) -> AttemptResult {
     let started = Instant::now();
@@ -178,8 +191,7 @@ async fn attempt(client: &reqwest::Client, target: &Target, allow_private: bool)
                 .headers()
                 .get("retry-after")
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
+                .and_then(retry_after);
             AttemptResult {
                 status: Some(status),
                 retry_after,
@@ -187,5 +199,23 @@ async fn attempt(client: &reqwest::Client, target: &Target, allow_private: bool)
                 error: (!(200..300).contains(&status)).then(|| format!("answered {status}")),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_and_dates() {
+        assert_eq!(retry_after(" 120 "), Some(Duration::from_secs(120)));
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        let later = std::time::SystemTime::now() + Duration::from_secs(3600);
+        let wait = retry_after(&httpdate::fmt_http_date(later)).unwrap();
+        assert!(wait > Duration::from_secs(3590) && wait <= Duration::from_secs(3600));
+        assert_eq!(retry_after("soon"), None);
     }
 }
