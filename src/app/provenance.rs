@@ -603,6 +603,24 @@ impl App {
 
     /// Claims in id order; with `attention`, only those with a passage that a new version
     /// of its source changed or lost and that nobody has confirmed since.
+    /// A source's passages, on any of its versions, in id order.
+    pub async fn source_passages(
+        &self,
+        actor: &Actor,
+        source_id: SourceId,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<Page<Passage>> {
+        require(actor, Permission::ReadRecords, "read passages")?;
+        let (after, limit) = page_args(cursor, limit)?;
+        self.load_source(source_id).await?;
+        let items = self
+            .store
+            .fetch(move |tx| Box::pin(db::source_passages(tx, source_id, after, limit)))
+            .await?;
+        Ok(page(items, limit, |p| p.id))
+    }
+
     pub async fn list_claims(
         &self,
         actor: &Actor,

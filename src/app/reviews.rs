@@ -240,6 +240,7 @@ impl App {
             updated_at: at,
             published_at: None,
             published_url: None,
+            allowed_transitions: None,
             history: vec![review::ReviewEvent {
                 from: None,
                 to: State::Draft,
@@ -310,6 +311,59 @@ impl App {
         self.visible_review(actor, id, true).await
     }
 
+    /// A review with the steps the actor may take now (`allowed_transitions`).
+    pub async fn review_for(&self, actor: &Actor, id: ReviewId) -> Result<Review> {
+        let mut review = self.get_review(actor, id).await?;
+        review.allowed_transitions = Some(review::allowed_steps(
+            review.state,
+            &review.author,
+            actor,
+            self.second_person_rule,
+        ));
+        Ok(review)
+    }
+
+    /// The review queue: reviews in id order after the cursor, filtered by state, author,
+    /// claim and last change (without their history).
+    pub async fn list_reviews(
+        &self,
+        actor: &Actor,
+        filter: db::ReviewFilter,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<Page<Review>> {
+        require(actor, Permission::ReadEditorial, "list reviews")?;
+        let (after, limit) = page_args(cursor, limit)?;
+        let items = self
+            .store
+            .fetch(move |tx| {
+                Box::pin(async move { db::list_reviews(tx, &filter, after, limit).await })
+            })
+            .await?;
+        Ok(page(items, limit, |r| r.id))
+    }
+
+    /// Every review of a claim, oldest first, with its history (one page).
+    pub async fn claim_reviews(&self, actor: &Actor, claim_id: ClaimId) -> Result<Page<Review>> {
+        require(actor, Permission::ReadEditorial, "list reviews")?;
+        let found = self
+            .store
+            .read(|tx| {
+                Box::pin(async move {
+                    if store::provenance::get_claim(tx, claim_id).await?.is_none() {
+                        return Ok(None);
+                    }
+                    Ok::<_, AppError>(Some(db::claim_reviews(tx, claim_id).await?))
+                })
+            })
+            .await?;
+        let items = found.ok_or_else(|| not_found("claim", claim_id))?;
+        Ok(Page {
+            items,
+            next_cursor: None,
+        })
+    }
+
     /// A review the actor may see (roles that read only published verdicts see only those),
     /// with its history or not.
     async fn visible_review(&self, actor: &Actor, id: ReviewId, history: bool) -> Result<Review> {
@@ -332,7 +386,7 @@ impl App {
     /// A verdict that was corrected or retracted stays visible to integrations as a stub.
     pub async fn review_view(&self, actor: &Actor, id: ReviewId) -> Result<ReviewView> {
         if actor.may(Permission::ReadEditorial) {
-            return Ok(ReviewView::Review(self.get_review(actor, id).await?));
+            return Ok(ReviewView::Review(self.review_for(actor, id).await?));
         }
         require(actor, Permission::ReadPublished, "read reviews")?;
         let review = self.load_review(id).await?;

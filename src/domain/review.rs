@@ -136,6 +136,42 @@ pub struct ReviewEvent {
 }
 
 /// A verdict on a claim, with its workflow state and history.
+/// A workflow step the caller may take now.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AllowedStep {
+    pub to: State,
+    /// Whether the step needs a `note` (retracting, requesting changes).
+    pub needs_note: bool,
+}
+
+/// The steps `actor` may take from `from` on a review by `author`: allowed by the workflow,
+/// by the actor's role and by the second-person rule.
+pub fn allowed_steps(
+    from: State,
+    author: &str,
+    actor: &Actor,
+    second_person_rule: bool,
+) -> Vec<AllowedStep> {
+    from.next()
+        .iter()
+        .filter(|to| {
+            check(
+                from,
+                **to,
+                author,
+                actor,
+                Some("a note"),
+                second_person_rule,
+            )
+            .is_ok()
+        })
+        .map(|to| AllowedStep {
+            to: *to,
+            needs_note: to.needs_note(),
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Review {
     pub id: ReviewId,
@@ -166,6 +202,9 @@ pub struct Review {
     #[schema(example = "https://factdesk.example/checks/bridge-cost")]
     pub published_url: Option<String>,
     pub history: Vec<ReviewEvent>,
+    /// `GET /v1/reviews/{id}`: the steps the caller may take now (absent elsewhere).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_transitions: Option<Vec<AllowedStep>>,
 }
 
 /// Why a transition is refused.

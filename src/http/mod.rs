@@ -319,7 +319,10 @@ fn api_router() -> OpenApiRouter<App> {
         .routes(routes!(sources::get_version))
         .routes(routes!(sources::revision_report))
         .routes(routes!(sources::version_statistics))
-        .routes(routes!(passages::create_passage))
+        .routes(routes!(
+            passages::create_passage,
+            passages::list_source_passages
+        ))
         .routes(routes!(passages::get_passage))
         .routes(routes!(passages::list_placements))
         .routes(routes!(passages::decide_placement))
@@ -331,7 +334,8 @@ fn api_router() -> OpenApiRouter<App> {
         .routes(routes!(claims::create_claim, claims::list_claims))
         .routes(routes!(claims::get_claim))
         .routes(routes!(claims::add_evidence))
-        .routes(routes!(reviews::create_review))
+        .routes(routes!(reviews::create_review, reviews::list_claim_reviews))
+        .routes(routes!(reviews::list_reviews))
         .routes(routes!(reviews::get_review, reviews::edit_review))
         .routes(routes!(reviews::transition))
         .routes(routes!(reviews::review_evidence))

@@ -209,3 +209,34 @@ pub async fn decide_placement(
         app.decide_placement(&actor, id, version, decision).await?,
     ))
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListPassages {
+    /// `next_cursor` of the previous page.
+    #[param(value_type = Option<super::schema::Cursor>)]
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/v1/sources/{id}/passages", tag = "passages",
+    params(("id" = Uuid, Path, description = "Source id"), ListPassages),
+    responses(
+        (status = 200, description = "A page of the source's passages (on any of its versions), oldest first", body = crate::domain::Page<Passage>),
+        (status = 400, description = "Bad cursor or limit", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such source", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_source_passages(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiPath(source_id): ApiPath<SourceId>,
+    ApiQuery(q): ApiQuery<ListPassages>,
+) -> Result<Json<crate::domain::Page<Passage>>, Problem> {
+    Ok(Json(
+        app.source_passages(&actor, source_id, q.cursor.as_deref(), q.limit)
+            .await?,
+    ))
+}

@@ -296,3 +296,76 @@ pub async fn create_scale(
         .await?;
     Ok((StatusCode::CREATED, Json(scale)))
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListReviews {
+    /// Only reviews in this state (`in_review` is the queue of a second reader).
+    pub state: Option<review::State>,
+    /// Only reviews by this author (the key name that drafted them).
+    #[param(max_length = 1024)]
+    pub author: Option<String>,
+    /// Only reviews of this claim.
+    pub claim_id: Option<ClaimId>,
+    /// Only reviews changed at or after this time (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub updated_since: Option<String>,
+    /// `next_cursor` of the previous page.
+    #[param(value_type = Option<super::schema::Cursor>)]
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/v1/reviews", tag = "reviews",
+    params(ListReviews),
+    responses(
+        (status = 200, description = "The review queue: a page of reviews (without their history), oldest first", body = crate::domain::Page<Review>),
+        (status = 400, description = "Bad cursor, limit, state or time", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_reviews(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    crate::http::extract::ApiQuery(q): crate::http::extract::ApiQuery<ListReviews>,
+) -> Result<Json<crate::domain::Page<Review>>, Problem> {
+    let updated_since = match q.updated_since.as_deref() {
+        None => None,
+        Some(t) => Some(
+            time::OffsetDateTime::parse(t.trim(), &time::format_description::well_known::Rfc3339)
+                .map_err(|_| {
+                Problem::new(
+                    Kind::InvalidQuery,
+                    format!(
+                        "`updated_since` is {t:?}; send an RFC 3339 time like 2026-11-27T09:00:00Z."
+                    ),
+                )
+            })?,
+        ),
+    };
+    let filter = crate::app::ReviewFilter {
+        state: q.state,
+        author: q.author,
+        claim_id: q.claim_id,
+        updated_since,
+    };
+    Ok(Json(
+        app.list_reviews(&actor, filter, q.cursor.as_deref(), q.limit)
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/claims/{id}/reviews", tag = "reviews",
+    params(("id" = Uuid, Path, description = "Claim id")),
+    responses(
+        (status = 200, description = "Every review of the claim, oldest first, with its history (one page)", body = crate::domain::Page<Review>),
+        (status = 404, description = "No such claim", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_claim_reviews(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiPath(claim_id): ApiPath<ClaimId>,
+) -> Result<Json<crate::domain::Page<Review>>, Problem> {
+    Ok(Json(app.claim_reviews(&actor, claim_id).await?))
+}

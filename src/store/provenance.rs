@@ -75,6 +75,11 @@ mod sql {
     pub const INSERT_APPEARANCE: &str =
         "INSERT INTO claim_appearances (claim_id, passage_id, position) VALUES ($1, $2, $3)";
     pub const CLAIM_BY_ID: &str = "SELECT id, text, claimant, created_at FROM claims WHERE id = $1";
+    pub const SOURCE_PASSAGES: &str = concat!(
+        "SELECT ",
+        passage_columns!(),
+        " FROM passages p WHERE p.source_id = $1 AND p.id > $2 ORDER BY p.id LIMIT $3"
+    );
     pub const LIST_CLAIMS: &str =
         "SELECT id, text, claimant, created_at FROM claims WHERE id > $1 ORDER BY id LIMIT $2";
     pub const INSERT_EVIDENCE: &str = "INSERT INTO evidence (id, claim_id, passage_id, stance, note, created_at) \
@@ -526,4 +531,20 @@ pub async fn claim_passages(
         })
         .collect::<Result<Vec<_>>>()?;
     Ok((appearances, evidence))
+}
+
+/// A source's passages (on any version) in id order after `after`.
+pub async fn source_passages(
+    tx: &mut Tx,
+    source_id: SourceId,
+    after: Option<Uuid>,
+    limit: u32,
+) -> Result<Vec<Passage>> {
+    tx.fetch_all(stmt!(
+        sql::SOURCE_PASSAGES,
+        source_id,
+        after.unwrap_or(Uuid::nil()),
+        i64::from(limit)
+    ))
+    .await
 }

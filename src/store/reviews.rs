@@ -38,6 +38,13 @@ mod sql {
         review_select!(),
         " LEFT JOIN review_events e ON e.review_id = r.id WHERE r.id = $1 ORDER BY e.id"
     );
+    /// The queue: `r.id > $1` seeks to the cursor; the filters are optional.
+    pub const LIST_REVIEWS: &str = concat!(
+        review_select!(),
+        " LEFT JOIN review_events e ON 1 = 0 WHERE r.id > $1 AND ($2 IS NULL OR r.state = $2) \
+         AND ($3 IS NULL OR r.author = $3) AND ($4 IS NULL OR r.claim_id = $4) \
+         AND ($5 IS NULL OR r.updated_at >= $5) ORDER BY r.id LIMIT $6"
+    );
     pub const CLAIM_REVIEWS: &str = concat!(
         review_select!(),
         " LEFT JOIN review_events e ON e.review_id = r.id WHERE r.claim_id = $1 ORDER BY r.id, e.id"
@@ -138,6 +145,7 @@ fn review_columns(c: &mut Cols<'_, '_>) -> Result<Review> {
         published_at: c.get()?,
         published_url: c.get()?,
         history: Vec::new(),
+        allowed_transitions: None,
     })
 }
 
@@ -372,4 +380,33 @@ pub async fn by_published_url(tx: &mut Tx, key: &str) -> Result<Vec<ReviewId>> {
 pub async fn publish_at(tx: &mut Tx, id: ReviewId, url: &str, key: &str) -> Result<()> {
     tx.execute(stmt!(sql::PUBLISH_AT, id, url, key)).await?;
     Ok(())
+}
+
+/// Filters of the review queue.
+#[derive(Debug, Clone, Default)]
+pub struct ReviewFilter {
+    pub state: Option<State>,
+    pub author: Option<String>,
+    pub claim_id: Option<ClaimId>,
+    pub updated_since: Option<OffsetDateTime>,
+}
+
+pub async fn list_reviews(
+    tx: &mut Tx,
+    filter: &ReviewFilter,
+    after: Option<uuid::Uuid>,
+    limit: u32,
+) -> Result<Vec<Review>> {
+    let rows: Vec<ReviewRow> = tx
+        .fetch_all(stmt!(
+            sql::LIST_REVIEWS,
+            after.unwrap_or(uuid::Uuid::nil()),
+            filter.state.map(State::as_str),
+            filter.author.clone(),
+            filter.claim_id,
+            filter.updated_since,
+            i64::from(limit)
+        ))
+        .await?;
+    Ok(with_history(rows))
 }

@@ -536,6 +536,24 @@ async fn every_endpoint_against_every_role(backend: Backend) {
         ),
         (
             Method::GET,
+            "/v1/reviews".into(),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::GET,
+            format!("/v1/claims/{c}/reviews"),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::GET,
+            format!("/v1/sources/{s}/passages"),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::GET,
             "/v1/rating-scales".into(),
             |_, _, _| Value::Null,
             [200, 200, 200, 200, 200],

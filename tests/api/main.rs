@@ -8,6 +8,7 @@ mod auth;
 mod claims;
 mod cms;
 mod corpus;
+mod desk;
 mod errors;
 mod idempotency;
 mod lifecycle;

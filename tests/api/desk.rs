@@ -1,0 +1,185 @@
+//! The fact-checker's desk: the review queue with its filters, a claim's reviews, a source's
+//! passages, and the steps a caller may take on a review.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, assert_problem, client_with_key, spawn_app};
+use claimtrail::domain::access::Role;
+
+async fn claim(t: &TestApp, text: &str) -> String {
+    let res = t.post("/v1/claims", &json!({"text": text})).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn draft(client: &reqwest::Client, t: &TestApp, claim: &str) -> Value {
+    let res = client
+        .post(t.url(&format!("/v1/claims/{claim}/reviews")))
+        .json(&json!({"rating": "false", "summary": "No."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    res.json().await.unwrap()
+}
+
+fn ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn the_review_queue_filters_and_pages(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let checker = client_with_key(&t.key(Role::FactChecker).await);
+    let (a, b) = (claim(&t, "Claim A.").await, claim(&t, "Claim B.").await);
+    let r1 = draft(&checker, &t, &a).await;
+    let r2 = draft(&t.client, &t, &a).await;
+    let r3 = draft(&checker, &t, &b).await;
+    let submitted = checker
+        .post(t.url(&format!(
+            "/v1/reviews/{}/transitions",
+            r3["id"].as_str().unwrap()
+        )))
+        .json(&json!({"to": "in_review", "revision": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(submitted.status(), StatusCode::OK);
+    let all = t.get_json("/v1/reviews").await;
+    assert_eq!(
+        ids(&all),
+        [&r1["id"], &r2["id"], &r3["id"]].map(|v| v.as_str().unwrap().to_owned())
+    );
+    assert!(all["items"][0].get("history").is_some());
+    let queue = t.get_json("/v1/reviews?state=in_review").await;
+    assert_eq!(ids(&queue), [r3["id"].as_str().unwrap()]);
+    let by = t.get_json("/v1/reviews?author=test-fact_checker").await;
+    assert_eq!(ids(&by).len(), 2);
+    let of_a = t.get_json(&format!("/v1/reviews?claim_id={a}")).await;
+    assert_eq!(ids(&of_a).len(), 2);
+    let later = t
+        .get_json(&format!(
+            "/v1/reviews?updated_since={}",
+            submitted.json::<Value>().await.unwrap()["updated_at"]
+                .as_str()
+                .unwrap()
+        ))
+        .await;
+    assert_eq!(ids(&later), [r3["id"].as_str().unwrap()]);
+    // Pages of one.
+    let first = t.get_json("/v1/reviews?limit=1").await;
+    assert_eq!(ids(&first), [r1["id"].as_str().unwrap()]);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = t
+        .get_json(&format!("/v1/reviews?limit=1&cursor={cursor}"))
+        .await;
+    assert_eq!(ids(&second), [r2["id"].as_str().unwrap()]);
+    assert_problem(
+        t.get("/v1/reviews?updated_since=yesterday").await,
+        StatusCode::BAD_REQUEST,
+        "invalid-query",
+    )
+    .await;
+    assert_problem(
+        t.get("/v1/reviews?state=lost").await,
+        StatusCode::BAD_REQUEST,
+        "invalid-query",
+    )
+    .await;
+    // A claim's reviews, with history.
+    let reviews = t.get_json(&format!("/v1/claims/{b}/reviews")).await;
+    assert_eq!(ids(&reviews), [r3["id"].as_str().unwrap()]);
+    assert_eq!(reviews["items"][0]["history"].as_array().unwrap().len(), 2);
+    assert_eq!(reviews["next_cursor"], Value::Null);
+    let missing = "01a21f00-0000-7000-8000-000000000000";
+    assert_problem(
+        t.get(&format!("/v1/claims/{missing}/reviews")).await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+}
+
+async fn a_review_says_which_steps_the_caller_may_take(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let checker_key = t.key(Role::FactChecker).await;
+    let checker = client_with_key(&checker_key);
+    let editor = client_with_key(&t.key(Role::Editor).await);
+    let c = claim(&t, "Claim C.").await;
+    let review = draft(&checker, &t, &c).await;
+    let id = review["id"].as_str().unwrap();
+    let steps = |client: reqwest::Client| {
+        let url = t.url(&format!("/v1/reviews/{id}"));
+        async move {
+            let r: Value = client.get(url).send().await.unwrap().json().await.unwrap();
+            r["allowed_transitions"].clone()
+        }
+    };
+    assert_eq!(
+        steps(checker.clone()).await,
+        json!([{"to": "in_review", "needs_note": false}])
+    );
+    let res = checker
+        .post(t.url(&format!("/v1/reviews/{id}/transitions")))
+        .json(&json!({"to": "in_review", "revision": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // The author may not decide; another editor may approve or send it back (with a note).
+    assert_eq!(steps(checker.clone()).await, json!([]));
+    assert_eq!(
+        steps(editor.clone()).await,
+        json!([{"to": "changes_requested", "needs_note": true}, {"to": "approved", "needs_note": false}])
+    );
+}
+
+async fn a_sources_passages_are_listed(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let source = t.source("Minutes", "One. Two. Three.").await;
+    let sid = source["id"].as_str().unwrap();
+    let mut made = Vec::new();
+    for q in ["One.", "Two.", "Three."] {
+        made.push(
+            t.passage(sid, json!({"quote": q})).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let first = t
+        .get_json(&format!("/v1/sources/{sid}/passages?limit=2"))
+        .await;
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let rest = t
+        .get_json(&format!(
+            "/v1/sources/{sid}/passages?limit=2&cursor={cursor}"
+        ))
+        .await;
+    let mut all = ids(&first);
+    all.extend(ids(&rest));
+    assert_eq!(all, made);
+    assert_eq!(first["items"][1]["exact"], "Two.");
+    assert_eq!(rest["next_cursor"], Value::Null);
+    let missing = "01a21f00-0000-7000-8000-000000000000";
+    assert_problem(
+        t.get(&format!("/v1/sources/{missing}/passages")).await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+}
+
+crate::both_backends!(
+    the_review_queue_filters_and_pages,
+    a_review_says_which_steps_the_caller_may_take,
+    a_sources_passages_are_listed,
+);
