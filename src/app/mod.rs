@@ -307,6 +307,7 @@ mod reviews;
 mod statistics;
 mod webhooks;
 
+pub use crate::store::provenance::ClaimFilter;
 pub use crate::store::reviews::ReviewFilter;
 pub use audit_trail::{AuditQuery, AuditReport, CheckpointQuery};
 pub use cms::{ClaimReviewDoc, FeedItem, Since};

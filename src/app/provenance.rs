@@ -624,24 +624,19 @@ impl App {
     pub async fn list_claims(
         &self,
         actor: &Actor,
-        attention: bool,
+        filter: db::ClaimFilter,
         cursor: Option<&str>,
         limit: Option<u32>,
-    ) -> Result<Page<domain::Claim>> {
+    ) -> Result<Page<domain::ClaimItem>> {
         require(actor, Permission::ReadRecords, "read claims")?;
         let (after, limit) = page_args(cursor, limit)?;
         let items = self
             .store
             .fetch(move |tx| {
-                Box::pin(async move {
-                    match attention {
-                        true => store::placements::attention_claims(tx, after, limit).await,
-                        false => db::list_claims(tx, after, limit).await,
-                    }
-                })
+                Box::pin(async move { db::list_claims(tx, &filter, after, limit).await })
             })
             .await?;
-        Ok(page(items, limit, |c| c.id))
+        Ok(page(items, limit, |c| c.claim.id))
     }
 
     pub async fn add_evidence(

@@ -151,6 +151,23 @@ pub struct Claim {
     pub created_at: OffsetDateTime,
 }
 
+/// A claim as lists show it, with its current review: the published verdict if there is one,
+/// else the newest review in progress.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClaimItem {
+    #[serde(flatten)]
+    pub claim: Claim,
+    pub review: Option<ReviewSummary>,
+}
+
+/// A review's state and rating, for lists.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReviewSummary {
+    pub id: crate::domain::ids::ReviewId,
+    pub state: crate::domain::review::State,
+    pub rating: crate::domain::review::Rating,
+}
+
 /// A claim with where it appeared and the evidence about it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ClaimView {

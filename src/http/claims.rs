@@ -12,7 +12,7 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use super::schema::{BodyText, Cursor, ShortText};
 use crate::app::App;
 use crate::domain::ids::{ClaimId, PassageId};
-use crate::domain::{Claim, ClaimView, Evidence, Page, Stance};
+use crate::domain::{ClaimItem, ClaimView, Evidence, Page, Stance};
 
 /// A checkable statement and the passages it appeared in.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -47,6 +47,12 @@ pub struct ListClaims {
     /// Only claims with an appearance or evidence that a new version of its source changed
     /// or lost, not yet confirmed by a person (see `attention` in the claim).
     pub attention: Option<bool>,
+    /// Only claims that appear in, or cite, this source.
+    pub source_id: Option<crate::domain::ids::SourceId>,
+    /// Only claims with (`true`) or without (`false`) a published verdict.
+    pub has_verdict: Option<bool>,
+    /// Only claims whose current review is in this state.
+    pub state: Option<crate::domain::review::State>,
     /// `next_cursor` of the previous page.
     #[param(value_type = Option<Cursor>)]
     pub cursor: Option<String>,
@@ -87,22 +93,23 @@ pub async fn create_claim(
 #[utoipa::path(get, path = "/v1/claims", tag = "claims",
     params(ListClaims),
     responses(
-        (status = 200, description = "A page of claims, oldest first", body = Page<Claim>),
+        (status = 200, description = "A page of claims, oldest first, each with its current review's state and rating", body = Page<ClaimItem>),
         (status = 400, description = "Bad cursor, limit or parameter", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_claims(
     State(app): State<App>,
     Auth(actor): Auth,
     ApiQuery(q): ApiQuery<ListClaims>,
-) -> Result<Json<Page<Claim>>, Problem> {
+) -> Result<Json<Page<ClaimItem>>, Problem> {
+    let filter = crate::app::ClaimFilter {
+        attention: q.attention.unwrap_or(false),
+        source_id: q.source_id,
+        has_verdict: q.has_verdict,
+        state: q.state,
+    };
     Ok(Json(
-        app.list_claims(
-            &actor,
-            q.attention.unwrap_or(false),
-            q.cursor.as_deref(),
-            q.limit,
-        )
-        .await?,
+        app.list_claims(&actor, filter, q.cursor.as_deref(), q.limit)
+            .await?,
     ))
 }
 

@@ -107,6 +107,10 @@ pub const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "webhooks",
         include_str!("../../migrations/sqlite/0011_webhooks.sql"),
     ),
+    (
+        "review_lists",
+        include_str!("../../migrations/sqlite/0012_review_lists.sql"),
+    ),
 ];
 pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -152,6 +156,10 @@ pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "webhooks",
         include_str!("../../migrations/postgres/0011_webhooks.sql"),
+    ),
+    (
+        "review_lists",
+        include_str!("../../migrations/postgres/0012_review_lists.sql"),
     ),
 ];
 

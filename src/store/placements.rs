@@ -1,13 +1,12 @@
 //! Placements: where passages stand in later versions of their source.
 
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use super::exec::{Cols, FromRow, Json, Tx, stmt};
 use super::{Result, StoreError};
 use crate::domain::anchor::reanchor::{PlacementMethod, PlacementState};
 use crate::domain::ids::{ClaimId, PassageId, SourceId};
-use crate::domain::{Attention, Claim, PassageRole, Placement};
+use crate::domain::{Attention, PassageRole, Placement};
 
 mod sql {
     macro_rules! placement_columns {
@@ -67,14 +66,6 @@ mod sql {
          JOIN placements pl ON pl.passage_id = x.passage_id ",
         needs_attention!(),
         " ORDER BY x.role, pl.passage_id"
-    );
-    pub const ATTENTION_CLAIMS: &str = concat!(
-        "SELECT c.id, c.text, c.claimant, c.created_at FROM claims c WHERE c.id > $1 AND c.id IN (\
-         SELECT ca.claim_id FROM placements pl JOIN claim_appearances ca ON ca.passage_id = pl.passage_id ",
-        needs_attention!(),
-        " UNION SELECT e.claim_id FROM placements pl JOIN evidence e ON e.passage_id = pl.passage_id ",
-        needs_attention!(),
-        ") ORDER BY c.id LIMIT $2"
     );
     pub const WITHOUT_UTF16: &str =
         "SELECT DISTINCT source_id, version FROM passages WHERE start_utf16 IS NULL";
@@ -278,15 +269,6 @@ pub async fn claim_attention(tx: &mut Tx, claim_id: ClaimId) -> Result<Vec<Atten
 }
 
 /// Claims with a passage that needs attention, in id order after `after`.
-pub async fn attention_claims(tx: &mut Tx, after: Option<Uuid>, limit: u32) -> Result<Vec<Claim>> {
-    tx.fetch_all(stmt!(
-        sql::ATTENTION_CLAIMS,
-        after.unwrap_or(Uuid::nil()),
-        i64::from(limit)
-    ))
-    .await
-}
-
 /// Versions with passages stored before UTF-16 offsets were kept.
 pub async fn versions_without_utf16(tx: &mut Tx) -> Result<Vec<(SourceId, i64)>> {
     tx.fetch_all(stmt!(sql::WITHOUT_UTF16)).await

@@ -9,8 +9,8 @@ use super::exec::{Cols, FromRow, Json, Tx, stmt};
 use super::{Result, StoreError};
 use crate::domain::ids::{ClaimId, EvidenceId, PassageId, SourceId};
 use crate::domain::{
-    Claim, Evidence, NewSource, NewVersion, Passage, Source, SourceRef, SourcedPassage, Stance,
-    Version, VersionText,
+    Claim, ClaimItem, Evidence, NewSource, NewVersion, Passage, ReviewSummary, Source, SourceRef,
+    SourcedPassage, Stance, Version, VersionText,
 };
 
 mod sql {
@@ -80,8 +80,37 @@ mod sql {
         passage_columns!(),
         " FROM passages p WHERE p.source_id = $1 AND p.id > $2 ORDER BY p.id LIMIT $3"
     );
-    pub const LIST_CLAIMS: &str =
-        "SELECT id, text, claimant, created_at FROM claims WHERE id > $1 ORDER BY id LIMIT $2";
+    /// A claim with its current review: the published one, else the newest not ended.
+    macro_rules! claim_item_select {
+        () => {
+            "SELECT c.id, c.text, c.claimant, c.created_at, r.id, r.state, r.rating, g.label, g.value \
+             FROM claims c LEFT JOIN reviews r ON r.id = COALESCE( \
+               (SELECT r2.id FROM reviews r2 WHERE r2.claim_id = c.id AND r2.state = 'published' LIMIT 1), \
+               (SELECT r3.id FROM reviews r3 WHERE r3.claim_id = c.id \
+                AND r3.state NOT IN ('superseded', 'retracted') ORDER BY r3.id DESC LIMIT 1)) \
+             LEFT JOIN ratings g ON g.scale_id = r.scale_id AND g.key = r.rating"
+        };
+    }
+    pub const LIST_CLAIMS: &str = concat!(
+        claim_item_select!(),
+        " WHERE c.id > $1 ORDER BY c.id LIMIT $2"
+    );
+    /// With filters: appearing in or cited from a source (`$3`), with a published verdict or
+    /// not (`$4`: 1 or 0), current review in a state (`$5`), needing attention (`$6`).
+    pub const LIST_CLAIMS_FILTERED: &str = concat!(
+        claim_item_select!(),
+        " WHERE c.id > $1 \
+         AND ($3 IS NULL OR c.id IN (SELECT a.claim_id FROM claim_appearances a JOIN passages p ON p.id = a.passage_id WHERE p.source_id = $3 \
+              UNION SELECT e.claim_id FROM evidence e JOIN passages p2 ON p2.id = e.passage_id WHERE p2.source_id = $3)) \
+         AND ($4 IS NULL OR $4 = CASE WHEN EXISTS (SELECT 1 FROM reviews r4 WHERE r4.claim_id = c.id AND r4.state = 'published') THEN 1 ELSE 0 END) \
+         AND ($5 IS NULL OR r.state = $5) \
+         AND ($6 IS NULL OR c.id IN ( \
+              SELECT ca.claim_id FROM placements pl JOIN claim_appearances ca ON ca.passage_id = pl.passage_id \
+              WHERE pl.latest AND pl.state <> 'placed' AND pl.reviewed_at IS NULL \
+              UNION SELECT e3.claim_id FROM placements pl3 JOIN evidence e3 ON e3.passage_id = pl3.passage_id \
+              WHERE pl3.latest AND pl3.state <> 'placed' AND pl3.reviewed_at IS NULL)) \
+         ORDER BY c.id LIMIT $2"
+    );
     pub const INSERT_EVIDENCE: &str = "INSERT INTO evidence (id, claim_id, passage_id, stance, note, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)";
     pub const EVIDENCE_FOR: &str =
@@ -431,11 +460,67 @@ pub async fn get_claim(tx: &mut Tx, id: ClaimId) -> Result<Option<Claim>> {
     tx.fetch_optional(stmt!(sql::CLAIM_BY_ID, id)).await
 }
 
-pub async fn list_claims(tx: &mut Tx, after: Option<Uuid>, limit: u32) -> Result<Vec<Claim>> {
+/// Filters of the claim list.
+#[derive(Debug, Clone, Default)]
+pub struct ClaimFilter {
+    /// Changed or lost in a new version of a source, not confirmed since.
+    pub attention: bool,
+    pub source_id: Option<SourceId>,
+    pub has_verdict: Option<bool>,
+    pub state: Option<crate::domain::review::State>,
+}
+
+impl ClaimFilter {
+    fn is_empty(&self) -> bool {
+        !self.attention
+            && self.source_id.is_none()
+            && self.has_verdict.is_none()
+            && self.state.is_none()
+    }
+}
+
+impl FromRow for ClaimItem {
+    fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
+        let claim = Claim::from_row(c)?;
+        let id: Option<crate::domain::ids::ReviewId> = c.get()?;
+        let state: Option<String> = c.get()?;
+        let key: Option<String> = c.get()?;
+        let label: Option<String> = c.get()?;
+        let value: Option<f64> = c.get()?;
+        let review = match (id, state, key, label) {
+            (Some(id), Some(state), Some(key), Some(label)) => Some(ReviewSummary {
+                id,
+                state: crate::domain::review::State::parse(&state)
+                    .ok_or_else(|| StoreError::other(format!("unknown review state {state:?}")))?,
+                rating: crate::domain::review::Rating { key, label, value },
+            }),
+            _ => None,
+        };
+        Ok(ClaimItem { claim, review })
+    }
+}
+
+/// Claims in id order after `after`, each with its current review.
+pub async fn list_claims(
+    tx: &mut Tx,
+    filter: &ClaimFilter,
+    after: Option<Uuid>,
+    limit: u32,
+) -> Result<Vec<ClaimItem>> {
+    let after = after.unwrap_or(Uuid::nil());
+    if filter.is_empty() {
+        return tx
+            .fetch_all(stmt!(sql::LIST_CLAIMS, after, i64::from(limit)))
+            .await;
+    }
     tx.fetch_all(stmt!(
-        sql::LIST_CLAIMS,
-        after.unwrap_or(Uuid::nil()),
-        i64::from(limit)
+        sql::LIST_CLAIMS_FILTERED,
+        after,
+        i64::from(limit),
+        filter.source_id,
+        filter.has_verdict.map(i64::from),
+        filter.state.map(|s| s.as_str()),
+        filter.attention.then_some(1i64)
     ))
     .await
 }

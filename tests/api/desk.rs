@@ -178,7 +178,75 @@ async fn a_sources_passages_are_listed(backend: Backend) {
     .await;
 }
 
+async fn claims_are_filtered_and_carry_their_current_review(backend: Backend) {
+    let t = crate::helpers::spawn_one_person_desk(backend).await;
+    let source = t
+        .source("Minutes", "The bridge cost $4 billion. The road cost less.")
+        .await;
+    let sid = source["id"].as_str().unwrap();
+    let passage = t
+        .passage(sid, json!({"quote": "The bridge cost $4 billion."}))
+        .await;
+    let res = t
+        .post(
+            "/v1/claims",
+            &json!({"text": "The bridge cost $4 billion.", "appearances": [passage["id"]]}),
+        )
+        .await;
+    let on_source: Value = res.json().await.unwrap();
+    let on_source = on_source["id"].as_str().unwrap().to_owned();
+    let drafted = claim(&t, "The road cost less.").await;
+    let bare = claim(&t, "Nobody checked this.").await;
+    // Publish a verdict on the first, draft a review of the second.
+    let mut review = draft(&t.client, &t, &on_source).await;
+    let rid = review["id"].as_str().unwrap().to_owned();
+    for to in ["in_review", "approved", "published"] {
+        let res = t
+            .post(
+                &format!("/v1/reviews/{rid}/transitions"),
+                &json!({"to": to, "revision": review["revision"]}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        review = res.json().await.unwrap();
+    }
+    let draft_of_second = draft(&t.client, &t, &drafted).await;
+    let all = t.get_json("/v1/claims").await;
+    assert_eq!(
+        ids(&all),
+        [&on_source, &drafted, &bare].map(|s| s.to_string())
+    );
+    assert_eq!(all["items"][0]["review"]["id"], rid.as_str());
+    assert_eq!(all["items"][0]["review"]["state"], "published");
+    assert_eq!(all["items"][0]["review"]["rating"]["key"], "false");
+    assert_eq!(all["items"][1]["review"]["state"], "draft");
+    assert_eq!(all["items"][1]["review"]["id"], draft_of_second["id"]);
+    assert_eq!(all["items"][2]["review"], Value::Null);
+    let of_source = t.get_json(&format!("/v1/claims?source_id={sid}")).await;
+    assert_eq!(ids(&of_source), [on_source.clone()]);
+    let checked = t.get_json("/v1/claims?has_verdict=true").await;
+    assert_eq!(ids(&checked), [on_source.clone()]);
+    let unchecked = t.get_json("/v1/claims?has_verdict=false").await;
+    assert_eq!(ids(&unchecked), [drafted.clone(), bare.clone()]);
+    let drafts = t.get_json("/v1/claims?state=draft").await;
+    assert_eq!(ids(&drafts), [drafted.clone()]);
+    let both = t
+        .get_json(&format!("/v1/claims?source_id={sid}&has_verdict=false"))
+        .await;
+    assert_eq!(ids(&both), Vec::<String>::new());
+    let paged = t.get_json("/v1/claims?has_verdict=false&limit=1").await;
+    assert_eq!(ids(&paged), [drafted.clone()]);
+    let cursor = paged["next_cursor"].as_str().unwrap();
+    let next = t
+        .get_json(&format!(
+            "/v1/claims?has_verdict=false&limit=1&cursor={cursor}"
+        ))
+        .await;
+    assert_eq!(ids(&next), [bare.clone()]);
+}
+
 crate::both_backends!(
+    claims_are_filtered_and_carry_their_current_review,
     the_review_queue_filters_and_pages,
     a_review_says_which_steps_the_caller_may_take,
     a_sources_passages_are_listed,

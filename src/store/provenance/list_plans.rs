@@ -42,7 +42,7 @@ const LISTS: [List; 3] = [
     List {
         name: "LIST_CLAIMS",
         sql: sql::LIST_CLAIMS,
-        table: "claims",
+        table: "c",
         sqlite_range: "(id>?)",
         pg_cond: "(id >",
         pg_types: "uuid, bigint",
@@ -413,7 +413,11 @@ async fn list_pages_seek_to_the_cursor_on_postgres() {
                         .as_str()
                         .is_some_and(|c| c.starts_with(list.pg_cond))
             });
-            let seq_scan = nodes.iter().any(|n| n["Node Type"] == "Seq Scan");
+            // On the listed table only: the claim list joins each claim's newest review,
+            // and the test fills no reviews, so PostgreSQL rightly scans those empty tables.
+            let seq_scan = nodes
+                .iter()
+                .any(|n| n["Node Type"] == "Seq Scan" && n["Alias"] == list.table);
             let read = seek.map(|n| {
                 n["Actual Rows"].as_f64().unwrap_or(f64::MAX)
                     + n["Rows Removed by Filter"].as_f64().unwrap_or(0.0)
