@@ -223,26 +223,26 @@ async fn claims_are_filtered_and_carry_their_current_review(backend: Backend) {
     assert_eq!(all["items"][1]["review"]["id"], draft_of_second["id"]);
     assert_eq!(all["items"][2]["review"], Value::Null);
     let of_source = t.get_json(&format!("/v1/claims?source_id={sid}")).await;
-    assert_eq!(ids(&of_source), [on_source.clone()]);
+    assert_eq!(ids(&of_source), [on_source.as_str()]);
     let checked = t.get_json("/v1/claims?has_verdict=true").await;
-    assert_eq!(ids(&checked), [on_source.clone()]);
+    assert_eq!(ids(&checked), [on_source.as_str()]);
     let unchecked = t.get_json("/v1/claims?has_verdict=false").await;
-    assert_eq!(ids(&unchecked), [drafted.clone(), bare.clone()]);
+    assert_eq!(ids(&unchecked), [drafted.as_str(), bare.as_str()]);
     let drafts = t.get_json("/v1/claims?state=draft").await;
-    assert_eq!(ids(&drafts), [drafted.clone()]);
+    assert_eq!(ids(&drafts), [drafted.as_str()]);
     let both = t
         .get_json(&format!("/v1/claims?source_id={sid}&has_verdict=false"))
         .await;
     assert_eq!(ids(&both), Vec::<String>::new());
     let paged = t.get_json("/v1/claims?has_verdict=false&limit=1").await;
-    assert_eq!(ids(&paged), [drafted.clone()]);
+    assert_eq!(ids(&paged), [drafted.as_str()]);
     let cursor = paged["next_cursor"].as_str().unwrap();
     let next = t
         .get_json(&format!(
             "/v1/claims?has_verdict=false&limit=1&cursor={cursor}"
         ))
         .await;
-    assert_eq!(ids(&next), [bare.clone()]);
+    assert_eq!(ids(&next), [bare.as_str()]);
 }
 
 crate::both_backends!(
