@@ -229,6 +229,7 @@ Integrations see publications, corrections and retractions (retractions as tombs
 pub async fn changes(
     State(app): State<App>,
     Auth(actor): Auth,
+    stopping: Option<axum::Extension<super::Stopping>>,
     headers: HeaderMap,
     ApiQuery(p): ApiQuery<ChangesParams>,
 ) -> Result<Response, Problem> {
@@ -277,7 +278,8 @@ pub async fn changes(
             Since::Now => head,
             Since::Seq(s) => s,
         };
-        return Ok(event_stream(app, actor, start).into_response());
+        let stopping = stopping.map(|s| s.0.0);
+        return Ok(event_stream(app, actor, start, stopping).into_response());
     }
     let (changes, head) = app.changes(&actor, since, limit).await?;
     let mut body = String::new();
@@ -297,22 +299,29 @@ fn event_stream(
     app: App,
     actor: crate::domain::access::Actor,
     start: i64,
+    stopping: Option<tokio::sync::watch::Receiver<bool>>,
 ) -> Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>> {
-    let stream = async_stream(app, actor, start);
+    let stream = async_stream(app, actor, start, stopping);
     Sse::new(stream).keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat"))
 }
 
-/// Polls the feed and yields each change once, in order; ends on an error (the client
-/// reconnects with `Last-Event-ID`).
+/// Polls the feed and yields each change once, in order; ends on an error or when the server
+/// shuts down (the client reconnects with `Last-Event-ID`).
 fn async_stream(
     app: App,
     actor: crate::domain::access::Actor,
     start: i64,
+    stopping: Option<tokio::sync::watch::Receiver<bool>>,
 ) -> impl futures_util::Stream<Item = Result<Event, Infallible>> {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, Infallible>>(16);
     tokio::spawn(async move {
+        // Without a server (a router in a test), nothing stops the stream but its client.
+        let mut stopping = stopping;
         let mut after = start;
         loop {
+            if stopping.as_ref().is_some_and(|s| *s.borrow()) {
+                return;
+            }
             let batch = match app.changes(&actor, Since::Seq(after), MAX_LIMIT).await {
                 Ok((batch, _)) => batch,
                 Err(e) => {
@@ -338,11 +347,23 @@ fn async_stream(
                 tokio::select! {
                     _ = tokio::time::sleep(POLL) => {}
                     _ = tx.closed() => return,
+                    // Shutdown began, or the server is gone.
+                    _ = stopped(&mut stopping) => return,
                 }
             }
         }
     });
     tokio_stream_of(rx)
+}
+
+/// Resolves when the server begins to shut down; never without a server.
+async fn stopped(stopping: &mut Option<tokio::sync::watch::Receiver<bool>>) {
+    match stopping {
+        Some(s) => {
+            let _ = s.wait_for(|stop| *stop).await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 /// A receiver as a stream.

@@ -530,14 +530,25 @@ async fn problem_type(ApiPath(slug): ApiPath<String>) -> Result<Json<ProblemType
     }))
 }
 
+/// Turns true when the server begins to shut down.
+#[derive(Clone)]
+pub struct Stopping(pub tokio::sync::watch::Receiver<bool>);
+
 /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: App,
     config: &HttpConfig,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app, config))
-        .with_graceful_shutdown(shutdown_signal())
+    // Long-lived answers (the change feed's event streams) end when shutdown begins, so that
+    // the graceful shutdown does not wait on them forever.
+    let (stopping, stop) = tokio::sync::watch::channel(false);
+    let router = router(app, config).layer(axum::Extension(Stopping(stop)));
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            stopping.send_replace(true);
+        })
         .await
 }
 

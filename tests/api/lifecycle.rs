@@ -133,6 +133,17 @@ async fn serve_demo_then_stop_on_sigterm(backend: Backend) {
         .unwrap();
     assert_eq!(ready.status(), 200);
 
+    // A client following the change feed (Server-Sent Events) does not hold the shutdown up.
+    let mut stream = client
+        .get(format!("http://{addr}/v1/changes?since=0"))
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let first = stream.chunk().await.unwrap().expect("an event");
+    assert!(String::from_utf8_lossy(&first).contains("id: "));
+
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
