@@ -83,15 +83,31 @@ pub fn read_manifest(dir: &Path) -> anyhow::Result<HashMap<String, ManifestEntry
         .collect())
 }
 
-/// A title for a text whose metadata has none: its first non-blank line, shortened.
+/// A title for a text whose metadata has none: the first sentence of its first paragraph
+/// (a hard-wrapped paragraph's lines joined first), shortened to 120 characters. A headline
+/// set apart by a blank line is a paragraph of its own, so it is the title.
 fn title_from_text(text: &str) -> String {
-    let line = text
+    let paragraph: Vec<&str> = text
         .lines()
         .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("Untitled");
-    let mut title: String = line.chars().take(120).collect();
-    if line.chars().count() > 120 {
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty())
+        .collect();
+    if paragraph.is_empty() {
+        return "Untitled".into();
+    }
+    let joined = paragraph.join(" ");
+    let chars: Vec<char> = joined.chars().collect();
+    // The first `.`, `!` or `?` followed by a space (or the end) ends the sentence.
+    let end = (0..chars.len())
+        .find(|&i| {
+            matches!(chars[i], '.' | '!' | '?')
+                && chars.get(i + 1).is_none_or(|c| c.is_whitespace())
+        })
+        .map_or(chars.len(), |i| i + 1);
+    let sentence: String = chars[..end].iter().collect();
+    let mut title: String = sentence.chars().take(120).collect();
+    if sentence.chars().count() > 120 {
         title.push('\u{2026}');
     }
     title
@@ -365,10 +381,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn title_is_first_non_blank_line() {
+    fn title_is_the_first_sentence_of_the_first_paragraph() {
         assert_eq!(
-            title_from_text("\n  \n  Headline here \nbody"),
+            title_from_text("\n  \n  Headline here\n\nThe body. More."),
             "Headline here"
+        );
+        // A hard-wrapped sentence is not cut at its line break.
+        assert_eq!(
+            title_from_text("The council approved the\nbridge on Tuesday. It cost\n$4.2 billion."),
+            "The council approved the bridge on Tuesday."
+        );
+        assert_eq!(
+            title_from_text("It cost $4.2 billion."),
+            "It cost $4.2 billion."
         );
         let long = "x".repeat(130);
         assert_eq!(title_from_text(&long).chars().count(), 121);
