@@ -285,16 +285,10 @@ impl App {
         Ok((actor, found))
     }
 
-    /// What a CMS needs for the article at `url`: the claims that appear in any version of the
-    /// sources known by that URL, each with its spans and verdicts, and the verdicts published
-    /// at that URL. An unknown URL finds nothing (not an error).
-    pub async fn lookup(&self, actor: &Actor, url: &str) -> Result<Lookup> {
-        require(actor, Permission::ReadPublished, "look up articles")?;
-        let key = lookup_form(url).map_err(|m| AppError::field("url", m))?;
-        Ok(self.read_lookup(key).await?.1)
-    }
-
-    /// The lookup of a URL in lookup form, with the audit head it was read at (one snapshot).
+    /// What a CMS needs for the article at a URL in lookup form: the claims that appear in any
+    /// version of the sources known by that URL, each with its spans and verdicts, and the
+    /// verdicts published at that URL (an unknown URL finds nothing), with the audit head it
+    /// was read at (one snapshot).
     async fn read_lookup(&self, key: String) -> Result<(i64, Lookup)> {
         let wanted = key.clone();
         let (head, sources, claims, published) = self
@@ -392,17 +386,24 @@ impl App {
                     .await?;
                 return match holder.first() {
                     // Already an alias (or the URL) of this source: nothing to add.
-                    Some(id) if *id == source_id => self.aliases(source_id).await,
+                    Some(id) if *id == source_id => self.read_aliases(source_id).await,
                     Some(id) => Err(AppError::SourceExists { id: *id, url: key }),
                     None => Err(AppError::Internal("a URL conflicts yet is absent".into())),
                 };
             }
             Err(e) => return Err(e.into()),
         }
-        self.aliases(source_id).await
+        self.read_aliases(source_id).await
     }
 
-    pub async fn aliases(&self, source_id: SourceId) -> Result<Vec<String>> {
+    /// A source's alias URLs, in lookup form.
+    pub async fn aliases(&self, actor: &Actor, source_id: SourceId) -> Result<Vec<String>> {
+        require(actor, Permission::ReadRecords, "read sources")?;
+        self.load_source(source_id).await?;
+        self.read_aliases(source_id).await
+    }
+
+    async fn read_aliases(&self, source_id: SourceId) -> Result<Vec<String>> {
         Ok(self
             .store
             .fetch(move |tx| Box::pin(db::aliases(tx, source_id)))
@@ -458,6 +459,7 @@ impl App {
         limit: u32,
     ) -> Result<(Vec<FeedItem>, i64)> {
         require(actor, Permission::ReadPublished, "read the change feed")?;
+        let limit = check_limit(limit)?;
         let all = actor.may(Permission::ReadRecords);
         let (rows, head) = self
             .store

@@ -186,11 +186,15 @@ fn page_args(cursor: Option<&str>, limit: Option<u32>) -> Result<(Option<Uuid>, 
         None => None,
         Some(c) => Some(Cursor::decode(c).ok_or(AppError::InvalidCursor)?.0),
     };
-    let limit = limit.unwrap_or(domain::DEFAULT_LIMIT);
+    Ok((after, check_limit(limit.unwrap_or(domain::DEFAULT_LIMIT))?))
+}
+
+/// A page size the API accepts (1 to [`domain::MAX_LIMIT`]).
+fn check_limit(limit: u32) -> Result<u32> {
     if !(1..=domain::MAX_LIMIT).contains(&limit) {
         return Err(AppError::InvalidLimit(limit));
     }
-    Ok((after, limit))
+    Ok(limit)
 }
 
 fn page<T, I: Into<Uuid>>(items: Vec<T>, limit: u32, id: impl Fn(&T) -> I) -> Page<T> {

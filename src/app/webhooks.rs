@@ -421,6 +421,7 @@ impl App {
         limit: u32,
     ) -> Result<Vec<WebhookDelivery>> {
         require(actor, Permission::ManageWebhooks, "manage webhooks")?;
+        let limit = check_limit(limit)?;
         self.load_webhook(id).await?;
         let (rows, attempts) = self
             .store

@@ -9,10 +9,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::error::{Kind, Problem};
+use super::error::Problem;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::app::{App, CreatedWebhook, WebhookDelivery, WebhookEndpoint};
-use crate::domain::MAX_LIMIT;
 
 /// A new endpoint.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -161,12 +160,6 @@ pub async fn list_deliveries(
     ApiQuery(p): ApiQuery<DeliveriesParams>,
 ) -> Result<Json<Vec<WebhookDelivery>>, Problem> {
     let limit = p.limit.unwrap_or(50);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(Problem::new(
-            Kind::InvalidQuery,
-            format!("`limit` is {limit}; it must be from 1 to {MAX_LIMIT}."),
-        ));
-    }
     Ok(Json(app.webhook_deliveries(&actor, id, limit).await?))
 }
 
