@@ -124,13 +124,22 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum KeysCommand {
-    /// Create a key and print its token (shown only this once).
+    /// Create a key for a person and print its token (shown only this once). The person is
+    /// made if their handle is new.
     Create {
+        /// The person's handle (lower-case letters, digits, '.', '_', '-'): what the audit
+        /// trail and the workflow record.
         #[arg(long)]
-        name: String,
+        person: String,
         /// admin, editor, fact_checker, auditor or integration
         #[arg(long, value_parser = parse_role)]
         role: Role,
+        /// A label for the key (default: the handle and the role).
+        #[arg(long)]
+        name: Option<String>,
+        /// The person's full name, when the handle is new (default: the handle).
+        #[arg(long)]
+        display_name: Option<String>,
     },
     /// List keys (never their secrets).
     List,
@@ -224,6 +233,13 @@ async fn open(cli: &Cli) -> anyhow::Result<Store> {
         .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact(&cli.database_url)))?;
     store.migrate().await?;
     // Data the schema gained that only the application can compute.
+    let adopted = App::new(store.clone(), 0)
+        .adopt_keys()
+        .await
+        .map_err(describe)?;
+    if adopted > 0 {
+        eprintln!("gave {adopted} keys made before people existed a person each");
+    }
     let filled = App::new(store.clone(), 0)
         .backfill_utf16()
         .await
@@ -268,14 +284,16 @@ async fn print_demo_keys(app: &App) -> anyhow::Result<()> {
         }
     }
     println!(
-        "Demo API keys (send as `Authorization: Bearer <key>`; new ones at every demo start):"
+        "Demo API keys, one per sample person (send as `Authorization: Bearer <key>`; new ones \
+         at every demo start):"
     );
-    for role in Role::ALL {
+    crate::demo::people(app).await?;
+    for (handle, name, role) in crate::demo::PEOPLE {
         let (_, token) = app
-            .create_key(&demo, &format!("demo-{}", role.as_str()), role)
+            .create_key(&demo, &format!("demo-{handle}"), role, handle)
             .await
             .map_err(describe)?;
-        println!("  {:<13} {token}", role.as_str());
+        println!("  {:<13} {:<12} {token}  ({name})", role.as_str(), handle);
     }
     Ok(())
 }
@@ -436,17 +454,30 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&cli).await?;
             let app = App::new(store.clone(), 0);
             match command {
-                KeysCommand::Create { name, role } => {
+                KeysCommand::Create {
+                    person,
+                    role,
+                    name,
+                    display_name,
+                } => {
+                    let display = display_name.as_deref().unwrap_or(person);
+                    app.ensure_person(&cli_actor(), person, display)
+                        .await
+                        .map_err(describe)?;
+                    let name = name
+                        .clone()
+                        .unwrap_or_else(|| format!("{person}-{}", role.as_str()));
                     let (key, token) = app
-                        .create_key(&cli_actor(), name, *role)
+                        .create_key(&cli_actor(), &name, *role, person)
                         .await
                         .map_err(describe)?;
                     println!("{token}");
                     eprintln!(
-                        "created key {} ({}, {}); the token above is shown only once",
+                        "created key {} ({}, {}) for {}; the token above is shown only once",
                         key.id,
                         key.name,
-                        key.role.as_str()
+                        key.role.as_str(),
+                        key.person
                     );
                 }
                 KeysCommand::List => {
@@ -456,7 +487,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         } else {
                             "active"
                         };
-                        println!("{}\t{}\t{}\t{state}", key.id, key.role.as_str(), key.name);
+                        println!(
+                            "{}\t{}\t{}\t{}\t{state}",
+                            key.id,
+                            key.role.as_str(),
+                            key.person,
+                            key.name
+                        );
                     }
                 }
                 KeysCommand::Revoke { id } => {

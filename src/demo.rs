@@ -10,6 +10,32 @@ fn operator() -> Actor {
     Actor::operator("demo")
 }
 
+/// The sample desk's people (handle, display name, role): `serve --demo` prints a key for
+/// each, so that the second-person rule and the review queue can be tried at once.
+pub const PEOPLE: [(&str, &str, Role); 7] = [
+    ("ines", "In\u{e8}s Duarte (sample)", Role::FactChecker),
+    ("tomas", "Tom\u{e1}s Reyes (sample)", Role::FactChecker),
+    ("maya", "Maya Chen (sample)", Role::Editor),
+    ("sam", "Sam Okafor (sample)", Role::Editor),
+    ("priya", "Priya Nair (sample)", Role::Auditor),
+    ("desk-admin", "Desk administrator (sample)", Role::Admin),
+    ("gazette-cms", "Sample Gazette CMS", Role::Integration),
+];
+
+/// Makes the sample people (those that already exist are kept); returns the actors they act
+/// as in the sample data, in `PEOPLE` order.
+pub async fn people(app: &App) -> anyhow::Result<Vec<Actor>> {
+    let demo = operator();
+    let mut actors = Vec::new();
+    for (handle, name, role) in PEOPLE {
+        let person = app.ensure_person(&demo, handle, name).await?;
+        let handle = crate::domain::access::Handle::parse(&person.handle)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        actors.push(Actor::person(&handle, role));
+    }
+    Ok(actors)
+}
+
 const COUNCIL: &str = "SAMPLE TEXT written for the claimtrail demo; not a real article.\n\n\
 Riverton council approves bridge budget\n\n\
 The Riverton town council voted 7\u{2013}2 on Tuesday to approve the budget for the new \
@@ -129,8 +155,8 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
         .await?;
     // A published verdict, reached the way the workflow requires: drafted by a fact-checker,
     // approved and published by an editor.
-    let checker = sample_actor("demo-fact-checker", Role::FactChecker);
-    let editor = sample_actor("demo-editor", Role::Editor);
+    let desk = people(app).await?;
+    let (checker, other_checker, editor) = (&desk[0], &desk[1], &desk[2]);
     let input = ReviewInput {
         rating: "misleading".into(),
         summary: "Sample verdict: $4 billion is the lifetime cost (construction plus 30 years of \
@@ -139,10 +165,10 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
         evidence: vec![contradicts.id, context.id],
         ..ReviewInput::default()
     };
-    let draft = app.create_review(&checker, claim.claim.id, input).await?;
+    let draft = app.create_review(checker, claim.claim.id, input).await?;
     let submitted = app
         .transition_review(
-            &checker,
+            checker,
             draft.id,
             State::InReview,
             None,
@@ -151,7 +177,7 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
         .await?;
     let approved = app
         .transition_review(
-            &editor,
+            editor,
             draft.id,
             State::Approved,
             Some("Figures checked against the estimate."),
@@ -159,13 +185,65 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
         )
         .await?;
     app.transition_review(
-        &editor,
+        editor,
         draft.id,
         State::Published,
         None,
         Some(approved.revision),
     )
     .await?;
+    // The desk's queue: a second fact-checker's review waits for an editor, and a draft is
+    // still being written.
+    let (pays, _) = app
+        .create_passage(&demo, article.id, quote("it will pay for itself"))
+        .await?;
+    let pays = app
+        .create_claim(
+            &demo,
+            "The Harbour Bridge will pay for itself.",
+            Some("Mayor Dana Ortiz (sample)"),
+            &[pays.id],
+        )
+        .await?;
+    let input = ReviewInput {
+        rating: "unproven".into(),
+        summary: "Sample draft: no toll or revenue plan has been published that would repay \
+                  the construction cost."
+            .into(),
+        ..ReviewInput::default()
+    };
+    let waiting = app
+        .create_review(other_checker, pays.claim.id, input)
+        .await?;
+    app.transition_review(
+        other_checker,
+        waiting.id,
+        State::InReview,
+        None,
+        Some(waiting.revision),
+    )
+    .await?;
+    let (vote, _) = app
+        .create_passage(
+            &demo,
+            article.id,
+            quote("voted 7-2 on Tuesday to approve the budget"),
+        )
+        .await?;
+    let vote = app
+        .create_claim(
+            &demo,
+            "Riverton's council approved the bridge budget by 7 votes to 2.",
+            Some("Sample Gazette (sample)"),
+            &[vote.id],
+        )
+        .await?;
+    let input = ReviewInput {
+        rating: "true".into(),
+        summary: "Sample draft: the council's minutes record the vote as 7 to 2.".into(),
+        ..ReviewInput::default()
+    };
+    app.create_review(checker, vote.claim.id, input).await?;
     // A citation chain: the roundup quotes the article, whose figure derives from the report's
     // lifetime cost, the primary source.
     let roundup = app
@@ -196,13 +274,4 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
     // rests on the changed figure is flagged for a fact-checker.
     app.add_version(&demo, report.id, REPORT_REVISED).await?;
     Ok(true)
-}
-
-/// The sample data's authors; the audit trail records their names.
-fn sample_actor(name: &str, role: Role) -> Actor {
-    Actor {
-        key_id: crate::domain::ids::KeyId::from_uuid(uuid::Uuid::nil()),
-        name: name.into(),
-        role,
-    }
 }

@@ -102,7 +102,7 @@ impl App {
                 state: review.state,
             });
         }
-        let (name, from) = (actor.name.clone(), review.revision);
+        let (name, from) = (actor.who(), review.revision);
         let at = store::now();
         let set = self
             .store
@@ -363,7 +363,7 @@ impl App {
         require(actor, Permission::WriteRecords, "add source URLs")?;
         let key = lookup_form(url).map_err(|m| AppError::field("url", m))?;
         self.load_source(source_id).await?;
-        let (name, at, written_key) = (actor.name.clone(), store::now(), key.clone());
+        let (name, at, written_key) = (actor.who(), store::now(), key.clone());
         let written = self
             .store
             .write(move |tx| {

@@ -5,17 +5,22 @@ use super::*;
 use crate::store::keys as db;
 
 impl App {
-    /// Creates a key and returns it with its token, which is shown only this once.
+    /// Creates a key for the person with handle `person` and returns it with its token, which
+    /// is shown only this once.
     pub async fn create_key(
         &self,
         actor: &Actor,
         name: &str,
         role: Role,
+        person: &str,
     ) -> Result<(ApiKey, String)> {
         require(actor, Permission::ManageKeys, "manage API keys")?;
-        let name = ShortText::parse(name)
-            .map_err(|m| AppError::field("name", m))?
-            .into_inner();
+        let mut v = Validator::default();
+        let name = v.check("name", ShortText::parse(name));
+        let handle = v.check("person", Handle::parse(person));
+        let (name, handle) = v
+            .finish(|| (name.unwrap().into_inner(), handle.unwrap()))
+            .map_err(AppError::Validation)?;
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret)
             .map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
@@ -24,18 +29,30 @@ impl App {
             id: KeyId::new(),
             name,
             role,
-            created_by: actor.name.clone(),
+            person: handle.into_inner(),
+            created_by: actor.person.clone(),
             created_at: store::now(),
             revoked_at: None,
         };
         let hash = access::secret_hash(&token_secret(&secret));
-        let written = key.clone();
+        let (written, who) = (key.clone(), actor.who());
         self.store
             .write(move |tx| {
                 Box::pin(async move {
-                    db::insert(tx, &written, &hash).await?;
-                    let event = events::key_created(written.id, &written.name, written.role);
-                    store::audit::append(tx, &written.created_by, event).await
+                    let Some(person) = db::person(tx, &written.person).await? else {
+                        return Err(AppError::field(
+                            "person",
+                            format!(
+                                "no person has the handle {:?}; create one first \
+                                 (POST /v1/people)",
+                                written.person
+                            ),
+                        ));
+                    };
+                    db::insert(tx, &written, person.id, &hash).await?;
+                    let event = events::key_created(&written);
+                    store::audit::append(tx, &who, event).await?;
+                    Ok(())
                 })
             })
             .await?;
@@ -56,13 +73,13 @@ impl App {
         if id == actor.key_id {
             return Err(AppError::OwnKey { id });
         }
-        let name = actor.name.clone();
+        let who = actor.who();
         let at = store::now();
         self.store
             .write(move |tx| {
                 Box::pin(async move {
                     if db::revoke(tx, id, at).await? {
-                        store::audit::append(tx, &name, events::key_revoked(id)).await?;
+                        store::audit::append(tx, &who, events::key_revoked(id)).await?;
                     }
                     match db::get(tx, id).await? {
                         Some(stored) => Ok(stored.key),
@@ -91,9 +108,146 @@ impl App {
         }
         Ok(Actor {
             key_id: stored.key.id,
-            name: stored.key.name,
+            key_name: stored.key.name,
+            person: stored.key.person,
             role: stored.key.role,
         })
+    }
+
+    /// Adds a person (keys are then made for them).
+    pub async fn create_person(
+        &self,
+        actor: &Actor,
+        handle: &str,
+        display_name: &str,
+    ) -> Result<Person> {
+        require(
+            actor,
+            Permission::ManageKeys,
+            "manage people and their keys",
+        )?;
+        let mut v = Validator::default();
+        let handle = v.check("handle", Handle::parse(handle));
+        let display = v.check("display_name", ShortText::parse(display_name));
+        let person = v
+            .finish(|| Person {
+                id: PersonId::new(),
+                handle: handle.unwrap().into_inner(),
+                display_name: display.unwrap().into_inner(),
+                created_by: actor.person.clone(),
+                created_at: store::now(),
+            })
+            .map_err(AppError::Validation)?;
+        let (written, who) = (person.clone(), actor.who());
+        let stored = self
+            .store
+            .write(move |tx| {
+                Box::pin(async move {
+                    db::insert_person(tx, &written).await?;
+                    store::audit::append(tx, &who, events::person_created(&written)).await
+                })
+            })
+            .await;
+        match stored {
+            Ok(()) => Ok(person),
+            Err(StoreError::Conflict(Constraint::PersonHandle)) => Err(AppError::PersonExists {
+                handle: person.handle,
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The person with `handle`, made with `display_name` if there is none (the command line
+    /// and the demo).
+    pub async fn ensure_person(
+        &self,
+        actor: &Actor,
+        handle: &str,
+        display_name: &str,
+    ) -> Result<Person> {
+        match self.create_person(actor, handle, display_name).await {
+            Err(AppError::PersonExists { handle }) => self.get_person(actor, &handle).await,
+            other => other,
+        }
+    }
+
+    pub async fn get_person(&self, actor: &Actor, handle: &str) -> Result<Person> {
+        require(actor, Permission::ReadEditorial, "read people")?;
+        let owned = handle.to_owned();
+        self.store
+            .fetch(move |tx| Box::pin(async move { db::person(tx, &owned).await }))
+            .await?
+            .ok_or_else(|| not_found("person", handle))
+    }
+
+    /// A person and their keys (for admins; others see the person only).
+    pub async fn person_keys(&self, actor: &Actor, handle: &str) -> Result<Vec<ApiKey>> {
+        require(actor, Permission::ManageKeys, "manage API keys")?;
+        let person = self.get_person(actor, handle).await?;
+        Ok(self
+            .store
+            .fetch(move |tx| Box::pin(db::of_person(tx, person.id)))
+            .await?)
+    }
+
+    pub async fn list_people(
+        &self,
+        actor: &Actor,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<Page<Person>> {
+        require(actor, Permission::ReadEditorial, "read people")?;
+        let (after, limit) = page_args(cursor, limit)?;
+        let items = self
+            .store
+            .fetch(move |tx| Box::pin(db::people(tx, after, limit)))
+            .await?;
+        Ok(page(items, limit, |p| p.id))
+    }
+
+    /// Gives each key made before people existed a person of its own, with a handle made from
+    /// the key's name (`Handle::derive`), and rewrites the `author` of their reviews, when the
+    /// name was one key's only, so that the second-person rule keeps holding for reviews in
+    /// flight. Runs at every start; returns how many keys it adopted.
+    pub async fn adopt_keys(&self) -> Result<usize> {
+        let who = Who::operator("migration");
+        let adopted = self
+            .store
+            .write(move |tx| {
+                Box::pin(async move {
+                    let keys = db::without_person(tx).await?;
+                    if keys.is_empty() {
+                        return Ok::<_, AppError>(0);
+                    }
+                    let mut taken: std::collections::HashSet<String> =
+                        db::handles(tx).await?.into_iter().collect();
+                    let mut per_name: std::collections::HashMap<&str, usize> = Default::default();
+                    for (_, name) in &keys {
+                        *per_name.entry(name.as_str()).or_default() += 1;
+                    }
+                    for (key, name) in &keys {
+                        let handle = Handle::derive(name, |h| taken.contains(h)).into_inner();
+                        taken.insert(handle.clone());
+                        let person = Person {
+                            id: PersonId::new(),
+                            handle,
+                            display_name: name.clone(),
+                            created_by: who.person.clone(),
+                            created_at: store::now(),
+                        };
+                        db::insert_person(tx, &person).await?;
+                        db::set_person(tx, *key, person.id).await?;
+                        if per_name[name.as_str()] == 1 {
+                            store::reviews::rename_author(tx, name, &person.handle).await?;
+                        }
+                        let event = events::key_adopted(*key, &person);
+                        store::audit::append(tx, &who, event).await?;
+                    }
+                    Ok(keys.len())
+                })
+            })
+            .await?;
+        Ok(adopted)
     }
 }
 

@@ -9,11 +9,11 @@ use std::sync::{Arc, Mutex};
 use lru::LruCache;
 use uuid::Uuid;
 
-use crate::domain::access::{self, Actor, ApiKey, Permission, Role};
+use crate::domain::access::{self, Actor, ApiKey, Handle, Permission, Person, Role, Who};
 use crate::domain::anchor::{AnchorError, AnchorIndex, Selector, Span};
 use crate::domain::audit;
 use crate::domain::checked::{BodyText, PublishedAt, ShortText, WebUrl};
-use crate::domain::ids::{ClaimId, EvidenceId, KeyId, PassageId, ReviewId, SourceId};
+use crate::domain::ids::{ClaimId, EvidenceId, KeyId, PassageId, PersonId, ReviewId, SourceId};
 use crate::domain::review::{self, Rating, RatingScale, Review, State};
 use crate::domain::{
     self, ClaimView, Cursor, Evidence, FieldError, NewSource, NewVersion, Outcome, Page, Passage,
@@ -81,6 +81,8 @@ pub enum AppError {
     NotLatest { version: i64, latest: i64 },
     #[error("a rating scale with this id exists")]
     ScaleExists { id: String },
+    #[error("a person with this handle exists")]
+    PersonExists { handle: String },
     #[error("the review is not published")]
     NotPublished { id: ReviewId, state: State },
     #[error("the verdict was retracted")]

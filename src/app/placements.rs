@@ -66,7 +66,7 @@ impl Plan {
     }
 
     /// Stores the placements with one audit entry for all of them.
-    pub(super) async fn write(&self, tx: &mut store::Tx, actor: &str) -> Result<()> {
+    pub(super) async fn write(&self, tx: &mut store::Tx, actor: &Who) -> Result<()> {
         if self.placements.is_empty() {
             return Ok(());
         }
@@ -349,8 +349,7 @@ impl App {
             let decided = self
                 .decide(actor, &current, selector.clone(), note.clone())
                 .await?;
-            let (name, stored, confirmed) =
-                (actor.name.clone(), decided.clone(), selector.is_none());
+            let (name, stored, confirmed) = (actor.who(), decided.clone(), selector.is_none());
             let written = self
                 .store
                 .write(move |tx| {
@@ -413,7 +412,7 @@ impl App {
                     ));
                 }
                 Placement {
-                    reviewed_by: Some(actor.name.clone()),
+                    reviewed_by: Some(actor.person.clone()),
                     reviewed_at: Some(now),
                     note,
                     ..current.clone()
@@ -426,7 +425,7 @@ impl App {
                     .await?;
                 let r = reanchor::judge(span, PlacementMethod::Manual, None, &current.baseline);
                 Placement {
-                    reviewed_by: Some(actor.name.clone()),
+                    reviewed_by: Some(actor.person.clone()),
                     reviewed_at: Some(now),
                     note,
                     ..placement(

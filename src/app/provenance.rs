@@ -46,7 +46,7 @@ impl App {
             NewVersion::new(text)
         })
         .await?;
-        let actor = actor.name.clone();
+        let actor = actor.who();
         let id = SourceId::new();
         let at = store::now();
         let (url, key) = (new.url.clone(), new.import_key.clone());
@@ -116,7 +116,7 @@ impl App {
             })
             .await?;
         let ids = prepared.iter().map(|(id, _, _)| *id).collect();
-        let (actor, at) = (actor.name.clone(), store::now());
+        let (actor, at) = (actor.who(), store::now());
         self.store
             .write(move |tx| {
                 Box::pin(async move {
@@ -225,7 +225,7 @@ impl App {
             let plan = self
                 .plan_placements(source_id, previous, new_index.clone())
                 .await?;
-            let (actor, version) = (actor.name.clone(), version.clone());
+            let (actor, version) = (actor.who(), version.clone());
             let written = self
                 .store
                 .write(move |tx| {
@@ -454,7 +454,7 @@ impl App {
                 created_at: store::now(),
             };
             let later = self.place_through(&passage, latest).await?;
-            let actor = actor.name.clone();
+            let actor = actor.who();
             let written = self
                 .store
                 .write(move |tx| {
@@ -535,7 +535,7 @@ impl App {
             .map_err(AppError::Validation)?;
         let id = claim.id;
         let (actor, appearances) = (actor.clone(), appearances.to_vec());
-        let name = actor.name.clone();
+        let name = actor.who();
         self.store
             .write(move |tx| {
                 Box::pin(async move {
@@ -654,7 +654,7 @@ impl App {
             .map(ShortText::into_inner);
         let id = EvidenceId::new();
         let at = store::now();
-        let name = actor.name.clone();
+        let name = actor.who();
         let written = self
             .store
             .write(move |tx| {

@@ -106,13 +106,13 @@ impl App {
                 ratings: cleaned,
             })
             .map_err(AppError::Validation)?;
-        let (name, written) = (actor.name.clone(), scale.clone());
+        let (name, written) = (actor.who(), scale.clone());
         let at = store::now();
         let stored = self
             .store
             .write(move |tx| {
                 Box::pin(async move {
-                    db::insert_scale(tx, &written, &name, at).await?;
+                    db::insert_scale(tx, &written, &name.person, at).await?;
                     store::audit::append(tx, &name, events::scale_created(&written)).await
                 })
             })
@@ -227,7 +227,7 @@ impl App {
         let draft = Review {
             id: ReviewId::new(),
             claim_id,
-            author: actor.name.clone(),
+            author: actor.person.clone(),
             state: State::Draft,
             scale,
             rating,
@@ -244,13 +244,13 @@ impl App {
             history: vec![review::ReviewEvent {
                 from: None,
                 to: State::Draft,
-                actor: actor.name.clone(),
+                actor: actor.person.clone(),
                 note: None,
                 second_person_rule: self.second_person_rule,
                 at,
             }],
         };
-        let written = draft.clone();
+        let (written, who) = (draft.clone(), actor.who());
         self.store
             .write(move |tx| {
                 Box::pin(async move {
@@ -275,7 +275,7 @@ impl App {
                         evidence: &r.evidence,
                     };
                     let event = events::review_created(r.id, r.claim_id, &content, r.corrects);
-                    store::audit::append(tx, &r.author, event).await?;
+                    store::audit::append(tx, &who, event).await?;
                     Ok(())
                 })
             })
@@ -469,7 +469,7 @@ impl App {
         let summary = v
             .finish(|| summary.unwrap_or_default())
             .map_err(AppError::Validation)?;
-        let (name, revision) = (actor.name.clone(), review.revision);
+        let (name, revision) = (actor.who(), review.revision);
         let at = store::now();
         let edited = self
             .store
@@ -576,7 +576,7 @@ impl App {
         let step = review::ReviewEvent {
             from: Some(review.state),
             to,
-            actor: actor.name.clone(),
+            actor: actor.person.clone(),
             note: note.map(str::to_owned),
             second_person_rule: self.second_person_rule,
             at,
@@ -586,6 +586,7 @@ impl App {
         let announce = changes::for_transition(to, review.corrects);
         let page = published_url.clone();
         let (claim_id, from_revision, written) = (review.claim_id, review.revision, step.clone());
+        let who = actor.who();
         let moved = self
             .store
             .write(move |tx| {
@@ -628,12 +629,12 @@ impl App {
                             revision,
                             step.second_person_rule,
                         );
-                        store::audit::append(tx, &step.actor, event).await?;
+                        store::audit::append(tx, &who, event).await?;
                     }
                     if let Some((url, key)) = &page {
                         db::publish_at(tx, id, url, key).await?;
                         let event = events::published_url_set(id, Some(url), from_revision + 1);
-                        store::audit::append(tx, &step.actor, event).await?;
+                        store::audit::append(tx, &who, event).await?;
                     }
                     if let Some(kind) = announce {
                         let data = changes::review_data(kind, id, supersedes);

@@ -323,7 +323,7 @@ impl App {
                 path: vec![passage_id, from],
             });
         }
-        let name = actor.name.clone();
+        let name = actor.who();
         self.store
             .write(move |tx| {
                 Box::pin(async move {

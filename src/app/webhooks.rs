@@ -223,7 +223,7 @@ impl App {
             Uuid::now_v7(),
             hooks::new_secret(),
             store::now(),
-            actor.name.clone(),
+            actor.who(),
         );
         let (w_url, w_secret, w_events, w_description) = (
             url.clone(),
@@ -241,7 +241,7 @@ impl App {
                         w_description.as_deref(),
                         &w_secret,
                         &w_events,
-                        &name,
+                        &name.person,
                         at,
                     )
                     .await?;
@@ -303,7 +303,7 @@ impl App {
     /// Deletes an endpoint: what it still had to receive is cancelled; its history stays.
     pub async fn delete_webhook(&self, actor: &Actor, id: Uuid) -> Result<()> {
         require(actor, Permission::ManageWebhooks, "manage webhooks")?;
-        let (name, at) = (actor.name.clone(), store::now());
+        let (name, at) = (actor.who(), store::now());
         let deleted = self
             .store
             .write(move |tx| {
@@ -327,7 +327,7 @@ impl App {
     pub async fn rotate_webhook_secret(&self, actor: &Actor, id: Uuid) -> Result<CreatedWebhook> {
         require(actor, Permission::ManageWebhooks, "manage webhooks")?;
         let (name, secret, until) = (
-            actor.name.clone(),
+            actor.who(),
             hooks::new_secret(),
             store::now() + ROTATION_OVERLAP,
         );
@@ -357,7 +357,7 @@ impl App {
     /// Enables a disabled endpoint again (deliveries that failed stay failed; replay them).
     pub async fn enable_webhook(&self, actor: &Actor, id: Uuid) -> Result<WebhookEndpoint> {
         require(actor, Permission::ManageWebhooks, "manage webhooks")?;
-        let name = actor.name.clone();
+        let name = actor.who();
         let enabled = self
             .store
             .write(move |tx| {

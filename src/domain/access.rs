@@ -6,7 +6,7 @@ use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::ids::KeyId;
+use super::ids::{KeyId, PersonId};
 
 /// What a key's holder is in the newsroom.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -95,12 +95,15 @@ pub enum Permission {
     ManageWebhooks,
 }
 
-/// The authenticated caller of a request.
+/// The authenticated caller of a request: a person, through one of their keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     pub key_id: KeyId,
-    /// The key's name: what the audit trail records.
-    pub name: String,
+    /// The key's name (a label; not unique).
+    pub key_name: String,
+    /// The person's handle: what the workflow's second-person rule compares and what the
+    /// audit trail and every `author`/`actor` field record.
+    pub person: String,
     pub role: Role,
 }
 
@@ -109,23 +112,146 @@ impl Actor {
     pub fn operator(name: &str) -> Actor {
         Actor {
             key_id: KeyId::from_uuid(Uuid::nil()),
-            name: name.to_owned(),
+            key_name: name.to_owned(),
+            person: name.to_owned(),
             role: Role::Admin,
+        }
+    }
+
+    /// A person acting without a key (the demo's sample authors).
+    pub fn person(handle: &Handle, role: Role) -> Actor {
+        Actor {
+            key_id: KeyId::from_uuid(Uuid::nil()),
+            key_name: String::new(),
+            person: handle.as_str().to_owned(),
+            role,
         }
     }
 
     pub fn may(&self, permission: Permission) -> bool {
         self.role.can(permission)
     }
+
+    /// Who the audit trail records: the person, and the key used when there was one.
+    pub fn who(&self) -> Who {
+        Who {
+            person: self.person.clone(),
+            key: (!self.key_id.uuid().is_nil()).then_some(self.key_id),
+        }
+    }
+}
+
+/// Who made a change, as the audit trail records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Who {
+    /// A person's handle, or the operator's name (`cli`, `demo`, ...).
+    pub person: String,
+    /// The API key used; none at the command line.
+    pub key: Option<KeyId>,
+}
+
+impl Who {
+    /// The operator at the command line.
+    pub fn operator(name: &str) -> Who {
+        Who {
+            person: name.to_owned(),
+            key: None,
+        }
+    }
+}
+
+/// A person's handle: unique, never changed, and what records name. Lower-case ASCII letters,
+/// digits, `.`, `_` and `-`, starting with a letter or digit, at most 64 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Handle(String);
+
+/// Names the operator and the migrations use; a person cannot take them.
+pub const RESERVED_HANDLES: [&str; 5] = ["cli", "demo", "migration", "system", "test"];
+
+impl Handle {
+    pub fn parse(s: &str) -> Result<Handle, String> {
+        let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c);
+        if s.is_empty() || s.len() > 64 {
+            return Err("must be 1 to 64 characters".into());
+        }
+        if !s.chars().all(ok_char) || !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return Err(
+                "may hold only lower-case letters a-z, digits, '.', '_' and '-', and must start \
+                 with a letter or digit"
+                    .into(),
+            );
+        }
+        if RESERVED_HANDLES.contains(&s) {
+            return Err(format!("{s:?} is reserved for the operator"));
+        }
+        Ok(Handle(s.to_owned()))
+    }
+
+    /// A handle made from a free-form name (for keys that predate people): lower-cased, accents
+    /// dropped, runs
+    /// of other characters as one `-`, `person` when nothing is left, and `-2`, `-3`, ... after
+    /// it until `taken` says no.
+    pub fn derive(name: &str, taken: impl Fn(&str) -> bool) -> Handle {
+        use unicode_normalization::UnicodeNormalization;
+        let mut base = String::new();
+        // Accents go (NFD, then only ASCII letters and digits are kept).
+        for c in name.nfd().flat_map(char::to_lowercase) {
+            if unicode_normalization::char::is_combining_mark(c) {
+                continue;
+            }
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                base.push(c);
+            } else if !base.is_empty() && !base.ends_with('-') {
+                base.push('-');
+            }
+        }
+        let mut base = base.trim_end_matches('-').to_owned();
+        base.truncate(56);
+        if base.is_empty() || RESERVED_HANDLES.contains(&base.as_str()) {
+            base = format!("person-{base}").trim_end_matches('-').to_owned();
+        }
+        let mut handle = base.clone();
+        let mut n = 2;
+        while taken(&handle) {
+            handle = format!("{base}-{n}");
+            n += 1;
+        }
+        Handle(handle)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// A person: the human behind one or more keys.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Person {
+    pub id: PersonId,
+    /// Unique and never changed; what the audit trail and reviews record.
+    #[schema(pattern = "^[a-z0-9][a-z0-9._-]{0,63}$", max_length = 64)]
+    pub handle: String,
+    pub display_name: String,
+    /// Who created the record (a handle, or `cli`).
+    pub created_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
 }
 
 /// An API key as listed (never with its secret).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ApiKey {
     pub id: KeyId,
+    /// A label for the key (not unique; people are told apart by `person`).
     pub name: String,
     pub role: Role,
-    /// Name of the key (or `cli`) that created it.
+    /// Handle of the person the key belongs to.
+    pub person: String,
+    /// Who created it (a handle, or `cli`).
     pub created_by: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: time::OffsetDateTime,
@@ -192,6 +318,33 @@ mod tests {
             for (role, expected) in Role::ALL.into_iter().zip(allowed) {
                 assert_eq!(role.can(permission), expected, "{role:?} {permission:?}");
             }
+        }
+    }
+
+    #[test]
+    fn handles_are_checked_and_derived() {
+        assert!(Handle::parse("ines.duarte").is_ok());
+        assert!(Handle::parse("a").is_ok());
+        for bad in ["", "Ines", "-x", "a b", "a:b", "cli", "é", &"a".repeat(65)] {
+            assert!(Handle::parse(bad).is_err(), "{bad:?}");
+        }
+        let none = |_: &str| false;
+        assert_eq!(
+            Handle::derive("Ana María Editor", none).as_str(),
+            "ana-maria-editor"
+        );
+        assert_eq!(Handle::derive("test-editor", none).as_str(), "test-editor");
+        assert_eq!(Handle::derive("  !!  ", none).as_str(), "person");
+        assert_eq!(Handle::derive("CLI", none).as_str(), "person-cli");
+        let taken = |h: &str| h == "ed" || h == "ed-2";
+        assert_eq!(Handle::derive("Ed", taken).as_str(), "ed-3");
+        // Every derived handle is a valid one.
+        for name in ["Ana María Editor", "x", "ÉÉÉ", "CLI", &"long ".repeat(40)] {
+            let h = Handle::derive(name, none);
+            assert_eq!(
+                Handle::parse(h.as_str()).map(|h| h.into_inner()),
+                Ok(h.into_inner())
+            );
         }
     }
 

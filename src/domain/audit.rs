@@ -6,6 +6,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use super::access::Who;
+
 /// The `prev_hash` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -44,8 +46,11 @@ pub struct Entry {
     pub seq: i64,
     /// RFC 3339, UTC, microseconds.
     pub at: String,
-    /// Name of the API key (or `cli`, `demo`) that made the change.
+    /// Handle of the person who made the change (or the operator: `cli`, `demo`, ...).
     pub actor: String,
+    /// The API key they used; absent for the operator and for entries written before people
+    /// existed (their `actor` is then the key's name).
+    pub key_id: Option<String>,
     pub action: String,
     pub entity: String,
     pub entity_id: String,
@@ -56,18 +61,27 @@ pub struct Entry {
     pub hash: String,
 }
 
-/// The canonical encoding: a JSON array of the fields in a fixed order.
-fn canonical(
-    seq: i64,
-    at: &str,
-    actor: &str,
-    action: &str,
-    entity: &str,
-    entity_id: &str,
-    changes: &str,
-) -> String {
-    serde_json::to_string(&(seq, at, actor, action, entity, entity_id, changes))
-        .expect("strings and numbers serialize")
+/// The canonical encoding: a JSON array of the fields in a fixed order,
+/// `[seq, at, actor, action, entity, entity_id, changes]`, with `key_id` as an eighth element
+/// when the entry has one (so entries written before keys were recorded keep their hashes).
+fn canonical(e: &Entry) -> String {
+    let fields = (
+        e.seq,
+        &e.at,
+        &e.actor,
+        &e.action,
+        &e.entity,
+        &e.entity_id,
+        &e.changes,
+    );
+    match &e.key_id {
+        None => serde_json::to_string(&fields),
+        Some(key) => {
+            let (a, b, c, d, f, g, h) = fields;
+            serde_json::to_string(&(a, b, c, d, f, g, h, key))
+        }
+    }
+    .expect("strings and numbers serialize")
 }
 
 fn chain_hash(prev_hash: &str, canonical: &str) -> String {
@@ -81,26 +95,18 @@ fn chain_hash(prev_hash: &str, canonical: &str) -> String {
 impl Entry {
     /// The hash this entry should have, given its fields.
     pub fn expected_hash(&self) -> String {
-        let c = canonical(
-            self.seq,
-            &self.at,
-            &self.actor,
-            &self.action,
-            &self.entity,
-            &self.entity_id,
-            &self.changes,
-        );
-        chain_hash(&self.prev_hash, &c)
+        chain_hash(&self.prev_hash, &canonical(self))
     }
 }
 
 /// Seals an event as the entry after `head` (the last entry's `seq` and `hash`, if any).
-pub fn seal(head: Option<(i64, String)>, at: String, actor: &str, event: Event) -> Entry {
+pub fn seal(head: Option<(i64, String)>, at: String, who: &Who, event: Event) -> Entry {
     let (prev_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_owned()));
     let mut entry = Entry {
         seq: prev_seq + 1,
         at,
-        actor: actor.to_owned(),
+        actor: who.person.clone(),
+        key_id: who.key.map(|k| k.to_string()),
         action: event.action.to_owned(),
         entity: event.entity.to_owned(),
         entity_id: event.entity_id,
@@ -228,12 +234,12 @@ mod tests {
         for i in 0..n {
             let head = entries.last().map(|e| (e.seq, e.hash.clone()));
             let event = Event::new("create", "claim", i, json!({"text": format!("claim {i}")}));
-            entries.push(seal(
-                head,
-                format!("2026-01-01T00:00:0{i}Z"),
-                "alice",
-                event,
-            ));
+            // Every other entry names the key used: both encodings in one chain.
+            let who = Who {
+                person: "alice".into(),
+                key: (i % 2 == 1).then(|| crate::domain::KeyId::from_uuid(uuid::Uuid::nil())),
+            };
+            entries.push(seal(head, format!("2026-01-01T00:00:0{i}Z"), &who, event));
         }
         entries
     }
@@ -244,6 +250,44 @@ mod tests {
             v.push(e)?;
         }
         Ok((v.length(), v.head().to_owned()))
+    }
+
+    #[test]
+    fn the_encoding_is_the_documented_one() {
+        // What an auditor recomputes: SHA-256 of prev_hash, "\n", and the JSON array.
+        let e = &chain(2)[1];
+        let array = json!([
+            e.seq,
+            e.at,
+            e.actor,
+            e.action,
+            e.entity,
+            e.entity_id,
+            e.changes,
+            e.key_id
+        ]);
+        let mut h = Sha256::new();
+        h.update(format!("{}\n{}", e.prev_hash, array).as_bytes());
+        assert_eq!(e.hash, hex::encode(h.finalize()));
+        // Without a key the array has seven elements (entries from before keys were recorded).
+        let first = &chain(1)[0];
+        assert_eq!(first.key_id, None);
+        let array = json!([
+            first.seq,
+            first.at,
+            first.actor,
+            first.action,
+            first.entity,
+            first.entity_id,
+            first.changes
+        ]);
+        let mut h = Sha256::new();
+        h.update(format!("{GENESIS}\n{array}").as_bytes());
+        assert_eq!(first.hash, hex::encode(h.finalize()));
+        // The key is covered: another key breaks the entry's hash.
+        let mut forged = e.clone();
+        forged.key_id = Some(crate::domain::KeyId::new().to_string());
+        assert_ne!(forged.expected_hash(), e.hash);
     }
 
     #[test]
@@ -342,8 +386,13 @@ mod tests {
     #[test]
     fn canonical_encoding_separates_fields() {
         // Moving characters between fields must change the hash.
-        let a = canonical(1, "t", "ab", "c", "e", "i", "{}");
-        let b = canonical(1, "t", "a", "bc", "e", "i", "{}");
-        assert_ne!(chain_hash(GENESIS, &a), chain_hash(GENESIS, &b));
+        let mut a = chain(1).remove(0);
+        a.actor = "ab".into();
+        a.action = "c".into();
+        let mut b = a.clone();
+        b.actor = "a".into();
+        b.action = "bc".into();
+        assert_ne!(canonical(&a), canonical(&b));
+        assert_ne!(a.expected_hash(), b.expected_hash());
     }
 }

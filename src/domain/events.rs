@@ -178,12 +178,31 @@ pub fn webhook_enabled(id: uuid::Uuid) -> Event {
     Event::new("enable", "webhook", id, json!({}))
 }
 
-pub fn key_created(id: KeyId, name: &str, role: super::access::Role) -> Event {
+pub fn key_created(key: &super::access::ApiKey) -> Event {
     Event::new(
         "create",
         "api_key",
-        id,
-        json!({"name": name, "role": role.as_str()}),
+        key.id,
+        json!({"name": key.name, "role": key.role.as_str(), "person": key.person}),
+    )
+}
+
+pub fn person_created(p: &super::access::Person) -> Event {
+    Event::new(
+        "create",
+        "person",
+        &p.handle,
+        json!({"handle": p.handle, "display_name": p.display_name}),
+    )
+}
+
+/// A key made before people existed, given a person of its own.
+pub fn key_adopted(key: KeyId, p: &super::access::Person) -> Event {
+    Event::new(
+        "adopt",
+        "api_key",
+        key,
+        json!({"person": {"handle": p.handle, "display_name": p.display_name}}),
     )
 }
 

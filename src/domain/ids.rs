@@ -72,6 +72,8 @@ ids! {
     ReviewId,
     /// Id of an API key.
     KeyId,
+    /// Id of a person (the human behind one or more API keys).
+    PersonId,
 }
 
 #[cfg(test)]

@@ -126,7 +126,7 @@ pub struct ReviewEvent {
     /// `null` when the review was created.
     pub from: Option<State>,
     pub to: State,
-    /// Key name of who made the step.
+    /// Handle of the person who made the step.
     pub actor: String,
     pub note: Option<String>,
     /// Whether the second-person rule was on when this step was made.
@@ -176,7 +176,7 @@ pub fn allowed_steps(
 pub struct Review {
     pub id: ReviewId,
     pub claim_id: ClaimId,
-    /// Key name of the review's author.
+    /// Handle of the person who wrote the review.
     pub author: String,
     pub state: State,
     /// The rating scale's id.
@@ -270,7 +270,7 @@ pub fn check(
     if !actor.may(to.permission()) {
         return Err(Refusal::Forbidden);
     }
-    if to == State::Approved && second_person_rule && actor.name == author {
+    if to == State::Approved && second_person_rule && actor.person == author {
         return Err(Refusal::SelfApproval);
     }
     if to.needs_note() && note.is_none_or(|n| n.trim().is_empty()) {
@@ -300,9 +300,25 @@ mod tests {
     fn actor(name: &str, role: Role) -> Actor {
         Actor {
             key_id: KeyId::from_uuid(uuid::Uuid::nil()),
-            name: name.into(),
+            key_name: format!("{name}'s key"),
+            person: name.into(),
             role,
         }
+    }
+
+    /// The rule compares people, not key names: a key named like the author's is someone
+    /// else; the author's second key, whatever its name, is still the author.
+    #[test]
+    fn the_rule_compares_people_not_key_names() {
+        let mut namesake = actor("bo", Role::Editor);
+        namesake.key_name = "ana".into();
+        assert!(check(InReview, Approved, "ana", &namesake, None, true).is_ok());
+        let mut second_key = actor("ana", Role::Editor);
+        second_key.key_name = "desk-editor".into();
+        assert!(matches!(
+            check(InReview, Approved, "ana", &second_key, None, true),
+            Err(Refusal::SelfApproval)
+        ));
     }
 
     /// Every (from, to) pair: exactly the listed moves are allowed.

@@ -12,18 +12,124 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use super::schema::{AuditCursor, Checkpoint, ShortText};
 use crate::app::{App, AuditQuery, AuditReport, CheckpointQuery};
 use crate::domain::Page;
-use crate::domain::access::{ApiKey, Role};
+use crate::domain::access::{ApiKey, Person, Role};
 use crate::domain::audit::Entry;
 use crate::domain::ids::KeyId;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "desk-editor-ana", "role": "editor"}))]
+#[schema(example = json!({"person": "ana", "role": "editor", "name": "ana-laptop"}))]
 pub struct CreateKey {
-    /// Recorded as the actor of every write made with the key.
-    #[schema(value_type = ShortText)]
-    pub name: String,
+    /// Handle of the person the key belongs to (see `POST /v1/people`). Every write made with
+    /// the key records this person, and the key's id, as its actor.
+    #[schema(pattern = "^[a-z0-9][a-z0-9._-]{0,63}$", max_length = 64)]
+    pub person: String,
     pub role: Role,
+    /// A label for the key (default: the handle and the role). Not unique.
+    #[schema(value_type = Option<ShortText>)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"handle": "ana", "display_name": "Ana Souza"}))]
+pub struct CreatePerson {
+    /// Unique, never changed: lower-case letters a-z, digits, `.`, `_` and `-`, starting with
+    /// a letter or digit. `cli`, `demo`, `migration`, `system` and `test` are reserved.
+    #[schema(pattern = "^[a-z0-9][a-z0-9._-]{0,63}$", max_length = 64)]
+    pub handle: String,
+    #[schema(value_type = ShortText)]
+    pub display_name: String,
+}
+
+#[utoipa::path(post, path = "/v1/people", tag = "admin",
+    summary = "Add a person",
+    description = "Adds a person, the human behind one or more API keys: the workflow's \
+        second-person rule compares people, and the audit trail and every `author`/`actor` \
+        field record their handle. Role: admin.",
+    request_body = CreatePerson,
+    responses(
+        (status = 201, description = "Person added", body = Person),
+        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`person-exists`: the handle is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid handle or display name", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_person(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiJson(body): ApiJson<CreatePerson>,
+) -> Result<impl IntoResponse, Problem> {
+    let person = app
+        .create_person(&actor, &body.handle, &body.display_name)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/v1/people/{}", person.handle))],
+        Json(person),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListPeople {
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/v1/people", tag = "admin",
+    summary = "List people",
+    description = "People in the order they were added. Roles: admin, editor, fact_checker, auditor.",
+    params(ListPeople),
+    responses(
+        (status = 200, description = "A page of people", body = Page<Person>),
+        (status = 400, description = "Bad cursor or limit", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_people(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiQuery(q): ApiQuery<ListPeople>,
+) -> Result<Json<Page<Person>>, Problem> {
+    Ok(Json(
+        app.list_people(&actor, q.cursor.as_deref(), q.limit)
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/people/{handle}", tag = "admin",
+    summary = "Get a person",
+    description = "Roles: admin, editor, fact_checker, auditor.",
+    params(("handle" = String, Path, description = "The person's handle")),
+    responses(
+        (status = 200, description = "The person", body = Person),
+        (status = 404, description = "No such person", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_person(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiPath(handle): ApiPath<String>,
+) -> Result<Json<Person>, Problem> {
+    Ok(Json(app.get_person(&actor, &handle).await?))
+}
+
+#[utoipa::path(get, path = "/v1/people/{handle}/keys", tag = "admin",
+    summary = "List a person's keys",
+    description = "Without secrets. Role: admin.",
+    params(("handle" = String, Path, description = "The person's handle")),
+    responses(
+        (status = 200, description = "The person's keys, revoked ones included", body = Vec<ApiKey>),
+        (status = 404, description = "No such person", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn person_keys(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiPath(handle): ApiPath<String>,
+) -> Result<Json<Vec<ApiKey>>, Problem> {
+    Ok(Json(app.person_keys(&actor, &handle).await?))
 }
 
 /// A new key. `token` is shown only in this answer; store it now.
@@ -39,14 +145,19 @@ pub struct CreatedKey {
         (status = 201, description = "Key created; the token is shown once", body = CreatedKey),
         (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (e.g. unknown role)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (e.g. unknown role, or no person with that handle)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_key(
     State(app): State<App>,
     Auth(actor): Auth,
     ApiJson(body): ApiJson<CreateKey>,
 ) -> Result<impl IntoResponse, Problem> {
-    let (key, token) = app.create_key(&actor, &body.name, body.role).await?;
+    let name = body
+        .name
+        .unwrap_or_else(|| format!("{}-{}", body.person, body.role.as_str()));
+    let (key, token) = app
+        .create_key(&actor, &name, body.role, &body.person)
+        .await?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/v1/keys/{}", key.id))],
@@ -85,7 +196,7 @@ pub struct ListAudit {
     /// `source`, `passage`, `claim`, `evidence`, `api_key`, ...
     pub entity: Option<String>,
     pub entity_id: Option<String>,
-    /// A key name.
+    /// A person's handle (or, for entries written before people existed, a key name).
     pub actor: Option<String>,
     /// RFC 3339; entries at or after.
     #[param(value_type = Option<String>, format = DateTime)]

@@ -141,7 +141,7 @@ pub async fn lookup(
     // nothing changed): a missing key is still a 401 before a malformed query is a 400.
     let token = super::extract::bearer_token(&headers)?;
     let (actor, found) = app.lookup_as(token, &p?.0.url).await?;
-    tracing::Span::current().record("actor", actor.name.as_str());
+    tracing::Span::current().record("actor", actor.person.as_str());
     let body = serde_json::to_vec(&*found).map_err(|e| Problem::internal("encode", &e))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }

@@ -64,6 +64,7 @@ kinds![
     NotEditable,
     VerdictExists,
     ScaleExists,
+    PersonExists,
     OwnKey,
     NotLatestVersion,
     NoFigure,
@@ -250,6 +251,12 @@ impl Kind {
                 S::CONFLICT,
                 "A rating scale with this id exists",
                 "Choose another id; scales are never changed once created.",
+            ),
+            Kind::PersonExists => (
+                "person-exists",
+                S::CONFLICT,
+                "A person with this handle exists",
+                "Handles are unique and never change: make the key for the existing person (`person` in POST /v1/keys), or choose another handle.",
             ),
             Kind::OwnKey => (
                 "own-key",
@@ -767,6 +774,10 @@ impl From<AppError> for Problem {
             AppError::OwnKey { id } => Problem::new(
                 Kind::OwnKey,
                 format!("Key {id} is the key making this request; a key cannot revoke itself."),
+            ),
+            AppError::PersonExists { handle } => Problem::new(
+                Kind::PersonExists,
+                format!("A person with the handle {handle:?} exists."),
             ),
             AppError::ScaleExists { id } => {
                 Problem::new(Kind::ScaleExists, format!("A rating scale {id:?} exists."))

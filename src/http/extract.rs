@@ -158,7 +158,7 @@ impl FromRequestParts<crate::app::App> for Auth {
     ) -> Result<Self, Problem> {
         let token = bearer_token(&parts.headers)?;
         let actor = app.authenticate(token).await?;
-        tracing::Span::current().record("actor", actor.name.as_str());
+        tracing::Span::current().record("actor", actor.person.as_str());
         Ok(Auth(actor))
     }
 }

@@ -2,6 +2,7 @@
 
 use super::exec::{Cols, FromRow, Tx, stmt};
 use super::{Constraint, Result, StoreError, now, timestamp_text};
+use crate::domain::access::Who;
 use crate::domain::audit::{Entry, Event, seal};
 
 mod sql {
@@ -12,15 +13,15 @@ mod sql {
     /// exists with hash `$8` (or the log is empty and this is entry 1), and `$1` is free.
     /// Zero rows means another writer appended first, or the head it linked to was never
     /// committed.
-    pub const INSERT: &str = "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, changes, prev_hash, hash) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 \
+    pub const INSERT: &str = "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, changes, prev_hash, hash, key_id) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 \
          WHERE EXISTS (SELECT 1 FROM audit_log WHERE seq = $1 - 1 AND hash = $8) \
             OR ($1 = 1 AND NOT EXISTS (SELECT 1 FROM audit_log)) \
          ON CONFLICT (seq) DO NOTHING";
 
     /// A plain range on `seq` (no `IS NULL OR`), so that each page seeks to its cursor
     /// instead of scanning from the first entry.
-    pub const LIST: &str = "SELECT seq, at, actor, action, entity, entity_id, changes, prev_hash, hash FROM audit_log \
+    pub const LIST: &str = "SELECT seq, at, actor, key_id, action, entity, entity_id, changes, prev_hash, hash FROM audit_log \
          WHERE ($1 IS NULL OR entity = $1) AND ($2 IS NULL OR entity_id = $2) \
          AND ($3 IS NULL OR actor = $3) AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) \
          AND seq > $6 ORDER BY seq LIMIT $7";
@@ -35,6 +36,7 @@ impl FromRow for Entry {
             seq: c.get()?,
             at: c.get()?,
             actor: c.get()?,
+            key_id: c.get()?,
             action: c.get()?,
             entity: c.get()?,
             entity_id: c.get()?,
@@ -52,7 +54,7 @@ impl FromRow for Entry {
 /// checks that link ([`sql::INSERT`]); when another node appended since, or that head was
 /// rolled back, the head is read and the entry sealed again. So the chain stays linear
 /// whatever the hint says, and a write usually costs one statement for its entry.
-pub async fn append(tx: &mut Tx, actor: &str, event: Event) -> Result<()> {
+pub async fn append(tx: &mut Tx, who: &Who, event: Event) -> Result<()> {
     tx.lock_writes().await?;
     let mut head = tx.audit_head_hint();
     for _ in 0..3 {
@@ -60,7 +62,7 @@ pub async fn append(tx: &mut Tx, actor: &str, event: Event) -> Result<()> {
             Some(h) => Some(h),
             None => tx.fetch_optional(stmt!(sql::HEAD)).await?,
         };
-        let e = seal(linked_to, timestamp_text(now()), actor, event.clone());
+        let e = seal(linked_to, timestamp_text(now()), who, event.clone());
         let appended = tx
             .execute(stmt!(
                 sql::INSERT,
@@ -72,7 +74,8 @@ pub async fn append(tx: &mut Tx, actor: &str, event: Event) -> Result<()> {
                 e.entity_id,
                 e.changes,
                 e.prev_hash,
-                &e.hash
+                &e.hash,
+                e.key_id
             ))
             .await?;
         if appended == 1 {

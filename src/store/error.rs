@@ -31,6 +31,8 @@ pub enum Constraint {
     ScaleId,
     /// `audit_log.seq`: another writer appended first.
     AuditSeq,
+    /// `people.handle`: the handle is taken.
+    PersonHandle,
     /// A reference to a row that does not exist.
     ForeignKey,
     /// Any other uniqueness or check constraint, with the database's words for it.
@@ -52,6 +54,7 @@ fn postgres_constraint(name: &str) -> Constraint {
         "evidence_claim_id_passage_id_key" => Constraint::EvidencePassage,
         "rating_scales_pkey" => Constraint::ScaleId,
         "audit_log_pkey" => Constraint::AuditSeq,
+        "people_handle_key" => Constraint::PersonHandle,
         other => Constraint::Other(other.to_owned()),
     }
 }
@@ -70,6 +73,7 @@ fn sqlite_constraint(message: &str) -> Constraint {
         "evidence.claim_id, evidence.passage_id" => Constraint::EvidencePassage,
         "rating_scales.id" => Constraint::ScaleId,
         "audit_log.seq" => Constraint::AuditSeq,
+        "people.handle" => Constraint::PersonHandle,
         other => Constraint::Other(other.to_owned()),
     }
 }

@@ -20,7 +20,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use super::error::{StoreError, postgres_error, sqlite_error};
-use crate::domain::ids::{ClaimId, EvidenceId, KeyId, PassageId, ReviewId, SourceId};
+use crate::domain::ids::{ClaimId, EvidenceId, KeyId, PassageId, PersonId, ReviewId, SourceId};
 
 /// A future a unit of work returns; `Send` so that PostgreSQL's can cross await points.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -85,7 +85,9 @@ macro_rules! id_columns {
     )*};
 }
 
-id_columns!(SourceId, PassageId, ClaimId, EvidenceId, ReviewId, KeyId);
+id_columns!(
+    SourceId, PassageId, ClaimId, EvidenceId, ReviewId, KeyId, PersonId
+);
 
 impl Arg for bool {
     fn value(self) -> Value {

@@ -2,14 +2,34 @@
 
 use super::exec::{Cols, FromRow, Tx, stmt};
 use super::{Result, StoreError};
-use crate::domain::access::{ApiKey, Role};
-use crate::domain::ids::KeyId;
+use crate::domain::access::{ApiKey, Person, Role};
+use crate::domain::ids::{KeyId, PersonId};
 
 mod sql {
-    pub const INSERT: &str = "INSERT INTO api_keys (id, name, role, secret_hash, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)";
-    pub const BY_ID: &str = "SELECT id, name, role, created_by, created_at, revoked_at, secret_hash FROM api_keys WHERE id = $1";
-    pub const ALL: &str = "SELECT id, name, role, created_by, created_at, revoked_at, secret_hash FROM api_keys ORDER BY id";
+    pub const INSERT: &str = "INSERT INTO api_keys (id, name, role, secret_hash, created_by, created_at, person_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    /// A key not yet given its person (see `App::adopt_keys`) reads as a person named after it.
+    macro_rules! key_select {
+        () => {
+            "SELECT k.id, k.name, k.role, COALESCE(p.handle, k.name), k.created_by, \
+             k.created_at, k.revoked_at, k.secret_hash FROM api_keys k \
+             LEFT JOIN people p ON p.id = k.person_id"
+        };
+    }
+    pub const BY_ID: &str = concat!(key_select!(), " WHERE k.id = $1");
+    pub const ALL: &str = concat!(key_select!(), " ORDER BY k.id");
+    pub const OF_PERSON: &str = concat!(key_select!(), " WHERE k.person_id = $1 ORDER BY k.id");
+    pub const WITHOUT_PERSON: &str =
+        "SELECT id, name FROM api_keys WHERE person_id IS NULL ORDER BY id";
+    pub const SET_PERSON: &str = "UPDATE api_keys SET person_id = $2 WHERE id = $1";
+
+    pub const INSERT_PERSON: &str = "INSERT INTO people (id, handle, display_name, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5)";
+    pub const PERSON: &str =
+        "SELECT id, handle, display_name, created_by, created_at FROM people WHERE handle = $1";
+    pub const PEOPLE: &str = "SELECT id, handle, display_name, created_by, created_at FROM people \
+         WHERE id > $1 ORDER BY id LIMIT $2";
+    pub const HANDLES: &str = "SELECT handle FROM people";
     pub const REVOKE: &str =
         "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
 }
@@ -32,6 +52,7 @@ impl FromRow for StoredKey {
                 id,
                 name,
                 role,
+                person: c.get()?,
                 created_by: c.get()?,
                 created_at: c.get()?,
                 revoked_at: c.get()?,
@@ -41,7 +62,7 @@ impl FromRow for StoredKey {
     }
 }
 
-pub async fn insert(tx: &mut Tx, key: &ApiKey, secret_hash: &str) -> Result<()> {
+pub async fn insert(tx: &mut Tx, key: &ApiKey, person: PersonId, secret_hash: &str) -> Result<()> {
     tx.execute(stmt!(
         sql::INSERT,
         key.id,
@@ -49,7 +70,8 @@ pub async fn insert(tx: &mut Tx, key: &ApiKey, secret_hash: &str) -> Result<()> 
         key.role.as_str(),
         secret_hash,
         &key.created_by,
-        key.created_at
+        key.created_at,
+        person
     ))
     .await
     .map(drop)
@@ -67,4 +89,63 @@ pub async fn list(tx: &mut Tx) -> Result<Vec<ApiKey>> {
 /// Revokes a key unless it is revoked already; whether it did.
 pub async fn revoke(tx: &mut Tx, id: KeyId, at: time::OffsetDateTime) -> Result<bool> {
     Ok(tx.execute(stmt!(sql::REVOKE, id, at)).await? == 1)
+}
+
+/// The keys of one person.
+pub async fn of_person(tx: &mut Tx, person: PersonId) -> Result<Vec<ApiKey>> {
+    let keys: Vec<StoredKey> = tx.fetch_all(stmt!(sql::OF_PERSON, person)).await?;
+    Ok(keys.into_iter().map(|k| k.key).collect())
+}
+
+/// Keys made before people existed: their ids and names.
+pub async fn without_person(tx: &mut Tx) -> Result<Vec<(KeyId, String)>> {
+    tx.fetch_all(stmt!(sql::WITHOUT_PERSON)).await
+}
+
+pub async fn set_person(tx: &mut Tx, key: KeyId, person: PersonId) -> Result<()> {
+    tx.execute(stmt!(sql::SET_PERSON, key, person))
+        .await
+        .map(drop)
+}
+
+impl FromRow for Person {
+    fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
+        Ok(Person {
+            id: c.get()?,
+            handle: c.get()?,
+            display_name: c.get()?,
+            created_by: c.get()?,
+            created_at: c.get()?,
+        })
+    }
+}
+
+/// Adds a person; a taken handle is `Constraint::PersonHandle`.
+pub async fn insert_person(tx: &mut Tx, p: &Person) -> Result<()> {
+    tx.execute(stmt!(
+        sql::INSERT_PERSON,
+        p.id,
+        &p.handle,
+        &p.display_name,
+        &p.created_by,
+        p.created_at
+    ))
+    .await
+    .map(drop)
+}
+
+pub async fn person(tx: &mut Tx, handle: &str) -> Result<Option<Person>> {
+    tx.fetch_optional(stmt!(sql::PERSON, handle)).await
+}
+
+pub async fn people(tx: &mut Tx, after: Option<uuid::Uuid>, limit: u32) -> Result<Vec<Person>> {
+    let after = PersonId::from_uuid(after.unwrap_or(uuid::Uuid::nil()));
+    tx.fetch_all(stmt!(sql::PEOPLE, after, i64::from(limit)))
+        .await
+}
+
+/// Every handle taken.
+pub async fn handles(tx: &mut Tx) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = tx.fetch_all(stmt!(sql::HANDLES)).await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
 }

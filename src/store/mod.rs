@@ -111,6 +111,10 @@ pub const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "review_lists",
         include_str!("../../migrations/sqlite/0012_review_lists.sql"),
     ),
+    (
+        "people",
+        include_str!("../../migrations/sqlite/0013_people.sql"),
+    ),
 ];
 pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -160,6 +164,10 @@ pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "review_lists",
         include_str!("../../migrations/postgres/0012_review_lists.sql"),
+    ),
+    (
+        "people",
+        include_str!("../../migrations/postgres/0013_people.sql"),
     ),
 ];
 

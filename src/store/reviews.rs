@@ -49,6 +49,8 @@ mod sql {
         review_select!(),
         " LEFT JOIN review_events e ON e.review_id = r.id WHERE r.claim_id = $1 ORDER BY r.id, e.id"
     );
+    /// Keys adopted by people: their reviews' author becomes the person's handle.
+    pub const RENAME_AUTHOR: &str = "UPDATE reviews SET author = $2 WHERE author = $1";
     pub const INSERT_REVIEW: &str = "INSERT INTO reviews (id, claim_id, author, state, scale_id, rating, summary, evidence_ids, corrects, revision, created_at, updated_at) \
          VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $8, 1, $9, $9)";
     pub const INSERT_EVENT: &str = "INSERT INTO review_events (id, review_id, from_state, to_state, actor, note, second_person_rule, at) \
@@ -272,6 +274,13 @@ pub async fn insert_review(tx: &mut Tx, r: &Review) -> Result<()> {
 }
 
 /// Appends a step to a review's history.
+/// Reviews written under a key's name now name its person (see `App::adopt_keys`).
+pub async fn rename_author(tx: &mut Tx, from: &str, to: &str) -> Result<()> {
+    tx.execute(stmt!(sql::RENAME_AUTHOR, from, to))
+        .await
+        .map(drop)
+}
+
 pub async fn insert_event(tx: &mut Tx, review_id: ReviewId, e: &ReviewEvent) -> Result<()> {
     tx.execute(stmt!(
         sql::INSERT_EVENT,

@@ -54,7 +54,7 @@ async fn audit_entries(t: &TestApp) -> Vec<Value> {
 async fn every_write_appends_one_chained_entry(backend: Backend) {
     let t = spawn_app(backend).await;
     let before = audit_entries(&t).await.len();
-    assert_eq!(before, 1, "the test's admin key");
+    assert_eq!(before, 2, "the test's admin and their key");
     let writes = one_of_each(&t).await;
     // Repeating a write that changes nothing adds no entry.
     let list = t.get_json("/v1/sources").await;
@@ -81,6 +81,7 @@ async fn every_write_appends_one_chained_entry(backend: Backend) {
     assert_eq!(
         actions,
         [
+            "create person",
             "create api_key",
             "create source",
             "add_version source",
@@ -91,13 +92,15 @@ async fn every_write_appends_one_chained_entry(backend: Backend) {
     );
     for (i, e) in entries.iter().enumerate() {
         assert_eq!(e["seq"], i as i64 + 1);
-        assert_eq!(e["actor"], if i == 0 { "test" } else { "test-admin" });
+        assert_eq!(e["actor"], if i < 2 { "test" } else { "test-admin" });
+        // Writes through the API name the key used; the operator's have none.
+        assert_eq!(e["key_id"].is_string(), i >= 2, "{e}");
         if i > 0 {
             assert_eq!(e["prev_hash"], entries[i - 1]["hash"]);
         }
     }
     let version_entry: Value =
-        serde_json::from_str(entries[2]["changes"].as_str().unwrap()).unwrap();
+        serde_json::from_str(entries[3]["changes"].as_str().unwrap()).unwrap();
     assert_eq!(version_entry["number"], 2);
     let report = t.get_json("/v1/audit/verify").await;
     assert_eq!(
@@ -111,7 +114,7 @@ async fn every_write_appends_one_chained_entry(backend: Backend) {
         .await;
     assert_eq!(only["items"].as_array().unwrap().len(), 2);
     let by_actor = t.get_json("/v1/audit?actor=test").await;
-    assert_eq!(by_actor["items"].as_array().unwrap().len(), 1);
+    assert_eq!(by_actor["items"].as_array().unwrap().len(), 2);
     let future = t.get_json("/v1/audit?since=2999-01-01T00:00:00Z").await;
     assert_eq!(future["items"], json!([]));
     let past = t
@@ -291,7 +294,7 @@ async fn concurrent_writers_keep_the_chain_linear(backend: Backend) {
     }
     let report = t.get_json("/v1/audit/verify").await;
     assert_eq!(report["valid"], true, "{report}");
-    assert_eq!(report["length"], 41);
+    assert_eq!(report["length"], 42);
     let claims: Vec<Value> = audit_entries(&t)
         .await
         .into_iter()

@@ -76,10 +76,35 @@ async fn requests_without_a_valid_key_are_401(backend: Backend) {
 
 async fn keys_are_created_shown_once_and_revoked(backend: Backend) {
     let t = spawn_app(backend).await;
+    // A key needs its person first.
+    let before = t.row_counts().await;
     let res = t
         .post(
             "/v1/keys",
-            &json!({"name": "desk-ana", "role": "fact_checker"}),
+            &json!({"name": "desk-ana", "role": "fact_checker", "person": "ana"}),
+        )
+        .await;
+    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation-failed").await;
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("POST /v1/people"),
+        "{problem}"
+    );
+    assert_eq!(t.row_counts().await, before);
+    let res = t
+        .post(
+            "/v1/people",
+            &json!({"handle": "ana", "display_name": "Ana Souza"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(res.headers()["location"], "/v1/people/ana");
+    let res = t
+        .post(
+            "/v1/keys",
+            &json!({"name": "desk-ana", "role": "fact_checker", "person": "ana"}),
         )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
@@ -89,6 +114,7 @@ async fn keys_are_created_shown_once_and_revoked(backend: Backend) {
     let id = created["key"]["id"].as_str().unwrap().to_owned();
     assert_eq!(created["key"]["role"], "fact_checker");
     assert_eq!(created["key"]["created_by"], "test-admin");
+    assert_eq!(created["key"]["person"], "ana");
 
     let ana = client_with_key(&token);
     let res = ana
@@ -99,14 +125,15 @@ async fn keys_are_created_shown_once_and_revoked(backend: Backend) {
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let source: Value = res.json().await.unwrap();
-    // The write is recorded under the key's name.
+    // The write is recorded under the person, with the key used.
     let entries = t
         .get_json(&format!(
             "/v1/audit?entity=source&entity_id={}",
             source["id"].as_str().unwrap()
         ))
         .await;
-    assert_eq!(entries["items"][0]["actor"], "desk-ana");
+    assert_eq!(entries["items"][0]["actor"], "ana");
+    assert_eq!(entries["items"][0]["key_id"], id.as_str());
 
     let listed = t.get_json("/v1/keys").await;
     let listed = listed.as_array().unwrap();
@@ -125,16 +152,22 @@ async fn keys_are_created_shown_once_and_revoked(backend: Backend) {
     assert!(p["detail"].as_str().unwrap().contains("revoked"), "{p}");
 
     let p = assert_problem(
-        t.post("/v1/keys", &json!({"name": "x", "role": "root"}))
-            .await,
+        t.post(
+            "/v1/keys",
+            &json!({"name": "x", "role": "root", "person": "test-admin"}),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid-body",
     )
     .await;
     assert_eq!(p["errors"][0]["field"], "role");
     assert_problem(
-        t.post("/v1/keys", &json!({"name": " ", "role": "editor"}))
-            .await,
+        t.post(
+            "/v1/keys",
+            &json!({"name": " ", "role": "editor", "person": "test-admin"}),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation-failed",
     )
@@ -230,7 +263,7 @@ async fn fixtures(t: &TestApp) -> Ids {
     let key: Value = t
         .post(
             "/v1/keys",
-            &json!({"name": "victim", "role": "integration"}),
+            &json!({"name": "victim", "role": "integration", "person": "test-admin"}),
         )
         .await
         .json()
@@ -576,8 +609,32 @@ async fn every_endpoint_against_every_role(backend: Backend) {
         (
             Method::POST,
             "/v1/keys".into(),
-            |r, _, _| json!({"name": format!("made by {}", r.as_str()), "role": "auditor"}),
+            |r, _, _| json!({"name": format!("made by {}", r.as_str()), "role": "auditor", "person": "test-admin"}),
             [201, 403, 403, 403, 403],
+        ),
+        (
+            Method::POST,
+            "/v1/people".into(),
+            |r, _, _| json!({"handle": format!("made-by-{}", r.as_str()), "display_name": "x"}),
+            [201, 403, 403, 403, 403],
+        ),
+        (
+            Method::GET,
+            "/v1/people".into(),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::GET,
+            "/v1/people/test-admin".into(),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::GET,
+            "/v1/people/test-admin/keys".into(),
+            |_, _, _| Value::Null,
+            [200, 403, 403, 403, 403],
         ),
         (
             Method::POST,
@@ -833,7 +890,10 @@ async fn integrations_read_public_fields_only(backend: Backend) {
             Some("claims") => &cid,
             _ => &rid,
         };
-        let mut path = template.replace("{id}", id).replace("{number}", "1");
+        let mut path = template
+            .replace("{id}", id)
+            .replace("{number}", "1")
+            .replace("{handle}", "test-admin");
         assert!(!path.contains('{'), "{template}: fill in its parameters");
         if template.starts_with("/v1/trace") {
             path.push_str("?q=%244bn");

@@ -421,13 +421,11 @@ async fn lookups_carry_an_etag_and_answer_304(backend: Backend) {
     assert_eq!(res.headers()["etag"].to_str().unwrap(), tag);
     assert!(res.bytes().await.unwrap().is_empty());
     // Answers are kept between writes; a revoked key is a write, so it is refused at once.
+    let operator = claimtrail::domain::access::Actor::operator("test");
+    t.app.ensure_person(&operator, "cms", "CMS").await.unwrap();
     let (key, token) = t
         .app
-        .create_key(
-            &claimtrail::domain::access::Actor::operator("test"),
-            "cms",
-            Role::Integration,
-        )
+        .create_key(&operator, "cms", Role::Integration, "cms")
         .await
         .unwrap();
     let cms = client_with_key(&token);

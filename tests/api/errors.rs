@@ -350,6 +350,7 @@ async fn row_counts_cover_every_table_audit_log_included(backend: Backend) {
             "mention_extractions",
             "mentions",
             "passages",
+            "people",
             "placements",
             "rating_scales",
             "ratings",
@@ -368,7 +369,7 @@ async fn row_counts_cover_every_table_audit_log_included(backend: Backend) {
     let key: Value = t
         .post(
             "/v1/keys",
-            &json!({"name": "short-lived", "role": "auditor"}),
+            &json!({"name": "short-lived", "role": "auditor", "person": "test-admin"}),
         )
         .await
         .json()

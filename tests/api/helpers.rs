@@ -129,8 +129,16 @@ async fn spawn(
         app = app.with_webhooks(settings);
         delivery = Some(claimtrail::delivery::spawn(app.clone()).0);
     }
+    app.create_person(&Actor::operator("test"), "test-admin", "Test admin")
+        .await
+        .expect("admin person");
     let (_, admin) = app
-        .create_key(&Actor::operator("test"), "test-admin", Role::Admin)
+        .create_key(
+            &Actor::operator("test"),
+            "test-admin",
+            Role::Admin,
+            "test-admin",
+        )
         .await
         .expect("admin key");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -164,15 +172,23 @@ pub fn client_with_key(token: &str) -> reqwest::Client {
 }
 
 impl TestApp {
-    /// A new key with `role`, named after it; returns its token.
+    /// A new key with `role` for the person `test-<role>` (one person per role); returns its
+    /// token.
     pub async fn key(&self, role: Role) -> String {
+        self.person_key(&format!("test-{}", role.as_str()), role)
+            .await
+    }
+
+    /// A new key with `role` for the person `handle` (made if new); returns its token.
+    pub async fn person_key(&self, handle: &str, role: Role) -> String {
+        let operator = Actor::operator("test");
+        self.app
+            .ensure_person(&operator, handle, &format!("Person {handle}"))
+            .await
+            .expect("person");
         let (_, token) = self
             .app
-            .create_key(
-                &Actor::operator("test"),
-                &format!("test-{}", role.as_str()),
-                role,
-            )
+            .create_key(&operator, &format!("test-{}", role.as_str()), role, handle)
             .await
             .expect("key");
         token

@@ -57,7 +57,7 @@ fn start_server(
 /// Creates a key through the command line and returns its token.
 fn cli_key(url: &str, name: &str, role: &str) -> String {
     let created = claimtrail(url)
-        .args(["keys", "create", "--name", name, "--role", role])
+        .args(["keys", "create", "--person", name, "--role", role])
         .output()
         .unwrap();
     assert!(

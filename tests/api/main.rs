@@ -14,6 +14,7 @@ mod idempotency;
 mod lifecycle;
 mod openapi;
 mod passages;
+mod people;
 mod placements;
 mod reviews;
 mod sources;

@@ -1,6 +1,6 @@
 //! Reviews: the workflow, the second-person rule, corrections and optimistic concurrency.
 
-use claimtrail::domain::access::{Actor, Role};
+use claimtrail::domain::access::Role;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -55,13 +55,7 @@ async fn desk(t: &TestApp) -> Desk {
     Desk {
         checker: client_with_key(&t.key(Role::FactChecker).await),
         editor: client_with_key(&t.key(Role::Editor).await),
-        other_editor: client_with_key(
-            &t.app
-                .create_key(&Actor::operator("test"), "second-editor", Role::Editor)
-                .await
-                .unwrap()
-                .1,
-        ),
+        other_editor: client_with_key(&t.person_key("second-editor", Role::Editor).await),
     }
 }
 
