@@ -241,6 +241,7 @@ impl App {
             published_at: None,
             published_url: None,
             allowed_transitions: None,
+            warnings: None,
             history: vec![review::ReviewEvent {
                 from: None,
                 to: State::Draft,
@@ -280,6 +281,8 @@ impl App {
                 })
             })
             .await?;
+        let mut draft = draft;
+        self.with_warnings(&mut draft).await?;
         Ok(draft)
     }
 
@@ -320,7 +323,21 @@ impl App {
             actor,
             self.second_person_rule,
         ));
+        if actor.may(Permission::ReadEditorial) {
+            self.with_warnings(&mut review).await?;
+        }
         Ok(review)
+    }
+
+    /// Adds what will stop the review later (`warnings`).
+    async fn with_warnings(&self, review: &mut Review) -> Result<()> {
+        let claim_id = review.claim_id;
+        let published = self
+            .store
+            .read(move |tx| Box::pin(db::published_of_claim(tx, claim_id)))
+            .await?;
+        review.warnings = Some(review::warnings(review, &published));
+        Ok(())
     }
 
     /// The review queue: reviews in id order after the cursor, filtered by state, author,
@@ -670,6 +687,7 @@ impl App {
             }
         }
         review.history.push(step);
+        self.with_warnings(&mut review).await?;
         Ok(review)
     }
 }

@@ -24,10 +24,12 @@ pub enum State {
     Retracted,
     /// Replaced by a published correction. Set only by publishing the correction.
     Superseded,
+    /// Given up before publication, with a note (by its author or an editor).
+    Withdrawn,
 }
 
 impl State {
-    pub const ALL: [State; 7] = [
+    pub const ALL: [State; 8] = [
         State::Draft,
         State::InReview,
         State::ChangesRequested,
@@ -35,6 +37,7 @@ impl State {
         State::Published,
         State::Retracted,
         State::Superseded,
+        State::Withdrawn,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +49,7 @@ impl State {
             State::Published => "published",
             State::Retracted => "retracted",
             State::Superseded => "superseded",
+            State::Withdrawn => "withdrawn",
         }
     }
 
@@ -57,12 +61,12 @@ impl State {
     pub fn next(self) -> &'static [State] {
         use State::*;
         match self {
-            Draft => &[InReview],
-            InReview => &[ChangesRequested, Approved],
-            ChangesRequested => &[InReview],
-            Approved => &[Published, ChangesRequested],
+            Draft => &[InReview, Withdrawn],
+            InReview => &[ChangesRequested, Approved, Withdrawn],
+            ChangesRequested => &[InReview, Withdrawn],
+            Approved => &[Published, ChangesRequested, Withdrawn],
             Published => &[Retracted],
-            Retracted | Superseded => &[],
+            Retracted | Superseded | Withdrawn => &[],
         }
     }
 
@@ -71,8 +75,9 @@ impl State {
         matches!(self, State::Draft | State::ChangesRequested)
     }
 
-    /// What moving *to* this state requires of the actor.
-    fn permission(self) -> Permission {
+    /// What moving *to* this state requires of the actor. Withdrawing also lets the author
+    /// with `DraftReviews` do it (see [`check`]).
+    pub fn permission(self) -> Permission {
         match self {
             State::Draft | State::InReview => Permission::DraftReviews,
             _ => Permission::DecideReviews,
@@ -80,8 +85,16 @@ impl State {
     }
 
     /// Whether moving to this state must say why.
-    fn needs_note(self) -> bool {
-        matches!(self, State::Retracted | State::ChangesRequested)
+    pub fn needs_note(self) -> bool {
+        matches!(
+            self,
+            State::Retracted | State::ChangesRequested | State::Withdrawn
+        )
+    }
+
+    /// Whether the review's workflow is over (nothing can move it any more).
+    pub fn is_final(self) -> bool {
+        self.next().is_empty()
     }
 }
 
@@ -205,6 +218,47 @@ pub struct Review {
     /// `GET /v1/reviews/{id}`: the steps the caller may take now (absent elsewhere).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_transitions: Option<Vec<AllowedStep>>,
+    /// Drafting, stepping and `GET /v1/reviews/{id}`: what will stop this review later, said
+    /// while it can still be changed (absent elsewhere; an empty list means nothing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<Vec<ReviewWarning>>,
+}
+
+/// What a warning is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum WarningCode {
+    /// The claim has a published verdict that this review does not correct: publishing it
+    /// will be refused (`verdict-exists`).
+    VerdictExists,
+}
+
+/// Something that will stop a review later.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ReviewWarning {
+    pub code: WarningCode,
+    pub message: String,
+    /// The review it is about (the published verdict, for `verdict-exists`).
+    pub review_id: ReviewId,
+}
+
+/// The warnings of `review`, given the ids of its claim's published verdicts.
+pub fn warnings(review: &Review, published: &[ReviewId]) -> Vec<ReviewWarning> {
+    if review.state.is_final() || review.state == State::Published {
+        return Vec::new();
+    }
+    rival_verdict(published, review.id, review.corrects)
+        .map(|rival| ReviewWarning {
+            code: WarningCode::VerdictExists,
+            message: format!(
+                "The claim already has a published verdict ({rival}) and this review does not \
+                 correct it, so publishing it will be refused. Withdraw this review (a step to \
+                 `withdrawn` with a note) and draft a correction with `corrects` set to {rival}."
+            ),
+            review_id: rival,
+        })
+        .into_iter()
+        .collect()
 }
 
 /// Why a transition is refused.
@@ -267,7 +321,10 @@ pub fn check(
     if !allowed.contains(&to) {
         return Err(Refusal::NotAllowed { from, to, allowed });
     }
-    if !actor.may(to.permission()) {
+    // Authors may give up their own review; editors anyone's.
+    let own_withdrawal =
+        to == State::Withdrawn && actor.person == author && actor.may(Permission::DraftReviews);
+    if !actor.may(to.permission()) && !own_withdrawal {
         return Err(Refusal::Forbidden);
     }
     if to == State::Approved && second_person_rule && actor.person == author {
@@ -332,6 +389,10 @@ mod tests {
             (Approved, Published),
             (Approved, ChangesRequested),
             (Published, Retracted),
+            (Draft, Withdrawn),
+            (InReview, Withdrawn),
+            (ChangesRequested, Withdrawn),
+            (Approved, Withdrawn),
         ];
         let editor = actor("ed", Role::Admin);
         for from in State::ALL {
@@ -357,6 +418,85 @@ mod tests {
             State::ALL
                 .iter()
                 .all(|s| !s.next().contains(&Superseded) && !s.next().contains(&Draft))
+        );
+    }
+
+    #[test]
+    fn a_review_that_cannot_be_published_is_warned_of() {
+        let published = ReviewId::new();
+        let mut r = Review {
+            id: ReviewId::new(),
+            claim_id: ClaimId::new(),
+            author: "fc".into(),
+            state: Draft,
+            scale: "default".into(),
+            rating: Rating {
+                key: "false".into(),
+                label: "False".into(),
+                value: Some(1.0),
+            },
+            summary: String::new(),
+            evidence: vec![],
+            corrects: None,
+            superseded_by: None,
+            revision: 1,
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            updated_at: time::OffsetDateTime::UNIX_EPOCH,
+            published_at: None,
+            published_url: None,
+            history: vec![],
+            allowed_transitions: None,
+            warnings: None,
+        };
+        let w = warnings(&r, &[published]);
+        assert_eq!(w.len(), 1);
+        assert_eq!(
+            (w[0].code, w[0].review_id),
+            (WarningCode::VerdictExists, published)
+        );
+        assert!(warnings(&r, &[]).is_empty());
+        // A correction of that verdict is fine; so is a review whose workflow is over.
+        r.corrects = Some(published);
+        assert!(warnings(&r, &[published]).is_empty());
+        r.corrects = None;
+        r.state = Withdrawn;
+        assert!(warnings(&r, &[published]).is_empty());
+    }
+
+    #[test]
+    fn authors_and_editors_withdraw_with_a_note() {
+        let author = actor("fc", Role::FactChecker);
+        for from in [Draft, InReview, ChangesRequested, Approved] {
+            assert_eq!(
+                check(from, Withdrawn, "fc", &author, Some("dup"), true),
+                Ok(())
+            );
+            assert_eq!(
+                check(from, Withdrawn, "fc", &author, None, true),
+                Err(Refusal::NoteRequired { to: Withdrawn })
+            );
+        }
+        // Another fact-checker may not withdraw someone else's review; an editor may.
+        let other = actor("fc2", Role::FactChecker);
+        assert_eq!(
+            check(Draft, Withdrawn, "fc", &other, Some("x"), true),
+            Err(Refusal::Forbidden)
+        );
+        let editor = actor("ed", Role::Editor);
+        assert_eq!(
+            check(Draft, Withdrawn, "fc", &editor, Some("x"), true),
+            Ok(())
+        );
+        // Published verdicts are retracted, not withdrawn; withdrawn is final.
+        assert!(matches!(
+            check(Published, Withdrawn, "fc", &editor, Some("x"), true),
+            Err(Refusal::NotAllowed { .. })
+        ));
+        assert!(Withdrawn.is_final() && Retracted.is_final() && !Approved.is_final());
+        let auditor = actor("fc", Role::Auditor);
+        assert_eq!(
+            check(Draft, Withdrawn, "fc", &auditor, Some("x"), true),
+            Err(Refusal::Forbidden)
         );
     }
 

@@ -115,6 +115,10 @@ pub const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "people",
         include_str!("../../migrations/sqlite/0013_people.sql"),
     ),
+    (
+        "withdrawn",
+        include_str!("../../migrations/sqlite/0014_withdrawn.sql"),
+    ),
 ];
 pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -168,6 +172,10 @@ pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "people",
         include_str!("../../migrations/postgres/0013_people.sql"),
+    ),
+    (
+        "withdrawn",
+        include_str!("../../migrations/postgres/0014_withdrawn.sql"),
     ),
 ];
 

@@ -87,7 +87,7 @@ mod sql {
              FROM claims c LEFT JOIN reviews r ON r.id = COALESCE( \
                (SELECT r2.id FROM reviews r2 WHERE r2.claim_id = c.id AND r2.state = 'published' LIMIT 1), \
                (SELECT r3.id FROM reviews r3 WHERE r3.claim_id = c.id \
-                AND r3.state NOT IN ('superseded', 'retracted') ORDER BY r3.id DESC LIMIT 1)) \
+                AND r3.state NOT IN ('superseded', 'retracted', 'withdrawn') ORDER BY r3.id DESC LIMIT 1)) \
              LEFT JOIN ratings g ON g.scale_id = r.scale_id AND g.key = r.rating"
         };
     }

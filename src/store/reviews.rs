@@ -148,6 +148,7 @@ fn review_columns(c: &mut Cols<'_, '_>) -> Result<Review> {
         published_url: c.get()?,
         history: Vec::new(),
         allowed_transitions: None,
+        warnings: None,
     })
 }
 

@@ -564,4 +564,73 @@ mod tests {
             "{older:?}"
         );
     }
+
+    /// Migration 14 rebuilds `reviews` and `review_events` (SQLite's CHECK of states) with
+    /// foreign keys on: rows, links and indexes survive, and the new state is accepted.
+    #[test]
+    fn the_withdrawn_rebuild_keeps_reviews_and_their_history() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let conn = Connection::open(dir.path().join("m.db")).expect("open");
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        let before = super::super::SQLITE_MIGRATIONS
+            .iter()
+            .position(|(name, _)| *name == "withdrawn")
+            .expect("the migration is listed");
+        let tx = conn.unchecked_transaction().unwrap();
+        migrate(&tx, &super::super::SQLITE_MIGRATIONS[..before])
+            .unwrap_or_else(|_| panic!("migrations before"));
+        tx.execute_batch(
+            "INSERT INTO claims (id, text, created_at) VALUES (X'01', 'c', 't');
+             INSERT INTO reviews (id, claim_id, author, state, scale_id, rating, summary, revision, created_at, updated_at, published_at)
+                 VALUES (X'0A', X'01', 'ana', 'published', 'default', 'true', 's', 3, 't', 't', 't');
+             INSERT INTO reviews (id, claim_id, author, state, scale_id, rating, summary, corrects, revision, created_at, updated_at)
+                 VALUES (X'0B', X'01', 'ana', 'draft', 'default', 'false', 's', X'0A', 1, 't', 't');
+             INSERT INTO review_events (id, review_id, from_state, to_state, actor, second_person_rule, at)
+                 VALUES (X'E1', X'0A', NULL, 'draft', 'ana', 1, 't'), (X'E2', X'0B', NULL, 'draft', 'ana', 1, 't');",
+        )
+        .expect("rows as stored before");
+        migrate(&tx, super::super::SQLITE_MIGRATIONS).unwrap_or_else(|_| panic!("migration 14"));
+        tx.commit().unwrap();
+        let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+        assert_eq!(count("SELECT count(*) FROM reviews"), 2);
+        assert_eq!(count("SELECT count(*) FROM review_events"), 2);
+        assert_eq!(
+            count("SELECT count(*) FROM reviews WHERE corrects = X'0A'"),
+            1
+        );
+        assert_eq!(count("SELECT count(*) FROM pragma_foreign_key_check"), 0);
+        assert_eq!(
+            count("SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%reviews_new%'"),
+            0,
+            "no reference to the temporary name is left"
+        );
+        conn.execute(
+            "UPDATE reviews SET state = 'withdrawn' WHERE id = X'0B'",
+            [],
+        )
+        .expect("the new state");
+        assert!(
+            conn.execute("UPDATE reviews SET state = 'lost' WHERE id = X'0B'", [])
+                .is_err()
+        );
+        // A history step for a review that does not exist is still refused.
+        assert!(
+            conn.execute(
+                "INSERT INTO review_events (id, review_id, to_state, actor, second_person_rule, at) \
+                 VALUES (X'E3', X'FF', 'draft', 'x', 1, 't')",
+                []
+            )
+            .is_err()
+        );
+        for index in [
+            "review_events_review",
+            "reviews_corrects",
+            "reviews_claim_state",
+            "reviews_published_url",
+            "reviews_claim_newest",
+        ] {
+            let sql = format!("SELECT count(*) FROM sqlite_schema WHERE name = '{index}'");
+            assert_eq!(count(&sql), 1, "{index}");
+        }
+    }
 }

@@ -125,7 +125,7 @@ async fn a_review_says_which_steps_the_caller_may_take(backend: Backend) {
     };
     assert_eq!(
         steps(checker.clone()).await,
-        json!([{"to": "in_review", "needs_note": false}])
+        json!([{"to": "in_review", "needs_note": false}, {"to": "withdrawn", "needs_note": true}])
     );
     let res = checker
         .post(t.url(&format!("/v1/reviews/{id}/transitions")))
@@ -134,12 +134,138 @@ async fn a_review_says_which_steps_the_caller_may_take(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    // The author may not decide; another editor may approve or send it back (with a note).
-    assert_eq!(steps(checker.clone()).await, json!([]));
+    // The author may not decide, only withdraw; another editor may approve, send it back or
+    // withdraw it (with a note).
+    assert_eq!(
+        steps(checker.clone()).await,
+        json!([{"to": "withdrawn", "needs_note": true}])
+    );
     assert_eq!(
         steps(editor.clone()).await,
-        json!([{"to": "changes_requested", "needs_note": true}, {"to": "approved", "needs_note": false}])
+        json!([
+            {"to": "changes_requested", "needs_note": true},
+            {"to": "approved", "needs_note": false},
+            {"to": "withdrawn", "needs_note": true}
+        ])
     );
+}
+
+async fn step(
+    client: &reqwest::Client,
+    t: &TestApp,
+    review: &Value,
+    body: Value,
+) -> reqwest::Response {
+    let mut body = body;
+    body["revision"] = review["revision"].clone();
+    client
+        .post(t.url(&format!(
+            "/v1/reviews/{}/transitions",
+            review["id"].as_str().unwrap()
+        )))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A review of a claim that has a published verdict, and is not its correction, cannot be
+/// published: it is warned of at drafting and at submission, and can be withdrawn.
+async fn a_rival_review_is_warned_of_and_withdrawn(backend: Backend) {
+    let t = crate::helpers::spawn_one_person_desk(backend).await;
+    let c = claim(&t, "The bridge cost $4 billion.").await;
+    let mut verdict = draft(&t.client, &t, &c).await;
+    assert_eq!(verdict["warnings"], json!([]), "nothing published yet");
+    for to in ["in_review", "approved", "published"] {
+        let res = step(&t.client, &t, &verdict, json!({"to": to})).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        verdict = res.json().await.unwrap();
+    }
+    let published = verdict["id"].as_str().unwrap().to_owned();
+    let checker = client_with_key(&t.key(Role::FactChecker).await);
+    let rival = draft(&checker, &t, &c).await;
+    let warning = |r: &Value| r["warnings"].as_array().unwrap().clone();
+    assert_eq!(warning(&rival).len(), 1, "{rival}");
+    assert_eq!(warning(&rival)[0]["code"], "verdict-exists");
+    assert_eq!(warning(&rival)[0]["review_id"], published.as_str());
+    assert!(
+        warning(&rival)[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("corrects")
+    );
+    let res = step(&checker, &t, &rival, json!({"to": "in_review"})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let rival: Value = res.json().await.unwrap();
+    assert_eq!(
+        warning(&rival)[0]["code"],
+        "verdict-exists",
+        "warned at submission too"
+    );
+    let rid = rival["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        warning(&t.get_json(&format!("/v1/reviews/{rid}")).await).len(),
+        1
+    );
+    // A correction of the verdict is not warned of.
+    let res = checker
+        .post(t.url(&format!("/v1/claims/{c}/reviews")))
+        .json(&json!({"rating": "true", "summary": "Corrected.", "corrects": published}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(res.json::<Value>().await.unwrap()["warnings"], json!([]));
+    // Withdrawing needs a note, and only the author or an editor may do it.
+    let other = client_with_key(&t.person_key("other-checker", Role::FactChecker).await);
+    let before = t.row_counts().await;
+    assert_problem(
+        step(&checker, &t, &rival, json!({"to": "withdrawn"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_problem(
+        step(
+            &other,
+            &t,
+            &rival,
+            json!({"to": "withdrawn", "note": "not mine"}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(t.row_counts().await, before);
+    let res = step(
+        &checker,
+        &t,
+        &rival,
+        json!({"to": "withdrawn", "note": "Already checked; drafting a correction instead."}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let withdrawn: Value = res.json().await.unwrap();
+    assert_eq!(withdrawn["state"], "withdrawn");
+    assert_eq!(withdrawn["warnings"], json!([]));
+    let last = withdrawn["history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        last["note"],
+        "Already checked; drafting a correction instead."
+    );
+    let now = t.get_json(&format!("/v1/reviews/{rid}")).await;
+    assert_eq!(now["allowed_transitions"], json!([]), "withdrawn is final");
+    let queue = t.get_json("/v1/reviews?state=withdrawn").await;
+    assert_eq!(ids(&queue), [rid.as_str()]);
+    // The claim still shows its published verdict.
+    let item = t.get_json("/v1/claims?state=published").await;
+    assert_eq!(item["items"][0]["review"]["id"], published.as_str());
 }
 
 async fn a_sources_passages_are_listed(backend: Backend) {
@@ -250,4 +376,5 @@ crate::both_backends!(
     the_review_queue_filters_and_pages,
     a_review_says_which_steps_the_caller_may_take,
     a_sources_passages_are_listed,
+    a_rival_review_is_warned_of_and_withdrawn,
 );

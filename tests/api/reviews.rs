@@ -308,7 +308,7 @@ async fn refused_steps_name_what_is_allowed_and_write_nothing(backend: Backend) 
         "invalid-transition",
     )
     .await;
-    assert_eq!(p["allowed"], json!(["in_review"]));
+    assert_eq!(p["allowed"], json!(["in_review", "withdrawn"]));
     let p = assert_problem(
         step(&t, &d.editor, &draft, "deleted", None).await,
         StatusCode::UNPROCESSABLE_ENTITY,
