@@ -319,7 +319,7 @@ pub use audit_trail::{AuditQuery, AuditReport, CheckpointQuery};
 pub use cms::{ClaimReviewDoc, FeedItem, Since};
 use placements::PLACING_ATTEMPTS;
 pub use placements::{Offsets, PlacementDecision};
-pub use provenance::{PassageInput, SourceInput};
+pub use provenance::{ClaimPatch, PassageInput, SourceInput};
 pub use reviews::{ReviewInput, ReviewPatch};
 pub use statistics::{
     ChainStatus, Derivation, Hop, Lineage, PublisherCount, Relation, TraceHit, TraceInput,

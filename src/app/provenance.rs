@@ -696,6 +696,146 @@ impl App {
     }
 }
 
+/// Changes to a claim; absent fields stay as they are (`claimant: Some(None)` removes it).
+#[derive(Debug, Clone, Default)]
+pub struct ClaimPatch {
+    pub text: Option<String>,
+    pub claimant: Option<Option<String>>,
+}
+
+impl App {
+    /// Corrects a claim's text or claimant; audited with the values before and after. A
+    /// patch that changes nothing writes nothing.
+    pub async fn update_claim(
+        &self,
+        actor: &Actor,
+        id: ClaimId,
+        patch: ClaimPatch,
+    ) -> Result<ClaimView> {
+        require(actor, Permission::WriteRecords, "edit claims")?;
+        let mut v = Validator::new();
+        let text = patch.text.as_deref().and_then(|t| {
+            v.check(
+                "text",
+                BodyText::parse(t).map(|t| t.as_str().trim().to_owned()),
+            )
+        });
+        let claimant = match &patch.claimant {
+            Some(Some(c)) => v
+                .check("claimant", ShortText::parse(c))
+                .map(|c| Some(c.into_inner())),
+            Some(None) => Some(None),
+            None => None,
+        };
+        v.finish(|| ()).map_err(AppError::Validation)?;
+        let who = actor.who();
+        self.store
+            .write(move |tx| {
+                Box::pin(async move {
+                    let Some(before) = db::get_claim(tx, id).await? else {
+                        return Err(not_found("claim", id));
+                    };
+                    let mut after = before.clone();
+                    if let Some(text) = text {
+                        after.text = text;
+                    }
+                    if let Some(claimant) = claimant {
+                        after.claimant = claimant;
+                    }
+                    if after.text == before.text && after.claimant == before.claimant {
+                        return Ok(());
+                    }
+                    db::update_claim(tx, &after).await?;
+                    store::audit::append(tx, &who, events::claim_updated(&before, &after)).await?;
+                    Ok(())
+                })
+            })
+            .await?;
+        self.load_claim(id).await
+    }
+
+    /// Records another passage the claim appeared in; `Outcome::Existing` when it is one
+    /// already (nothing written).
+    pub async fn add_appearance(
+        &self,
+        actor: &Actor,
+        claim_id: ClaimId,
+        passage_id: PassageId,
+    ) -> Result<(ClaimView, Outcome)> {
+        require(actor, Permission::WriteRecords, "edit claims")?;
+        let who = actor.who();
+        let added = self
+            .store
+            .write(move |tx| {
+                Box::pin(async move {
+                    if db::get_claim(tx, claim_id).await?.is_none() {
+                        return Err(not_found("claim", claim_id));
+                    }
+                    if !db::missing_passages(tx, &[passage_id]).await?.is_empty() {
+                        return Err(AppError::UnknownPassages {
+                            field: "passage_id",
+                            ids: vec![passage_id],
+                        });
+                    }
+                    if !db::add_appearance(tx, claim_id, passage_id).await? {
+                        return Ok(false);
+                    }
+                    let event = events::appearance_added(claim_id, passage_id);
+                    store::audit::append(tx, &who, event).await?;
+                    Ok(true)
+                })
+            })
+            .await?;
+        let outcome = if added {
+            Outcome::Created
+        } else {
+            Outcome::Existing
+        };
+        Ok((self.load_claim(claim_id).await?, outcome))
+    }
+
+    /// One piece of a claim's evidence.
+    pub async fn get_evidence(
+        &self,
+        actor: &Actor,
+        claim_id: ClaimId,
+        id: EvidenceId,
+    ) -> Result<Evidence> {
+        require(actor, Permission::ReadRecords, "read evidence")?;
+        self.store
+            .fetch(move |tx| Box::pin(db::get_evidence(tx, claim_id, id)))
+            .await?
+            .ok_or_else(|| not_found("evidence", id))
+    }
+
+    /// Withdraws evidence with a note: kept and shown as withdrawn, never deleted; new
+    /// reviews may no longer rest on it. Withdrawing it again changes nothing.
+    pub async fn withdraw_evidence(
+        &self,
+        actor: &Actor,
+        claim_id: ClaimId,
+        id: EvidenceId,
+        note: &str,
+    ) -> Result<Evidence> {
+        require(actor, Permission::WriteRecords, "withdraw evidence")?;
+        let note = validate::note_text(note).map_err(|m| AppError::field("note", m))?;
+        let (who, at) = (actor.who(), store::now());
+        self.store
+            .write(move |tx| {
+                Box::pin(async move {
+                    if db::withdraw_evidence(tx, claim_id, id, at, &who.person, &note).await? {
+                        let event = events::evidence_withdrawn(id, claim_id, &note);
+                        store::audit::append(tx, &who, event).await?;
+                    }
+                    db::get_evidence(tx, claim_id, id)
+                        .await?
+                        .ok_or_else(|| not_found("evidence", id))
+                })
+            })
+            .await
+    }
+}
+
 /// A new source's fields, checked; the text apart (its version is computed off the async
 /// threads).
 fn checked_source(input: SourceInput, import_key: Option<String>) -> Result<(NewSource, BodyText)> {

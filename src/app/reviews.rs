@@ -176,7 +176,7 @@ impl App {
             if !claim_evidence.contains(id) {
                 v.error(
                     format!("evidence/{i}"),
-                    format!("{id} is not evidence of this claim"),
+                    format!("{id} is not evidence of this claim, or was withdrawn"),
                 );
             } else if evidence[..i].contains(id) {
                 v.error(format!("evidence/{i}"), format!("{id} is listed twice"));
@@ -286,10 +286,11 @@ impl App {
         Ok(draft)
     }
 
-    /// Ids of a claim's evidence; not found when the claim does not exist.
+    /// Ids of the evidence a review of the claim may rest on (not withdrawn); not found when
+    /// the claim does not exist.
     async fn claim_evidence_ids(&self, claim_id: ClaimId) -> Result<Vec<EvidenceId>> {
         self.store
-            .fetch(|tx| Box::pin(store::provenance::claim_evidence_ids(tx, claim_id)))
+            .fetch(|tx| Box::pin(store::provenance::claim_evidence_ids(tx, claim_id, true)))
             .await?
             .ok_or_else(|| not_found("claim", claim_id))
     }

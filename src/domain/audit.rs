@@ -54,11 +54,23 @@ pub struct Entry {
     pub action: String,
     pub entity: String,
     pub entity_id: String,
-    /// What changed: a JSON document, kept as the exact text that was hashed.
+    /// What changed, as a JSON object: the exact text that was hashed, embedded as it is
+    /// (compact, object keys sorted, non-ASCII characters unescaped). Only an entry whose
+    /// stored text is not JSON (tampered with) shows it as a string.
+    #[serde(serialize_with = "verbatim_json")]
+    #[schema(value_type = Object)]
     pub changes: String,
     pub prev_hash: String,
     /// SHA-256 (hex) of `prev_hash`, a newline and the canonical encoding of the other fields.
     pub hash: String,
+}
+
+/// Writes stored JSON text into the answer as it is (so its bytes are the hashed ones).
+fn verbatim_json<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+    match serde_json::value::RawValue::from_string(text.to_owned()) {
+        Ok(raw) => raw.serialize(s),
+        Err(_) => s.serialize_str(text),
+    }
 }
 
 /// The canonical encoding: a JSON array of the fields in a fixed order,

@@ -79,6 +79,50 @@ pub fn claim_created(
     Event::new("create", "claim", id, changes)
 }
 
+/// The fields that changed, each with its value before and after:
+/// `{"before": {...}, "after": {...}}`.
+pub fn before_after(before: &serde_json::Value, after: &serde_json::Value) -> serde_json::Value {
+    let (mut was, mut now) = (serde_json::Map::new(), serde_json::Map::new());
+    if let (Some(b), Some(a)) = (before.as_object(), after.as_object()) {
+        for (field, value) in a {
+            let old = b.get(field).cloned().unwrap_or(serde_json::Value::Null);
+            if &old != value {
+                was.insert(field.clone(), old);
+                now.insert(field.clone(), value.clone());
+            }
+        }
+    }
+    json!({"before": was, "after": now})
+}
+
+pub fn claim_updated(before: &super::Claim, after: &super::Claim) -> Event {
+    let fields = |c: &super::Claim| json!({"text": c.text, "claimant": c.claimant});
+    Event::new(
+        "update",
+        "claim",
+        after.id,
+        before_after(&fields(before), &fields(after)),
+    )
+}
+
+pub fn appearance_added(claim_id: ClaimId, passage_id: PassageId) -> Event {
+    Event::new(
+        "add_appearance",
+        "claim",
+        claim_id,
+        json!({"passage_id": passage_id}),
+    )
+}
+
+pub fn evidence_withdrawn(id: EvidenceId, claim_id: ClaimId, note: &str) -> Event {
+    Event::new(
+        "withdraw",
+        "evidence",
+        id,
+        json!({"claim_id": claim_id, "note": note}),
+    )
+}
+
 pub fn evidence_added(
     id: EvidenceId,
     claim_id: ClaimId,

@@ -137,6 +137,19 @@ pub struct Evidence {
     pub created_at: OffsetDateTime,
     pub passage: Passage,
     pub source: SourceRef,
+    /// Set when the evidence was withdrawn: it stays on record (reviews that cited it still
+    /// name it) but new reviews may not rest on it.
+    pub withdrawn: Option<Withdrawal>,
+}
+
+/// Who withdrew a record, when and why.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Withdrawal {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Handle of the person who withdrew it.
+    pub by: String,
+    pub note: String,
 }
 
 /// A checkable statement.

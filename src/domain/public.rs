@@ -221,6 +221,8 @@ pub struct PublicEvidence {
     pub stance: Stance,
     pub passage: PublicPassage,
     pub source: PublicSource,
+    /// Whether the desk has since withdrawn this evidence (the verdict still names it).
+    pub withdrawn: bool,
 }
 
 impl From<Evidence> for PublicEvidence {
@@ -228,6 +230,7 @@ impl From<Evidence> for PublicEvidence {
         PublicEvidence {
             id: e.id,
             stance: e.stance,
+            withdrawn: e.withdrawn.is_some(),
             passage: PublicPassage {
                 id: e.passage.id,
                 source_id: e.passage.source_id,

@@ -11,7 +11,7 @@ use super::error::Problem;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use super::schema::{BodyText, Cursor, ShortText};
 use crate::app::App;
-use crate::domain::ids::{ClaimId, PassageId};
+use crate::domain::ids::{ClaimId, EvidenceId, PassageId};
 use crate::domain::{ClaimItem, ClaimView, Evidence, Page, Stance};
 
 /// A checkable statement and the passages it appeared in.
@@ -38,6 +38,42 @@ pub struct CreateEvidence {
     pub stance: Stance,
     #[schema(value_type = Option<ShortText>)]
     pub note: Option<String>,
+}
+
+/// Corrections to a claim (JSON Merge Patch: absent fields stay, `"claimant": null` removes it).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"text": "The bridge will cost $4.2 billion.", "claimant": "Mayor Dana Ortiz"}))]
+pub struct UpdateClaim {
+    #[schema(value_type = Option<BodyText>)]
+    pub text: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<ShortText>)]
+    pub claimant: Option<Option<String>>,
+}
+
+/// A field that is present (even as `null`) is `Some`; an absent one is `None` (by `default`).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Another passage a claim appeared in.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddAppearance {
+    pub passage_id: PassageId,
+}
+
+/// Why evidence is withdrawn.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"note": "The report was retracted by its publisher."}))]
+pub struct WithdrawEvidence {
+    /// Why; at most 16,384 characters, not blank.
+    #[schema(min_length = 1, max_length = 16384)]
+    pub note: String,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -156,7 +192,108 @@ pub async fn add_evidence(
         .await?;
     Ok((
         StatusCode::CREATED,
-        [(header::LOCATION, format!("/v1/claims/{id}"))],
+        [(
+            header::LOCATION,
+            format!("/v1/claims/{id}/evidence/{}", evidence.id),
+        )],
         Json(evidence),
+    ))
+}
+
+#[utoipa::path(patch, path = "/v1/claims/{id}", tag = "claims",
+    summary = "Correct a claim",
+    description = "Changes the claim's text or claimant (JSON Merge Patch: absent fields stay \
+        as they are, `\"claimant\": null` removes it). The audit entry records each changed \
+        field's value before and after; a patch that changes nothing writes nothing. A published \
+        ClaimReview shows the current text. Roles: admin, editor, fact_checker.",
+    params(("id" = Uuid, Path, description = "Claim id")),
+    request_body(content = UpdateClaim, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "The claim as it is now", body = ClaimView),
+        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such claim", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update_claim(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<ClaimId>,
+    ApiJson(body): ApiJson<UpdateClaim>,
+) -> Result<Json<ClaimView>, Problem> {
+    let patch = crate::app::ClaimPatch {
+        text: body.text,
+        claimant: body.claimant,
+    };
+    Ok(Json(app.update_claim(&actor, id, patch).await?))
+}
+
+#[utoipa::path(post, path = "/v1/claims/{id}/appearances", tag = "claims",
+    summary = "Record another appearance of a claim",
+    description = "Adds a passage the claim appeared in, after its others. A passage that is \
+        one already changes nothing (200). Roles: admin, editor, fact_checker.",
+    params(("id" = Uuid, Path, description = "Claim id")),
+    request_body = AddAppearance,
+    responses(
+        (status = 201, description = "Appearance added; the claim as it is now", body = ClaimView),
+        (status = 200, description = "The passage was an appearance already", body = ClaimView),
+        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such claim", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or `unknown-passage`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn add_appearance(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<ClaimId>,
+    ApiJson(body): ApiJson<AddAppearance>,
+) -> Result<impl IntoResponse, Problem> {
+    let (claim, outcome) = app.add_appearance(&actor, id, body.passage_id).await?;
+    let status = match outcome {
+        crate::domain::Outcome::Created => StatusCode::CREATED,
+        crate::domain::Outcome::Existing => StatusCode::OK,
+    };
+    Ok((status, Json(claim)))
+}
+
+#[utoipa::path(get, path = "/v1/claims/{id}/evidence/{evidence_id}", tag = "claims",
+    summary = "Get one piece of evidence",
+    description = "Roles: admin, editor, fact_checker, auditor.",
+    params(("id" = Uuid, Path, description = "Claim id"), ("evidence_id" = Uuid, Path, description = "Evidence id")),
+    responses(
+        (status = 200, description = "The evidence with its passage and source", body = Evidence),
+        (status = 404, description = "No such evidence for this claim", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_evidence(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiPath((id, evidence_id)): ApiPath<(ClaimId, EvidenceId)>,
+) -> Result<Json<Evidence>, Problem> {
+    Ok(Json(app.get_evidence(&actor, id, evidence_id).await?))
+}
+
+#[utoipa::path(post, path = "/v1/claims/{id}/evidence/{evidence_id}/withdraw", tag = "claims",
+    summary = "Withdraw evidence",
+    description = "Marks the evidence withdrawn, with a note: it is kept and shown as withdrawn \
+        (reviews that rest on it still name it), never deleted, and new reviews may not rest on \
+        it. Withdrawing it again changes nothing. Roles: admin, editor, fact_checker.",
+    params(("id" = Uuid, Path, description = "Claim id"), ("evidence_id" = Uuid, Path, description = "Evidence id")),
+    request_body = WithdrawEvidence,
+    responses(
+        (status = 200, description = "The evidence, withdrawn", body = Evidence),
+        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such evidence for this claim", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No note, or an invalid one", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn withdraw_evidence(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiPath((id, evidence_id)): ApiPath<(ClaimId, EvidenceId)>,
+    ApiJson(body): ApiJson<WithdrawEvidence>,
+) -> Result<Json<Evidence>, Problem> {
+    Ok(Json(
+        app.withdraw_evidence(&actor, id, evidence_id, &body.note)
+            .await?,
     ))
 }

@@ -119,6 +119,10 @@ pub const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "withdrawn",
         include_str!("../../migrations/sqlite/0014_withdrawn.sql"),
     ),
+    (
+        "records",
+        include_str!("../../migrations/sqlite/0015_records.sql"),
+    ),
 ];
 pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -176,6 +180,10 @@ pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "withdrawn",
         include_str!("../../migrations/postgres/0014_withdrawn.sql"),
+    ),
+    (
+        "records",
+        include_str!("../../migrations/postgres/0015_records.sql"),
     ),
 ];
 

@@ -10,7 +10,7 @@ use super::{Result, StoreError};
 use crate::domain::ids::{ClaimId, EvidenceId, PassageId, SourceId};
 use crate::domain::{
     Claim, ClaimItem, Evidence, NewSource, NewVersion, Passage, ReviewSummary, Source, SourceRef,
-    SourcedPassage, Stance, Version, VersionText,
+    SourcedPassage, Stance, Version, VersionText, Withdrawal,
 };
 
 mod sql {
@@ -127,13 +127,22 @@ mod sql {
     );
     pub const CLAIM_APPEARANCES: &str =
         "SELECT passage_id FROM claim_appearances WHERE claim_id = $1 ORDER BY position";
-    pub const CLAIM_EVIDENCE: &str = "SELECT id, passage_id, stance, note, created_at FROM evidence WHERE claim_id = $1 ORDER BY id";
+    pub const CLAIM_EVIDENCE: &str = "SELECT id, passage_id, stance, note, created_at, withdrawn_at, withdrawn_by, withdrawn_note \
+         FROM evidence WHERE claim_id = $1 ORDER BY id";
     pub const EVIDENCE_BY_ID: &str = concat!(
-        "SELECT e.id, e.passage_id, e.stance, e.note, e.created_at, ",
+        "SELECT e.id, e.passage_id, e.stance, e.note, e.created_at, e.withdrawn_at, e.withdrawn_by, e.withdrawn_note, ",
         passage_columns!(),
         ", s.title, s.url, s.publisher FROM evidence e JOIN passages p ON p.id = e.passage_id \
-         JOIN sources s ON s.id = p.source_id WHERE e.id = $1"
+         JOIN sources s ON s.id = p.source_id WHERE e.id = $1 AND e.claim_id = $2"
     );
+    /// Evidence that new reviews may rest on: not withdrawn.
+    pub const CLAIM_EVIDENCE_IDS_LIVE: &str = "SELECT c.id, e.id FROM claims c LEFT JOIN evidence e ON e.claim_id = c.id \
+         AND e.withdrawn_at IS NULL WHERE c.id = $1 ORDER BY e.id";
+    pub const WITHDRAW_EVIDENCE: &str = "UPDATE evidence SET withdrawn_at = $3, withdrawn_by = $4, withdrawn_note = $5 \
+         WHERE id = $1 AND claim_id = $2 AND withdrawn_at IS NULL";
+    pub const UPDATE_CLAIM: &str = "UPDATE claims SET text = $2, claimant = $3 WHERE id = $1";
+    pub const APPEARANCE_POSITION: &str = "SELECT CAST(position AS BIGINT) FROM claim_appearances WHERE claim_id = $1 AND passage_id = $2";
+    pub const NEXT_APPEARANCE: &str = "SELECT CAST(COALESCE(MAX(position) + 1, 0) AS BIGINT) FROM claim_appearances WHERE claim_id = $1";
 }
 
 #[cfg(test)]
@@ -224,6 +233,7 @@ struct EvidenceRow {
     stance: Stance,
     note: Option<String>,
     created_at: OffsetDateTime,
+    withdrawn: Option<Withdrawal>,
 }
 
 impl FromRow for EvidenceRow {
@@ -238,6 +248,16 @@ impl FromRow for EvidenceRow {
                 .ok_or_else(|| StoreError::other(format!("unknown stance {stance:?}")))?,
             note: c.get()?,
             created_at: c.get()?,
+            withdrawn: {
+                let at: Option<OffsetDateTime> = c.get()?;
+                let by: Option<String> = c.get()?;
+                let note: Option<String> = c.get()?;
+                at.map(|at| Withdrawal {
+                    at,
+                    by: by.unwrap_or_default(),
+                    note: note.unwrap_or_default(),
+                })
+            },
         })
     }
 }
@@ -252,6 +272,7 @@ impl EvidenceRow {
             created_at: self.created_at,
             passage: p.passage,
             source: p.source,
+            withdrawn: self.withdrawn,
         }
     }
 }
@@ -460,6 +481,54 @@ pub async fn get_claim(tx: &mut Tx, id: ClaimId) -> Result<Option<Claim>> {
     tx.fetch_optional(stmt!(sql::CLAIM_BY_ID, id)).await
 }
 
+pub async fn update_claim(tx: &mut Tx, claim: &Claim) -> Result<()> {
+    tx.execute(stmt!(
+        sql::UPDATE_CLAIM,
+        claim.id,
+        &claim.text,
+        claim.claimant.as_deref()
+    ))
+    .await
+    .map(drop)
+}
+
+/// Adds an appearance after the claim's others; `false` when the passage is one already.
+pub async fn add_appearance(tx: &mut Tx, claim_id: ClaimId, passage_id: PassageId) -> Result<bool> {
+    let at: Option<i64> = tx
+        .scalar(stmt!(sql::APPEARANCE_POSITION, claim_id, passage_id))
+        .await?;
+    if at.is_some() {
+        return Ok(false);
+    }
+    let position: i64 = tx
+        .scalar(stmt!(sql::NEXT_APPEARANCE, claim_id))
+        .await?
+        .unwrap_or(0);
+    tx.execute(stmt!(
+        sql::INSERT_APPEARANCE,
+        claim_id,
+        passage_id,
+        position
+    ))
+    .await?;
+    Ok(true)
+}
+
+/// Withdraws evidence; `false` when it was withdrawn already (or is not the claim's).
+pub async fn withdraw_evidence(
+    tx: &mut Tx,
+    claim_id: ClaimId,
+    id: EvidenceId,
+    at: OffsetDateTime,
+    by: &str,
+    note: &str,
+) -> Result<bool> {
+    Ok(tx
+        .execute(stmt!(sql::WITHDRAW_EVIDENCE, id, claim_id, at, by, note))
+        .await?
+        == 1)
+}
+
 /// Filters of the claim list.
 #[derive(Debug, Clone, Default)]
 pub struct ClaimFilter {
@@ -570,15 +639,25 @@ pub async fn get_evidence(
             Ok(Row(EvidenceRow::from_row(c)?, SourcedPassage::from_row(c)?))
         }
     }
-    let row: Option<Row> = tx.fetch_optional(stmt!(sql::EVIDENCE_BY_ID, id)).await?;
+    let row: Option<Row> = tx
+        .fetch_optional(stmt!(sql::EVIDENCE_BY_ID, id, claim_id))
+        .await?;
     Ok(row.map(|Row(e, p)| e.with(claim_id, p)))
 }
 
-/// Ids of a claim's evidence; `None` when the claim does not exist.
-pub async fn claim_evidence_ids(tx: &mut Tx, claim_id: ClaimId) -> Result<Option<Vec<EvidenceId>>> {
-    let rows: Vec<(ClaimId, Option<EvidenceId>)> = tx
-        .fetch_all(stmt!(sql::CLAIM_EVIDENCE_IDS, claim_id))
-        .await?;
+/// Ids of a claim's evidence (withdrawn evidence too, unless `live_only`); `None` when the
+/// claim does not exist.
+pub async fn claim_evidence_ids(
+    tx: &mut Tx,
+    claim_id: ClaimId,
+    live_only: bool,
+) -> Result<Option<Vec<EvidenceId>>> {
+    let sql = if live_only {
+        sql::CLAIM_EVIDENCE_IDS_LIVE
+    } else {
+        sql::CLAIM_EVIDENCE_IDS
+    };
+    let rows: Vec<(ClaimId, Option<EvidenceId>)> = tx.fetch_all(stmt!(sql, claim_id)).await?;
     if rows.is_empty() {
         return Ok(None);
     }

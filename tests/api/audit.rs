@@ -99,8 +99,7 @@ async fn every_write_appends_one_chained_entry(backend: Backend) {
             assert_eq!(e["prev_hash"], entries[i - 1]["hash"]);
         }
     }
-    let version_entry: Value =
-        serde_json::from_str(entries[3]["changes"].as_str().unwrap()).unwrap();
+    let version_entry: Value = entries[3]["changes"].clone();
     assert_eq!(version_entry["number"], 2);
     let report = t.get_json("/v1/audit/verify").await;
     assert_eq!(
@@ -309,7 +308,51 @@ async fn concurrent_writers_keep_the_chain_linear(backend: Backend) {
     assert_eq!(ids.len(), 40, "no lost or duplicated entry");
 }
 
+/// An auditor recomputes every hash from the API's answers alone, as the contract and the
+/// README describe it: `changes` re-serialized compactly with sorted keys and unescaped
+/// non-ASCII, the fields as a JSON array (with `key_id` last when present), SHA-256 of
+/// `prev_hash`, a line feed and that array.
+async fn an_auditor_recomputes_every_hash_from_the_answers(backend: Backend) {
+    use sha2::{Digest, Sha256};
+    let t = spawn_app(backend).await;
+    one_of_each(&t).await;
+    // Text beyond ASCII, quotes, a backslash, a tab and a number in what is hashed.
+    let res = t
+        .post(
+            "/v1/claims",
+            &json!({"text": "Café “quoted” \\ path\twith tab 😀", "claimant": "Zoë 5.0"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let entries = audit_entries(&t).await;
+    let mut prev = "0".repeat(64);
+    for e in &entries {
+        assert!(e["changes"].is_object(), "changes is an object: {e}");
+        let changes = serde_json::to_string(&e["changes"]).unwrap();
+        let mut fields = vec![
+            e["seq"].clone(),
+            e["at"].clone(),
+            e["actor"].clone(),
+            e["action"].clone(),
+            e["entity"].clone(),
+            e["entity_id"].clone(),
+            Value::String(changes),
+        ];
+        if !e["key_id"].is_null() {
+            fields.push(e["key_id"].clone());
+        }
+        let canonical = serde_json::to_string(&fields).unwrap();
+        let hash = hex::encode(Sha256::digest(format!("{prev}\n{canonical}").as_bytes()));
+        assert_eq!(e["prev_hash"], prev.as_str());
+        assert_eq!(e["hash"], hash.as_str(), "entry {}", e["seq"]);
+        prev = hash;
+    }
+    let report = t.get_json("/v1/audit/verify").await;
+    assert_eq!(report["head"], prev.as_str());
+}
+
 crate::both_backends!(
+    an_auditor_recomputes_every_hash_from_the_answers,
     every_write_appends_one_chained_entry,
     the_database_refuses_to_change_audit_entries,
     verify_names_a_changed_entry,

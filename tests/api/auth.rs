@@ -243,6 +243,8 @@ struct Ids {
     other: String,
     claim: String,
     key: String,
+    /// Evidence for the claim (on `other`).
+    evidence: String,
 }
 
 async fn fixtures(t: &TestApp) -> Ids {
@@ -256,6 +258,15 @@ async fn fixtures(t: &TestApp) -> Ids {
     let other = t.passage(&source_id, json!({"quote": "It voted"})).await;
     let claim: Value = t
         .post("/v1/claims", &json!({"text": "It met on Monday."}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let evidence: Value = t
+        .post(
+            &format!("/v1/claims/{}/evidence", claim["id"].as_str().unwrap()),
+            &json!({"passage_id": other["id"], "stance": "context"}),
+        )
         .await
         .json()
         .await
@@ -285,6 +296,7 @@ async fn fixtures(t: &TestApp) -> Ids {
         other: other["id"].as_str().unwrap().to_owned(),
         claim: claim["id"].as_str().unwrap().to_owned(),
         key: key["key"]["id"].as_str().unwrap().to_owned(),
+        evidence: evidence["id"].as_str().unwrap().to_owned(),
     }
 }
 
@@ -440,6 +452,31 @@ async fn every_endpoint_against_every_role(backend: Backend) {
             format!("/v1/claims/{c}/reviews"),
             |_, _, _| json!({"rating": "false", "summary": "x"}),
             [201, 201, 201, 403, 403],
+        ),
+        (
+            Method::PATCH,
+            format!("/v1/claims/{c}"),
+            |r, _, _| json!({"claimant": format!("by {}", r.as_str())}),
+            [200, 200, 200, 403, 403],
+        ),
+        // The first adds it; then it is one already.
+        (
+            Method::POST,
+            format!("/v1/claims/{c}/appearances"),
+            |_, ids, _| json!({"passage_id": ids.passage}),
+            [201, 200, 200, 403, 403],
+        ),
+        (
+            Method::GET,
+            format!("/v1/claims/{c}/evidence/{}", ids.evidence),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::POST,
+            format!("/v1/claims/{c}/evidence/{}/withdraw", ids.evidence),
+            |_, _, _| json!({"note": "withdrawn"}),
+            [200, 200, 200, 403, 403],
         ),
         // A draft: integrations see published verdicts only.
         (
@@ -891,6 +928,7 @@ async fn integrations_read_public_fields_only(backend: Backend) {
             _ => &rid,
         };
         let mut path = template
+            .replace("{evidence_id}", &eid)
             .replace("{id}", id)
             .replace("{number}", "1")
             .replace("{handle}", "test-admin");

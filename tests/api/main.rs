@@ -16,6 +16,7 @@ mod openapi;
 mod passages;
 mod people;
 mod placements;
+mod records;
 mod reviews;
 mod sources;
 mod statistics;

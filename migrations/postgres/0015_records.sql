@@ -1,0 +1,6 @@
+-- Records that can be maintained: a source's kind (news, opinion, report, ...), and evidence
+-- that is withdrawn with a note (kept and shown as withdrawn, never deleted).
+ALTER TABLE sources ADD COLUMN kind TEXT;
+ALTER TABLE evidence ADD COLUMN withdrawn_at TIMESTAMPTZ;
+ALTER TABLE evidence ADD COLUMN withdrawn_by TEXT;
+ALTER TABLE evidence ADD COLUMN withdrawn_note TEXT;
