@@ -98,16 +98,7 @@ impl App {
         }
         let mut v = Validator::new();
         let time = |field: &str, value: Option<String>, v: &mut Validator| {
-            value.and_then(|t| {
-                v.check(
-                    field,
-                    time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339)
-                        .map(store::timestamp_text)
-                        .map_err(|_| {
-                            "must be an RFC 3339 date-time, e.g. 2026-01-31T09:00:00Z".to_owned()
-                        }),
-                )
-            })
+            value.and_then(|t| v.check(field, validate::instant(&t).map(store::timestamp_text)))
         };
         // Names are compared as given; a NUL cannot be stored, so none can match one.
         for (field, value) in [

@@ -123,6 +123,24 @@ pub fn published_at(value: &str) -> Result<String, String> {
         })
 }
 
+/// A point in time in a query (`since`, `until`, `updated_since`): an RFC 3339 date-time, or a
+/// calendar date `YYYY-MM-DD`, which means its first instant in UTC.
+pub fn instant(value: &str) -> Result<OffsetDateTime, String> {
+    let value = value.trim();
+    if let Ok(t) = OffsetDateTime::parse(value, &Rfc3339) {
+        return Ok(t);
+    }
+    let date_only = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(value, &date_only)
+        .map(|d| d.midnight().assume_utc())
+        .map_err(|_| {
+            format!(
+                "is {value:?}: send a date (2026-11-27, from midnight UTC) or an RFC 3339 \
+                 date-time (2026-11-27T09:00:00Z)"
+            )
+        })
+}
+
 /// A list of author names: each trimmed and non-blank.
 pub fn authors(values: &[String], v: &mut Validator) -> Vec<String> {
     values
@@ -134,6 +152,17 @@ pub fn authors(values: &[String], v: &mut Validator) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn instants_take_dates_as_midnight_utc() {
+        let day = instant("2026-11-27").unwrap();
+        assert_eq!(day, time::macros::datetime!(2026-11-27 00:00 UTC));
+        let t = instant("2026-11-27T09:30:00+02:00").unwrap();
+        assert_eq!(t, time::macros::datetime!(2026-11-27 07:30 UTC));
+        for bad in ["yesterday", "2026-13-01", "27/11/2026", ""] {
+            assert!(instant(bad).is_err(), "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -198,11 +198,11 @@ pub struct ListAudit {
     pub entity_id: Option<String>,
     /// A person's handle (or, for entries written before people existed, a key name).
     pub actor: Option<String>,
-    /// RFC 3339; entries at or after.
-    #[param(value_type = Option<String>, format = DateTime)]
+    /// Entries at or after: an RFC 3339 date-time, or a date (`2026-11-27`, from midnight UTC).
+    #[param(value_type = Option<String>, example = "2026-11-27")]
     pub since: Option<String>,
-    /// RFC 3339; entries before.
-    #[param(value_type = Option<String>, format = DateTime)]
+    /// Entries before: an RFC 3339 date-time, or a date (from midnight UTC).
+    #[param(value_type = Option<String>, example = "2026-11-28T00:00:00Z")]
     pub until: Option<String>,
     /// `next_cursor` of the previous page.
     #[param(value_type = Option<AuditCursor>)]
@@ -217,7 +217,7 @@ pub struct ListAudit {
     responses(
         (status = 200, description = "Audit entries, oldest first", body = Page<Entry>),
         (status = 400, description = "Bad cursor, limit or parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`since`/`until` are not RFC 3339", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`since`/`until` are neither RFC 3339 date-times nor dates", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_audit(
     State(app): State<App>,

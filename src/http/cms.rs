@@ -89,11 +89,12 @@ pub struct PublishedUrl {
 }
 
 #[utoipa::path(put, path = "/v1/reviews/{id}/published-url", tag = "cms",
-    params(("id" = Uuid, Path, description = "Review id"), ("If-Match" = Option<String>, Header, description = "ETag from GET (or the `revision` field)", pattern = "^(W/)?\"[0-9]+\"$")),
+    params(("id" = Uuid, Path, description = "Review id"), ("If-Match" = Option<String>, Header, description = "ETag from GET (or the `revision` field)", pattern = "^\"[0-9]+\"$")),
     request_body = PublishedUrl,
     responses(
         (status = 200, description = "The review with its page (audited)", body = Review, headers(("ETag" = String, description = "The new revision"))),
         (status = 400, description = "Malformed body or If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`precondition-failed`: If-Match holds a weak ETag, which never matches", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such review", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`not-published` or `stale-revision`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),

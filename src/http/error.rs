@@ -38,7 +38,6 @@ macro_rules! kinds {
 kinds![
     InvalidJson,
     InvalidUtf8,
-    InvalidBody,
     UnsupportedMediaType,
     BodyTooLarge,
     ValidationFailed,
@@ -58,6 +57,7 @@ kinds![
     Forbidden,
     PreconditionRequired,
     InvalidHeader,
+    PreconditionFailed,
     InvalidTransition,
     SecondPersonRequired,
     StaleRevision,
@@ -96,12 +96,6 @@ impl Kind {
                 "Body is not valid UTF-8",
                 "Encode the request body as UTF-8; the detail gives the offset of the first bad byte.",
             ),
-            Kind::InvalidBody => (
-                "invalid-body",
-                S::UNPROCESSABLE_ENTITY,
-                "Body does not match the schema",
-                "Fix the field named in `errors` (wrong type, missing, or not part of the schema); see /docs.",
-            ),
             Kind::UnsupportedMediaType => (
                 "unsupported-media-type",
                 S::UNSUPPORTED_MEDIA_TYPE,
@@ -118,7 +112,7 @@ impl Kind {
                 "validation-failed",
                 S::UNPROCESSABLE_ENTITY,
                 "Some fields are invalid",
-                "Fix every field listed in `errors` and send the request again.",
+                "Fix every field listed in `errors` (a wrong type, a missing or unknown field, or a value out of range; see /docs) and send the request again.",
             ),
             Kind::InvalidQuery => (
                 "invalid-query",
@@ -209,6 +203,12 @@ impl Kind {
                 S::PRECONDITION_REQUIRED,
                 "Revision required",
                 "Send the revision you last saw, as `If-Match` with the ETag from GET or as the `revision` field.",
+            ),
+            Kind::PreconditionFailed => (
+                "precondition-failed",
+                S::PRECONDITION_FAILED,
+                "The precondition does not hold",
+                "If-Match compares strong ETags only: send the ETag exactly as GET returned it, without `W/`.",
             ),
             Kind::InvalidHeader => (
                 "invalid-header",
@@ -465,6 +465,12 @@ impl Problem {
         }
     }
 
+    /// A hint for this case, where the problem type's general one would mislead.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Problem {
+        self.hint = hint.into();
+        self
+    }
+
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Problem {
         self.errors = errors;
         self
@@ -564,7 +570,12 @@ fn anchor_problem(error: AnchorError, version: i64) -> Problem {
                         "The quote occurs {unnarrowed_count} time(s) in version {version}, but none with the given prefix/suffix; `candidates` lists them."
                     ),
                 )
-                .with_candidates(&unnarrowed, unnarrowed_count);
+                .with_candidates(&unnarrowed, unnarrowed_count)
+                .with_hint(
+                    "The quote itself is found: compare `prefix`/`suffix` with the `prefix` and \
+                     `suffix` of the occurrences in `candidates` (they must touch the quote, \
+                     without a gap), or pick one by its `start` and `end`.",
+                );
             }
             let detail = match &near {
                 Some(n) => format!(

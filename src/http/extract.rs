@@ -87,7 +87,9 @@ fn body_problem(path: String, error: serde_json::Error) -> Problem {
             } else {
                 format!("Field `{field}` is invalid: {message}.")
             };
-            Problem::new(Kind::InvalidBody, detail).with_errors(vec![FieldError { field, message }])
+            // One problem type for every invalid field, whether serde or the domain finds it.
+            Problem::new(Kind::ValidationFailed, detail)
+                .with_errors(vec![FieldError { field, message }])
         }
     }
 }

@@ -124,8 +124,17 @@ pub(super) fn revision(headers: &HeaderMap, body: Option<i64>) -> Result<Option<
         )
     };
     let text = value.to_str().map_err(|_| bad("is not ASCII"))?.trim();
-    let tag = text.strip_prefix("W/").unwrap_or(text);
-    let number = tag
+    // RFC 9110 §13.1.1: If-Match compares strongly, and a weak tag never matches.
+    if let Some(strong) = text.strip_prefix("W/") {
+        return Err(Problem::new(
+            Kind::PreconditionFailed,
+            format!(
+                "If-Match is the weak ETag {text}, and If-Match never matches a weak one \
+                 (RFC 9110, section 13.1.1); send the ETag as GET returned it, {strong}."
+            ),
+        ));
+    }
+    let number = text
         .strip_prefix('"')
         .and_then(|t| t.strip_suffix('"'))
         .and_then(|t| t.parse::<i64>().ok())
@@ -203,11 +212,12 @@ pub async fn review_evidence(
 }
 
 #[utoipa::path(patch, path = "/v1/reviews/{id}", tag = "reviews",
-    params(("id" = Uuid, Path, description = "Review id"), ("If-Match" = Option<String>, Header, description = "ETag from GET (or the `revision` field; the same revision if both are sent)", pattern = "^(W/)?\"[0-9]+\"$")),
+    params(("id" = Uuid, Path, description = "Review id"), ("If-Match" = Option<String>, Header, description = "ETag from GET (or the `revision` field; the same revision if both are sent)", pattern = "^\"[0-9]+\"$")),
     request_body = EditReview,
     responses(
         (status = 200, description = "The edited review", body = Review, headers(("ETag" = String, description = "The new revision"))),
         (status = 400, description = "Malformed body or If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`precondition-failed`: If-Match holds a weak ETag, which never matches", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such review", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`stale-revision` (with `current`) or `not-editable`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
@@ -235,11 +245,12 @@ pub async fn edit_review(
 }
 
 #[utoipa::path(post, path = "/v1/reviews/{id}/transitions", tag = "reviews",
-    params(("id" = Uuid, Path, description = "Review id"), ("If-Match" = Option<String>, Header, description = "ETag from GET (or the `revision` field; the same revision if both are sent)", pattern = "^(W/)?\"[0-9]+\"$")),
+    params(("id" = Uuid, Path, description = "Review id"), ("If-Match" = Option<String>, Header, description = "ETag from GET (or the `revision` field; the same revision if both are sent)", pattern = "^\"[0-9]+\"$")),
     request_body = Transition,
     responses(
         (status = 200, description = "The review in its new state", body = Review, headers(("ETag" = String, description = "The new revision"))),
         (status = 400, description = "Malformed body or If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`precondition-failed`: If-Match holds a weak ETag, which never matches", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden` for the role, or `second-person-required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such review", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invalid-transition` (with `allowed`), `stale-revision` (with `current`) or `verdict-exists`", body = Problem, content_type = "application/problem+json"),
@@ -308,8 +319,9 @@ pub struct ListReviews {
     pub author: Option<String>,
     /// Only reviews of this claim.
     pub claim_id: Option<ClaimId>,
-    /// Only reviews changed at or after this time (RFC 3339).
-    #[param(value_type = Option<String>, format = DateTime)]
+    /// Only reviews changed at or after this time: an RFC 3339 date-time, or a date
+    /// (`2026-11-27`, from midnight UTC).
+    #[param(value_type = Option<String>, example = "2026-11-27")]
     pub updated_since: Option<String>,
     /// `next_cursor` of the previous page.
     #[param(value_type = Option<super::schema::Cursor>)]
@@ -333,15 +345,8 @@ pub async fn list_reviews(
     let updated_since = match q.updated_since.as_deref() {
         None => None,
         Some(t) => Some(
-            time::OffsetDateTime::parse(t.trim(), &time::format_description::well_known::Rfc3339)
-                .map_err(|_| {
-                Problem::new(
-                    Kind::InvalidQuery,
-                    format!(
-                        "`updated_since` is {t:?}; send an RFC 3339 time like 2026-11-27T09:00:00Z."
-                    ),
-                )
-            })?,
+            crate::domain::validate::instant(t)
+                .map_err(|m| Problem::new(Kind::InvalidQuery, format!("`updated_since` {m}.")))?,
         ),
     };
     let filter = crate::app::ReviewFilter {

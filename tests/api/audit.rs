@@ -124,6 +124,14 @@ async fn every_write_appends_one_chained_entry(backend: Backend) {
         .get_json("/v1/audit?since=2000-01-01T00:00:00Z&until=2999-01-01T00:00:00Z")
         .await;
     assert_eq!(all_time["items"].as_array().unwrap().len(), entries.len());
+    // A date means its first instant in UTC.
+    let today = &entries[0]["at"].as_str().unwrap()[..10];
+    let from_today = t
+        .get_json(&format!("/v1/audit?since={today}&limit=200"))
+        .await;
+    assert_eq!(from_today["items"].as_array().unwrap().len(), entries.len());
+    let before_today = t.get_json(&format!("/v1/audit?until={today}")).await;
+    assert_eq!(before_today["items"], json!([]));
     assert_problem(
         t.get("/v1/audit?since=yesterday").await,
         StatusCode::UNPROCESSABLE_ENTITY,

@@ -158,7 +158,7 @@ async fn keys_are_created_shown_once_and_revoked(backend: Backend) {
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid-body",
+        "validation-failed",
     )
     .await;
     assert_eq!(p["errors"][0]["field"], "role");

@@ -111,7 +111,7 @@ async fn evidence_is_refused_when_unknown_or_repeated(backend: Backend) {
         t.post(&path, &json!({"passage_id": b, "stance": "refutes"}))
             .await,
         StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid-body",
+        "validation-failed",
     )
     .await;
     assert_eq!(p["errors"][0]["field"], "stance");
@@ -188,7 +188,7 @@ async fn claims_with_bad_appearances_write_nothing(backend: Backend) {
         t.post("/v1/claims", &json!({"text": "x", "appearances": ["nope"]}))
             .await,
         StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid-body",
+        "validation-failed",
     )
     .await;
     assert_eq!(t.row_counts().await, before);

@@ -74,6 +74,33 @@ async fn the_review_queue_filters_and_pages(backend: Backend) {
         ))
         .await;
     assert_eq!(ids(&later), [r3["id"].as_str().unwrap()]);
+    // A date is its first instant in UTC: everything changed since the first review's day,
+    // nothing from the day after the last change.
+    let first_at = r1["created_at"].as_str().unwrap();
+    let today = time::Date::parse(
+        &first_at[..10],
+        &time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .unwrap();
+    let since_today = t
+        .get_json(&format!("/v1/reviews?updated_since={today}"))
+        .await;
+    assert_eq!(ids(&since_today).len(), 3);
+    let last_at = t.get_json("/v1/reviews").await["items"][2]["updated_at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let tomorrow = time::Date::parse(
+        &last_at[..10],
+        &time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .unwrap()
+    .next_day()
+    .unwrap();
+    let since_tomorrow = t
+        .get_json(&format!("/v1/reviews?updated_since={tomorrow}"))
+        .await;
+    assert_eq!(ids(&since_tomorrow), Vec::<String>::new());
     // Pages of one.
     let first = t.get_json("/v1/reviews?limit=1").await;
     assert_eq!(ids(&first), [r1["id"].as_str().unwrap()]);

@@ -79,7 +79,7 @@ async fn malformed_bodies_are_problems_and_write_nothing(backend: Backend) {
             json_ct,
             b"[1, 2]".to_vec(),
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid-body",
+            "validation-failed",
         ),
     ];
     for (path, ct, body, status, slug) in cases {
@@ -145,7 +145,7 @@ async fn malformed_bodies_are_problems_and_write_nothing(backend: Backend) {
         let p = assert_problem(
             t.post(&path, &body).await,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid-body",
+            "validation-failed",
         )
         .await;
         assert_eq!(p["errors"][0]["field"], field, "{body}: {p}");

@@ -152,6 +152,13 @@ async fn an_ambiguous_quote_lists_candidates_then_context_resolves_it(backend: B
         .await;
     let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "quote-not-found").await;
     assert_eq!(problem["candidate_count"], 2);
+    // The hint is about the context, not about a `near_match` this answer does not have.
+    assert!(problem.get("near_match").is_none(), "{problem}");
+    let hint = problem["hint"].as_str().unwrap();
+    assert!(
+        hint.contains("candidates") && !hint.contains("near_match"),
+        "{hint}"
+    );
 }
 
 async fn a_missing_quote_says_where_the_closest_text_differs(backend: Backend) {

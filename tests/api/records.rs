@@ -58,7 +58,7 @@ async fn a_claim_is_corrected_with_before_and_after_in_the_audit(backend: Backen
         (json!({"text": "  "}), "validation-failed"),
         (
             json!({"text": "x", "title": "no such field"}),
-            "invalid-body",
+            "validation-failed",
         ),
     ] {
         assert_problem(

@@ -312,7 +312,7 @@ async fn refused_steps_name_what_is_allowed_and_write_nothing(backend: Backend) 
     let p = assert_problem(
         step(&t, &d.editor, &draft, "deleted", None).await,
         StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid-body",
+        "validation-failed",
     )
     .await;
     assert_eq!(p["errors"][0]["field"], "to");
@@ -348,6 +348,17 @@ async fn refused_steps_name_what_is_allowed_and_write_nothing(backend: Backend) 
         .await
         .unwrap();
     assert_problem(res, StatusCode::BAD_REQUEST, "invalid-header").await;
+    // A weak ETag never matches in If-Match (RFC 9110, section 13.1.1), even the right one.
+    let res = d
+        .checker
+        .post(&url)
+        .header("if-match", "W/\"1\"")
+        .json(&json!({"to": "in_review"}))
+        .send()
+        .await
+        .unwrap();
+    let p = assert_problem(res, StatusCode::PRECONDITION_FAILED, "precondition-failed").await;
+    assert!(p["detail"].as_str().unwrap().contains("\"1\""), "{p}");
     let res = d
         .checker
         .post(&url)
