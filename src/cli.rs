@@ -119,6 +119,10 @@ enum Command {
     Openapi {
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Print only the generated guide (review workflow, audit hashes) that the README
+        /// carries.
+        #[arg(long)]
+        guide: bool,
     },
 }
 
@@ -380,7 +384,8 @@ fn redact(url: &str) -> String {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
-        Command::Openapi { out } => {
+        Command::Openapi { guide: true, .. } => print!("{}", http::operations::guide()),
+        Command::Openapi { out, .. } => {
             let json = http::openapi_json();
             match out {
                 Some(path) => std::fs::write(path, json)?,

@@ -8,6 +8,29 @@ use utoipa::ToSchema;
 
 use super::access::Who;
 
+/// How an auditor recomputes an entry's hash, for the contract and the README.
+pub const HASH_SPEC: &str = "Each audit entry's `hash` is the lower-case hex SHA-256 of its \
+`prev_hash`, a line feed, and the entry's canonical encoding: the compact JSON array \
+`[seq, at, actor, action, entity, entity_id, changes]`, with `key_id` as an eighth element when \
+the entry has one. `changes` goes into the array as a JSON string: the entry's `changes` object \
+written compactly (no white space), object keys in code point order, characters beyond ASCII \
+as themselves (UTF-8), and only `\"`, `\\` and control characters escaped (`\\n`, `\\t`, \
+`\\u001f`, ...). The first entry's `prev_hash` is 64 zeros; each later entry's is the hash \
+of the entry before. In Python:";
+
+/// The recomputation in Python: `entry_hash(e)` for an entry `e` as the API shows it. The API
+/// tests run it.
+pub const PYTHON_RECOMPUTE: &str = r#"import hashlib, json
+
+def entry_hash(e):
+    changes = json.dumps(e["changes"], separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    fields = [e["seq"], e["at"], e["actor"], e["action"], e["entity"], e["entity_id"], changes]
+    if e.get("key_id") is not None:
+        fields.append(e["key_id"])
+    canonical = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256((e["prev_hash"] + "\n" + canonical).encode("utf-8")).hexdigest()
+"#;
+
 /// The `prev_hash` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 

@@ -261,6 +261,43 @@ pub fn warnings(review: &Review, published: &[ReviewId]) -> Vec<ReviewWarning> {
         .collect()
 }
 
+/// The state machine as a Markdown table (for the contract and the README): every step a
+/// person may take, who may take it, and whether it needs a note.
+pub fn state_machine_table() -> String {
+    use std::fmt::Write;
+    let who = |to: State| -> &'static str {
+        match to {
+            State::InReview => "fact_checker, editor, admin",
+            State::Approved => {
+                "editor, admin; never the review's author while the second-person rule is on"
+            }
+            State::Withdrawn => {
+                "the review's author (fact_checker or above), or an editor or admin"
+            }
+            _ => "editor, admin",
+        }
+    };
+    let mut t =
+        String::from("| From | To | Who may take the step | Note required |\n|---|---|---|---|\n");
+    for from in State::ALL {
+        for to in from.next() {
+            let _ = writeln!(
+                t,
+                "| `{}` | `{}` | {} | {} |",
+                from.as_str(),
+                to.as_str(),
+                who(*to),
+                if to.needs_note() { "yes" } else { "no" }
+            );
+        }
+    }
+    let _ = writeln!(
+        t,
+        "| `published` | `superseded` | nobody: set when a correction that names it is published | no |"
+    );
+    t
+}
+
 /// Why a transition is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {

@@ -43,10 +43,9 @@ pub struct CreatePerson {
 }
 
 #[utoipa::path(post, path = "/v1/people", tag = "admin",
-    summary = "Add a person",
     description = "Adds a person, the human behind one or more API keys: the workflow's \
         second-person rule compares people, and the audit trail and every `author`/`actor` \
-        field record their handle. Role: admin.",
+        field record their handle.",
     request_body = CreatePerson,
     responses(
         (status = 201, description = "Person added", body = Person),
@@ -82,8 +81,7 @@ pub struct ListPeople {
 }
 
 #[utoipa::path(get, path = "/v1/people", tag = "admin",
-    summary = "List people",
-    description = "People in the order they were added. Roles: admin, editor, fact_checker, auditor.",
+    description = "People in the order they were added.",
     params(ListPeople),
     responses(
         (status = 200, description = "A page of people", body = Page<Person>),
@@ -101,8 +99,6 @@ pub async fn list_people(
 }
 
 #[utoipa::path(get, path = "/v1/people/{handle}", tag = "admin",
-    summary = "Get a person",
-    description = "Roles: admin, editor, fact_checker, auditor.",
     params(("handle" = String, Path, description = "The person's handle")),
     responses(
         (status = 200, description = "The person", body = Person),
@@ -117,8 +113,7 @@ pub async fn get_person(
 }
 
 #[utoipa::path(get, path = "/v1/people/{handle}/keys", tag = "admin",
-    summary = "List a person's keys",
-    description = "Without secrets. Role: admin.",
+    description = "Without secrets.",
     params(("handle" = String, Path, description = "The person's handle")),
     responses(
         (status = 200, description = "The person's keys, revoked ones included", body = Vec<ApiKey>),

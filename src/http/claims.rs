@@ -201,11 +201,10 @@ pub async fn add_evidence(
 }
 
 #[utoipa::path(patch, path = "/v1/claims/{id}", tag = "claims",
-    summary = "Correct a claim",
     description = "Changes the claim's text or claimant (JSON Merge Patch: absent fields stay \
         as they are, `\"claimant\": null` removes it). The audit entry records each changed \
         field's value before and after; a patch that changes nothing writes nothing. A published \
-        ClaimReview shows the current text. Roles: admin, editor, fact_checker.",
+        ClaimReview shows the current text.",
     params(("id" = Uuid, Path, description = "Claim id")),
     request_body(content = UpdateClaim, content_type = "application/merge-patch+json"),
     responses(
@@ -229,9 +228,8 @@ pub async fn update_claim(
 }
 
 #[utoipa::path(post, path = "/v1/claims/{id}/appearances", tag = "claims",
-    summary = "Record another appearance of a claim",
     description = "Adds a passage the claim appeared in, after its others. A passage that is \
-        one already changes nothing (200). Roles: admin, editor, fact_checker.",
+        one already changes nothing (200).",
     params(("id" = Uuid, Path, description = "Claim id")),
     request_body = AddAppearance,
     responses(
@@ -257,8 +255,6 @@ pub async fn add_appearance(
 }
 
 #[utoipa::path(get, path = "/v1/claims/{id}/evidence/{evidence_id}", tag = "claims",
-    summary = "Get one piece of evidence",
-    description = "Roles: admin, editor, fact_checker, auditor.",
     params(("id" = Uuid, Path, description = "Claim id"), ("evidence_id" = Uuid, Path, description = "Evidence id")),
     responses(
         (status = 200, description = "The evidence with its passage and source", body = Evidence),
@@ -273,10 +269,9 @@ pub async fn get_evidence(
 }
 
 #[utoipa::path(post, path = "/v1/claims/{id}/evidence/{evidence_id}/withdraw", tag = "claims",
-    summary = "Withdraw evidence",
     description = "Marks the evidence withdrawn, with a note: it is kept and shown as withdrawn \
         (reviews that rest on it still name it), never deleted, and new reviews may not rest on \
-        it. Withdrawing it again changes nothing. Roles: admin, editor, fact_checker.",
+        it. Withdrawing it again changes nothing.",
     params(("id" = Uuid, Path, description = "Claim id"), ("evidence_id" = Uuid, Path, description = "Evidence id")),
     request_body = WithdrawEvidence,
     responses(

@@ -6,6 +6,7 @@ pub mod cms;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod operations;
 pub mod passages;
 pub mod reviews;
 pub mod schema;
@@ -381,6 +382,7 @@ fn complete(doc: &mut OpenApiDoc) {
     utoipa::Modify::modify(&schema::Constraints, doc);
     utoipa::Modify::modify(&schema::Links, doc);
     utoipa::Modify::modify(&webhooks::Webhooks, doc);
+    utoipa::Modify::modify(&operations::Summaries, doc);
 }
 
 /// The OpenAPI document as committed under `openapi/openapi.json`.

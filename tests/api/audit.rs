@@ -357,6 +357,34 @@ async fn an_auditor_recomputes_every_hash_from_the_answers(backend: Backend) {
     }
     let report = t.get_json("/v1/audit/verify").await;
     assert_eq!(report["head"], prev.as_str());
+    // The contract's Python recipe, run by Python, gives the same hashes.
+    let file = t.dir().join("entries.json");
+    std::fs::write(&file, serde_json::to_vec(&entries).unwrap()).unwrap();
+    let script = format!(
+        "{}\nimport sys\nfor e in json.load(open(sys.argv[1], encoding='utf-8')):\n    print(entry_hash(e))\n",
+        claimtrail::domain::audit::PYTHON_RECOMPUTE
+    );
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(&script)
+        .arg(&file)
+        .output()
+        .expect("python3 runs (scripts/test.sh needs it for schemathesis too)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let by_python: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let stored: Vec<String> = entries
+        .iter()
+        .map(|e| e["hash"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(by_python, stored);
 }
 
 crate::both_backends!(

@@ -703,6 +703,15 @@ async fn every_endpoint_against_every_role(backend: Backend) {
             let got = res.status().as_u16();
             let text = res.text().await.unwrap();
             assert_eq!(got, *want, "{method} {path} as {}: {text}", role.as_str());
+            // The contract's "Roles" line says exactly who is not refused.
+            let op = documented(method.as_str(), path);
+            assert_eq!(
+                got != 403,
+                op.roles.contains(role),
+                "{method} {path} as {}: the contract says {:?}",
+                role.as_str(),
+                op.roles
+            );
             if got == 403 {
                 let p: Value = serde_json::from_str(&text).unwrap();
                 assert_eq!(p["type"], "/problems/forbidden");
@@ -986,6 +995,16 @@ async fn integrations_read_public_fields_only(backend: Backend) {
             "/v1/reviews/{id}/evidence"
         ]
     );
+}
+
+/// The operations table's entry for a concrete path: the template that fits it with the most
+/// literal segments (`/v1/claims/similar` before `/v1/claims/{id}`).
+fn documented(method: &str, path: &str) -> &'static claimtrail::http::operations::Operation {
+    claimtrail::http::operations::OPERATIONS
+        .iter()
+        .filter(|o| o.method.eq_ignore_ascii_case(method) && route_matches(o.path, path))
+        .min_by_key(|o| o.path.matches('{').count())
+        .unwrap_or_else(|| panic!("{method} {path} is not in the operations table"))
 }
 
 /// Whether a concrete path fits an OpenAPI path template.

@@ -172,6 +172,11 @@ pub fn client_with_key(token: &str) -> reqwest::Client {
 }
 
 impl TestApp {
+    /// A directory of the test's own, removed with it.
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// A new key with `role` for the person `test-<role>` (one person per role); returns its
     /// token.
     pub async fn key(&self, role: Role) -> String {
