@@ -147,8 +147,10 @@ pub fn bearer_token(headers: &axum::http::HeaderMap) -> Result<&str, Problem> {
     }
 }
 
-/// The authenticated caller: `Authorization: Bearer <key>`. Records the key's name in the
-/// request's tracing span.
+/// The authenticated caller: `Authorization: Bearer <key>`. Records the person in the
+/// request's tracing span. A role that the operation's entry in `operations::OPERATIONS` does
+/// not list is refused here, before the body is read, so that a 403 never depends on the body
+/// (the use case checks its permission again).
 pub struct Auth(pub crate::domain::access::Actor);
 
 impl FromRequestParts<crate::app::App> for Auth {
@@ -161,7 +163,35 @@ impl FromRequestParts<crate::app::App> for Auth {
         let token = bearer_token(&parts.headers)?;
         let actor = app.authenticate(token).await?;
         tracing::Span::current().record("actor", actor.person.as_str());
+        let route = parts.extensions.get::<axum::extract::MatchedPath>();
+        if let Some(op) =
+            route.and_then(|r| super::operations::find(parts.method.as_str(), r.as_str()))
+            && !op.roles.is_empty()
+            && !op.roles.contains(&actor.role)
+        {
+            let allowed: Vec<&str> = op.roles.iter().map(|r| r.as_str()).collect();
+            return Err(Problem::new(
+                Kind::Forbidden,
+                format!(
+                    "A key with the role {} may not {} (`{} {}`); it takes one of: {}.",
+                    actor.role.as_str(),
+                    lower_first(op.summary),
+                    parts.method,
+                    op.path,
+                    allowed.join(", ")
+                ),
+            ));
+        }
         Ok(Auth(actor))
+    }
+}
+
+/// "Store a source" as "store a source", leaving "API" and "ClaimReview" alone.
+fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 

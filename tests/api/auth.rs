@@ -997,6 +997,34 @@ async fn integrations_read_public_fields_only(backend: Backend) {
     );
 }
 
+/// A role that may not call an operation is refused before its body is read: the same 403
+/// whether the body is valid, invalid or not JSON, and nothing written.
+async fn forbidden_is_decided_before_the_body(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let auditor = client_with_key(&t.key(Role::Auditor).await);
+    let before = t.row_counts().await;
+    for body in [
+        "{\"title\": \"x\", \"text\": \"y\"}",
+        "{\"title\": 7}",
+        "not json",
+    ] {
+        let res = auditor
+            .post(t.url("/v1/sources"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let p = assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+        let detail = p["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("auditor") && detail.contains("POST /v1/sources"),
+            "{detail}"
+        );
+    }
+    assert_eq!(t.row_counts().await, before);
+}
+
 /// The operations table's entry for a concrete path: the template that fits it with the most
 /// literal segments (`/v1/claims/similar` before `/v1/claims/{id}`).
 fn documented(method: &str, path: &str) -> &'static claimtrail::http::operations::Operation {
@@ -1015,6 +1043,7 @@ fn route_matches(template: &str, path: &str) -> bool {
 }
 
 crate::both_backends!(
+    forbidden_is_decided_before_the_body,
     requests_without_a_valid_key_are_401,
     keys_are_created_shown_once_and_revoked,
     a_key_cannot_revoke_itself,
