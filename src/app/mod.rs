@@ -191,6 +191,29 @@ fn page_args(cursor: Option<&str>, limit: Option<u32>) -> Result<(Option<Uuid>, 
     Ok((after, check_limit(limit.unwrap_or(domain::DEFAULT_LIMIT))?))
 }
 
+/// One page of a short list read whole (keys, scales, endpoints, a source's versions, a
+/// passage's placements), in the list's order: the cursor holds the position of the next
+/// item, so these lists page like the others. Lists that only grow page stably; one whose
+/// items are deleted between two pages may skip an item.
+pub fn page_of<T>(all: Vec<T>, cursor: Option<&str>, limit: Option<u32>) -> Result<Page<T>> {
+    let from = match cursor {
+        None => 0,
+        Some(c) => usize::try_from(
+            Cursor::decode(c)
+                .ok_or(AppError::InvalidCursor)?
+                .0
+                .as_u128(),
+        )
+        .map_err(|_| AppError::InvalidCursor)?,
+    };
+    let limit = check_limit(limit.unwrap_or(domain::DEFAULT_LIMIT))? as usize;
+    let total = all.len();
+    let items: Vec<T> = all.into_iter().skip(from).take(limit).collect();
+    let next = from + items.len();
+    let next_cursor = (next < total).then(|| Cursor(Uuid::from_u128(next as u128)).encode());
+    Ok(Page { items, next_cursor })
+}
+
 /// A page size the API accepts (1 to [`domain::MAX_LIMIT`]).
 fn check_limit(limit: u32) -> Result<u32> {
     if !(1..=domain::MAX_LIMIT).contains(&limit) {

@@ -413,27 +413,42 @@ impl App {
         }
     }
 
-    /// An endpoint's latest deliveries (newest first), each with its attempts.
+    /// An endpoint's deliveries, newest first (message ids are time-ordered), each with its
+    /// attempts; a page ends before the cursor's message.
     pub async fn webhook_deliveries(
         &self,
         actor: &Actor,
         id: Uuid,
-        limit: u32,
-    ) -> Result<Vec<WebhookDelivery>> {
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<Page<WebhookDelivery>> {
         require(actor, Permission::ManageWebhooks, "manage webhooks")?;
-        let limit = check_limit(limit)?;
+        let (before, limit) = page_args(cursor, limit)?;
+        let before = before.map(domain::webhooks::message_id);
         self.load_webhook(id).await?;
         let (rows, attempts) = self
             .store
             .read(|tx| {
                 Box::pin(async move {
-                    let rows = db::deliveries(tx, id, i64::from(limit)).await?;
-                    let attempts = db::attempts(tx, id).await?;
+                    let rows = db::deliveries(tx, id, before.as_deref(), i64::from(limit)).await?;
+                    // The page's messages span a range of ids; their attempts are in it.
+                    let attempts = match (rows.last(), rows.first()) {
+                        (Some(low), Some(high)) => {
+                            db::attempts(tx, id, &low.message_id, &high.message_id).await?
+                        }
+                        _ => Vec::new(),
+                    };
                     Ok::<_, AppError>((rows, attempts))
                 })
             })
             .await?;
-        Ok(rows
+        let next_cursor = (rows.len() == limit as usize)
+            .then(|| rows.last())
+            .flatten()
+            .and_then(|last| last.message_id.strip_prefix("msg_"))
+            .and_then(|hex| Uuid::try_parse(hex).ok())
+            .map(|u| Cursor(u).encode());
+        let items = rows
             .into_iter()
             .map(|d| WebhookDelivery {
                 attempts: attempts
@@ -453,7 +468,8 @@ impl App {
                 next_attempt_at: d.next_attempt_at,
                 created_at: d.created_at,
             })
-            .collect())
+            .collect();
+        Ok(Page { items, next_cursor })
     }
 
     /// Leases up to `limit` due deliveries to this node, with where to send them.

@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::Problem;
-use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use super::extract::{ApiJson, ApiPath, ApiQuery, Auth, PageParams};
 use super::schema::{AuditCursor, Checkpoint, ShortText};
-use crate::app::{App, AuditQuery, AuditReport, CheckpointQuery};
+use crate::app::{App, AuditQuery, AuditReport, CheckpointQuery, page_of};
 use crate::domain::Page;
 use crate::domain::access::{ApiKey, Person, Role};
 use crate::domain::audit::Entry;
@@ -69,20 +69,9 @@ pub async fn create_person(
     ))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListPeople {
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-}
-
 #[utoipa::path(get, path = "/v1/people", tag = "admin",
     description = "People in the order they were added.",
-    params(ListPeople),
+    params(PageParams),
     responses(
         (status = 200, description = "A page of people", body = Page<Person>),
         (status = 400, description = "Bad cursor or limit", body = Problem, content_type = "application/problem+json"),
@@ -90,7 +79,7 @@ pub struct ListPeople {
 pub async fn list_people(
     State(app): State<App>,
     Auth(actor): Auth,
-    ApiQuery(q): ApiQuery<ListPeople>,
+    ApiQuery(q): ApiQuery<PageParams>,
 ) -> Result<Json<Page<Person>>, Problem> {
     Ok(Json(
         app.list_people(&actor, q.cursor.as_deref(), q.limit)
@@ -114,17 +103,20 @@ pub async fn get_person(
 
 #[utoipa::path(get, path = "/v1/people/{handle}/keys", tag = "admin",
     description = "Without secrets.",
-    params(("handle" = String, Path, description = "The person's handle")),
+    params(("handle" = String, Path, description = "The person's handle"), PageParams),
     responses(
-        (status = 200, description = "The person's keys, revoked ones included", body = Vec<ApiKey>),
+        (status = 200, description = "The person's keys, revoked ones included, oldest first", body = Page<ApiKey>),
+        (status = 400, description = "Bad cursor or limit", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such person", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn person_keys(
     State(app): State<App>,
     Auth(actor): Auth,
     ApiPath(handle): ApiPath<String>,
-) -> Result<Json<Vec<ApiKey>>, Problem> {
-    Ok(Json(app.person_keys(&actor, &handle).await?))
+    ApiQuery(q): ApiQuery<PageParams>,
+) -> Result<Json<Page<ApiKey>>, Problem> {
+    let keys = app.person_keys(&actor, &handle).await?;
+    Ok(Json(page_of(keys, q.cursor.as_deref(), q.limit)?))
 }
 
 /// A new key. `token` is shown only in this answer; store it now.
@@ -161,12 +153,18 @@ pub async fn create_key(
 }
 
 #[utoipa::path(get, path = "/v1/keys", tag = "admin",
-    responses((status = 200, description = "Every key, without secrets", body = Vec<ApiKey>)))]
+    params(PageParams),
+    responses(
+        (status = 200, description = "Keys, oldest first, without secrets", body = Page<ApiKey>),
+        (status = 400, description = "Bad cursor or limit", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn list_keys(
     State(app): State<App>,
     Auth(actor): Auth,
-) -> Result<Json<Vec<ApiKey>>, Problem> {
-    Ok(Json(app.list_keys(&actor).await?))
+    ApiQuery(q): ApiQuery<PageParams>,
+) -> Result<Json<Page<ApiKey>>, Problem> {
+    let keys = app.list_keys(&actor).await?;
+    Ok(Json(page_of(keys, q.cursor.as_deref(), q.limit)?))
 }
 
 #[utoipa::path(post, path = "/v1/keys/{id}/revoke", tag = "admin",

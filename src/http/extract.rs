@@ -122,6 +122,18 @@ fn strip_position(message: &str) -> String {
 #[from_request(via(axum::extract::Path), rejection(Problem))]
 pub struct ApiPath<T>(pub T);
 
+/// `cursor` and `limit`, for lists that take nothing else.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// `next_cursor` of the previous page, unchanged.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+}
+
 /// Query parameters; a malformed one is a 400 problem.
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(Problem))]

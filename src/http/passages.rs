@@ -130,17 +130,26 @@ pub async fn get_passage(
 }
 
 #[utoipa::path(get, path = "/v1/passages/{id}/placements", tag = "passages",
-    params(("id" = Uuid, Path, description = "Passage id")),
+    params(("id" = Uuid, Path, description = "Passage id"), crate::http::extract::PageParams),
     responses(
-        (status = 200, description = "Where the passage stands in each version after its own, oldest first", body = Vec<Placement>),
+        (status = 200, description = "Where the passage stands in each version after its own, oldest first", body = crate::domain::Page<Placement>),
+        (status = 400, description = "Bad cursor or limit", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such passage", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_placements(
     State(app): State<App>,
     Auth(actor): Auth,
     ApiPath(id): ApiPath<PassageId>,
-) -> Result<Json<Vec<Placement>>, Problem> {
-    Ok(Json(app.passage_placements(&actor, id).await?))
+    crate::http::extract::ApiQuery(q): crate::http::extract::ApiQuery<
+        crate::http::extract::PageParams,
+    >,
+) -> Result<Json<crate::domain::Page<Placement>>, Problem> {
+    let placements = app.passage_placements(&actor, id).await?;
+    Ok(Json(crate::app::page_of(
+        placements,
+        q.cursor.as_deref(),
+        q.limit,
+    )?))
 }
 
 /// A person's decision on a placement: confirm it as it stands, or place the passage by hand

@@ -280,12 +280,24 @@ pub async fn transition(
 }
 
 #[utoipa::path(get, path = "/v1/rating-scales", tag = "reviews",
-    responses((status = 200, description = "Every rating scale", body = Vec<RatingScale>)))]
+    params(crate::http::extract::PageParams),
+    responses(
+        (status = 200, description = "Rating scales, oldest first", body = crate::domain::Page<RatingScale>),
+        (status = 400, description = "Bad cursor or limit", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn list_scales(
     State(app): State<App>,
     Auth(actor): Auth,
-) -> Result<Json<Vec<RatingScale>>, Problem> {
-    Ok(Json(app.list_scales(&actor).await?))
+    crate::http::extract::ApiQuery(q): crate::http::extract::ApiQuery<
+        crate::http::extract::PageParams,
+    >,
+) -> Result<Json<crate::domain::Page<RatingScale>>, Problem> {
+    let scales = app.list_scales(&actor).await?;
+    Ok(Json(crate::app::page_of(
+        scales,
+        q.cursor.as_deref(),
+        q.limit,
+    )?))
 }
 
 #[utoipa::path(post, path = "/v1/rating-scales", tag = "reviews",

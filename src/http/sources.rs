@@ -189,17 +189,24 @@ pub async fn add_version(
 }
 
 #[utoipa::path(get, path = "/v1/sources/{id}/versions", tag = "sources",
-    params(("id" = Uuid, Path, description = "Source id")),
+    params(("id" = Uuid, Path, description = "Source id"), crate::http::extract::PageParams),
     responses(
-        (status = 200, description = "Every version, oldest first, without text", body = Vec<Version>),
+        (status = 200, description = "Versions, oldest first, without text", body = crate::domain::Page<Version>),
+        (status = 400, description = "Bad cursor or limit", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such source", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_versions(
     State(app): State<App>,
     Auth(actor): Auth,
     ApiPath(id): ApiPath<SourceId>,
-) -> Result<Json<Vec<Version>>, Problem> {
-    Ok(Json(app.list_versions(&actor, id).await?))
+    ApiQuery(q): ApiQuery<crate::http::extract::PageParams>,
+) -> Result<Json<crate::domain::Page<Version>>, Problem> {
+    let versions = app.list_versions(&actor, id).await?;
+    Ok(Json(crate::app::page_of(
+        versions,
+        q.cursor.as_deref(),
+        q.limit,
+    )?))
 }
 
 #[utoipa::path(get, path = "/v1/sources/{id}/versions/{number}", tag = "sources",

@@ -50,12 +50,22 @@ pub async fn create_webhook(
 }
 
 #[utoipa::path(get, path = "/v1/webhooks", tag = "cms",
-    responses((status = 200, description = "Every endpoint (without secrets)", body = Vec<WebhookEndpoint>)))]
+    params(crate::http::extract::PageParams),
+    responses(
+        (status = 200, description = "Endpoints, oldest first (without secrets)", body = crate::domain::Page<WebhookEndpoint>),
+        (status = 400, description = "Bad cursor or limit", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn list_webhooks(
     State(app): State<App>,
     Auth(actor): Auth,
-) -> Result<Json<Vec<WebhookEndpoint>>, Problem> {
-    Ok(Json(app.list_webhooks(&actor).await?))
+    ApiQuery(q): ApiQuery<crate::http::extract::PageParams>,
+) -> Result<Json<crate::domain::Page<WebhookEndpoint>>, Problem> {
+    let endpoints = app.list_webhooks(&actor).await?;
+    Ok(Json(crate::app::page_of(
+        endpoints,
+        q.cursor.as_deref(),
+        q.limit,
+    )?))
 }
 
 #[utoipa::path(get, path = "/v1/webhooks/{id}", tag = "cms",
@@ -141,6 +151,8 @@ pub async fn test_webhook(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct DeliveriesParams {
+    /// `next_cursor` of the previous page, unchanged.
+    pub cursor: Option<String>,
     /// Newest first, 1 to 200; default 50.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
@@ -149,8 +161,8 @@ pub struct DeliveriesParams {
 #[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", tag = "cms",
     params(("id" = Uuid, Path, description = "Endpoint id"), DeliveriesParams),
     responses(
-        (status = 200, description = "Deliveries, newest first, each with every attempt (time, status code, latency, error)", body = Vec<WebhookDelivery>),
-        (status = 400, description = "Malformed `limit`", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Deliveries, newest first, each with every attempt (time, status code, latency, error)", body = crate::domain::Page<WebhookDelivery>),
+        (status = 400, description = "Bad cursor or limit", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_deliveries(
@@ -158,9 +170,11 @@ pub async fn list_deliveries(
     Auth(actor): Auth,
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(p): ApiQuery<DeliveriesParams>,
-) -> Result<Json<Vec<WebhookDelivery>>, Problem> {
-    let limit = p.limit.unwrap_or(50);
-    Ok(Json(app.webhook_deliveries(&actor, id, limit).await?))
+) -> Result<Json<crate::domain::Page<WebhookDelivery>>, Problem> {
+    Ok(Json(
+        app.webhook_deliveries(&actor, id, p.cursor.as_deref(), p.limit)
+            .await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/v1/webhooks/{id}/deliveries/{message_id}/replay", tag = "cms",

@@ -57,10 +57,12 @@ mod sql {
     /// Settles a delivery this node leased (`lease_until = $7`): a lost lease changes nothing.
     pub const SETTLE: &str = "UPDATE webhook_deliveries SET state = $3, attempts = $4, next_attempt_at = $5, lease_until = NULL \
          WHERE endpoint_id = $1 AND message_id = $2 AND state = 'pending' AND lease_until = $6";
+    /// Newest first: message ids (`msg_` and a UUIDv7) sort by time. `$2` is the cursor's
+    /// message, or `msg_g` (after every id) for the first page.
     pub const DELIVERIES: &str = "SELECT endpoint_id, message_id, event_type, state, attempts, next_attempt_at, created_at \
-         FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY created_at DESC, message_id LIMIT $2";
+         FROM webhook_deliveries WHERE endpoint_id = $1 AND message_id < $2 ORDER BY message_id DESC LIMIT $3";
     pub const ATTEMPTS: &str = "SELECT message_id, number, at, status, latency_ms, error FROM webhook_attempts \
-         WHERE endpoint_id = $1 ORDER BY message_id, number";
+         WHERE endpoint_id = $1 AND message_id >= $2 AND message_id <= $3 ORDER BY message_id, number";
 }
 
 /// An endpoint row (without its subscriptions).
@@ -332,11 +334,25 @@ pub async fn record_attempt(
     Ok(true)
 }
 
-pub async fn deliveries(tx: &mut Tx, endpoint_id: Uuid, limit: i64) -> Result<Vec<DeliveryRow>> {
-    tx.fetch_all(stmt!(sql::DELIVERIES, endpoint_id, limit))
+/// An endpoint's deliveries before the message `before` (all, when `None`), newest first.
+pub async fn deliveries(
+    tx: &mut Tx,
+    endpoint_id: Uuid,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Vec<DeliveryRow>> {
+    let before = before.unwrap_or("msg_g");
+    tx.fetch_all(stmt!(sql::DELIVERIES, endpoint_id, before, limit))
         .await
 }
 
-pub async fn attempts(tx: &mut Tx, endpoint_id: Uuid) -> Result<Vec<AttemptRow>> {
-    tx.fetch_all(stmt!(sql::ATTEMPTS, endpoint_id)).await
+/// The attempts at the messages from `low` to `high` (inclusive).
+pub async fn attempts(
+    tx: &mut Tx,
+    endpoint_id: Uuid,
+    low: &str,
+    high: &str,
+) -> Result<Vec<AttemptRow>> {
+    tx.fetch_all(stmt!(sql::ATTEMPTS, endpoint_id, low, high))
+        .await
 }

@@ -8,9 +8,10 @@ use crate::helpers::{Backend, TestApp, assert_problem, spawn_app};
 
 async fn version_numbers(t: &TestApp, source_id: &str) -> Vec<i64> {
     let versions = t
-        .get_json(&format!("/v1/sources/{source_id}/versions"))
+        .get_json(&format!("/v1/sources/{source_id}/versions?limit=200"))
         .await;
-    versions
+    assert_eq!(versions["next_cursor"], Value::Null);
+    versions["items"]
         .as_array()
         .unwrap()
         .iter()

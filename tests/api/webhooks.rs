@@ -116,7 +116,8 @@ async fn delivery_in_state(t: &TestApp, endpoint: &str, state: &str) -> Value {
     for _ in 0..300 {
         deliveries = t
             .get_json(&format!("/v1/webhooks/{endpoint}/deliveries"))
-            .await;
+            .await["items"]
+            .clone();
         if deliveries[0]["state"] == state {
             return deliveries[0].clone();
         }
@@ -365,7 +366,7 @@ async fn two_nodes_deliver_each_message_once(backend: Backend) {
     let other = claimtrail::app::App::new(store, 1 << 20).with_webhooks(settings);
     let (_stop_other, _) = claimtrail::delivery::spawn(other);
     let (url, got) = receiver(vec![]).await;
-    create_endpoint(&t, &url, &["review.published"]).await;
+    let endpoint = create_endpoint(&t, &url, &["review.published"]).await;
     const VERDICTS: usize = 12;
     for _ in 0..VERDICTS {
         publish_a_verdict(&t).await;
@@ -385,6 +386,25 @@ async fn two_nodes_deliver_each_message_once(backend: Backend) {
     ids.dedup();
     assert_eq!(ids.len(), VERDICTS);
     assert_eq!(requests.len(), VERDICTS, "a message was delivered twice");
+    // The deliveries list pages newest first, each message once, with its attempt.
+    let eid = endpoint["id"].as_str().unwrap();
+    let mut listed = Vec::new();
+    let mut url = format!("/v1/webhooks/{eid}/deliveries?limit=5");
+    loop {
+        let page = t.get_json(&url).await;
+        for d in page["items"].as_array().unwrap() {
+            assert_eq!(d["attempts"].as_array().unwrap().len(), 1, "{d}");
+            listed.push(d["message_id"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("/v1/webhooks/{eid}/deliveries?limit=5&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(listed.len(), VERDICTS);
+    let mut newest_first = listed.clone();
+    newest_first.sort_by(|a, b| b.cmp(a));
+    assert_eq!(listed, newest_first);
 }
 
 crate::both_backends!(
