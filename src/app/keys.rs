@@ -193,6 +193,7 @@ impl App {
     pub async fn list_people(
         &self,
         actor: &Actor,
+        order: domain::Order,
         cursor: Option<&str>,
         limit: Option<u32>,
     ) -> Result<Page<Person>> {
@@ -200,7 +201,7 @@ impl App {
         let (after, limit) = page_args(cursor, limit)?;
         let items = self
             .store
-            .fetch(move |tx| Box::pin(db::people(tx, after, limit)))
+            .fetch(move |tx| Box::pin(db::people(tx, after, limit, order)))
             .await?;
         Ok(page(items, limit, |p| p.id))
     }

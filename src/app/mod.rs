@@ -195,7 +195,15 @@ fn page_args(cursor: Option<&str>, limit: Option<u32>) -> Result<(Option<Uuid>, 
 /// passage's placements), in the list's order: the cursor holds the position of the next
 /// item, so these lists page like the others. Lists that only grow page stably; one whose
 /// items are deleted between two pages may skip an item.
-pub fn page_of<T>(all: Vec<T>, cursor: Option<&str>, limit: Option<u32>) -> Result<Page<T>> {
+pub fn page_of<T>(
+    mut all: Vec<T>,
+    order: domain::Order,
+    cursor: Option<&str>,
+    limit: Option<u32>,
+) -> Result<Page<T>> {
+    if order.is_desc() {
+        all.reverse();
+    }
     let from = match cursor {
         None => 0,
         Some(c) => usize::try_from(

@@ -608,6 +608,7 @@ impl App {
         &self,
         actor: &Actor,
         source_id: SourceId,
+        order: domain::Order,
         cursor: Option<&str>,
         limit: Option<u32>,
     ) -> Result<Page<Passage>> {
@@ -616,7 +617,7 @@ impl App {
         self.load_source(source_id).await?;
         let items = self
             .store
-            .fetch(move |tx| Box::pin(db::source_passages(tx, source_id, after, limit)))
+            .fetch(move |tx| Box::pin(db::source_passages(tx, source_id, after, limit, order)))
             .await?;
         Ok(page(items, limit, |p| p.id))
     }

@@ -347,6 +347,7 @@ impl App {
         &self,
         actor: &Actor,
         filter: db::ReviewFilter,
+        order: crate::domain::Order,
         cursor: Option<&str>,
         limit: Option<u32>,
     ) -> Result<Page<Review>> {
@@ -355,7 +356,7 @@ impl App {
         let items = self
             .store
             .fetch(move |tx| {
-                Box::pin(async move { db::list_reviews(tx, &filter, after, limit).await })
+                Box::pin(async move { db::list_reviews(tx, &filter, after, limit, order).await })
             })
             .await?;
         Ok(page(items, limit, |r| r.id))

@@ -279,6 +279,32 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+/// The order of a list: oldest first (the default) or newest first. Ids are UUIDv7, so id
+/// order is creation order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    /// Oldest first.
+    #[default]
+    Asc,
+    /// Newest first.
+    Desc,
+}
+
+impl Order {
+    /// Where the first page starts: before every id, or after every id.
+    pub fn start(self) -> Uuid {
+        match self {
+            Order::Asc => Uuid::nil(),
+            Order::Desc => Uuid::max(),
+        }
+    }
+
+    pub fn is_desc(self) -> bool {
+        self == Order::Desc
+    }
+}
+
 /// A position in a list ordered by id (ids are UUIDv7, so by creation time). Opaque to clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor(pub Uuid);

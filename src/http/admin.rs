@@ -82,8 +82,13 @@ pub async fn list_people(
     ApiQuery(q): ApiQuery<PageParams>,
 ) -> Result<Json<Page<Person>>, Problem> {
     Ok(Json(
-        app.list_people(&actor, q.cursor.as_deref(), q.limit)
-            .await?,
+        app.list_people(
+            &actor,
+            q.order.unwrap_or_default(),
+            q.cursor.as_deref(),
+            q.limit,
+        )
+        .await?,
     ))
 }
 
@@ -116,7 +121,12 @@ pub async fn person_keys(
     ApiQuery(q): ApiQuery<PageParams>,
 ) -> Result<Json<Page<ApiKey>>, Problem> {
     let keys = app.person_keys(&actor, &handle).await?;
-    Ok(Json(page_of(keys, q.cursor.as_deref(), q.limit)?))
+    Ok(Json(page_of(
+        keys,
+        q.order.unwrap_or_default(),
+        q.cursor.as_deref(),
+        q.limit,
+    )?))
 }
 
 /// A new key. `token` is shown only in this answer; store it now.
@@ -164,7 +174,12 @@ pub async fn list_keys(
     ApiQuery(q): ApiQuery<PageParams>,
 ) -> Result<Json<Page<ApiKey>>, Problem> {
     let keys = app.list_keys(&actor).await?;
-    Ok(Json(page_of(keys, q.cursor.as_deref(), q.limit)?))
+    Ok(Json(page_of(
+        keys,
+        q.order.unwrap_or_default(),
+        q.cursor.as_deref(),
+        q.limit,
+    )?))
 }
 
 #[utoipa::path(post, path = "/v1/keys/{id}/revoke", tag = "admin",

@@ -127,8 +127,10 @@ pub struct ApiPath<T>(pub T);
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// `next_cursor` of the previous page, unchanged.
+    /// `next_cursor` of the previous page, unchanged (with the same `order`).
     pub cursor: Option<String>,
+    /// `asc` (oldest first, the default) or `desc` (newest first).
+    pub order: Option<crate::domain::Order>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,

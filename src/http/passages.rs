@@ -147,6 +147,7 @@ pub async fn list_placements(
     let placements = app.passage_placements(&actor, id).await?;
     Ok(Json(crate::app::page_of(
         placements,
+        q.order.unwrap_or_default(),
         q.cursor.as_deref(),
         q.limit,
     )?))
@@ -223,6 +224,8 @@ pub async fn decide_placement(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListPassages {
+    /// `asc` (oldest first, the default) or `desc` (newest first).
+    pub order: Option<crate::domain::Order>,
     /// `next_cursor` of the previous page.
     #[param(value_type = Option<super::schema::Cursor>)]
     pub cursor: Option<String>,
@@ -245,7 +248,13 @@ pub async fn list_source_passages(
     ApiQuery(q): ApiQuery<ListPassages>,
 ) -> Result<Json<crate::domain::Page<Passage>>, Problem> {
     Ok(Json(
-        app.source_passages(&actor, source_id, q.cursor.as_deref(), q.limit)
-            .await?,
+        app.source_passages(
+            &actor,
+            source_id,
+            q.order.unwrap_or_default(),
+            q.cursor.as_deref(),
+            q.limit,
+        )
+        .await?,
     ))
 }

@@ -295,6 +295,7 @@ pub async fn list_scales(
     let scales = app.list_scales(&actor).await?;
     Ok(Json(crate::app::page_of(
         scales,
+        q.order.unwrap_or_default(),
         q.cursor.as_deref(),
         q.limit,
     )?))
@@ -326,7 +327,7 @@ pub async fn create_scale(
 pub struct ListReviews {
     /// Only reviews in this state (`in_review` is the queue of a second reader).
     pub state: Option<review::State>,
-    /// Only reviews by this author (the key name that drafted them).
+    /// Only reviews by this author (a person's handle).
     #[param(max_length = 1024)]
     pub author: Option<String>,
     /// Only reviews of this claim.
@@ -335,6 +336,8 @@ pub struct ListReviews {
     /// (`2026-11-27`, from midnight UTC).
     #[param(value_type = Option<String>, example = "2026-11-27")]
     pub updated_since: Option<String>,
+    /// `asc` (oldest first, the default) or `desc` (newest first).
+    pub order: Option<crate::domain::Order>,
     /// `next_cursor` of the previous page.
     #[param(value_type = Option<super::schema::Cursor>)]
     pub cursor: Option<String>,
@@ -368,8 +371,14 @@ pub async fn list_reviews(
         updated_since,
     };
     Ok(Json(
-        app.list_reviews(&actor, filter, q.cursor.as_deref(), q.limit)
-            .await?,
+        app.list_reviews(
+            &actor,
+            filter,
+            q.order.unwrap_or_default(),
+            q.cursor.as_deref(),
+            q.limit,
+        )
+        .await?,
     ))
 }
 

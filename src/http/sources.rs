@@ -204,6 +204,7 @@ pub async fn list_versions(
     let versions = app.list_versions(&actor, id).await?;
     Ok(Json(crate::app::page_of(
         versions,
+        q.order.unwrap_or_default(),
         q.cursor.as_deref(),
         q.limit,
     )?))

@@ -63,6 +63,7 @@ pub async fn list_webhooks(
     let endpoints = app.list_webhooks(&actor).await?;
     Ok(Json(crate::app::page_of(
         endpoints,
+        q.order.unwrap_or_default(),
         q.cursor.as_deref(),
         q.limit,
     )?))

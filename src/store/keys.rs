@@ -29,6 +29,8 @@ mod sql {
         "SELECT id, handle, display_name, created_by, created_at FROM people WHERE handle = $1";
     pub const PEOPLE: &str = "SELECT id, handle, display_name, created_by, created_at FROM people \
          WHERE id > $1 ORDER BY id LIMIT $2";
+    pub const PEOPLE_DESC: &str = "SELECT id, handle, display_name, created_by, created_at FROM people \
+         WHERE id < $1 ORDER BY id DESC LIMIT $2";
     pub const HANDLES: &str = "SELECT handle FROM people";
     pub const REVOKE: &str =
         "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
@@ -138,10 +140,19 @@ pub async fn person(tx: &mut Tx, handle: &str) -> Result<Option<Person>> {
     tx.fetch_optional(stmt!(sql::PERSON, handle)).await
 }
 
-pub async fn people(tx: &mut Tx, after: Option<uuid::Uuid>, limit: u32) -> Result<Vec<Person>> {
-    let after = PersonId::from_uuid(after.unwrap_or(uuid::Uuid::nil()));
-    tx.fetch_all(stmt!(sql::PEOPLE, after, i64::from(limit)))
-        .await
+pub async fn people(
+    tx: &mut Tx,
+    after: Option<uuid::Uuid>,
+    limit: u32,
+    order: crate::domain::Order,
+) -> Result<Vec<Person>> {
+    let after = PersonId::from_uuid(after.unwrap_or(order.start()));
+    let sql = if order.is_desc() {
+        sql::PEOPLE_DESC
+    } else {
+        sql::PEOPLE
+    };
+    tx.fetch_all(stmt!(sql, after, i64::from(limit))).await
 }
 
 /// Every handle taken.

@@ -80,6 +80,11 @@ mod sql {
         passage_columns!(),
         " FROM passages p WHERE p.source_id = $1 AND p.id > $2 ORDER BY p.id LIMIT $3"
     );
+    pub const SOURCE_PASSAGES_DESC: &str = concat!(
+        "SELECT ",
+        passage_columns!(),
+        " FROM passages p WHERE p.source_id = $1 AND p.id < $2 ORDER BY p.id DESC LIMIT $3"
+    );
     /// A claim with its current review: the published one, else the newest not ended.
     macro_rules! claim_item_select {
         () => {
@@ -703,11 +708,17 @@ pub async fn source_passages(
     source_id: SourceId,
     after: Option<Uuid>,
     limit: u32,
+    order: crate::domain::Order,
 ) -> Result<Vec<Passage>> {
+    let sql = if order.is_desc() {
+        sql::SOURCE_PASSAGES_DESC
+    } else {
+        sql::SOURCE_PASSAGES
+    };
     tx.fetch_all(stmt!(
-        sql::SOURCE_PASSAGES,
+        sql,
         source_id,
-        after.unwrap_or(Uuid::nil()),
+        after.unwrap_or(order.start()),
         i64::from(limit)
     ))
     .await

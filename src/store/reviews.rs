@@ -39,11 +39,25 @@ mod sql {
         " LEFT JOIN review_events e ON e.review_id = r.id WHERE r.id = $1 ORDER BY e.id"
     );
     /// The queue: `r.id > $1` seeks to the cursor; the filters are optional.
+    macro_rules! review_filters {
+        () => {
+            " AND ($2 IS NULL OR r.state = $2) \
+             AND ($3 IS NULL OR r.author = $3) AND ($4 IS NULL OR r.claim_id = $4) \
+             AND ($5 IS NULL OR r.updated_at >= $5)"
+        };
+    }
     pub const LIST_REVIEWS: &str = concat!(
         review_select!(),
-        " LEFT JOIN review_events e ON 1 = 0 WHERE r.id > $1 AND ($2 IS NULL OR r.state = $2) \
-         AND ($3 IS NULL OR r.author = $3) AND ($4 IS NULL OR r.claim_id = $4) \
-         AND ($5 IS NULL OR r.updated_at >= $5) ORDER BY r.id LIMIT $6"
+        " LEFT JOIN review_events e ON 1 = 0 WHERE r.id > $1",
+        review_filters!(),
+        " ORDER BY r.id LIMIT $6"
+    );
+    /// Newest first: `r.id < $1`.
+    pub const LIST_REVIEWS_DESC: &str = concat!(
+        review_select!(),
+        " LEFT JOIN review_events e ON 1 = 0 WHERE r.id < $1",
+        review_filters!(),
+        " ORDER BY r.id DESC LIMIT $6"
     );
     pub const CLAIM_REVIEWS: &str = concat!(
         review_select!(),
@@ -406,11 +420,17 @@ pub async fn list_reviews(
     filter: &ReviewFilter,
     after: Option<uuid::Uuid>,
     limit: u32,
+    order: crate::domain::Order,
 ) -> Result<Vec<Review>> {
+    let sql = if order.is_desc() {
+        sql::LIST_REVIEWS_DESC
+    } else {
+        sql::LIST_REVIEWS
+    };
     let rows: Vec<ReviewRow> = tx
         .fetch_all(stmt!(
-            sql::LIST_REVIEWS,
-            after.unwrap_or(uuid::Uuid::nil()),
+            sql,
+            after.unwrap_or(order.start()),
             filter.state.map(State::as_str),
             filter.author.clone(),
             filter.claim_id,

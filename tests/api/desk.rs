@@ -436,6 +436,7 @@ async fn every_list_pages_the_same_way(backend: Backend) {
     );
     let doc: Value = serde_json::from_str(&claimtrail::http::openapi_json()).unwrap();
     let mut checked = Vec::new();
+    let mut ordered = Vec::new();
     for (template, ops) in doc["paths"].as_object().unwrap() {
         let Some(get) = ops.get("get") else { continue };
         let params = get["parameters"].as_array().cloned().unwrap_or_default();
@@ -480,7 +481,24 @@ async fn every_list_pages_the_same_way(backend: Backend) {
             assert!(walked.len() <= all.len(), "{path} pages past its end");
         }
         assert_eq!(walked, all, "{path}");
-        for bad in ["limit=0", "limit=201", "cursor=%21%21"] {
+        // Newest first: the same items, the other way round, page by page too.
+        if params.iter().any(|p| p["name"] == "order") {
+            let mut walked = Vec::new();
+            let mut url = format!("{path}{joiner}order=desc&limit=1");
+            loop {
+                let page = t.get_json(&url).await;
+                walked.extend(page["items"].as_array().unwrap().iter().cloned());
+                match page["next_cursor"].as_str() {
+                    Some(c) => url = format!("{path}{joiner}order=desc&limit=1&cursor={c}"),
+                    None => break,
+                }
+                assert!(walked.len() <= all.len(), "{path} pages past its end");
+            }
+            walked.reverse();
+            assert_eq!(walked, all, "{path} newest first");
+            ordered.push(template.clone());
+        }
+        for bad in ["limit=0", "limit=201", "cursor=%21%21", "order=sideways"] {
             let res = t.get(&format!("{path}{joiner}{bad}")).await;
             assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{path} {bad}");
         }
@@ -499,6 +517,7 @@ async fn every_list_pages_the_same_way(backend: Backend) {
             checked.iter().any(|c| c == list),
             "{list} was not checked: {checked:?}"
         );
+        assert!(ordered.iter().any(|c| c == list), "{list} has no `order`");
     }
 }
 
