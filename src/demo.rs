@@ -86,6 +86,7 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
                 publisher: Some("Sample Gazette (demo data)".into()),
                 authors: vec!["Demo Reporter".into()],
                 published_at: Some("2024-05-01".into()),
+                kind: Some("news".into()),
                 text: COUNCIL.into(),
             },
         )
@@ -99,6 +100,7 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
                 publisher: Some("Riverton Engineering Office (demo data)".into()),
                 authors: vec![],
                 published_at: Some("2024-04-12".into()),
+                kind: Some("report".into()),
                 text: REPORT.into(),
             },
         )
@@ -255,6 +257,7 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
                 publisher: Some("Sample Weekly (demo data)".into()),
                 authors: vec![],
                 published_at: Some("2024-05-08".into()),
+                kind: Some("opinion".into()),
                 text: ROUNDUP.into(),
             },
         )

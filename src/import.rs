@@ -21,6 +21,8 @@ pub struct ManifestEntry {
     #[serde(default)]
     pub authors: Vec<String>,
     pub published_at: Option<String>,
+    /// `news`, `opinion`, `report`, ... (kept on the source).
+    pub kind: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -163,6 +165,7 @@ async fn plan(
         publisher: meta.publisher,
         authors: meta.authors,
         published_at: meta.published_at,
+        kind: meta.kind,
         text: String::new(),
     };
     Ok((Plan::New(input, import_key), text))

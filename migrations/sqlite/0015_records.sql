@@ -4,3 +4,5 @@ ALTER TABLE sources ADD COLUMN kind TEXT;
 ALTER TABLE evidence ADD COLUMN withdrawn_at TEXT;
 ALTER TABLE evidence ADD COLUMN withdrawn_by TEXT;
 ALTER TABLE evidence ADD COLUMN withdrawn_note TEXT;
+-- A new source whose text another source already has is answered with a warning naming it.
+CREATE INDEX source_versions_by_text ON source_versions (sha256);

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::domain::access::{self, Actor, ApiKey, Handle, Permission, Person, Role, Who};
 use crate::domain::anchor::{AnchorError, AnchorIndex, Selector, Span};
 use crate::domain::audit;
-use crate::domain::checked::{BodyText, PublishedAt, ShortText, WebUrl};
+use crate::domain::checked::{BodyText, PublishedAt, ShortText, SourceKind, WebUrl};
 use crate::domain::ids::{ClaimId, EvidenceId, KeyId, PassageId, PersonId, ReviewId, SourceId};
 use crate::domain::review::{self, Rating, RatingScale, Review, State};
 use crate::domain::{
@@ -350,7 +350,7 @@ pub use audit_trail::{AuditQuery, AuditReport, CheckpointQuery};
 pub use cms::{ClaimReviewDoc, FeedItem, Since};
 use placements::PLACING_ATTEMPTS;
 pub use placements::{Offsets, PlacementDecision};
-pub use provenance::{ClaimPatch, PassageInput, SourceInput};
+pub use provenance::{ClaimPatch, PassageInput, SourceInput, SourcePatch};
 pub use reviews::{ReviewInput, ReviewPatch};
 pub use statistics::{
     ChainStatus, Derivation, Hop, Lineage, PublisherCount, Relation, TraceHit, TraceInput,

@@ -12,7 +12,19 @@ pub struct SourceInput {
     pub publisher: Option<String>,
     pub authors: Vec<String>,
     pub published_at: Option<String>,
+    pub kind: Option<String>,
     pub text: String,
+}
+
+/// Changes to a source's metadata; absent fields stay as they are, `Some(None)` clears one.
+#[derive(Debug, Clone, Default)]
+pub struct SourcePatch {
+    pub title: Option<String>,
+    pub url: Option<Option<String>>,
+    pub publisher: Option<Option<String>>,
+    pub authors: Option<Vec<String>>,
+    pub published_at: Option<Option<String>>,
+    pub kind: Option<Option<String>>,
 }
 
 /// What a client sent to select a passage, before validation.
@@ -90,7 +102,138 @@ impl App {
             }
             Err(e) => return Err(e.into()),
         }
-        self.load_source(id).await
+        let mut source = self.load_source(id).await?;
+        source.warnings = Some(self.same_text_warnings(&source).await?);
+        Ok(source)
+    }
+
+    /// Other sources that have this source's latest text: accepted (syndicated copies are
+    /// real), but the desk is told which source it may be a copy of.
+    async fn same_text_warnings(&self, source: &Source) -> Result<Vec<domain::SourceWarning>> {
+        let (sha, id) = (source.version.sha256.clone(), source.id);
+        let same = self
+            .store
+            .fetch(move |tx| Box::pin(async move { db::same_text(tx, &sha, id).await }))
+            .await?;
+        Ok(same
+            .into_iter()
+            .map(|(other, version)| domain::SourceWarning {
+                code: "duplicate-text".into(),
+                message: format!(
+                    "Source {other} has exactly this text (its version {version}). It was stored \
+                     anyway; if it is the same article under another URL, record that URL as an \
+                     alias of {other} (POST /v1/sources/{other}/aliases) instead."
+                ),
+                source_id: other,
+                version,
+            })
+            .collect())
+    }
+
+    /// Corrects a source's metadata (the text changes only by a new version); audited with
+    /// the values before and after. A patch that changes nothing writes nothing.
+    pub async fn update_source(
+        &self,
+        actor: &Actor,
+        id: SourceId,
+        patch: SourcePatch,
+    ) -> Result<Source> {
+        require(actor, Permission::WriteRecords, "edit sources")?;
+        let mut v = Validator::new();
+        let title = optional(&mut v, "title", patch.title.as_deref(), ShortText::parse);
+        let cleared = |v: &mut Validator, field: &str, value: &Option<Option<String>>, check| {
+            value.as_ref().map(|inner| {
+                inner
+                    .as_deref()
+                    .and_then(|s| optional(v, field, Some(s), check))
+            })
+        };
+        let url = cleared(&mut v, "url", &patch.url, |s| {
+            WebUrl::parse(s).map(WebUrl::into_inner)
+        });
+        let publisher = cleared(&mut v, "publisher", &patch.publisher, |s| {
+            ShortText::parse(s).map(ShortText::into_inner)
+        });
+        let published_at = cleared(&mut v, "published_at", &patch.published_at, |s| {
+            PublishedAt::parse(s).map(PublishedAt::into_inner)
+        });
+        let kind = cleared(&mut v, "kind", &patch.kind, |s| {
+            SourceKind::parse(s).map(SourceKind::into_inner)
+        });
+        let authors = patch.authors.as_ref().map(|authors| {
+            authors
+                .iter()
+                .enumerate()
+                .filter_map(|(i, a)| v.check(&format!("authors/{i}"), ShortText::parse(a)))
+                .map(ShortText::into_inner)
+                .collect::<Vec<_>>()
+        });
+        v.finish(|| ()).map_err(AppError::Validation)?;
+        let who = actor.who();
+        let new_url = url.clone();
+        let written = self
+            .store
+            .write(move |tx| {
+                Box::pin(async move {
+                    let Some(before) = db::get_source(tx, id).await? else {
+                        return Err(not_found("source", id));
+                    };
+                    let mut after = before.clone();
+                    if let Some(title) = title {
+                        after.title = title.into_inner();
+                    }
+                    if let Some(url) = url {
+                        after.url = url;
+                    }
+                    if let Some(publisher) = publisher {
+                        after.publisher = publisher;
+                    }
+                    if let Some(authors) = authors {
+                        after.authors = authors;
+                    }
+                    if let Some(published_at) = published_at {
+                        after.published_at = published_at;
+                    }
+                    if let Some(kind) = kind {
+                        after.kind = kind;
+                    }
+                    let event = events::source_updated(&before, &after);
+                    if event.changes["after"]
+                        .as_object()
+                        .is_some_and(|m| m.is_empty())
+                    {
+                        return Ok(());
+                    }
+                    db::update_source(tx, &after).await?;
+                    if after.url != before.url {
+                        store::cms::delete_own_url(tx, id).await?;
+                        if let Some(url) = &after.url {
+                            store::cms::insert_url(tx, url, id, url, false, store::now()).await?;
+                        }
+                    }
+                    store::audit::append(tx, &who, event).await?;
+                    Ok(())
+                })
+            })
+            .await;
+        match written {
+            Ok(()) => self.load_source(id).await,
+            Err(AppError::Store(StoreError::Conflict(Constraint::SourceUrl))) => {
+                let url = new_url.flatten().unwrap_or_default();
+                let lookup = url.clone();
+                let found = self
+                    .store
+                    .fetch(move |tx| {
+                        Box::pin(async move { db::find_source_id(tx, Some(&lookup), None).await })
+                    })
+                    .await?;
+                Err(match found {
+                    Some(other) => AppError::SourceExists { id: other, url },
+                    None => AppError::Internal("a URL conflicts yet is absent".into()),
+                })
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Creates many sources in one unit of work, as an import does: one commit for the batch,
@@ -855,6 +998,7 @@ fn checked_source(input: SourceInput, import_key: Option<String>) -> Result<(New
         input.published_at.as_deref(),
         PublishedAt::parse,
     );
+    let kind = optional(&mut v, "kind", input.kind.as_deref(), SourceKind::parse);
     let authors: Vec<ShortText> = input
         .authors
         .iter()
@@ -874,6 +1018,7 @@ fn checked_source(input: SourceInput, import_key: Option<String>) -> Result<(New
             publisher,
             authors,
             published_at,
+            kind,
             import_key,
         })
         .map_err(AppError::Validation)?;

@@ -44,6 +44,8 @@ checked! {
     WebUrl => super::urls::lookup_form,
     /// A date or an RFC 3339 date-time.
     PublishedAt => validate::published_at,
+    /// A source's kind (`news`, `opinion`, `report`, ...).
+    SourceKind => validate::source_kind,
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use super::{NewSource, NewVersion, Passage, Placement, Stance, Version};
 pub fn source_created(id: SourceId, new: &NewSource, version: &NewVersion) -> Event {
     let changes = json!({
         "title": new.title, "url": new.url, "publisher": new.publisher, "authors": new.authors,
-        "published_at": new.published_at, "import_key": new.import_key,
+        "published_at": new.published_at, "import_key": new.import_key, "kind": new.kind,
         "version": {"number": 1, "sha256": version.sha256, "length": version.length},
     });
     Event::new("create", "source", id, changes)
@@ -93,6 +93,19 @@ pub fn before_after(before: &serde_json::Value, after: &serde_json::Value) -> se
         }
     }
     json!({"before": was, "after": now})
+}
+
+pub fn source_updated(before: &super::Source, after: &super::Source) -> Event {
+    let fields = |s: &super::Source| {
+        json!({"title": s.title, "url": s.url, "publisher": s.publisher, "authors": s.authors,
+               "published_at": s.published_at, "kind": s.kind})
+    };
+    Event::new(
+        "update",
+        "source",
+        after.id,
+        before_after(&fields(before), &fields(after)),
+    )
 }
 
 pub fn claim_updated(before: &super::Claim, after: &super::Claim) -> Event {

@@ -53,10 +53,30 @@ pub struct Source {
     /// As the source states it: a date or an RFC 3339 date-time.
     #[schema(example = "2024-05-01")]
     pub published_at: Option<String>,
+    /// What it is: `news`, `opinion`, `report`, `transcript`, ... (a lower-case label).
+    #[schema(example = "news", pattern = "^[a-z][a-z0-9_]{0,31}$")]
+    pub kind: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// The latest version.
     pub version: Version,
+    /// When storing a source: what the desk should know (another source with the same text).
+    /// Absent elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<Vec<SourceWarning>>,
+}
+
+/// Something worth knowing about a source just stored.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SourceWarning {
+    /// `duplicate-text`: another source has a version with exactly this text.
+    #[schema(example = "duplicate-text")]
+    pub code: String,
+    pub message: String,
+    /// The other source.
+    pub source_id: SourceId,
+    /// Its version with the same text.
+    pub version: i64,
 }
 
 /// The source a passage belongs to, in short.
@@ -328,6 +348,7 @@ pub struct NewSource {
     pub publisher: Option<ShortText>,
     pub authors: Vec<ShortText>,
     pub published_at: Option<PublishedAt>,
+    pub kind: Option<super::checked::SourceKind>,
     /// Where an import found it (e.g. `file:003_x.txt`), so re-imports add no duplicate.
     pub import_key: Option<String>,
 }

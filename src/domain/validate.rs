@@ -123,6 +123,27 @@ pub fn published_at(value: &str) -> Result<String, String> {
         })
 }
 
+/// A source's kind: a lower-case label such as `news`, `opinion`, `report`, `transcript`,
+/// `press_release` or `social_post` (newsrooms use their own; the label is kept as given).
+pub fn source_kind(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    let ok = !value.is_empty()
+        && value.len() <= 32
+        && value.starts_with(|c: char| c.is_ascii_lowercase())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(
+            "must be a lower-case label of at most 32 characters (a-z, 0-9, _), such as \
+             news, opinion, report or transcript"
+                .into(),
+        )
+    }
+}
+
 /// A point in time in a query (`since`, `until`, `updated_since`): an RFC 3339 date-time, or a
 /// calendar date `YYYY-MM-DD`, which means its first instant in UTC.
 pub fn instant(value: &str) -> Result<OffsetDateTime, String> {

@@ -315,7 +315,7 @@ fn idempotent(
 fn api_router() -> OpenApiRouter<App> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(sources::create_source, sources::list_sources))
-        .routes(routes!(sources::get_source))
+        .routes(routes!(sources::get_source, sources::update_source))
         .routes(routes!(sources::add_version, sources::list_versions))
         .routes(routes!(sources::get_version))
         .routes(routes!(sources::revision_report))

@@ -44,6 +44,7 @@ pub const OPERATIONS: &[Operation] = &[
     op!("get" "/v1/sources", "List sources", READERS),
     op!("post" "/v1/sources", "Store a source with its first version", WRITERS),
     op!("get" "/v1/sources/{id}", "Get a source with its latest version", READERS),
+    op!("patch" "/v1/sources/{id}", "Correct a source's metadata", WRITERS),
     op!("get" "/v1/sources/{id}/versions", "List a source's versions", READERS),
     op!("post" "/v1/sources/{id}/versions", "Add a version (a new capture) and re-anchor the passages", WRITERS),
     op!("get" "/v1/sources/{id}/versions/{number}", "Get one version with its text", READERS),

@@ -41,9 +41,76 @@ pub struct CreateSource {
     /// A date (`2024-05-01`) or an RFC 3339 date-time.
     #[schema(schema_with = published_at_schema)]
     pub published_at: Option<String>,
+    /// What it is: a lower-case label such as `news`, `opinion`, `report`, `transcript`.
+    #[schema(pattern = "^[a-z][a-z0-9_]{0,31}$", max_length = 32)]
+    pub kind: Option<String>,
     /// The text of version 1, stored byte-exact. Must not be blank.
     #[schema(value_type = BodyText)]
     pub text: String,
+}
+
+/// Corrections to a source's metadata (JSON Merge Patch: absent fields stay, `null` clears a
+/// field; the title cannot be cleared). The text changes only by a new version.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "Council approves bridge budget", "publisher": "Riverton Gazette", "kind": "news"}))]
+pub struct UpdateSource {
+    #[schema(value_type = Option<ShortText>)]
+    pub title: Option<String>,
+    /// Unique among sources; the lookup finds the source by the new URL (aliases stay).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<WebUrl>)]
+    pub url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<ShortText>)]
+    pub publisher: Option<Option<String>>,
+    #[schema(value_type = Option<Vec<ShortText>>)]
+    pub authors: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = published_at_schema)]
+    pub published_at: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(pattern = "^[a-z][a-z0-9_]{0,31}$", max_length = 32)]
+    pub kind: Option<Option<String>>,
+}
+
+/// A field that is present (even as `null`) is `Some`; an absent one is `None` (by `default`).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[utoipa::path(patch, path = "/v1/sources/{id}",  tag = "sources",
+    description = "Corrects a source's metadata: title, URL, publisher, authors, publication date \
+        and kind (JSON Merge Patch). The text itself only ever changes by a new version. The audit \
+        entry records each changed field's value before and after; a patch that changes nothing \
+        writes nothing.",
+    params(("id" = Uuid, Path, description = "Source id")),
+    request_body(content = UpdateSource, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "The source as it is now", body = Source),
+        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such source", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another source has this URL (`existing_id`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update_source(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<SourceId>,
+    ApiJson(body): ApiJson<UpdateSource>,
+) -> Result<Json<Source>, Problem> {
+    let patch = crate::app::SourcePatch {
+        title: body.title,
+        url: body.url,
+        publisher: body.publisher,
+        authors: body.authors,
+        published_at: body.published_at,
+        kind: body.kind,
+    };
+    Ok(Json(app.update_source(&actor, id, patch).await?))
 }
 
 /// A new capture of a source's text.
@@ -115,6 +182,7 @@ pub async fn create_source(
                 publisher: body.publisher,
                 authors: body.authors,
                 published_at: body.published_at,
+                kind: body.kind,
                 text: body.text,
             },
         )

@@ -10,6 +10,7 @@ use crate::domain::ids::{ClaimId, SourceId};
 mod sql {
     pub const INSERT_URL: &str = "INSERT INTO source_urls (url_key, source_id, url, alias, created_at) \
          VALUES ($1, $2, $3, $4, $5)";
+    pub const DELETE_OWN_URL: &str = "DELETE FROM source_urls WHERE source_id = $1 AND alias = $2";
     pub const SOURCES_BY_URL: &str =
         "SELECT source_id FROM source_urls WHERE url_key = $1 ORDER BY source_id";
     pub const ALIASES: &str = "SELECT url FROM source_urls WHERE source_id = $1 AND alias = $2 ORDER BY created_at, url_key";
@@ -39,6 +40,13 @@ pub async fn insert_url(
     tx.execute(stmt!(sql::INSERT_URL, key, source_id, url, alias, at))
         .await?;
     Ok(())
+}
+
+/// Forgets the source's own URL (its aliases stay), before a new one is recorded.
+pub async fn delete_own_url(tx: &mut Tx, source_id: SourceId) -> Result<()> {
+    tx.execute(stmt!(sql::DELETE_OWN_URL, source_id, false))
+        .await
+        .map(drop)
 }
 
 pub async fn sources_by_url(tx: &mut Tx, key: &str) -> Result<Vec<SourceId>> {

@@ -16,7 +16,7 @@ use crate::domain::{
 mod sql {
     macro_rules! source_select {
         () => {
-            "SELECT s.id, s.title, s.url, s.publisher, s.authors, s.published_at, s.created_at, \
+            "SELECT s.id, s.title, s.url, s.publisher, s.authors, s.published_at, s.kind, s.created_at, \
              v.number, v.sha256, v.length, v.captured_at FROM sources s \
              JOIN source_versions v ON v.source_id = s.id AND v.number = s.latest_version"
         };
@@ -28,8 +28,13 @@ mod sql {
         };
     }
 
-    pub const INSERT_SOURCE: &str = "INSERT INTO sources (id, title, url, publisher, authors, published_at, import_key, latest_version, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8)";
+    pub const INSERT_SOURCE: &str = "INSERT INTO sources (id, title, url, publisher, authors, published_at, import_key, latest_version, created_at, kind) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9)";
+    pub const UPDATE_SOURCE: &str = "UPDATE sources SET title = $2, url = $3, publisher = $4, authors = $5, \
+         published_at = $6, kind = $7 WHERE id = $1";
+    /// Other sources with a version of this text.
+    pub const SAME_TEXT: &str = "SELECT source_id, number FROM source_versions WHERE sha256 = $1 AND source_id <> $2 \
+         ORDER BY source_id, number LIMIT 5";
     pub const INSERT_VERSION: &str = "INSERT INTO source_versions (source_id, number, sha256, length, text, captured_at) \
          VALUES ($1, $2, $3, $4, $5, $6)";
     pub const VERSION_WITH_HASH: &str = "SELECT number, sha256, length, captured_at FROM source_versions \
@@ -173,8 +178,10 @@ impl FromRow for Source {
             publisher: c.get()?,
             authors: c.get::<Json<Vec<String>>>()?.0,
             published_at: c.get()?,
+            kind: c.get()?,
             created_at: c.get()?,
             version: Version::from_row(c)?,
+            warnings: None,
         })
     }
 }
@@ -282,6 +289,31 @@ impl EvidenceRow {
     }
 }
 
+/// Writes a source's metadata (its text changes only by a new version).
+pub async fn update_source(tx: &mut Tx, s: &Source) -> Result<()> {
+    tx.execute(stmt!(
+        sql::UPDATE_SOURCE,
+        s.id,
+        &s.title,
+        s.url.as_deref(),
+        s.publisher.as_deref(),
+        Json(&s.authors),
+        s.published_at.as_deref(),
+        s.kind.as_deref()
+    ))
+    .await
+    .map(drop)
+}
+
+/// Versions of other sources with the text whose SHA-256 is `sha256` (at most five).
+pub async fn same_text(
+    tx: &mut Tx,
+    sha256: &str,
+    except: SourceId,
+) -> Result<Vec<(SourceId, i64)>> {
+    tx.fetch_all(stmt!(sql::SAME_TEXT, sha256, except)).await
+}
+
 /// Writes a source and its version 1.
 pub async fn insert_source(
     tx: &mut Tx,
@@ -299,7 +331,8 @@ pub async fn insert_source(
         Json(&new.authors),
         new.published_at.as_ref().map(|p| p.as_str()),
         new.import_key.as_deref(),
-        at
+        at,
+        new.kind.as_ref().map(|k| k.as_str())
     ))
     .await?;
     if let Some(url) = &new.url {

@@ -332,6 +332,12 @@ async fn every_endpoint_against_every_role(backend: Backend) {
             [200, 200, 200, 200, 403],
         ),
         (
+            Method::PATCH,
+            format!("/v1/sources/{s}"),
+            |r, _, _| json!({"publisher": format!("by {}", r.as_str())}),
+            [200, 200, 200, 403, 403],
+        ),
+        (
             Method::GET,
             format!("/v1/sources/{s}/versions"),
             |_, _, _| Value::Null,

@@ -89,6 +89,11 @@ async fn importing_the_corpus_twice_stores_each_text_once(backend: Backend) {
             .expect("imported");
         assert_eq!(source["authors"], doc["authors"]);
         assert_eq!(source["publisher"], doc["publisher"]);
+        // The manifest's kind is kept (absent or null stays null).
+        assert_eq!(
+            source["kind"],
+            doc.get("kind").cloned().unwrap_or(Value::Null)
+        );
         if let Some(title) = doc["title"].as_str() {
             assert_eq!(source["title"], title);
         }

@@ -256,7 +256,125 @@ async fn evidence_is_withdrawn_with_a_note_and_kept(backend: Backend) {
     );
 }
 
+async fn a_source_is_corrected_and_its_lookup_follows(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let res = t
+        .post(
+            "/v1/sources",
+            &json!({"title": "Bridge vote", "url": "https://news.example/bridge",
+                    "publisher": "Gazete", "text": "The council voted 7-2.", "kind": "news"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let source: Value = res.json().await.unwrap();
+    assert_eq!(source["kind"], "news");
+    assert_eq!(source["warnings"], json!([]));
+    let id = source["id"].as_str().unwrap();
+    let path = format!("/v1/sources/{id}");
+    let res = patch(
+        &t,
+        &path,
+        &json!({"publisher": "Gazette", "url": "https://news.example/2024/bridge", "kind": "opinion",
+                "authors": ["A. Writer"], "published_at": "2024-05-01"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let now: Value = res.json().await.unwrap();
+    assert_eq!(
+        (&now["publisher"], &now["url"], &now["kind"], &now["title"]),
+        (
+            &json!("Gazette"),
+            &json!("https://news.example/2024/bridge"),
+            &json!("opinion"),
+            &json!("Bridge vote")
+        )
+    );
+    assert_eq!(now["version"]["number"], 1, "no new version");
+    let last = audit_of(&t, "source", id).await.last().unwrap().clone();
+    assert_eq!(last["changes"]["before"]["publisher"], "Gazete");
+    assert_eq!(last["changes"]["after"]["publisher"], "Gazette");
+    assert_eq!(last["changes"]["before"]["authors"], json!([]));
+    assert!(
+        last["changes"]["before"].get("title").is_none(),
+        "unchanged fields are left out"
+    );
+    // The lookup follows the URL.
+    let found = t
+        .get_json("/v1/lookup?url=https%3A%2F%2Fnews.example%2F2024%2Fbridge")
+        .await;
+    assert_eq!(found["sources"][0]["id"], id, "{found}");
+    let old = t
+        .get_json("/v1/lookup?url=https%3A%2F%2Fnews.example%2Fbridge")
+        .await;
+    assert_eq!(old["sources"], json!([]), "{old}");
+    // `null` clears; nothing changed writes nothing; a taken URL or a bad kind writes nothing.
+    let res = patch(&t, &path, &json!({"kind": null})).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["kind"], Value::Null);
+    let other = t.source("Other", "Another text.").await;
+    let before = t.row_counts().await;
+    assert_eq!(
+        patch(&t, &path, &json!({"publisher": "Gazette"}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let p = assert_problem(
+        patch(
+            &t,
+            &format!("/v1/sources/{}", other["id"].as_str().unwrap()),
+            &json!({"url": "https://news.example/2024/bridge"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "source-exists",
+    )
+    .await;
+    assert_eq!(p["existing_id"], id);
+    for body in [
+        json!({"kind": "Op-Ed"}),
+        json!({"text": "a new text"}),
+        json!({"title": " "}),
+    ] {
+        assert_problem(
+            patch(&t, &path, &body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-failed",
+        )
+        .await;
+    }
+    assert_eq!(t.row_counts().await, before);
+}
+
+async fn a_source_with_known_text_is_stored_with_a_warning(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let first = t
+        .source("Wire story", "The same wire text, syndicated.")
+        .await;
+    let res = t
+        .post(
+            "/v1/sources",
+            &json!({"title": "Wire story (copy)", "url": "https://other.example/wire",
+                    "text": "The same wire text, syndicated."}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED, "accepted");
+    let copy: Value = res.json().await.unwrap();
+    let w = copy["warnings"].as_array().unwrap();
+    assert_eq!(w.len(), 1, "{copy}");
+    assert_eq!(w[0]["code"], "duplicate-text");
+    assert_eq!(w[0]["source_id"], first["id"]);
+    assert_eq!(w[0]["version"], 1);
+    assert!(w[0]["message"].as_str().unwrap().contains("aliases"));
+    // Reading the source later carries no warnings.
+    let again = t
+        .get_json(&format!("/v1/sources/{}", copy["id"].as_str().unwrap()))
+        .await;
+    assert!(again.get("warnings").is_none(), "{again}");
+}
+
 crate::both_backends!(
+    a_source_is_corrected_and_its_lookup_follows,
+    a_source_with_known_text_is_stored_with_a_warning,
     a_claim_is_corrected_with_before_and_after_in_the_audit,
     appearances_are_added_once,
     evidence_is_withdrawn_with_a_note_and_kept,
