@@ -24,6 +24,8 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,
+    /// Oldest first (the default) or newest first.
+    pub order: domain::Order,
 }
 
 /// A checkpoint to verify against, before validation: both parts or neither.
@@ -120,10 +122,13 @@ impl App {
             since,
             until,
         };
+        let order = query.order;
         let items = self
             .store
             .fetch(move |tx| {
-                Box::pin(async move { store::audit::list(tx, &filter, after, limit).await })
+                Box::pin(async move {
+                    store::audit::list_ordered(tx, &filter, after, limit, order).await
+                })
             })
             .await?;
         let next_cursor = if items.len() == limit as usize {

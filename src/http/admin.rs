@@ -212,6 +212,8 @@ pub struct ListAudit {
     /// Entries before: an RFC 3339 date-time, or a date (from midnight UTC).
     #[param(value_type = Option<String>, example = "2026-11-28T00:00:00Z")]
     pub until: Option<String>,
+    /// `asc` (oldest first, the default) or `desc` (newest first).
+    pub order: Option<crate::domain::Order>,
     /// `next_cursor` of the previous page.
     #[param(value_type = Option<AuditCursor>)]
     pub cursor: Option<String>,
@@ -238,6 +240,7 @@ pub async fn list_audit(
         actor: q.actor,
         since: q.since,
         until: q.until,
+        order: q.order.unwrap_or_default(),
     };
     Ok(Json(
         app.list_audit(&actor, query, q.cursor.as_deref(), q.limit)

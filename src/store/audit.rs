@@ -25,6 +25,11 @@ mod sql {
          WHERE ($1 IS NULL OR entity = $1) AND ($2 IS NULL OR entity_id = $2) \
          AND ($3 IS NULL OR actor = $3) AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) \
          AND seq > $6 ORDER BY seq LIMIT $7";
+    /// Newest first: `seq < $6`.
+    pub const LIST_DESC: &str = "SELECT seq, at, actor, key_id, action, entity, entity_id, changes, prev_hash, hash FROM audit_log \
+         WHERE ($1 IS NULL OR entity = $1) AND ($2 IS NULL OR entity_id = $2) \
+         AND ($3 IS NULL OR actor = $3) AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) \
+         AND seq < $6 ORDER BY seq DESC LIMIT $7";
 }
 
 #[cfg(test)]
@@ -105,6 +110,30 @@ pub struct AuditFilter {
     pub since: Option<String>,
     /// Exclusive upper bound, as [`timestamp_text`].
     pub until: Option<String>,
+}
+
+/// Entries after `after` in the given order, filtered.
+pub async fn list_ordered(
+    tx: &mut Tx,
+    filter: &AuditFilter,
+    after: Option<i64>,
+    limit: u32,
+    order: crate::domain::Order,
+) -> Result<Vec<Entry>> {
+    if !order.is_desc() {
+        return list(tx, filter, after, limit).await;
+    }
+    tx.fetch_all(stmt!(
+        sql::LIST_DESC,
+        filter.entity.clone(),
+        filter.entity_id.clone(),
+        filter.actor.clone(),
+        filter.since.clone(),
+        filter.until.clone(),
+        after.unwrap_or(i64::MAX),
+        i64::from(limit)
+    ))
+    .await
 }
 
 /// Entries in `seq` order after `after`, filtered.
