@@ -80,6 +80,127 @@ kinds![
 ];
 
 impl Kind {
+    /// When this problem happens: the usual causes.
+    pub fn cause(self) -> &'static str {
+        match self {
+            Kind::InvalidJson => {
+                "The body is not one well-formed JSON value: a syntax error, a truncated body, or trailing text after the value."
+            }
+            Kind::InvalidUtf8 => {
+                "The body contains bytes that are not UTF-8, often text saved in Latin-1 or Windows-1252."
+            }
+            Kind::UnsupportedMediaType => {
+                "A request with a body was sent without `Content-Type: application/json` (or `application/merge-patch+json` for PATCH), e.g. as form data."
+            }
+            Kind::BodyTooLarge => {
+                "The body is over the server's size limit (CLAIMTRAIL_MAX_BODY_BYTES, 32 MiB by default), usually a whole archive sent as one source."
+            }
+            Kind::ValidationFailed => {
+                "A field has the wrong type, is missing, is not part of the schema, or holds a value the server refuses (blank text, a bad URL or date, a NUL character, a text over its length limit). `errors` names each field."
+            }
+            Kind::InvalidQuery => {
+                "A query parameter is malformed or out of range: an unknown state or order, a limit outside 1 to 200, a date that is neither a date nor an RFC 3339 date-time, a bad search query."
+            }
+            Kind::InvalidCursor => {
+                "The `cursor` was not a `next_cursor` this list returned, was changed, or belongs to another list or order."
+            }
+            Kind::NotFound => {
+                "No resource has this id (or path), or the caller's role may not see it (integrations see published verdicts only)."
+            }
+            Kind::MethodNotAllowed => {
+                "The path exists, but not with this HTTP method; the `Allow` header lists the ones it takes."
+            }
+            Kind::UnknownVersion => {
+                "The request names a version number the source does not have (yet)."
+            }
+            Kind::UnknownPassage => {
+                "A passage id in the body (an appearance, evidence, a derivation) does not exist."
+            }
+            Kind::QuoteNotFound => {
+                "The pasted quote does not occur in the version, even after folding white space, quotes, dashes and Unicode forms; or it occurs, but not with the given `prefix`/`suffix`."
+            }
+            Kind::AmbiguousQuote => {
+                "The quote occurs more than once in the version and nothing says which occurrence is meant."
+            }
+            Kind::InvalidPosition => {
+                "`start`/`end` are outside the text, reversed, or split a character."
+            }
+            Kind::PositionMismatch => {
+                "The quote was sent with `start`/`end`, and the text at those positions is not the quote."
+            }
+            Kind::SourceExists => {
+                "Another source already has this URL (its own or an alias): one URL names one source."
+            }
+            Kind::EvidenceExists => "The passage is already evidence for this claim.",
+            Kind::Unauthorized => {
+                "The request has no `Authorization: Bearer <key>` header, or the key is unknown or revoked."
+            }
+            Kind::Forbidden => {
+                "The key's role may not call this operation (see the operation's Roles line), or may not make this workflow step."
+            }
+            Kind::PreconditionRequired => {
+                "A write to a review did not say which revision it is based on (`If-Match` or `revision`)."
+            }
+            Kind::InvalidHeader => {
+                "A header is malformed, e.g. an `If-Match` that is not one ETag, or a bad `Idempotency-Key`."
+            }
+            Kind::PreconditionFailed => {
+                "`If-Match` held a weak ETag (`W/\"3\"`); If-Match compares strongly, so a weak tag never matches (RFC 9110, section 13.1.1)."
+            }
+            Kind::InvalidTransition => {
+                "The review's workflow has no step from its current state to the requested one (e.g. publishing a draft)."
+            }
+            Kind::SecondPersonRequired => {
+                "The person approving the review is the person who wrote it, with whatever key, and the second-person rule is on."
+            }
+            Kind::StaleRevision => {
+                "The review changed since the caller read it: the revision sent is not the current one."
+            }
+            Kind::NotEditable => {
+                "The review's content can only change while it is a draft or sent back for changes."
+            }
+            Kind::VerdictExists => {
+                "The claim already has a published verdict, and this review is not a correction of it."
+            }
+            Kind::ScaleExists => {
+                "A rating scale with this id exists; scales never change once created."
+            }
+            Kind::PersonExists => {
+                "A person with this handle exists; handles are unique and never change."
+            }
+            Kind::OwnKey => "An admin tried to revoke the key making the request.",
+            Kind::NotLatestVersion => {
+                "Placements are decided on the source's latest version, and the request named an older one."
+            }
+            Kind::NoFigure => "The trace query or text holds no number the extractor recognizes.",
+            Kind::DerivationCycle => {
+                "Recording this derivation would make a passage derive, through the chain, from itself."
+            }
+            Kind::DerivationExists => {
+                "This derivation between the two passages is recorded already."
+            }
+            Kind::NotPublished => {
+                "The operation needs a published verdict (e.g. ClaimReview), and the review is in another state."
+            }
+            Kind::Retracted => {
+                "The verdict was retracted; it stays on record but is no longer offered as a verdict."
+            }
+            Kind::IdempotencyKeyInUse => "A request with this `Idempotency-Key` is still running.",
+            Kind::IdempotencyKeyReused => {
+                "This `Idempotency-Key` was used with another method, path or body."
+            }
+            Kind::NotConfigured => {
+                "The server lacks a setting this operation needs (e.g. the organisation for ClaimReview)."
+            }
+            Kind::Unavailable => {
+                "The database is busy or unreachable: a lock not granted in time, or the server is shutting down."
+            }
+            Kind::Internal => {
+                "A fault in the server. Nothing was written; the server log has the details."
+            }
+        }
+    }
+
     /// (slug, status, title, what the client can do)
     fn info(self) -> (&'static str, StatusCode, &'static str, &'static str) {
         use StatusCode as S;

@@ -512,6 +512,8 @@ struct ProblemType {
     kind_uri: String,
     title: &'static str,
     status: u16,
+    /// When it happens: the usual causes.
+    cause: &'static str,
     /// What a client can do when it gets this problem.
     hint: &'static str,
 }
@@ -534,6 +536,7 @@ async fn problem_type(ApiPath(slug): ApiPath<String>) -> Result<Json<ProblemType
         kind_uri: format!("{}{}", error::PROBLEM_PATH, kind.slug()),
         title: kind.title(),
         status: kind.status().as_u16(),
+        cause: kind.cause(),
         hint: kind.hint(),
     }))
 }

@@ -304,6 +304,7 @@ async fn problem_types_are_documented_at_their_uri(backend: Backend) {
     assert_eq!(doc["type"], "/problems/ambiguous-quote");
     assert_eq!(doc["status"], 422);
     assert!(doc["hint"].as_str().unwrap().contains("candidates"));
+    assert!(doc["cause"].as_str().unwrap().contains("more than once"));
     // The catalogue serves every kind of problem the API answers with.
     for kind in Kind::ALL {
         let uri = format!("/problems/{}", kind.slug());
@@ -319,6 +320,11 @@ async fn problem_types_are_documented_at_their_uri(backend: Backend) {
                 &json!(kind.hint())
             ),
             "{kind:?}"
+        );
+        let cause = doc["cause"].as_str().unwrap();
+        assert!(
+            cause.len() > 20 && cause != doc["hint"],
+            "{kind:?} says why it happens"
         );
     }
     assert_problem(
