@@ -1,8 +1,21 @@
 //! Sources, versions, passages, claims and evidence.
 
 // The parent's imports and helpers: these modules only split `App`'s methods by topic.
+use super::search;
 use super::*;
+use crate::domain::search::SourceItem;
 use crate::store::provenance as db;
+
+/// Filters of the source list.
+#[derive(Debug, Clone, Default)]
+pub struct SourceQuery {
+    /// Only the source with this URL.
+    pub url: Option<String>,
+    /// Only sources of this publisher (exact).
+    pub publisher: Option<String>,
+    /// A search query: ranked by relevance instead of creation order.
+    pub q: Option<String>,
+}
 
 /// Input for a new source, before validation.
 #[derive(Debug, Clone, Default)]
@@ -163,25 +176,49 @@ impl App {
         self.load_source(id).await
     }
 
+    /// Sources in creation order, or with `q` ranked by relevance (see
+    /// [`crate::domain::search`]), optionally only the one with a URL or a publisher's.
     pub async fn list_sources(
         &self,
         actor: &Actor,
-        url: Option<&str>,
+        filter: SourceQuery,
         cursor: Option<&str>,
         limit: Option<u32>,
-    ) -> Result<Page<Source>> {
+    ) -> Result<Page<SourceItem>> {
         require(actor, Permission::ReadRecords, "read sources")?;
-        let (after, limit) = page_args(cursor, limit)?;
-        let url = url
+        let url = filter
+            .url
+            .as_deref()
             .map(|u| validate::web_url(u).map_err(|m| AppError::field("url", m)))
             .transpose()?;
+        let publisher = filter.publisher;
+        if let Some(q) = &filter.q {
+            let query = search::parse_query("q", q)?;
+            return self
+                .search_sources(query, url, publisher, cursor, limit)
+                .await;
+        }
+        let (after, limit) = page_args(cursor, limit)?;
         let items = self
             .store
             .fetch(move |tx| {
-                Box::pin(async move { db::list_sources(tx, url.as_deref(), after, limit).await })
+                Box::pin(async move {
+                    db::list_sources(tx, url.as_deref(), publisher.as_deref(), after, limit).await
+                })
             })
             .await?;
-        Ok(page(items, limit, |s| s.id))
+        let page = page(items, limit, |s| s.id);
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .map(|source| SourceItem {
+                    source,
+                    matched: None,
+                })
+                .collect(),
+            next_cursor: page.next_cursor,
+        })
     }
 
     /// Adds a version and places every passage of the version before on it; an identical
@@ -621,14 +658,20 @@ impl App {
         Ok(page(items, limit, |p| p.id))
     }
 
+    /// Claims in creation order, or with `q` ranked by relevance; with the list's filters.
     pub async fn list_claims(
         &self,
         actor: &Actor,
         filter: db::ClaimFilter,
+        q: Option<&str>,
         cursor: Option<&str>,
         limit: Option<u32>,
     ) -> Result<Page<domain::ClaimItem>> {
         require(actor, Permission::ReadRecords, "read claims")?;
+        if let Some(q) = q {
+            let query = search::parse_query("q", q)?;
+            return self.search_claims(query, filter, cursor, limit).await;
+        }
         let (after, limit) = page_args(cursor, limit)?;
         let items = self
             .store

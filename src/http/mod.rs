@@ -332,6 +332,7 @@ fn api_router() -> OpenApiRouter<App> {
         .routes(routes!(statistics::lineage))
         .routes(routes!(statistics::lineage_prov))
         .routes(routes!(claims::create_claim, claims::list_claims))
+        .routes(routes!(claims::similar_claims))
         .routes(routes!(claims::get_claim))
         .routes(routes!(claims::add_evidence))
         .routes(routes!(reviews::create_review, reviews::list_claim_reviews))

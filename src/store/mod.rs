@@ -40,6 +40,7 @@ pub mod keys;
 pub mod placements;
 pub mod provenance;
 pub mod reviews;
+pub mod search;
 mod sqlite;
 pub mod statistics;
 pub mod webhooks;
@@ -111,6 +112,10 @@ pub const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "review_lists",
         include_str!("../../migrations/sqlite/0012_review_lists.sql"),
     ),
+    (
+        "search",
+        include_str!("../../migrations/sqlite/0015_search.sql"),
+    ),
 ];
 pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -160,6 +165,10 @@ pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "review_lists",
         include_str!("../../migrations/postgres/0012_review_lists.sql"),
+    ),
+    (
+        "search",
+        include_str!("../../migrations/postgres/0015_search.sql"),
     ),
 ];
 

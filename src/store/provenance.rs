@@ -13,6 +13,35 @@ use crate::domain::{
     SourcedPassage, Stance, Version, VersionText,
 };
 
+/// A claim with its current review: the published one, else the newest not ended.
+macro_rules! claim_item_select {
+    () => {
+        "SELECT c.id, c.text, c.claimant, c.created_at, r.id, r.state, r.rating, g.label, g.value \
+         FROM claims c LEFT JOIN reviews r ON r.id = COALESCE( \
+           (SELECT r2.id FROM reviews r2 WHERE r2.claim_id = c.id AND r2.state = 'published' LIMIT 1), \
+           (SELECT r3.id FROM reviews r3 WHERE r3.claim_id = c.id \
+            AND r3.state NOT IN ('superseded', 'retracted') ORDER BY r3.id DESC LIMIT 1)) \
+         LEFT JOIN ratings g ON g.scale_id = r.scale_id AND g.key = r.rating"
+    };
+}
+/// The claim list's filters, after a `WHERE …`: appearing in or cited from a source (`$3`),
+/// with a published verdict or not (`$4`: 1 or 0), current review in a state (`$5`), needing
+/// attention (`$6`).
+macro_rules! claim_filters {
+    () => {
+        " AND ($3 IS NULL OR c.id IN (SELECT a.claim_id FROM claim_appearances a JOIN passages p ON p.id = a.passage_id WHERE p.source_id = $3 \
+              UNION SELECT e.claim_id FROM evidence e JOIN passages p2 ON p2.id = e.passage_id WHERE p2.source_id = $3)) \
+         AND ($4 IS NULL OR $4 = CASE WHEN EXISTS (SELECT 1 FROM reviews r4 WHERE r4.claim_id = c.id AND r4.state = 'published') THEN 1 ELSE 0 END) \
+         AND ($5 IS NULL OR r.state = $5) \
+         AND ($6 IS NULL OR c.id IN ( \
+              SELECT ca.claim_id FROM placements pl JOIN claim_appearances ca ON ca.passage_id = pl.passage_id \
+              WHERE pl.latest AND pl.state <> 'placed' AND pl.reviewed_at IS NULL \
+              UNION SELECT e3.claim_id FROM placements pl3 JOIN evidence e3 ON e3.passage_id = pl3.passage_id \
+              WHERE pl3.latest AND pl3.state <> 'placed' AND pl3.reviewed_at IS NULL))"
+    };
+}
+pub(super) use {claim_filters, claim_item_select};
+
 mod sql {
     macro_rules! source_select {
         () => {
@@ -37,6 +66,7 @@ mod sql {
     /// Taking the next number with an UPDATE locks the source row on PostgreSQL, so
     /// concurrent captures get consecutive numbers instead of colliding.
     pub const NEXT_VERSION: &str = "UPDATE sources SET latest_version = latest_version + 1 WHERE id = $1 RETURNING latest_version";
+    pub const SOURCE_TITLE: &str = "SELECT title FROM sources WHERE id = $1";
     pub const SOURCE_BY_ID: &str = concat!(source_select!(), " WHERE s.id = $1");
     /// By a URL (the source's own or an alias, in lookup form) or by where an import found it.
     pub const FIND_SOURCE: &str = "SELECT id FROM sources WHERE ($1 IS NOT NULL AND url = $1) \
@@ -47,6 +77,12 @@ mod sql {
     pub const LIST_SOURCES: &str = concat!(
         source_select!(),
         " WHERE ($1 IS NULL OR s.url = $1) AND s.id > $2 ORDER BY s.id LIMIT $3"
+    );
+    /// The same, only sources of publisher `$4` (exact; seeks the `sources_publisher` index).
+    pub const LIST_SOURCES_OF_PUBLISHER: &str = concat!(
+        source_select!(),
+        " WHERE s.publisher = $4 AND ($1 IS NULL OR s.url = $1) AND s.id > $2 \
+         ORDER BY s.id LIMIT $3"
     );
     pub const VERSIONS: &str = "SELECT number, sha256, length, captured_at FROM source_versions WHERE source_id = $1 ORDER BY number";
     pub const VERSION_TEXT: &str = "SELECT source_id, number, sha256, length, captured_at, text FROM source_versions \
@@ -80,17 +116,6 @@ mod sql {
         passage_columns!(),
         " FROM passages p WHERE p.source_id = $1 AND p.id > $2 ORDER BY p.id LIMIT $3"
     );
-    /// A claim with its current review: the published one, else the newest not ended.
-    macro_rules! claim_item_select {
-        () => {
-            "SELECT c.id, c.text, c.claimant, c.created_at, r.id, r.state, r.rating, g.label, g.value \
-             FROM claims c LEFT JOIN reviews r ON r.id = COALESCE( \
-               (SELECT r2.id FROM reviews r2 WHERE r2.claim_id = c.id AND r2.state = 'published' LIMIT 1), \
-               (SELECT r3.id FROM reviews r3 WHERE r3.claim_id = c.id \
-                AND r3.state NOT IN ('superseded', 'retracted') ORDER BY r3.id DESC LIMIT 1)) \
-             LEFT JOIN ratings g ON g.scale_id = r.scale_id AND g.key = r.rating"
-        };
-    }
     pub const LIST_CLAIMS: &str = concat!(
         claim_item_select!(),
         " WHERE c.id > $1 ORDER BY c.id LIMIT $2"
@@ -99,17 +124,9 @@ mod sql {
     /// not (`$4`: 1 or 0), current review in a state (`$5`), needing attention (`$6`).
     pub const LIST_CLAIMS_FILTERED: &str = concat!(
         claim_item_select!(),
-        " WHERE c.id > $1 \
-         AND ($3 IS NULL OR c.id IN (SELECT a.claim_id FROM claim_appearances a JOIN passages p ON p.id = a.passage_id WHERE p.source_id = $3 \
-              UNION SELECT e.claim_id FROM evidence e JOIN passages p2 ON p2.id = e.passage_id WHERE p2.source_id = $3)) \
-         AND ($4 IS NULL OR $4 = CASE WHEN EXISTS (SELECT 1 FROM reviews r4 WHERE r4.claim_id = c.id AND r4.state = 'published') THEN 1 ELSE 0 END) \
-         AND ($5 IS NULL OR r.state = $5) \
-         AND ($6 IS NULL OR c.id IN ( \
-              SELECT ca.claim_id FROM placements pl JOIN claim_appearances ca ON ca.passage_id = pl.passage_id \
-              WHERE pl.latest AND pl.state <> 'placed' AND pl.reviewed_at IS NULL \
-              UNION SELECT e3.claim_id FROM placements pl3 JOIN evidence e3 ON e3.passage_id = pl3.passage_id \
-              WHERE pl3.latest AND pl3.state <> 'placed' AND pl3.reviewed_at IS NULL)) \
-         ORDER BY c.id LIMIT $2"
+        " WHERE c.id > $1",
+        claim_filters!(),
+        " ORDER BY c.id LIMIT $2"
     );
     pub const INSERT_EVIDENCE: &str = "INSERT INTO evidence (id, claim_id, passage_id, stance, note, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)";
@@ -279,7 +296,8 @@ pub async fn insert_source(
     if let Some(url) = &new.url {
         super::cms::insert_url(tx, url.as_str(), id, url.as_str(), false, at).await?;
     }
-    insert_version(tx, id, 1, version, at).await
+    insert_version(tx, id, 1, version, at).await?;
+    super::search::index_source(tx, id, 1, new.title.as_str(), &version.index_text).await
 }
 
 async fn insert_version(
@@ -326,6 +344,12 @@ pub async fn append_version(
         return Ok(None);
     };
     insert_version(tx, source_id, number, version, at).await?;
+    // The latest version is what search finds.
+    let title = tx
+        .scalar::<String>(stmt!(sql::SOURCE_TITLE, source_id))
+        .await?
+        .unwrap_or_default();
+    super::search::index_source(tx, source_id, number, &title, &version.index_text).await?;
     Ok(Some(Version {
         number,
         sha256: version.sha256.clone(),
@@ -347,20 +371,29 @@ pub async fn find_source_id(
     tx.scalar(stmt!(sql::FIND_SOURCE, url, import_key)).await
 }
 
-/// Sources in id order after `after`, optionally only the one with `url`.
+/// Sources in id order after `after`, optionally only the one with `url` or those of
+/// `publisher`.
 pub async fn list_sources(
     tx: &mut Tx,
     url: Option<&str>,
+    publisher: Option<&str>,
     after: Option<Uuid>,
     limit: u32,
 ) -> Result<Vec<Source>> {
-    tx.fetch_all(stmt!(
-        sql::LIST_SOURCES,
-        url,
-        after.unwrap_or(Uuid::nil()),
-        i64::from(limit)
-    ))
-    .await
+    let after = after.unwrap_or(Uuid::nil());
+    if let Some(publisher) = publisher {
+        return tx
+            .fetch_all(stmt!(
+                sql::LIST_SOURCES_OF_PUBLISHER,
+                url,
+                after,
+                i64::from(limit),
+                publisher
+            ))
+            .await;
+    }
+    tx.fetch_all(stmt!(sql::LIST_SOURCES, url, after, i64::from(limit)))
+        .await
 }
 
 pub async fn list_versions(tx: &mut Tx, source_id: SourceId) -> Result<Vec<Version>> {
@@ -444,6 +477,7 @@ pub async fn insert_claim(tx: &mut Tx, claim: &Claim, appearances: &[PassageId])
         claim.created_at
     ))
     .await?;
+    super::search::index_claim(tx, claim.id, &claim.text).await?;
     for (position, passage) in appearances.iter().enumerate() {
         tx.execute(stmt!(
             sql::INSERT_APPEARANCE,
@@ -496,7 +530,11 @@ impl FromRow for ClaimItem {
             }),
             _ => None,
         };
-        Ok(ClaimItem { claim, review })
+        Ok(ClaimItem {
+            claim,
+            review,
+            matched: None,
+        })
     }
 }
 

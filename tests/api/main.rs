@@ -16,6 +16,7 @@ mod openapi;
 mod passages;
 mod placements;
 mod reviews;
+mod search;
 mod sources;
 mod statistics;
 mod webhooks;
