@@ -125,7 +125,7 @@ impl App {
         let items = hits
             .into_iter()
             .filter_map(|mut item| {
-                let m: TextMatch = search::find(&query, &item.claim.text)?;
+                let m: TextMatch = search::find_all(&query, &item.claim.text)?;
                 item.matched = Some(m);
                 Some(item)
             })

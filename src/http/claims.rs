@@ -59,7 +59,8 @@ pub struct ListClaims {
     /// Only claims whose current review is in this state.
     pub state: Option<crate::domain::review::State>,
     /// `next_cursor` of the previous page. With `q` it is an offset into the ranked results
-    /// (at most 10,000 deep): stable while nothing is added, it may repeat or skip an item
+    /// (at most 5,000 deep; without other filters only the 5,000 newest matches are ranked):
+    /// stable while nothing is added, it may repeat or skip an item
     /// when claims are added between pages.
     #[param(value_type = Option<Cursor>)]
     pub cursor: Option<String>,
@@ -114,7 +115,8 @@ pub async fn create_claim(
 /// Without `q`: claims oldest first. With `q`: full-text search over the claims' text, best
 /// first (SQLite: FTS5 `bm25`; PostgreSQL: `ts_rank_cd`), each item with `match`: `start`/`end`
 /// in code points of the claim's text (`start_utf16`/`end_utf16` too), `exact` and a `snippet`
-/// (HTML-escaped, the query's words in `<mark>…</mark>`). The filters apply either way.
+/// (HTML-escaped, the query's words in `<mark>…</mark>`). The filters apply either way;
+/// without them only the 5,000 newest matches are ranked.
 ///
 /// Roles: admin, editor, fact_checker, auditor (not integration).
 #[utoipa::path(get, path = "/v1/claims", tag = "claims",

@@ -73,7 +73,8 @@ pub struct ListSources {
     #[param(value_type = Option<ShortText>)]
     pub publisher: Option<String>,
     /// `next_cursor` of the previous page. With `q` it is an offset into the ranked results
-    /// (at most 10,000 deep): stable while nothing is added, it may repeat or skip an item
+    /// (at most 5,000 deep; without other filters only the 5,000 newest matches are ranked):
+    /// stable while nothing is added, it may repeat or skip an item
     /// when sources are added between pages.
     #[param(value_type = Option<Cursor>)]
     pub cursor: Option<String>,
@@ -147,7 +148,9 @@ pub async fn create_source(
 /// passages count them; `start_utf16`/`end_utf16` for DOM ranges) of the first phrase or the
 /// shortest span holding every word, `exact` (the text between them, so
 /// `POST /v1/sources/{id}/passages` with `{"start", "end"}` makes it a passage), and `snippet`:
-/// that span in context, HTML-escaped, with the query's words in `<mark>…</mark>`.
+/// that span in context, HTML-escaped, with the query's words in `<mark>…</mark>`. Without
+/// `publisher`/`url`, only the 5,000 newest matches are ranked (bounded cost for words most
+/// texts hold).
 ///
 /// Roles: admin, editor, fact_checker, auditor (not integration).
 #[utoipa::path(get, path = "/v1/sources", tag = "sources",

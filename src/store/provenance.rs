@@ -505,7 +505,7 @@ pub struct ClaimFilter {
 }
 
 impl ClaimFilter {
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         !self.attention
             && self.source_id.is_none()
             && self.has_verdict.is_none()
