@@ -504,7 +504,15 @@ pub const WRITE_LOCK: i64 = 0x636c_6169_6d74;
 /// locks them and skips rows another node holds; SQLite, with its one writer, reads a comment.
 pub const SKIP_LOCKED: &str = "/*skip-locked*/";
 
+/// Marks a statement PostgreSQL must plan for its arguments every time (`/*custom-plan*/`):
+/// it is sent unnamed (not kept as a prepared statement), so a generic plan never serves it.
+/// For statements whose best plan depends on the values: a full-text search for a rare word
+/// reads the GIN index, one for a word most rows hold walks the newest rows. SQLite reads a
+/// comment.
+pub const CUSTOM_PLAN: &str = "/*custom-plan*/";
+
 fn pg_query(s: Statement) -> sqlx::query::Query<'static, Postgres, sqlx::postgres::PgArguments> {
+    let custom_plan = s.sql.contains(CUSTOM_PLAN);
     let sql = if s.sql.contains(SKIP_LOCKED) {
         Cow::Owned(s.sql.replace(SKIP_LOCKED, "FOR UPDATE SKIP LOCKED"))
     } else {
@@ -514,6 +522,9 @@ fn pg_query(s: Statement) -> sqlx::query::Query<'static, Postgres, sqlx::postgre
         Cow::Borrowed(sql) => sqlx::query(sql),
         Cow::Owned(sql) => sqlx::query(sqlx::AssertSqlSafe(sql)),
     };
+    if custom_plan {
+        q = q.persistent(false);
+    }
     for v in s.args {
         q = match v {
             Value::Uuid(x) => q.bind(x),

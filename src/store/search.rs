@@ -4,6 +4,8 @@
 //! `tsvector` and a GIN index (`@@`, `ts_rank_cd`). Both index the words
 //! `domain::search` finds and take queries it rendered, so they find the same rows; only
 //! their ranking formulas differ. Each statement is a pair, picked by [`Tx::is_postgres`].
+//! PostgreSQL plans the searches for their arguments every time (`exec::CUSTOM_PLAN`): the
+//! best plan for a rare word (the GIN index) is the worst for a common one (the newest rows).
 
 use time::OffsetDateTime;
 
@@ -74,6 +76,7 @@ mod sql {
              ORDER BY hit.rank, hit.doc"
         ),
         postgres: concat!(
+            "/*custom-plan*/ ",
             "SELECT ",
             source_columns!(),
             " FROM (SELECT w.source_id AS sid, ts_rank_cd(w.document, CAST($1 AS tsquery)) AS rank \
@@ -102,6 +105,7 @@ mod sql {
              ORDER BY hit.rank, hit.doc"
         ),
         postgres: concat!(
+            "/*custom-plan*/ ",
             "SELECT ",
             source_columns!(),
             " FROM (SELECT m.source_id AS sid, ts_rank_cd(m.document, CAST($1 AS tsquery)) AS rank \
@@ -127,6 +131,7 @@ mod sql {
             " ORDER BY h.rank, c.id LIMIT $2 OFFSET $1"
         ),
         postgres: concat!(
+            "/*custom-plan*/ ",
             claim_item_select!(),
             " JOIN (SELECT m.claim_id AS cid, ts_rank_cd(m.document, CAST($7 AS tsquery)) AS rank \
                FROM claim_search m WHERE m.document @@ CAST($7 AS tsquery)) h \
@@ -148,6 +153,7 @@ mod sql {
              ORDER BY hit.rank, hit.doc"
         ),
         postgres: concat!(
+            "/*custom-plan*/ ",
             claim_item_select!(),
             " JOIN (SELECT w.claim_id AS cid, ts_rank_cd(w.document, CAST($3 AS tsquery)) AS rank \
                FROM (SELECT m.claim_id, m.document FROM claim_search m \
