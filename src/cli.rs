@@ -275,6 +275,16 @@ async fn open(cli: &Cli) -> anyhow::Result<Store> {
     if extracted > 0 {
         eprintln!("extracted the figures of {extracted} stored versions");
     }
+    // The search index of sources and claims stored before it existed.
+    let bar = indicatif::ProgressBar::new_spinner().with_message("indexing for search");
+    let indexed = App::new(store.clone(), 0)
+        .backfill_search(|done| bar.set_position(done as u64))
+        .await
+        .map_err(describe)?;
+    bar.finish_and_clear();
+    if indexed > 0 {
+        eprintln!("indexed {indexed} sources and claims for search");
+    }
     Ok(store)
 }
 

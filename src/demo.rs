@@ -70,7 +70,7 @@ $4 billion.\n";
 pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
     let demo = operator();
     if !app
-        .list_sources(&demo, None, None, Some(1))
+        .list_sources(&demo, Default::default(), None, Some(1))
         .await?
         .items
         .is_empty()

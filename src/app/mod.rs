@@ -87,6 +87,11 @@ pub enum AppError {
     NotPublished { id: ReviewId, state: State },
     #[error("the verdict was retracted")]
     Retracted { id: ReviewId, note: Option<String> },
+    #[error("the search query is not valid: {error}")]
+    InvalidSearch {
+        field: &'static str,
+        error: crate::domain::search::QueryError,
+    },
     #[error("the server is missing a setting: {0}")]
     NotConfigured(&'static str),
     #[error("the database is unavailable: {0}")]
@@ -341,6 +346,7 @@ mod keys;
 mod placements;
 mod provenance;
 mod reviews;
+mod search;
 mod statistics;
 mod webhooks;
 
@@ -350,8 +356,9 @@ pub use audit_trail::{AuditQuery, AuditReport, CheckpointQuery};
 pub use cms::{ClaimReviewDoc, FeedItem, Since};
 use placements::PLACING_ATTEMPTS;
 pub use placements::{Offsets, PlacementDecision};
-pub use provenance::{ClaimPatch, PassageInput, SourceInput, SourcePatch};
+pub use provenance::{ClaimPatch, PassageInput, SourceInput, SourcePatch, SourceQuery};
 pub use reviews::{ReviewInput, ReviewPatch};
+pub use search::{SIMILAR_DEFAULT, SIMILAR_MAX, SimilarClaims};
 pub use statistics::{
     ChainStatus, Derivation, Hop, Lineage, PublisherCount, Relation, TraceHit, TraceInput,
     TraceReport, TraceSource, VersionStatistics,

@@ -1,8 +1,23 @@
 //! Sources, versions, passages, claims and evidence.
 
 // The parent's imports and helpers: these modules only split `App`'s methods by topic.
+use super::search;
 use super::*;
+use crate::domain::search::SourceItem;
 use crate::store::provenance as db;
+
+/// Filters of the source list.
+#[derive(Debug, Clone, Default)]
+pub struct SourceQuery {
+    /// Only the source with this URL.
+    pub url: Option<String>,
+    /// Only sources of this publisher (exact).
+    pub publisher: Option<String>,
+    /// A search query: ranked by relevance instead of creation order.
+    pub q: Option<String>,
+    /// Without `q`: oldest or newest first.
+    pub order: domain::Order,
+}
 
 /// Input for a new source, before validation.
 #[derive(Debug, Clone, Default)]
@@ -204,7 +219,7 @@ impl App {
                     {
                         return Ok(());
                     }
-                    db::update_source(tx, &after).await?;
+                    db::update_source(tx, &before, &after).await?;
                     if after.url != before.url {
                         store::cms::delete_own_url(tx, id).await?;
                         if let Some(url) = &after.url {
@@ -306,25 +321,59 @@ impl App {
         self.load_source(id).await
     }
 
+    /// Sources in creation order, or with `q` ranked by relevance (see
+    /// [`crate::domain::search`]), optionally only the one with a URL or a publisher's.
     pub async fn list_sources(
         &self,
         actor: &Actor,
-        url: Option<&str>,
+        filter: SourceQuery,
         cursor: Option<&str>,
         limit: Option<u32>,
-    ) -> Result<Page<Source>> {
+    ) -> Result<Page<SourceItem>> {
         require(actor, Permission::ReadRecords, "read sources")?;
-        let (after, limit) = page_args(cursor, limit)?;
-        let url = url
+        let url = filter
+            .url
+            .as_deref()
             .map(|u| validate::web_url(u).map_err(|m| AppError::field("url", m)))
             .transpose()?;
+        let publisher = filter.publisher;
+        if let Some(q) = &filter.q {
+            ranked_only(filter.order)?;
+            let query = search::parse_query("q", q)?;
+            return self
+                .search_sources(query, url, publisher, cursor, limit)
+                .await;
+        }
+        let (after, limit) = page_args(cursor, limit)?;
+        let order = filter.order;
         let items = self
             .store
             .fetch(move |tx| {
-                Box::pin(async move { db::list_sources(tx, url.as_deref(), after, limit).await })
+                Box::pin(async move {
+                    db::list_sources(
+                        tx,
+                        url.as_deref(),
+                        publisher.as_deref(),
+                        after,
+                        limit,
+                        order,
+                    )
+                    .await
+                })
             })
             .await?;
-        Ok(page(items, limit, |s| s.id))
+        let page = page(items, limit, |s| s.id);
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .map(|source| SourceItem {
+                    source,
+                    matched: None,
+                })
+                .collect(),
+            next_cursor: page.next_cursor,
+        })
     }
 
     /// Adds a version and places every passage of the version before on it; an identical
@@ -765,19 +814,27 @@ impl App {
         Ok(page(items, limit, |p| p.id))
     }
 
+    /// Claims in creation order, or with `q` ranked by relevance; with the list's filters.
     pub async fn list_claims(
         &self,
         actor: &Actor,
         filter: db::ClaimFilter,
+        q: Option<&str>,
+        order: domain::Order,
         cursor: Option<&str>,
         limit: Option<u32>,
     ) -> Result<Page<domain::ClaimItem>> {
         require(actor, Permission::ReadRecords, "read claims")?;
+        if let Some(q) = q {
+            ranked_only(order)?;
+            let query = search::parse_query("q", q)?;
+            return self.search_claims(query, filter, cursor, limit).await;
+        }
         let (after, limit) = page_args(cursor, limit)?;
         let items = self
             .store
             .fetch(move |tx| {
-                Box::pin(async move { db::list_claims(tx, &filter, after, limit).await })
+                Box::pin(async move { db::list_claims(tx, &filter, after, limit, order).await })
             })
             .await?;
         Ok(page(items, limit, |c| c.claim.id))
@@ -838,6 +895,17 @@ impl App {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Search results come best first: asking for another order is an error, not ignored.
+fn ranked_only(order: domain::Order) -> Result<()> {
+    if order.is_desc() {
+        return Err(AppError::field(
+            "order",
+            "results of `q` are ranked best first; `order` applies to lists without `q`",
+        ));
+    }
+    Ok(())
 }
 
 /// Changes to a claim; absent fields stay as they are (`claimant: Some(None)` removes it).

@@ -269,6 +269,7 @@ impl App {
                     }
                     db::insert_review(tx, r).await?;
                     db::insert_event(tx, r.id, &r.history[0]).await?;
+                    db::refresh_current(tx, r.claim_id).await?;
                     let content = events::ReviewContent {
                         scale: &r.scale,
                         rating: &r.rating.key,
@@ -631,6 +632,8 @@ impl App {
                             revision,
                         ));
                     }
+                    // Row locks first: the claim's row, before the write lock below.
+                    db::refresh_current(tx, claim_id).await?;
                     if to == State::Published {
                         // What follows decides on other writers' verdicts: wait for them.
                         tx.lock_writes().await?;

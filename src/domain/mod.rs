@@ -11,6 +11,7 @@ pub mod ids;
 pub mod model;
 pub mod public;
 pub mod review;
+pub mod search;
 pub mod statistics;
 pub mod urls;
 pub mod validate;

@@ -191,6 +191,9 @@ pub struct ClaimItem {
     #[serde(flatten)]
     pub claim: Claim,
     pub review: Option<ReviewSummary>,
+    /// With `q`: where the query matched in the claim's text; else `null`.
+    #[serde(rename = "match")]
+    pub matched: Option<crate::domain::search::TextMatch>,
 }
 
 /// A review's state and rating, for lists.
@@ -361,6 +364,8 @@ pub struct NewVersion {
     pub length: i64,
     /// Its numeric mentions, stored with it.
     pub mentions: Vec<crate::domain::statistics::Mention>,
+    /// Its words as the search index takes them ([`crate::domain::search::index_text`]).
+    pub index_text: String,
 }
 
 impl NewVersion {
@@ -369,6 +374,7 @@ impl NewVersion {
             sha256: sha256_hex(text.as_str()),
             length: text.as_str().chars().count() as i64,
             mentions: crate::domain::statistics::extract(text.as_str()),
+            index_text: crate::domain::search::index_text(text.as_str()),
             text,
         }
     }

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::Problem;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use super::schema::{BodyText, Cursor, ShortText};
-use crate::app::App;
+use crate::app::{App, SimilarClaims};
 use crate::domain::ids::{ClaimId, EvidenceId, PassageId};
 use crate::domain::{ClaimItem, ClaimView, Evidence, Page, Stance};
 
@@ -80,6 +80,11 @@ pub struct WithdrawEvidence {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListClaims {
+    /// Search: words (all must occur in the claim's text) and `"phrases in quotes"`,
+    /// case-insensitive, no stemming, no operators. Items are then ranked by relevance and
+    /// carry `match`; a query with no word or an unclosed quote is a 422 `invalid-search`.
+    #[param(value_type = Option<String>, max_length = 1000, example = "\"4 billion\" bridge")]
+    pub q: Option<String>,
     /// Only claims with an appearance or evidence that a new version of its source changed
     /// or lost, not yet confirmed by a person (see `attention` in the claim).
     pub attention: Option<bool>,
@@ -89,11 +94,29 @@ pub struct ListClaims {
     pub has_verdict: Option<bool>,
     /// Only claims whose current review is in this state.
     pub state: Option<crate::domain::review::State>,
-    /// `next_cursor` of the previous page.
+    /// `asc` (oldest first, the default) or `desc` (newest first); not with `q`, whose
+    /// results are ranked best first.
+    pub order: Option<crate::domain::Order>,
+    /// `next_cursor` of the previous page. With `q` it is an offset into the ranked results
+    /// (at most 5,000 deep; without other filters only the 5,000 newest matches are ranked):
+    /// stable while nothing is added, it may repeat or skip an item
+    /// when claims are added between pages.
     #[param(value_type = Option<Cursor>)]
     pub cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SimilarQuery {
+    /// The text to compare with (a claim as heard or read), up to 16,384 characters.
+    #[param(value_type = String, min_length = 1, max_length = 16384, example = "The bridge will cost $4 billion")]
+    pub text: String,
+    /// How many claims, 1 to 50 (default 10).
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<u32>,
 }
 
@@ -126,11 +149,21 @@ pub async fn create_claim(
     ))
 }
 
+/// List or search claims
+///
+/// Without `q`: claims oldest first. With `q`: full-text search over the claims' text, best
+/// first (SQLite: FTS5 `bm25`; PostgreSQL: `ts_rank_cd`), each item with `match`: `start`/`end`
+/// in code points of the claim's text (`start_utf16`/`end_utf16` too), `exact` and a `snippet`
+/// (HTML-escaped, the query's words in `<mark>…</mark>`). The filters apply either way;
+/// without them only the 5,000 newest matches are ranked.
+///
+/// Roles: admin, editor, fact_checker, auditor (not integration).
 #[utoipa::path(get, path = "/v1/claims", tag = "claims",
     params(ListClaims),
     responses(
-        (status = 200, description = "A page of claims, oldest first, each with its current review's state and rating", body = Page<ClaimItem>),
+        (status = 200, description = "A page of claims, oldest first (with `q`: best first, with `match`), each with its current review's state and rating", body = Page<ClaimItem>),
         (status = 400, description = "Bad cursor, limit or parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`q` is not a valid query (`invalid-search`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_claims(
     State(app): State<App>,
@@ -144,9 +177,43 @@ pub async fn list_claims(
         state: q.state,
     };
     Ok(Json(
-        app.list_claims(&actor, filter, q.cursor.as_deref(), q.limit)
-            .await?,
+        app.list_claims(
+            &actor,
+            filter,
+            q.q.as_deref(),
+            q.order.unwrap_or_default(),
+            q.cursor.as_deref(),
+            q.limit,
+        )
+        .await?,
     ))
+}
+
+/// Has this been checked already?
+///
+/// Existing claims most like a text. Candidates are the claims sharing any of its words (the
+/// 200 best by full-text rank), re-scored by word overlap: `score` is the cosine of the two
+/// sets of distinct words (lowercased, no stemming), from 0 to 1. Figures are never matched
+/// fuzzily: the figures of text and claim are read as the statistics trace reads them (value,
+/// range, unit; "$4bn" = "4 billion dollars") and a claim whose figures differ from the
+/// text's ("$5 billion" for "$4 billion", or a figure on one side only) has
+/// `figures_differ: true` with both sets, and comes after every claim whose figures agree,
+/// whatever its score. Each item carries the claim's current review, as in the list.
+///
+/// Roles: admin, editor, fact_checker, auditor (not integration).
+#[utoipa::path(get, path = "/v1/claims/similar", tag = "claims",
+    params(SimilarQuery),
+    responses(
+        (status = 200, description = "The most similar claims, best first", body = SimilarClaims),
+        (status = 400, description = "Bad parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`text` holds no word (`invalid-search`), is too long, or `limit` is out of range", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn similar_claims(
+    State(app): State<App>,
+    Auth(actor): Auth,
+    ApiQuery(q): ApiQuery<SimilarQuery>,
+) -> Result<Json<SimilarClaims>, Problem> {
+    Ok(Json(app.similar_claims(&actor, &q.text, q.limit).await?))
 }
 
 #[utoipa::path(get, path = "/v1/claims/{id}", tag = "claims",

@@ -43,6 +43,7 @@ kinds![
     ValidationFailed,
     InvalidQuery,
     InvalidCursor,
+    InvalidSearch,
     NotFound,
     MethodNotAllowed,
     UnknownVersion,
@@ -195,6 +196,9 @@ impl Kind {
             Kind::Unavailable => {
                 "The database is busy or unreachable: a lock not granted in time, or the server is shutting down."
             }
+            Kind::InvalidSearch => {
+                "The search query is empty, has no word, leaves a quote open, or is too long (too many characters or words)."
+            }
             Kind::Internal => {
                 "A fault in the server. Nothing was written; the server log has the details."
             }
@@ -246,6 +250,12 @@ impl Kind {
                 S::BAD_REQUEST,
                 "Cursor is not valid",
                 "Pass back `next_cursor` from a previous page unchanged, or omit `cursor` to start over.",
+            ),
+            Kind::InvalidSearch => (
+                "invalid-search",
+                S::UNPROCESSABLE_ENTITY,
+                "Search query is not valid",
+                "Write words (all must occur) and \"phrases in quotes\"; close every quote. There are no operators: punctuation, `*`, `-`, `OR` or `NEAR` are not special.",
             ),
             Kind::NotFound => (
                 "not-found",
@@ -877,6 +887,14 @@ impl From<AppError> for Problem {
                 );
                 p.existing_id = Some(id.into());
                 p
+            }
+            AppError::InvalidSearch { field, error } => {
+                Problem::new(Kind::InvalidSearch, format!("`{field}`: {error}.")).with_errors(vec![
+                    FieldError {
+                        field: field.to_owned(),
+                        message: error.to_string(),
+                    },
+                ])
             }
             AppError::NoFigure { field, text } => Problem::new(
                 Kind::NoFigure,

@@ -333,6 +333,7 @@ fn api_router() -> OpenApiRouter<App> {
         .routes(routes!(statistics::lineage))
         .routes(routes!(statistics::lineage_prov))
         .routes(routes!(claims::create_claim, claims::list_claims))
+        .routes(routes!(claims::similar_claims))
         .routes(routes!(claims::get_claim, claims::update_claim))
         .routes(routes!(claims::add_evidence))
         .routes(routes!(claims::add_appearance))

@@ -41,7 +41,7 @@ pub const OPERATIONS: &[Operation] = &[
     op!("get" "/ready", "Readiness: the database (reads and the writer) answers", NO_KEY),
     op!("get" "/problems/{slug}", "What a problem `type` means, its causes and fixes", NO_KEY),
     // Sources, versions and passages.
-    op!("get" "/v1/sources", "List sources", READERS),
+    op!("get" "/v1/sources", "List or search sources", READERS),
     op!("post" "/v1/sources", "Store a source with its first version", WRITERS),
     op!("get" "/v1/sources/{id}", "Get a source with its latest version", READERS),
     op!("patch" "/v1/sources/{id}", "Correct a source's metadata", WRITERS),
@@ -65,7 +65,8 @@ pub const OPERATIONS: &[Operation] = &[
     op!("post" "/v1/trace", "Trace a figure (query in the body)", READERS),
     op!("get" "/v1/trace/annotations", "A trace as W3C Web Annotations", READERS),
     // Claims and evidence.
-    op!("get" "/v1/claims", "List claims with their current review", READERS),
+    op!("get" "/v1/claims", "List or search claims, with their current review", READERS),
+    op!("get" "/v1/claims/similar", "Has this been checked already? Claims most like a text", READERS),
     op!("post" "/v1/claims", "Record a claim and where it appeared", WRITERS),
     op!("get" "/v1/claims/{id}", "Get a claim with its appearances, evidence and reviews", READERS),
     op!("patch" "/v1/claims/{id}", "Correct a claim's text or claimant", WRITERS),

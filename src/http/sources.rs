@@ -10,9 +10,10 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::Problem;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use super::schema::{BodyText, Cursor, ShortText, WebUrl};
-use crate::app::{App, SourceInput, VersionStatistics};
+use crate::app::{App, SourceInput, SourceQuery, VersionStatistics};
 use crate::domain::Outcome;
 use crate::domain::ids::SourceId;
+use crate::domain::search::SourceItem;
 use crate::domain::{Page, RevisionReport, Source, Version, VersionText};
 
 /// A new source with the text of its first version.
@@ -126,10 +127,25 @@ pub struct CreateVersion {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListSources {
+    /// Search: words (all must occur, in the title or the text of the latest version) and
+    /// `"phrases in quotes"`, case-insensitive, no stemming, no operators. Items are then
+    /// ranked by relevance and carry `match`; a query with no word or an unclosed quote is a
+    /// 422 `invalid-search`.
+    #[param(value_type = Option<String>, max_length = 1000, example = "\"bridge budget\" mayor")]
+    pub q: Option<String>,
     /// Only the source with this URL (normalized like stored URLs).
     #[param(value_type = Option<WebUrl>)]
     pub url: Option<String>,
-    /// `next_cursor` of the previous page.
+    /// Only sources of this publisher (exact match).
+    #[param(value_type = Option<ShortText>)]
+    pub publisher: Option<String>,
+    /// `asc` (oldest first, the default) or `desc` (newest first); not with `q`, whose
+    /// results are ranked best first.
+    pub order: Option<crate::domain::Order>,
+    /// `next_cursor` of the previous page. With `q` it is an offset into the ranked results
+    /// (at most 5,000 deep; without other filters only the 5,000 newest matches are ranked):
+    /// stable while nothing is added, it may repeat or skip an item
+    /// when sources are added between pages.
     #[param(value_type = Option<Cursor>)]
     pub cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
@@ -194,20 +210,40 @@ pub async fn create_source(
     ))
 }
 
+/// List or search sources
+///
+/// Without `q`: sources oldest first. With `q`: full-text search over each source's title and
+/// the text of its **latest** version (earlier versions are not searched), best first (SQLite:
+/// FTS5 `bm25`, title words weighing four times; PostgreSQL: `ts_rank_cd`, title words weight
+/// A). Each item then carries `match`: the version searched, `start`/`end` (code points, as
+/// passages count them; `start_utf16`/`end_utf16` for DOM ranges) of the first phrase or the
+/// shortest span holding every word, `exact` (the text between them, so
+/// `POST /v1/sources/{id}/passages` with `{"start", "end"}` makes it a passage), and `snippet`:
+/// that span in context, HTML-escaped, with the query's words in `<mark>…</mark>`. Without
+/// `publisher`/`url`, only the 5,000 newest matches are ranked (bounded cost for words most
+/// texts hold).
+///
+/// Roles: admin, editor, fact_checker, auditor (not integration).
 #[utoipa::path(get, path = "/v1/sources", tag = "sources",
     params(ListSources),
     responses(
-        (status = 200, description = "A page of sources, oldest first", body = Page<Source>),
+        (status = 200, description = "A page of sources: oldest first, or with `q` best first with `match`", body = Page<SourceItem>),
         (status = 400, description = "Bad cursor, limit or parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`url` is not a web address", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`url` is not a web address, or `q` is not a valid query (`invalid-search`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_sources(
     State(app): State<App>,
     Auth(actor): Auth,
     ApiQuery(q): ApiQuery<ListSources>,
-) -> Result<Json<Page<Source>>, Problem> {
+) -> Result<Json<Page<SourceItem>>, Problem> {
+    let filter = SourceQuery {
+        url: q.url,
+        publisher: q.publisher,
+        q: q.q,
+        order: q.order.unwrap_or_default(),
+    };
     Ok(Json(
-        app.list_sources(&actor, q.url.as_deref(), q.cursor.as_deref(), q.limit)
+        app.list_sources(&actor, filter, q.cursor.as_deref(), q.limit)
             .await?,
     ))
 }

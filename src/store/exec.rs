@@ -472,11 +472,20 @@ impl Tx {
         Ok(())
     }
 
+    /// Whether statements run on PostgreSQL. Only for what cannot be written once: full-text
+    /// search (FTS5 on SQLite, `tsvector` on PostgreSQL; `store::search`).
+    pub(super) fn is_postgres(&self) -> bool {
+        !matches!(self.inner, Inner::Sqlite(_))
+    }
+
     /// The schema's tables, from the database's own catalogue.
     pub(super) async fn table_names(&mut self) -> Result<Vec<String>, StoreError> {
         let sql = match self.inner {
+            // `type = 'table'` leaves out FTS5's virtual tables and their shadow tables: they
+            // are the search index (like an index, derived), and every write to them goes
+            // with a row of `source_search` or `claim_search`, which are counted.
             Inner::Sqlite(_) => {
-                "SELECT name FROM sqlite_master WHERE type = 'table' \
+                "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' \
                  AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations' ORDER BY 1"
             }
             Inner::Postgres(_) | Inner::PostgresPool(_) => {
@@ -497,7 +506,15 @@ pub const WRITE_LOCK: i64 = 0x636c_6169_6d74;
 /// locks them and skips rows another node holds; SQLite, with its one writer, reads a comment.
 pub const SKIP_LOCKED: &str = "/*skip-locked*/";
 
+/// Marks a statement PostgreSQL must plan for its arguments every time (`/*custom-plan*/`):
+/// it is sent unnamed (not kept as a prepared statement), so a generic plan never serves it.
+/// For statements whose best plan depends on the values: a full-text search for a rare word
+/// reads the GIN index, one for a word most rows hold walks the newest rows. SQLite reads a
+/// comment.
+pub const CUSTOM_PLAN: &str = "/*custom-plan*/";
+
 fn pg_query(s: Statement) -> sqlx::query::Query<'static, Postgres, sqlx::postgres::PgArguments> {
+    let custom_plan = s.sql.contains(CUSTOM_PLAN);
     let sql = if s.sql.contains(SKIP_LOCKED) {
         Cow::Owned(s.sql.replace(SKIP_LOCKED, "FOR UPDATE SKIP LOCKED"))
     } else {
@@ -507,6 +524,9 @@ fn pg_query(s: Statement) -> sqlx::query::Query<'static, Postgres, sqlx::postgre
         Cow::Borrowed(sql) => sqlx::query(sql),
         Cow::Owned(sql) => sqlx::query(sqlx::AssertSqlSafe(sql)),
     };
+    if custom_plan {
+        q = q.persistent(false);
+    }
     for v in s.args {
         q = match v {
             Value::Uuid(x) => q.bind(x),

@@ -40,6 +40,7 @@ pub mod keys;
 pub mod placements;
 pub mod provenance;
 pub mod reviews;
+pub mod search;
 mod sqlite;
 pub mod statistics;
 pub mod webhooks;
@@ -123,6 +124,14 @@ pub const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "records",
         include_str!("../../migrations/sqlite/0015_records.sql"),
     ),
+    (
+        "search",
+        include_str!("../../migrations/sqlite/0016_search.sql"),
+    ),
+    (
+        "claim_review",
+        include_str!("../../migrations/sqlite/0017_claim_review.sql"),
+    ),
 ];
 pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -184,6 +193,14 @@ pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "records",
         include_str!("../../migrations/postgres/0015_records.sql"),
+    ),
+    (
+        "search",
+        include_str!("../../migrations/postgres/0016_search.sql"),
+    ),
+    (
+        "claim_review",
+        include_str!("../../migrations/postgres/0017_claim_review.sql"),
     ),
 ];
 

@@ -13,6 +13,32 @@ use crate::domain::{
     SourcedPassage, Stance, Version, VersionText, Withdrawal,
 };
 
+/// A claim with its current review: the published one, else the newest not ended.
+macro_rules! claim_item_select {
+    () => {
+        "SELECT c.id, c.text, c.claimant, c.created_at, r.id, r.state, r.rating, g.label, g.value \
+         FROM claims c LEFT JOIN reviews r ON r.id = c.review_id \
+         LEFT JOIN ratings g ON g.scale_id = r.scale_id AND g.key = r.rating"
+    };
+}
+/// The claim list's filters, after a `WHERE …`: appearing in or cited from a source (`$3`),
+/// with a published verdict or not (`$4`: 1 or 0), current review in a state (`$5`), needing
+/// attention (`$6`).
+macro_rules! claim_filters {
+    () => {
+        " AND ($3 IS NULL OR c.id IN (SELECT a.claim_id FROM claim_appearances a JOIN passages p ON p.id = a.passage_id WHERE p.source_id = $3 \
+              UNION SELECT e.claim_id FROM evidence e JOIN passages p2 ON p2.id = e.passage_id WHERE p2.source_id = $3)) \
+         AND ($4 IS NULL OR $4 = CASE WHEN EXISTS (SELECT 1 FROM reviews r4 WHERE r4.claim_id = c.id AND r4.state = 'published') THEN 1 ELSE 0 END) \
+         AND ($5 IS NULL OR r.state = $5) \
+         AND ($6 IS NULL OR c.id IN ( \
+              SELECT ca.claim_id FROM placements pl JOIN claim_appearances ca ON ca.passage_id = pl.passage_id \
+              WHERE pl.latest AND pl.state <> 'placed' AND pl.reviewed_at IS NULL \
+              UNION SELECT e3.claim_id FROM placements pl3 JOIN evidence e3 ON e3.passage_id = pl3.passage_id \
+              WHERE pl3.latest AND pl3.state <> 'placed' AND pl3.reviewed_at IS NULL))"
+    };
+}
+pub(super) use {claim_filters, claim_item_select};
+
 mod sql {
     macro_rules! source_select {
         () => {
@@ -42,6 +68,7 @@ mod sql {
     /// Taking the next number with an UPDATE locks the source row on PostgreSQL, so
     /// concurrent captures get consecutive numbers instead of colliding.
     pub const NEXT_VERSION: &str = "UPDATE sources SET latest_version = latest_version + 1 WHERE id = $1 RETURNING latest_version";
+    pub const SOURCE_TITLE: &str = "SELECT title FROM sources WHERE id = $1";
     pub const SOURCE_BY_ID: &str = concat!(source_select!(), " WHERE s.id = $1");
     /// By a URL (the source's own or an alias, in lookup form) or by where an import found it.
     pub const FIND_SOURCE: &str = "SELECT id FROM sources WHERE ($1 IS NOT NULL AND url = $1) \
@@ -52,6 +79,22 @@ mod sql {
     pub const LIST_SOURCES: &str = concat!(
         source_select!(),
         " WHERE ($1 IS NULL OR s.url = $1) AND s.id > $2 ORDER BY s.id LIMIT $3"
+    );
+    /// The same, only sources of publisher `$4` (exact; seeks the `sources_publisher` index).
+    pub const LIST_SOURCES_OF_PUBLISHER: &str = concat!(
+        source_select!(),
+        " WHERE s.publisher = $4 AND ($1 IS NULL OR s.url = $1) AND s.id > $2 \
+         ORDER BY s.id LIMIT $3"
+    );
+    /// Newest first: `s.id < $2`.
+    pub const LIST_SOURCES_DESC: &str = concat!(
+        source_select!(),
+        " WHERE ($1 IS NULL OR s.url = $1) AND s.id < $2 ORDER BY s.id DESC LIMIT $3"
+    );
+    pub const LIST_SOURCES_OF_PUBLISHER_DESC: &str = concat!(
+        source_select!(),
+        " WHERE s.publisher = $4 AND ($1 IS NULL OR s.url = $1) AND s.id < $2 \
+         ORDER BY s.id DESC LIMIT $3"
     );
     pub const VERSIONS: &str = "SELECT number, sha256, length, captured_at FROM source_versions WHERE source_id = $1 ORDER BY number";
     pub const VERSION_TEXT: &str = "SELECT source_id, number, sha256, length, captured_at, text FROM source_versions \
@@ -90,17 +133,6 @@ mod sql {
         passage_columns!(),
         " FROM passages p WHERE p.source_id = $1 AND p.id < $2 ORDER BY p.id DESC LIMIT $3"
     );
-    /// A claim with its current review: the published one, else the newest not ended.
-    macro_rules! claim_item_select {
-        () => {
-            "SELECT c.id, c.text, c.claimant, c.created_at, r.id, r.state, r.rating, g.label, g.value \
-             FROM claims c LEFT JOIN reviews r ON r.id = COALESCE( \
-               (SELECT r2.id FROM reviews r2 WHERE r2.claim_id = c.id AND r2.state = 'published' LIMIT 1), \
-               (SELECT r3.id FROM reviews r3 WHERE r3.claim_id = c.id \
-                AND r3.state NOT IN ('superseded', 'retracted', 'withdrawn') ORDER BY r3.id DESC LIMIT 1)) \
-             LEFT JOIN ratings g ON g.scale_id = r.scale_id AND g.key = r.rating"
-        };
-    }
     pub const LIST_CLAIMS: &str = concat!(
         claim_item_select!(),
         " WHERE c.id > $1 ORDER BY c.id LIMIT $2"
@@ -109,17 +141,20 @@ mod sql {
     /// not (`$4`: 1 or 0), current review in a state (`$5`), needing attention (`$6`).
     pub const LIST_CLAIMS_FILTERED: &str = concat!(
         claim_item_select!(),
-        " WHERE c.id > $1 \
-         AND ($3 IS NULL OR c.id IN (SELECT a.claim_id FROM claim_appearances a JOIN passages p ON p.id = a.passage_id WHERE p.source_id = $3 \
-              UNION SELECT e.claim_id FROM evidence e JOIN passages p2 ON p2.id = e.passage_id WHERE p2.source_id = $3)) \
-         AND ($4 IS NULL OR $4 = CASE WHEN EXISTS (SELECT 1 FROM reviews r4 WHERE r4.claim_id = c.id AND r4.state = 'published') THEN 1 ELSE 0 END) \
-         AND ($5 IS NULL OR r.state = $5) \
-         AND ($6 IS NULL OR c.id IN ( \
-              SELECT ca.claim_id FROM placements pl JOIN claim_appearances ca ON ca.passage_id = pl.passage_id \
-              WHERE pl.latest AND pl.state <> 'placed' AND pl.reviewed_at IS NULL \
-              UNION SELECT e3.claim_id FROM placements pl3 JOIN evidence e3 ON e3.passage_id = pl3.passage_id \
-              WHERE pl3.latest AND pl3.state <> 'placed' AND pl3.reviewed_at IS NULL)) \
-         ORDER BY c.id LIMIT $2"
+        " WHERE c.id > $1",
+        claim_filters!(),
+        " ORDER BY c.id LIMIT $2"
+    );
+    /// Newest first: `c.id < $1`.
+    pub const LIST_CLAIMS_DESC: &str = concat!(
+        claim_item_select!(),
+        " WHERE c.id < $1 ORDER BY c.id DESC LIMIT $2"
+    );
+    pub const LIST_CLAIMS_FILTERED_DESC: &str = concat!(
+        claim_item_select!(),
+        " WHERE c.id < $1",
+        claim_filters!(),
+        " ORDER BY c.id DESC LIMIT $2"
     );
     pub const INSERT_EVIDENCE: &str = "INSERT INTO evidence (id, claim_id, passage_id, stance, note, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)";
@@ -289,8 +324,9 @@ impl EvidenceRow {
     }
 }
 
-/// Writes a source's metadata (its text changes only by a new version).
-pub async fn update_source(tx: &mut Tx, s: &Source) -> Result<()> {
+/// Writes a source's metadata (its text changes only by a new version); a new title is
+/// indexed for search with the latest version's words.
+pub async fn update_source(tx: &mut Tx, before: &Source, s: &Source) -> Result<()> {
     tx.execute(stmt!(
         sql::UPDATE_SOURCE,
         s.id,
@@ -301,8 +337,17 @@ pub async fn update_source(tx: &mut Tx, s: &Source) -> Result<()> {
         s.published_at.as_deref(),
         s.kind.as_deref()
     ))
-    .await
-    .map(drop)
+    .await?;
+    if s.title != before.title {
+        let number = s.version.number;
+        let text = get_version(tx, s.id, number)
+            .await?
+            .ok_or_else(|| StoreError::other("a source's latest version is missing"))?
+            .text;
+        let words = crate::domain::search::index_text(&text);
+        super::search::index_source(tx, s.id, number, &s.title, &words).await?;
+    }
+    Ok(())
 }
 
 /// Versions of other sources with the text whose SHA-256 is `sha256` (at most five).
@@ -338,7 +383,8 @@ pub async fn insert_source(
     if let Some(url) = &new.url {
         super::cms::insert_url(tx, url.as_str(), id, url.as_str(), false, at).await?;
     }
-    insert_version(tx, id, 1, version, at).await
+    insert_version(tx, id, 1, version, at).await?;
+    super::search::index_source(tx, id, 1, new.title.as_str(), &version.index_text).await
 }
 
 async fn insert_version(
@@ -385,6 +431,12 @@ pub async fn append_version(
         return Ok(None);
     };
     insert_version(tx, source_id, number, version, at).await?;
+    // The latest version is what search finds.
+    let title = tx
+        .scalar::<String>(stmt!(sql::SOURCE_TITLE, source_id))
+        .await?
+        .unwrap_or_default();
+    super::search::index_source(tx, source_id, number, &title, &version.index_text).await?;
     Ok(Some(Version {
         number,
         sha256: version.sha256.clone(),
@@ -406,20 +458,33 @@ pub async fn find_source_id(
     tx.scalar(stmt!(sql::FIND_SOURCE, url, import_key)).await
 }
 
-/// Sources in id order after `after`, optionally only the one with `url`.
+/// Sources in id order after `after`, optionally only the one with `url` or those of
+/// `publisher`.
 pub async fn list_sources(
     tx: &mut Tx,
     url: Option<&str>,
+    publisher: Option<&str>,
     after: Option<Uuid>,
     limit: u32,
+    order: crate::domain::Order,
 ) -> Result<Vec<Source>> {
-    tx.fetch_all(stmt!(
-        sql::LIST_SOURCES,
-        url,
-        after.unwrap_or(Uuid::nil()),
-        i64::from(limit)
-    ))
-    .await
+    let after = after.unwrap_or(order.start());
+    if let Some(publisher) = publisher {
+        let sql = if order.is_desc() {
+            sql::LIST_SOURCES_OF_PUBLISHER_DESC
+        } else {
+            sql::LIST_SOURCES_OF_PUBLISHER
+        };
+        return tx
+            .fetch_all(stmt!(sql, url, after, i64::from(limit), publisher))
+            .await;
+    }
+    let sql = if order.is_desc() {
+        sql::LIST_SOURCES_DESC
+    } else {
+        sql::LIST_SOURCES
+    };
+    tx.fetch_all(stmt!(sql, url, after, i64::from(limit))).await
 }
 
 pub async fn list_versions(tx: &mut Tx, source_id: SourceId) -> Result<Vec<Version>> {
@@ -503,6 +568,7 @@ pub async fn insert_claim(tx: &mut Tx, claim: &Claim, appearances: &[PassageId])
         claim.created_at
     ))
     .await?;
+    super::search::index_claim(tx, claim.id, &claim.text).await?;
     for (position, passage) in appearances.iter().enumerate() {
         tx.execute(stmt!(
             sql::INSERT_APPEARANCE,
@@ -519,6 +585,7 @@ pub async fn get_claim(tx: &mut Tx, id: ClaimId) -> Result<Option<Claim>> {
     tx.fetch_optional(stmt!(sql::CLAIM_BY_ID, id)).await
 }
 
+/// Writes a claim's text and claimant, and indexes the text for search again.
 pub async fn update_claim(tx: &mut Tx, claim: &Claim) -> Result<()> {
     tx.execute(stmt!(
         sql::UPDATE_CLAIM,
@@ -526,8 +593,8 @@ pub async fn update_claim(tx: &mut Tx, claim: &Claim) -> Result<()> {
         &claim.text,
         claim.claimant.as_deref()
     ))
-    .await
-    .map(drop)
+    .await?;
+    super::search::index_claim(tx, claim.id, &claim.text).await
 }
 
 /// Adds an appearance after the claim's others; `false` when the passage is one already.
@@ -578,7 +645,7 @@ pub struct ClaimFilter {
 }
 
 impl ClaimFilter {
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         !self.attention
             && self.source_id.is_none()
             && self.has_verdict.is_none()
@@ -603,7 +670,11 @@ impl FromRow for ClaimItem {
             }),
             _ => None,
         };
-        Ok(ClaimItem { claim, review })
+        Ok(ClaimItem {
+            claim,
+            review,
+            matched: None,
+        })
     }
 }
 
@@ -613,15 +684,19 @@ pub async fn list_claims(
     filter: &ClaimFilter,
     after: Option<Uuid>,
     limit: u32,
+    order: crate::domain::Order,
 ) -> Result<Vec<ClaimItem>> {
-    let after = after.unwrap_or(Uuid::nil());
+    let after = after.unwrap_or(order.start());
+    let (plain, filtered) = if order.is_desc() {
+        (sql::LIST_CLAIMS_DESC, sql::LIST_CLAIMS_FILTERED_DESC)
+    } else {
+        (sql::LIST_CLAIMS, sql::LIST_CLAIMS_FILTERED)
+    };
     if filter.is_empty() {
-        return tx
-            .fetch_all(stmt!(sql::LIST_CLAIMS, after, i64::from(limit)))
-            .await;
+        return tx.fetch_all(stmt!(plain, after, i64::from(limit))).await;
     }
     tx.fetch_all(stmt!(
-        sql::LIST_CLAIMS_FILTERED,
+        filtered,
         after,
         i64::from(limit),
         filter.source_id,

@@ -63,6 +63,12 @@ mod sql {
         review_select!(),
         " LEFT JOIN review_events e ON e.review_id = r.id WHERE r.claim_id = $1 ORDER BY r.id, e.id"
     );
+    /// The claim's current review: the published one, else the newest not ended.
+    pub const REFRESH_CURRENT: &str = "UPDATE claims SET review_id = COALESCE( \
+           (SELECT r2.id FROM reviews r2 WHERE r2.claim_id = $1 AND r2.state = 'published' LIMIT 1), \
+           (SELECT r3.id FROM reviews r3 WHERE r3.claim_id = $1 \
+            AND r3.state NOT IN ('superseded', 'retracted', 'withdrawn') ORDER BY r3.id DESC LIMIT 1)) \
+         WHERE id = $1";
     /// Keys adopted by people: their reviews' author becomes the person's handle.
     pub const RENAME_AUTHOR: &str = "UPDATE reviews SET author = $2 WHERE author = $1";
     pub const INSERT_REVIEW: &str = "INSERT INTO reviews (id, claim_id, author, state, scale_id, rating, summary, evidence_ids, corrects, revision, created_at, updated_at) \
@@ -289,6 +295,14 @@ pub async fn insert_review(tx: &mut Tx, r: &Review) -> Result<()> {
 }
 
 /// Appends a step to a review's history.
+/// Sets the claim's current review after a review of it was written. Call it before
+/// `Tx::lock_writes`: it locks the claim's row.
+pub async fn refresh_current(tx: &mut Tx, claim_id: ClaimId) -> Result<()> {
+    tx.execute(stmt!(sql::REFRESH_CURRENT, claim_id))
+        .await
+        .map(drop)
+}
+
 /// Reviews written under a key's name now name its person (see `App::adopt_keys`).
 pub async fn rename_author(tx: &mut Tx, from: &str, to: &str) -> Result<()> {
     tx.execute(stmt!(sql::RENAME_AUTHOR, from, to))

@@ -320,6 +320,12 @@ async fn every_endpoint_against_every_role(backend: Backend) {
             [200, 200, 200, 200, 403],
         ),
         (
+            Method::GET,
+            "/v1/sources?q=text&publisher=x".into(),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 403],
+        ),
+        (
             Method::POST,
             "/v1/sources".into(),
             |r, _, _| json!({"title": format!("by {}", r.as_str()), "text": "x"}),
@@ -432,6 +438,18 @@ async fn every_endpoint_against_every_role(backend: Backend) {
         (
             Method::GET,
             "/v1/claims".into(),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::GET,
+            "/v1/claims?q=claim".into(),
+            |_, _, _| Value::Null,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::GET,
+            "/v1/claims/similar?text=the%20claim".into(),
             |_, _, _| Value::Null,
             [200, 200, 200, 200, 403],
         ),
@@ -950,6 +968,9 @@ async fn integrations_read_public_fields_only(backend: Backend) {
         assert!(!path.contains('{'), "{template}: fill in its parameters");
         if template.starts_with("/v1/trace") {
             path.push_str("?q=%244bn");
+        }
+        if template == "/v1/claims/similar" {
+            path.push_str("?text=bridge");
         }
         if template == "/v1/lookup" {
             path.push_str("?url=https%3A%2F%2Fexample.org%2F");

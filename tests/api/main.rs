@@ -18,6 +18,7 @@ mod people;
 mod placements;
 mod records;
 mod reviews;
+mod search;
 mod sources;
 mod statistics;
 mod webhooks;
