@@ -91,7 +91,7 @@ fn key(args: &Args, role: &str) -> String {
         .args([
             "keys",
             "create",
-            "--name",
+            "--person",
             &format!("load-{role}"),
             "--role",
             role,

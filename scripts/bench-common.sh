@@ -70,7 +70,7 @@ bench_start_claimtrail() {
     local name=$1
     shift
     local db="$work/$name.db"
-    ct_key=$(DATABASE_URL="$db" "$claimtrail" keys create --name bench --role admin 2>/dev/null)
+    ct_key=$(DATABASE_URL="$db" "$claimtrail" keys create --person bench --role admin 2>/dev/null)
     NO_COLOR=1 DATABASE_URL="$db" CLAIMTRAIL_BIND=127.0.0.1:0 \
         CLAIMTRAIL_ORG_NAME="${CLAIMTRAIL_ORG_NAME:-Bench Desk}" \
         CLAIMTRAIL_ORG_URL="${CLAIMTRAIL_ORG_URL:-https://desk.example.org/}" \

@@ -74,7 +74,7 @@ fill() {
 # serve NAME URL: the service on that database; sets $ct_pid, $ct_url, $ct_key.
 serve() {
     local name=$1 url=$2
-    ct_key=$(DATABASE_URL="$url" "$claimtrail" keys create --name "bench-$RANDOM" --role admin 2>/dev/null)
+    ct_key=$(DATABASE_URL="$url" "$claimtrail" keys create --person "bench-$RANDOM" --role admin 2>/dev/null)
     NO_COLOR=1 DATABASE_URL="$url" CLAIMTRAIL_BIND=127.0.0.1:0 \
         CLAIMTRAIL_ORG_NAME="Bench Desk" CLAIMTRAIL_ORG_URL="https://desk.example.org/" \
         "$claimtrail" serve >"$work/$name.log" 2>&1 &

@@ -45,7 +45,7 @@ export NO_COLOR=1
 export RUST_LOG=${RUST_LOG:-info,sqlx=warn}
 
 # The run's own key, made before the server starts: an admin may do everything.
-token=$("$bin" keys create --name schemathesis --role admin 2>/dev/null)
+token=$("$bin" keys create --person schemathesis --role admin 2>/dev/null)
 case "$token" in
     ct_*) ;;
     *) echo "schemathesis.sh: no admin key from \`claimtrail keys create\`" >&2; exit 1 ;;

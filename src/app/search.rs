@@ -12,8 +12,9 @@ const SIMILAR_CANDIDATES: u32 = 200;
 /// Similar claims answered by default, and at most.
 pub const SIMILAR_DEFAULT: u32 = 10;
 pub const SIMILAR_MAX: u32 = 50;
-/// Longest text for similar claims, in characters.
-const SIMILAR_MAX_CHARS: usize = 16_384;
+/// Longest text for similar claims, in characters. A claim is a sentence or a few; the bound also keeps the query string well under the
+/// server's URI limit (a character can take 12 bytes percent-encoded).
+const SIMILAR_MAX_CHARS: usize = 2_048;
 /// Above this many bytes of text in a page, hits are placed on the blocking pool.
 const INLINE_BYTES: usize = 2 << 20;
 

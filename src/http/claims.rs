@@ -112,8 +112,8 @@ pub struct ListClaims {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SimilarQuery {
-    /// The text to compare with (a claim as heard or read), up to 16,384 characters.
-    #[param(value_type = String, min_length = 1, max_length = 16384, example = "The bridge will cost $4 billion")]
+    /// The text to compare with (a claim as heard or read), up to 2,048 characters.
+    #[param(value_type = String, min_length = 1, max_length = 2048, example = "The bridge will cost $4 billion")]
     pub text: String,
     /// How many claims, 1 to 50 (default 10).
     #[param(minimum = 1, maximum = 50)]
@@ -156,8 +156,6 @@ pub async fn create_claim(
 /// in code points of the claim's text (`start_utf16`/`end_utf16` too), `exact` and a `snippet`
 /// (HTML-escaped, the query's words in `<mark>…</mark>`). The filters apply either way;
 /// without them only the 5,000 newest matches are ranked.
-///
-/// Roles: admin, editor, fact_checker, auditor (not integration).
 #[utoipa::path(get, path = "/v1/claims", tag = "claims",
     params(ListClaims),
     responses(
@@ -199,8 +197,6 @@ pub async fn list_claims(
 /// text's ("$5 billion" for "$4 billion", or a figure on one side only) has
 /// `figures_differ: true` with both sets, and comes after every claim whose figures agree,
 /// whatever its score. Each item carries the claim's current review, as in the list.
-///
-/// Roles: admin, editor, fact_checker, auditor (not integration).
 #[utoipa::path(get, path = "/v1/claims/similar", tag = "claims",
     params(SimilarQuery),
     responses(

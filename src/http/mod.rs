@@ -172,6 +172,7 @@ Every error is an RFC 9457 problem (`application/problem+json`) whose `type` is 
         schema::AuditCursor,
         schema::Checkpoint,
         schema::Sha256Hex,
+        crate::domain::Order,
         webhooks::WebhookPayload,
         webhooks::WebhookData,
     )),

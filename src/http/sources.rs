@@ -222,8 +222,6 @@ pub async fn create_source(
 /// that span in context, HTML-escaped, with the query's words in `<mark>…</mark>`. Without
 /// `publisher`/`url`, only the 5,000 newest matches are ranked (bounded cost for words most
 /// texts hold).
-///
-/// Roles: admin, editor, fact_checker, auditor (not integration).
 #[utoipa::path(get, path = "/v1/sources", tag = "sources",
     params(ListSources),
     responses(

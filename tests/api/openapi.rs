@@ -62,6 +62,39 @@ fn committed_document_matches_the_code() {
     );
 }
 
+/// Every `$ref` names a schema the document defines (a type used only as a parameter is
+/// easy to leave out of the components).
+#[test]
+fn every_reference_resolves() {
+    fn walk(v: &Value, refs: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    match (k.as_str(), v) {
+                        ("$ref", Value::String(r)) => refs.push(r.clone()),
+                        _ => walk(v, refs),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, refs)),
+            _ => {}
+        }
+    }
+    let doc: Value = serde_json::from_str(&claimtrail::http::openapi_json()).unwrap();
+    let mut refs = Vec::new();
+    walk(&doc, &mut refs);
+    assert!(!refs.is_empty());
+    for r in refs {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("{r} is not a schema reference"));
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "{r} does not resolve"
+        );
+    }
+}
+
 #[test]
 fn a_mismatch_shows_only_where_the_documents_differ() {
     let old: String = (0..5000).map(|i| format!("line {i}\n")).collect();
