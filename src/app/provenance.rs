@@ -190,6 +190,9 @@ impl App {
             .store
             .write(move |tx| {
                 Box::pin(async move {
+                    // Early, as `add_version` does: both write the source's row, and a write
+                    // that waits for the lock while holding that row could deadlock with it.
+                    tx.lock_writes().await?;
                     let Some(before) = db::get_source(tx, id).await? else {
                         return Err(not_found("source", id));
                     };

@@ -447,7 +447,8 @@ impl Tx {
     ///
     /// Deadlock freedom: a write that takes the lock late takes no new row locks once it holds
     /// it (it only reads and appends audit entries). A write that takes it early and then
-    /// writes rows (today `add_version`: sources, versions, mentions and placements;
+    /// writes rows (today `add_version`: sources, versions, mentions, placements and the search
+    /// index; `update_source`: sources, source URLs and the search index;
     /// `create_passage`: passages and placements; `decide_placement`: placements) must not
     /// touch rows that late writes lock: reviews and their events, and through foreign keys
     /// claims and ratings (these take only KEY SHARE locks on sources and passages). A new early-locking write that does must lock late instead, or PostgreSQL
