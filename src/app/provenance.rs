@@ -863,15 +863,7 @@ impl App {
             .store
             .write(move |tx| {
                 Box::pin(async move {
-                    if db::get_claim(tx, claim_id).await?.is_none() {
-                        return Err(not_found("claim", claim_id));
-                    }
-                    if !db::missing_passages(tx, &[passage_id]).await?.is_empty() {
-                        return Err(AppError::UnknownPassages {
-                            field: "passage_id",
-                            ids: vec![passage_id],
-                        });
-                    }
+                    claim_and_passage_exist(tx, claim_id, passage_id).await?;
                     db::insert_evidence(tx, id, claim_id, passage_id, stance, note.as_deref(), at)
                         .await?;
                     let event =
@@ -898,6 +890,24 @@ impl App {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Refuses a write about a claim and a passage unless both exist (in the write's snapshot).
+async fn claim_and_passage_exist(
+    tx: &mut store::Tx,
+    claim_id: ClaimId,
+    passage_id: PassageId,
+) -> Result<()> {
+    if db::get_claim(tx, claim_id).await?.is_none() {
+        return Err(not_found("claim", claim_id));
+    }
+    if !db::missing_passages(tx, &[passage_id]).await?.is_empty() {
+        return Err(AppError::UnknownPassages {
+            field: "passage_id",
+            ids: vec![passage_id],
+        });
+    }
+    Ok(())
 }
 
 /// Search results come best first: asking for another order is an error, not ignored.
@@ -983,17 +993,9 @@ impl App {
             .store
             .write(move |tx| {
                 Box::pin(async move {
-                    if db::get_claim(tx, claim_id).await?.is_none() {
-                        return Err(not_found("claim", claim_id));
-                    }
-                    if !db::missing_passages(tx, &[passage_id]).await?.is_empty() {
-                        return Err(AppError::UnknownPassages {
-                            field: "passage_id",
-                            ids: vec![passage_id],
-                        });
-                    }
+                    claim_and_passage_exist(tx, claim_id, passage_id).await?;
                     if !db::add_appearance(tx, claim_id, passage_id).await? {
-                        return Ok(false);
+                        return Ok::<_, AppError>(false);
                     }
                     let event = events::appearance_added(claim_id, passage_id);
                     store::audit::append(tx, &who, event).await?;

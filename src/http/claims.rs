@@ -47,16 +47,9 @@ pub struct CreateEvidence {
 pub struct UpdateClaim {
     #[schema(value_type = Option<BodyText>)]
     pub text: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::extract::present")]
     #[schema(value_type = Option<ShortText>)]
     pub claimant: Option<Option<String>>,
-}
-
-/// A field that is present (even as `null`) is `Some`; an absent one is `None` (by `default`).
-fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// Another passage a claim appeared in.

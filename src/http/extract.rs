@@ -122,6 +122,14 @@ fn strip_position(message: &str) -> String {
 #[from_request(via(axum::extract::Path), rejection(Problem))]
 pub struct ApiPath<T>(pub T);
 
+/// For JSON Merge Patch fields that may be cleared: a field that is present (even as `null`)
+/// is `Some`; an absent one is `None` (with `#[serde(default)]`).
+pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 /// `cursor` and `limit`, for lists that take nothing else.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]

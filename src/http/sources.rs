@@ -59,27 +59,20 @@ pub struct UpdateSource {
     #[schema(value_type = Option<ShortText>)]
     pub title: Option<String>,
     /// Unique among sources; the lookup finds the source by the new URL (aliases stay).
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::extract::present")]
     #[schema(value_type = Option<WebUrl>)]
     pub url: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::extract::present")]
     #[schema(value_type = Option<ShortText>)]
     pub publisher: Option<Option<String>>,
     #[schema(value_type = Option<Vec<ShortText>>)]
     pub authors: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::extract::present")]
     #[schema(schema_with = published_at_schema)]
     pub published_at: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::extract::present")]
     #[schema(pattern = "^[a-z][a-z0-9_]{0,31}$", max_length = 32)]
     pub kind: Option<Option<String>>,
-}
-
-/// A field that is present (even as `null`) is `Some`; an absent one is `None` (by `default`).
-fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 #[utoipa::path(patch, path = "/v1/sources/{id}",  tag = "sources",
