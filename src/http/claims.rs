@@ -145,7 +145,7 @@ pub async fn create_claim(
 /// List or search claims
 ///
 /// Without `q`: claims oldest first. With `q`: full-text search over the claims' text, best
-/// first (SQLite: FTS5 `bm25`; PostgreSQL: `ts_rank_cd`), each item with `match`: `start`/`end`
+/// first (SQLite: FTS5 `bm25`; PostgreSQL: `ts_rank`), each item with `match`: `start`/`end`
 /// in code points of the claim's text (`start_utf16`/`end_utf16` too), `exact` and a `snippet`
 /// (HTML-escaped, the query's words in `<mark>…</mark>`). The filters apply either way;
 /// without them only the 5,000 newest matches are ranked.

@@ -207,7 +207,7 @@ pub async fn create_source(
 ///
 /// Without `q`: sources oldest first. With `q`: full-text search over each source's title and
 /// the text of its **latest** version (earlier versions are not searched), best first (SQLite:
-/// FTS5 `bm25`, title words weighing four times; PostgreSQL: `ts_rank_cd`, title words weight
+/// FTS5 `bm25`, title words weighing four times; PostgreSQL: `ts_rank`, title words weight
 /// A). Each item then carries `match`: the version searched, `start`/`end` (code points, as
 /// passages count them; `start_utf16`/`end_utf16` for DOM ranges) of the first phrase or the
 /// shortest span holding every word, `exact` (the text between them, so

@@ -1,7 +1,7 @@
 //! The full-text index: sources (title and latest version) and claims.
 //!
 //! The one topic written twice: SQLite searches with FTS5 (`MATCH`, `bm25`), PostgreSQL with a
-//! `tsvector` and a GIN index (`@@`, `ts_rank_cd`). Both index the words
+//! `tsvector` and a GIN index (`@@`, `ts_rank`). Both index the words
 //! `domain::search` finds and take queries it rendered, so they find the same rows; only
 //! their ranking formulas differ. Each statement is a pair, picked by [`Tx::is_postgres`].
 //! PostgreSQL plans the searches for their arguments every time (`exec::CUSTOM_PLAN`): the
@@ -79,7 +79,7 @@ mod sql {
             "/*custom-plan*/ ",
             "SELECT ",
             source_columns!(),
-            " FROM (SELECT w.source_id AS sid, ts_rank_cd(w.document, CAST($1 AS tsquery)) AS rank \
+            " FROM (SELECT w.source_id AS sid, ts_rank(w.document, CAST($1 AS tsquery)) AS rank \
                FROM (SELECT m.source_id, m.document FROM source_search m \
                  WHERE m.document @@ CAST($1 AS tsquery) ORDER BY m.source_id DESC LIMIT $4) w \
                ORDER BY rank DESC, w.source_id LIMIT $2 OFFSET $3) hit \
@@ -108,7 +108,7 @@ mod sql {
             "/*custom-plan*/ ",
             "SELECT ",
             source_columns!(),
-            " FROM (SELECT m.source_id AS sid, ts_rank_cd(m.document, CAST($1 AS tsquery)) AS rank \
+            " FROM (SELECT m.source_id AS sid, ts_rank(m.document, CAST($1 AS tsquery)) AS rank \
                FROM source_search m JOIN sources s2 ON s2.id = m.source_id \
                WHERE m.document @@ CAST($1 AS tsquery) \
                AND ($4 IS NULL OR s2.url = $4) AND ($5 IS NULL OR s2.publisher = $5) \
@@ -133,7 +133,7 @@ mod sql {
         postgres: concat!(
             "/*custom-plan*/ ",
             claim_item_select!(),
-            " JOIN (SELECT m.claim_id AS cid, ts_rank_cd(m.document, CAST($7 AS tsquery)) AS rank \
+            " JOIN (SELECT m.claim_id AS cid, ts_rank(m.document, CAST($7 AS tsquery)) AS rank \
                FROM claim_search m WHERE m.document @@ CAST($7 AS tsquery)) h \
              ON h.cid = c.id WHERE 1 = 1",
             claim_filters!(),
@@ -155,7 +155,7 @@ mod sql {
         postgres: concat!(
             "/*custom-plan*/ ",
             claim_item_select!(),
-            " JOIN (SELECT w.claim_id AS cid, ts_rank_cd(w.document, CAST($3 AS tsquery)) AS rank \
+            " JOIN (SELECT w.claim_id AS cid, ts_rank(w.document, CAST($3 AS tsquery)) AS rank \
                FROM (SELECT m.claim_id, m.document FROM claim_search m \
                  WHERE m.document @@ CAST($3 AS tsquery) ORDER BY m.claim_id DESC LIMIT $4) w \
                ORDER BY rank DESC, w.claim_id LIMIT $2 OFFSET $1) hit ON hit.cid = c.id \
