@@ -5,28 +5,93 @@ use std::collections::HashMap;
 
 // The parent's imports and helpers: these modules only split `App`'s methods by topic.
 use super::*;
+use crate::domain::changes::{Affected, ChangeKind};
 use crate::domain::claimreview::{self, Appearance, Markup, Organization};
 use crate::domain::public::{Lookup, LookupClaim, LookupReview, PublicSource, PublicVerdict};
 use crate::domain::urls::lookup_form;
 use crate::store::cms as db;
 use crate::store::provenance as records;
 use crate::store::reviews as review_db;
+use crate::store::touches::Touch;
 
-/// Answers of the CMS's hot read (who a token is, what a URL finds) kept between writes. Each
-/// is valid while the audit chain's head is the one it was read at: every write to the
-/// records appends to the chain, on whichever node made it, so one indexed read tells whether
-/// anything changed. A revoked key is a write too.
+/// Answers of the CMS's hot read (who a token is, what a URL finds) kept in memory until a
+/// commit changes them. Writes name what they change ([`store::touches::Touch`]): this node's
+/// commits are heard before their callers get an answer, other nodes' through PostgreSQL's
+/// `NOTIFY`. While those notices may be missing (the listener is down) nothing is answered
+/// from memory.
 pub(super) struct ReadCache {
-    keys: Mutex<lru::LruCache<[u8; 32], (i64, Actor)>>,
-    lookups: Mutex<lru::LruCache<String, (i64, Arc<Lookup>)>>,
+    kept: Mutex<Kept>,
+}
+
+struct Kept {
+    /// Counts what was forgotten: an answer read from the database is kept only if nothing
+    /// was forgotten while it was read (else it may predate the change).
+    generation: u64,
+    keys: lru::LruCache<[u8; 32], Actor>,
+    lookups: lru::LruCache<String, Arc<LookupAnswer>>,
+}
+
+/// The lookup's answer for one URL, with its JSON body and that body's ETag (made once, as it
+/// is served many times).
+#[derive(Debug)]
+pub struct LookupAnswer {
+    pub lookup: Lookup,
+    pub json: bytes::Bytes,
+    /// A strong ETag of `json`, quoted.
+    pub etag: String,
+}
+
+impl LookupAnswer {
+    fn new(lookup: Lookup) -> Result<LookupAnswer> {
+        use sha2::Digest;
+        let json = serde_json::to_vec(&lookup).map_err(|e| AppError::Internal(e.to_string()))?;
+        let digest = sha2::Sha256::digest(&json);
+        Ok(LookupAnswer {
+            etag: format!("\"{}\"", hex::encode(&digest[..16])),
+            json: json.into(),
+            lookup,
+        })
+    }
 }
 
 impl ReadCache {
-    pub(super) fn new() -> ReadCache {
+    pub(super) fn new(touches: &store::touches::Touches) -> Arc<ReadCache> {
         let size = std::num::NonZeroUsize::new(4096).expect("non-zero");
-        ReadCache {
-            keys: Mutex::new(lru::LruCache::new(size)),
-            lookups: Mutex::new(lru::LruCache::new(size)),
+        let cache = Arc::new(ReadCache {
+            kept: Mutex::new(Kept {
+                generation: 0,
+                keys: lru::LruCache::new(size),
+                lookups: lru::LruCache::new(size),
+            }),
+        });
+        let weak = Arc::downgrade(&cache);
+        touches.subscribe(move |touched| {
+            if let Some(cache) = weak.upgrade() {
+                cache.forget(touched);
+            }
+        });
+        cache
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
+        // A panic while holding the lock leaves maps that are still consistent.
+        self.kept.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn forget(&self, touched: &[Touch]) {
+        let mut kept = self.lock();
+        kept.generation += 1;
+        for t in touched {
+            match t {
+                Touch::Lookup(url) => {
+                    kept.lookups.pop(url);
+                }
+                Touch::Keys => kept.keys.clear(),
+                Touch::All => {
+                    kept.keys.clear();
+                    kept.lookups.clear();
+                }
+            }
         }
     }
 }
@@ -53,8 +118,10 @@ pub struct FeedItem {
     pub seq: i64,
     /// The change's id (also the `webhook-id` of its deliveries).
     pub id: uuid::Uuid,
-    /// `review.published`, `review.corrected`, `review.retracted`; for editorial roles also
-    /// `source.version_added` and `passage.changed`.
+    /// `review.published`, `review.corrected`, `review.retracted`, `review.updated`,
+    /// `claim.updated`, `source.updated`; for editorial roles also `source.version_added` and
+    /// `passage.changed`. The public ones name in `data.urls` every lookup URL whose answer
+    /// changed, and in `data.reviews` every review whose ClaimReview changed.
     #[serde(rename = "type")]
     pub kind: String,
     /// The review or source changed.
@@ -102,18 +169,30 @@ impl App {
                 state: review.state,
             });
         }
-        let (name, from) = (actor.who(), review.revision);
+        let (name, from, claim_id) = (actor.who(), review.revision, review.claim_id);
         let at = store::now();
         let set = self
             .store
             .write(move |tx| {
                 Box::pin(async move {
                     let page = page.as_ref().map(|(u, k)| (u.as_str(), k.as_str()));
+                    // The page it leaves and the page it goes to both change.
+                    let before = db::claim_urls(tx, claim_id).await?;
                     if !review_db::set_published_url(tx, id, from, page, at).await? {
                         return Ok(false);
                     }
                     let event = events::published_url_set(id, page.map(|p| p.0), from + 1);
                     store::audit::append(tx, &name, event).await?;
+                    // The claim's other verdicts name this one's page (a correction and the
+                    // verdict it superseded point at each other).
+                    let affected = Affected::default()
+                        .with_urls(before)
+                        .with_urls(db::claim_urls(tx, claim_id).await?)
+                        .with_reviews([id])
+                        .with_reviews(db::public_reviews(tx, claim_id).await?);
+                    let kind = ChangeKind::ReviewUpdated;
+                    let data = domain::changes::review_data(kind, id, None);
+                    db::announce(tx, kind, id.uuid(), data, affected, at).await?;
                     Ok::<_, AppError>(true)
                 })
             })
@@ -241,61 +320,71 @@ impl App {
         })
     }
 
-    /// [`App::lookup`] for a bearer token: the read a CMS makes on every page render. While
-    /// nothing was written since, the key and the answer come from [`ReadCache`], so the read
-    /// costs one indexed statement (the audit head).
-    pub async fn lookup_as(&self, token: &str, url: &str) -> Result<(Actor, Arc<Lookup>)> {
-        let head = self
-            .store
-            .fetch(|tx| Box::pin(store::audit::head_seq(tx)))
-            .await?;
+    /// Whether this node may answer the lookup from memory now: every change, its own and
+    /// other nodes', reaches it (on PostgreSQL, while its listener is connected).
+    pub fn answers_from_memory(&self) -> bool {
+        self.store.touches().complete()
+    }
+
+    /// The lookup by article URL for a bearer token: the read a CMS makes on every page
+    /// render. Answered from [`ReadCache`] when nothing it depends on changed since it was
+    /// read, with no database read.
+    pub async fn lookup_as(&self, token: &str, url: &str) -> Result<(Actor, Arc<LookupAnswer>)> {
         let token_key: [u8; 32] = {
             use sha2::Digest;
             sha2::Sha256::digest(token.as_bytes()).into()
         };
-        let known = {
-            let mut keys = self.reads.keys.lock().unwrap_or_else(|e| e.into_inner());
-            keys.get(&token_key)
-                .filter(|(at, _)| *at == head)
-                .map(|(_, a)| a.clone())
+        let key = lookup_form(url);
+        let from_memory = self.store.touches().complete();
+        let (generation, actor, found) = {
+            let mut kept = self.reads.lock();
+            let actor = from_memory
+                .then(|| kept.keys.get(&token_key).cloned())
+                .flatten();
+            let found = match &key {
+                Ok(key) if from_memory => kept.lookups.get(key).cloned(),
+                _ => None,
+            };
+            (kept.generation, actor, found)
         };
-        let actor = match known {
+        if let (Some(actor), Some(found)) = (&actor, &found) {
+            return Ok((actor.clone(), found.clone()));
+        }
+        let actor = match actor {
             Some(actor) => actor,
             None => {
                 let actor = self.authenticate(token).await?;
-                let mut keys = self.reads.keys.lock().unwrap_or_else(|e| e.into_inner());
-                keys.put(token_key, (head, actor.clone()));
+                let mut kept = self.reads.lock();
+                if from_memory && kept.generation == generation {
+                    kept.keys.put(token_key, actor.clone());
+                }
                 actor
             }
         };
         require(&actor, Permission::ReadPublished, "look up articles")?;
-        let key = lookup_form(url).map_err(|m| AppError::field("url", m))?;
-        {
-            let mut lookups = self.reads.lookups.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((at, found)) = lookups.get(&key)
-                && *at == head
-            {
-                return Ok((actor, found.clone()));
-            }
+        let key = key.map_err(|m| AppError::field("url", m))?;
+        if let Some(found) = found {
+            return Ok((actor, found));
         }
-        let (at, found) = self.read_lookup(key.clone()).await?;
-        let found = Arc::new(found);
-        let mut lookups = self.reads.lookups.lock().unwrap_or_else(|e| e.into_inner());
-        lookups.put(key, (at, found.clone()));
+        let found = Arc::new(LookupAnswer::new(self.read_lookup(key.clone()).await?)?);
+        let mut kept = self.reads.lock();
+        if from_memory && kept.generation == generation {
+            kept.lookups.put(key, found.clone());
+        }
         Ok((actor, found))
     }
 
-    /// What a CMS needs for the article at a URL in lookup form: the claims that appear in any
-    /// version of the sources known by that URL, each with its spans and verdicts, and the
-    /// verdicts published at that URL (an unknown URL finds nothing), with the audit head it
-    /// was read at (one snapshot).
-    async fn read_lookup(&self, key: String) -> Result<(i64, Lookup)> {
+    /// What a CMS needs for the article at a URL in lookup form: the claims with a published
+    /// verdict (or the stub of a corrected or retracted one) that appear in any version of the
+    /// sources known by that URL, each with its spans and verdicts, those sources, and the
+    /// verdicts published at that URL, read in one snapshot. Nothing else: a claim still in
+    /// the desk's hands, and a source it is studying, are not public.
+    async fn read_lookup(&self, key: String) -> Result<Lookup> {
         let wanted = key.clone();
-        let (head, sources, claims, published) = self
+        let (sources, claims, published) = self
             .store
             .read(|tx| {
                 Box::pin(async move {
-                    let head = store::audit::head_seq(tx).await?;
                     let ids = db::sources_by_url(tx, &wanted).await?;
                     let mut sources = Vec::new();
                     let mut claims: Vec<LookupClaim> = Vec::new();
@@ -303,22 +392,31 @@ impl App {
                         let Some(s) = records::get_source(tx, *sid).await? else {
                             continue;
                         };
-                        sources.push(PublicSource {
-                            id: s.id,
-                            title: s.title,
-                            url: s.url,
-                            publisher: s.publisher,
-                        });
+                        let mut shown = claims
+                            .iter()
+                            .any(|c| c.passages.iter().any(|p| p.source_id == *sid));
                         for claim_id in db::claims_of_source(tx, *sid).await? {
                             if claims.iter().any(|c| c.claim.id == claim_id) {
+                                continue;
+                            }
+                            let reviews = review_db::claim_reviews(tx, claim_id).await?;
+                            if !reviews.iter().any(|r| PublicVerdict::of(r).is_some()) {
                                 continue;
                             }
                             let Some(claim) = records::get_claim(tx, claim_id).await? else {
                                 continue;
                             };
                             let (appearances, _) = records::claim_passages(tx, claim_id).await?;
-                            let reviews = review_db::claim_reviews(tx, claim_id).await?;
                             claims.push(lookup_claim(&claim, &appearances, &reviews, &ids));
+                            shown = true;
+                        }
+                        if shown {
+                            sources.push(PublicSource {
+                                id: s.id,
+                                title: s.title,
+                                url: s.url,
+                                publisher: s.publisher,
+                            });
                         }
                     }
                     let mut published = Vec::new();
@@ -337,19 +435,16 @@ impl App {
                         }
                     }
                     claims.sort_by_key(|c| c.claim.id);
-                    Ok::<_, AppError>((head, sources, claims, published))
+                    Ok::<_, AppError>((sources, claims, published))
                 })
             })
             .await?;
-        Ok((
-            head,
-            Lookup {
-                url: key,
-                sources,
-                claims,
-                reviews: published,
-            },
-        ))
+        Ok(Lookup {
+            url: key,
+            sources,
+            claims,
+            reviews: published,
+        })
     }
 
     /// Adds an alias URL (a syndicated copy, an AMP page) that the lookup also matches.
@@ -370,7 +465,8 @@ impl App {
                 Box::pin(async move {
                     db::insert_url(tx, &written_key, source_id, &written_key, true, at).await?;
                     let event = events::source_alias_added(source_id, &written_key);
-                    store::audit::append(tx, &name, event).await
+                    store::audit::append(tx, &name, event).await?;
+                    announce_source(tx, source_id, Vec::new(), at).await
                 })
             })
             .await;
@@ -490,6 +586,59 @@ impl App {
             .collect();
         Ok((changes, head))
     }
+}
+
+/// Announces a change to a claim that integrations see, naming every lookup that may show it
+/// (and `also`: URLs that showed it before the write) and its public reviews. A claim without
+/// a public verdict is not shown to integrations, so its changes announce nothing.
+pub(super) async fn announce_claim(
+    tx: &mut store::Tx,
+    claim_id: ClaimId,
+    also: Vec<String>,
+    at: time::OffsetDateTime,
+) -> std::result::Result<(), StoreError> {
+    let reviews = db::public_reviews(tx, claim_id).await?;
+    if reviews.is_empty() {
+        return Ok(());
+    }
+    let affected = Affected::default()
+        .with_urls(also)
+        .with_urls(db::claim_urls(tx, claim_id).await?)
+        .with_reviews(reviews);
+    let data = domain::changes::claim_data(claim_id);
+    db::announce(
+        tx,
+        ChangeKind::ClaimUpdated,
+        claim_id.uuid(),
+        data,
+        affected,
+        at,
+    )
+    .await
+}
+
+/// Announces a change to what integrations see of a source (its URLs, title, publisher):
+/// nothing unless a claim with a public verdict appears in it. `before` holds the source's
+/// lookup URLs before the write.
+pub(super) async fn announce_source(
+    tx: &mut store::Tx,
+    source_id: SourceId,
+    before: Vec<String>,
+    at: time::OffsetDateTime,
+) -> std::result::Result<(), StoreError> {
+    let claims = db::public_claims_of_source(tx, source_id).await?;
+    if claims.is_empty() {
+        return Ok(());
+    }
+    let mut affected = Affected::default()
+        .with_urls(before)
+        .with_urls(db::source_urls(tx, source_id).await?);
+    for claim_id in claims {
+        affected = affected.with_reviews(db::public_reviews(tx, claim_id).await?);
+    }
+    let data = domain::changes::source_data(source_id);
+    let kind = ChangeKind::SourceUpdated;
+    db::announce(tx, kind, source_id.uuid(), data, affected, at).await
 }
 
 /// A claim as the lookup shows it: its spans in the sources looked up, and its verdicts.

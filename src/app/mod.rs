@@ -247,6 +247,7 @@ fn page<T, I: Into<Uuid>>(items: Vec<T>, limit: u32, id: impl Fn(&T) -> I) -> Pa
 impl App {
     /// `anchor_budget_bytes` bounds the memory of cached folded texts.
     pub fn new(store: Store, anchor_budget_bytes: usize) -> App {
+        let reads = cms::ReadCache::new(store.touches());
         App {
             store,
             scales: Arc::default(),
@@ -260,7 +261,7 @@ impl App {
             second_person_rule: true,
             organization: None,
             webhooks: Arc::new(webhooks::WebhookSettings::default()),
-            reads: Arc::new(cms::ReadCache::new()),
+            reads,
         }
     }
 
@@ -353,7 +354,7 @@ mod webhooks;
 pub use crate::store::provenance::ClaimFilter;
 pub use crate::store::reviews::ReviewFilter;
 pub use audit_trail::{AuditQuery, AuditReport, CheckpointQuery};
-pub use cms::{ClaimReviewDoc, FeedItem, Since};
+pub use cms::{ClaimReviewDoc, FeedItem, LookupAnswer, Since};
 use placements::PLACING_ATTEMPTS;
 pub use placements::{Offsets, PlacementDecision};
 pub use provenance::{ClaimPatch, PassageInput, SourceInput, SourcePatch, SourceQuery};

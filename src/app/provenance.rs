@@ -222,6 +222,7 @@ impl App {
                     {
                         return Ok(());
                     }
+                    let urls_before = store::cms::source_urls(tx, id).await?;
                     db::update_source(tx, &before, &after).await?;
                     if after.url != before.url {
                         store::cms::delete_own_url(tx, id).await?;
@@ -230,6 +231,7 @@ impl App {
                         }
                     }
                     store::audit::append(tx, &who, event).await?;
+                    super::cms::announce_source(tx, id, urls_before, store::now()).await?;
                     Ok(())
                 })
             })
@@ -972,6 +974,7 @@ impl App {
                     }
                     db::update_claim(tx, &after).await?;
                     store::audit::append(tx, &who, events::claim_updated(&before, &after)).await?;
+                    super::cms::announce_claim(tx, id, Vec::new(), store::now()).await?;
                     Ok(())
                 })
             })
@@ -999,6 +1002,7 @@ impl App {
                     }
                     let event = events::appearance_added(claim_id, passage_id);
                     store::audit::append(tx, &who, event).await?;
+                    super::cms::announce_claim(tx, claim_id, Vec::new(), store::now()).await?;
                     Ok(true)
                 })
             })

@@ -660,15 +660,10 @@ impl App {
                     }
                     if let Some(kind) = announce {
                         let data = changes::review_data(kind, id, supersedes);
-                        store::cms::record_change(
-                            tx,
-                            kind.as_str(),
-                            id.uuid(),
-                            kind.is_public(),
-                            &data,
-                            at,
-                        )
-                        .await?;
+                        let affected = changes::Affected::default()
+                            .with_urls(store::cms::claim_urls(tx, claim_id).await?)
+                            .with_reviews(std::iter::once(id).chain(supersedes));
+                        store::cms::announce(tx, kind, id.uuid(), data, affected, at).await?;
                     }
                     Ok(Some(()))
                 })

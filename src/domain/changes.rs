@@ -27,13 +27,27 @@ pub enum ChangeKind {
     /// A passage's words changed, or it was lost, in a new version of its source.
     #[serde(rename = "passage.changed")]
     PassageChanged,
+    /// A published verdict's page (`published_url`) was set, changed or cleared.
+    #[serde(rename = "review.updated")]
+    ReviewUpdated,
+    /// A claim with a published verdict was corrected (text, claimant) or found in another
+    /// article.
+    #[serde(rename = "claim.updated")]
+    ClaimUpdated,
+    /// An article carrying a published verdict's claim changed what the lookup shows of it:
+    /// its URL, an alias, its title or publisher.
+    #[serde(rename = "source.updated")]
+    SourceUpdated,
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 5] = [
+    pub const ALL: [ChangeKind; 8] = [
         ChangeKind::ReviewPublished,
         ChangeKind::ReviewCorrected,
         ChangeKind::ReviewRetracted,
+        ChangeKind::ReviewUpdated,
+        ChangeKind::ClaimUpdated,
+        ChangeKind::SourceUpdated,
         ChangeKind::SourceVersionAdded,
         ChangeKind::PassageChanged,
     ];
@@ -45,6 +59,40 @@ impl ChangeKind {
             ChangeKind::ReviewRetracted => "review.retracted",
             ChangeKind::SourceVersionAdded => "source.version_added",
             ChangeKind::PassageChanged => "passage.changed",
+            ChangeKind::ReviewUpdated => "review.updated",
+            ChangeKind::ClaimUpdated => "claim.updated",
+            ChangeKind::SourceUpdated => "source.updated",
+        }
+    }
+
+    /// When it is sent, and what its payload names (the contract's `webhooks` section).
+    pub fn describe(self) -> &'static str {
+        match self {
+            ChangeKind::ReviewPublished => "A verdict was published (not a correction).",
+            ChangeKind::ReviewCorrected => {
+                "A correction was published; `supersedes` names the verdict it replaced."
+            }
+            ChangeKind::ReviewRetracted => {
+                "A published verdict was retracted: remove its markup (a tombstone)."
+            }
+            ChangeKind::ReviewUpdated => {
+                "A published verdict's page (`published_url`) was set, changed or cleared."
+            }
+            ChangeKind::ClaimUpdated => {
+                "A claim with a published verdict was corrected (text, claimant) or recorded in \
+                 another article."
+            }
+            ChangeKind::SourceUpdated => {
+                "An article that carries a published verdict's claim changed what the lookup \
+                 shows: its URL, an alias, its title or publisher."
+            }
+            ChangeKind::SourceVersionAdded => {
+                "A new version of a source was stored (editorial roles only)."
+            }
+            ChangeKind::PassageChanged => {
+                "A passage's words changed, or it was lost, in a new version of its source \
+                 (editorial roles only)."
+            }
         }
     }
 
@@ -74,6 +122,49 @@ pub fn for_transition(to: State, corrects: Option<ReviewId>) -> Option<ChangeKin
         (State::Retracted, _) => Some(ChangeKind::ReviewRetracted),
         _ => None,
     }
+}
+
+/// What a public change affects, named in its payload so that a CMS cache keyed on them is
+/// exact: every lookup URL (in lookup form) whose answer changed, and every review whose
+/// ClaimReview changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Affected {
+    pub urls: Vec<String>,
+    pub reviews: Vec<ReviewId>,
+}
+
+impl Affected {
+    /// Adds `urls` (kept sorted, once each).
+    pub fn with_urls(mut self, urls: impl IntoIterator<Item = String>) -> Affected {
+        self.urls.extend(urls);
+        self.urls.sort();
+        self.urls.dedup();
+        self
+    }
+
+    pub fn with_reviews(mut self, reviews: impl IntoIterator<Item = ReviewId>) -> Affected {
+        self.reviews.extend(reviews);
+        self.reviews.sort();
+        self.reviews.dedup();
+        self
+    }
+
+    /// Writes `urls` and `reviews` into a payload.
+    pub fn into_data(self, mut data: Value) -> Value {
+        data["urls"] = json!(self.urls);
+        data["reviews"] = json!(self.reviews);
+        data
+    }
+}
+
+/// The payload of a claim change: the claim's id and link.
+pub fn claim_data(id: super::ids::ClaimId) -> Value {
+    json!({"id": id, "links": {"claim": format!("/v1/claims/{id}")}})
+}
+
+/// The payload of a source change: the source's id and link.
+pub fn source_data(id: SourceId) -> Value {
+    json!({"id": id, "links": {"source": format!("/v1/sources/{id}")}})
 }
 
 /// The payload of a review change: its id, links, and for a correction the verdict it
@@ -150,5 +241,33 @@ mod tests {
             assert_eq!(serde_json::to_value(k).unwrap(), json!(k.as_str()));
         }
         assert!(!ChangeKind::SourceVersionAdded.is_public());
+        for k in [
+            ChangeKind::ReviewUpdated,
+            ChangeKind::ClaimUpdated,
+            ChangeKind::SourceUpdated,
+        ] {
+            assert!(k.is_public(), "{k:?}");
+        }
+    }
+
+    #[test]
+    fn affected_urls_and_reviews_are_named_once_each_in_order() {
+        let (a, b) = (ReviewId::new(), ReviewId::new());
+        let data = Affected::default()
+            .with_urls([
+                "https://b.example/x".to_owned(),
+                "https://a.example/".to_owned(),
+            ])
+            .with_urls(["https://a.example/".to_owned()])
+            .with_reviews([b, a, b])
+            .into_data(json!({"id": 1}));
+        assert_eq!(
+            data["urls"],
+            json!(["https://a.example/", "https://b.example/x"])
+        );
+        let mut both = vec![a, b];
+        both.sort();
+        assert_eq!(data["reviews"], json!(both));
+        assert_eq!(data["id"], 1);
     }
 }

@@ -143,8 +143,24 @@ pub async fn lookup(
     let token = super::extract::bearer_token(&headers)?;
     let (actor, found) = app.lookup_as(token, &p?.0.url).await?;
     tracing::Span::current().record("actor", actor.person.as_str());
-    let body = serde_json::to_vec(&*found).map_err(|e| Problem::internal("encode", &e))?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    let etag =
+        header::HeaderValue::from_str(&found.etag).map_err(|e| Problem::internal("an ETag", &e))?;
+    if let Some(sent) = headers.get(header::IF_NONE_MATCH)
+        && super::matches_tag(Some(sent), &etag)
+    {
+        return Ok(super::not_modified(etag));
+    }
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("application/json"),
+            ),
+            (header::ETAG, etag),
+        ],
+        found.json.clone(),
+    )
+        .into_response())
 }
 
 /// Another URL of the same article (a syndicated copy, an AMP page).

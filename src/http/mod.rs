@@ -138,14 +138,14 @@ async fn etags(request: Request, next: axum::middleware::Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
-fn not_modified(tag: axum::http::HeaderValue) -> Response {
+pub(crate) fn not_modified(tag: axum::http::HeaderValue) -> Response {
     let mut response = StatusCode::NOT_MODIFIED.into_response();
     response.headers_mut().insert(header::ETAG, tag);
     response
 }
 
 /// `If-None-Match` compares weakly: `*`, or any listed tag with or without `W/`.
-fn matches_tag(
+pub(crate) fn matches_tag(
     if_none_match: Option<&axum::http::HeaderValue>,
     tag: &axum::http::HeaderValue,
 ) -> bool {

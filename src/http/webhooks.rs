@@ -211,12 +211,19 @@ pub struct WebhookPayload {
 #[derive(Debug, Serialize, ToSchema)]
 #[allow(dead_code)]
 pub struct WebhookData {
-    /// The review (for `review.*`), the source (`source.version_added`), the passage
-    /// (`passage.changed`) or the endpoint (`webhook.test`).
+    /// The review (for `review.*`), the claim (`claim.updated`), the source
+    /// (`source.updated`, `source.version_added`), the passage (`passage.changed`) or the
+    /// endpoint (`webhook.test`).
     pub id: Uuid,
-    /// Where to read it: `review`, `claimreview`; `source`, `version`, `placements`.
+    /// Where to read it: `review`, `claimreview`; `claim`; `source`, `version`, `placements`.
     #[schema(value_type = Object)]
     pub links: serde_json::Value,
+    /// `review.*`, `claim.updated`, `source.updated`: every URL (in lookup form) whose
+    /// `GET /v1/lookup` answer changed. A cache keyed on lookup URLs drops these.
+    pub urls: Option<Vec<String>>,
+    /// `review.*`, `claim.updated`, `source.updated`: every review whose ClaimReview (or
+    /// public view) changed.
+    pub reviews: Option<Vec<Uuid>>,
     /// `review.corrected`: the verdict the correction superseded.
     pub supersedes: Option<Uuid>,
     /// `source.version_added`, `passage.changed`: the new version's number.
@@ -254,11 +261,16 @@ impl utoipa::Modify for Webhooks {
         let mut kinds: Vec<&str> = crate::domain::webhooks::event_types();
         kinds.push(crate::domain::webhooks::TEST_EVENT);
         for kind in kinds {
+            let when = crate::domain::changes::ChangeKind::parse(kind)
+                .map_or("A test ping (`POST /v1/webhooks/{id}/test`).", |k| {
+                    k.describe()
+                });
             let op = OperationBuilder::new()
                 .operation_id(Some(kind.replace('.', "_")))
                 .summary(Some(format!("`{kind}`")))
                 .description(Some(
-                    "Standard Webhooks: verify `webhook-signature` (`v1,` + base64 HMAC-SHA256 of \
+                    when.to_owned()
+                        + "\n\nStandard Webhooks: verify `webhook-signature` (`v1,` + base64 HMAC-SHA256 of \
                      `webhook-id.webhook-timestamp.body` with the key of your `whsec_` secret; \
                      during a rotation two signatures, space-separated). Answer 2xx within 15 s; \
                      anything else (3xx included) is retried on a schedule of about a day, \

@@ -5,7 +5,9 @@ use time::OffsetDateTime;
 
 use super::Result;
 use super::exec::{Cols, FromRow, Json, Tx, stmt};
-use crate::domain::ids::{ClaimId, SourceId};
+use super::touches::Touch;
+use crate::domain::changes::{Affected, ChangeKind};
+use crate::domain::ids::{ClaimId, ReviewId, SourceId};
 
 mod sql {
     pub const INSERT_URL: &str = "INSERT INTO source_urls (url_key, source_id, url, alias, created_at) \
@@ -25,6 +27,22 @@ mod sql {
     pub const CHANGES: &str = "SELECT seq, id, type, entity_id, data, at FROM changes \
          WHERE seq > $1 AND (public = $2 OR public = $3) ORDER BY seq LIMIT $4";
     pub const HEAD: &str = "SELECT seq FROM changes ORDER BY seq DESC LIMIT 1";
+    /// Every lookup key that may show the claim: its sources' URLs and aliases, and the
+    /// pages its verdicts are published at.
+    pub const CLAIM_URLS: &str = "SELECT u.url_key FROM claim_appearances a \
+         JOIN passages p ON p.id = a.passage_id JOIN source_urls u ON u.source_id = p.source_id \
+         WHERE a.claim_id = $1 \
+         UNION SELECT r.published_url_key FROM reviews r \
+         WHERE r.claim_id = $1 AND r.published_url_key IS NOT NULL";
+    pub const SOURCE_URLS: &str = "SELECT url_key FROM source_urls WHERE source_id = $1";
+    /// The claim's reviews integrations see: published, superseded or retracted.
+    pub const PUBLIC_REVIEWS: &str = "SELECT id FROM reviews WHERE claim_id = $1 \
+         AND state IN ('published', 'superseded', 'retracted') ORDER BY id";
+    /// Claims with a verdict integrations see that appear in the source.
+    pub const PUBLIC_CLAIMS_OF_SOURCE: &str = "SELECT DISTINCT a.claim_id FROM passages p \
+         JOIN claim_appearances a ON a.passage_id = p.id \
+         WHERE p.source_id = $1 AND EXISTS (SELECT 1 FROM reviews r WHERE r.claim_id = a.claim_id \
+         AND r.state IN ('published', 'superseded', 'retracted'))";
 }
 
 /// Records that `url` (in lookup form `key`) names the source; an alias when it is not the
@@ -123,6 +141,49 @@ pub async fn record_change(
     let message = crate::domain::webhooks::message_id(id);
     super::webhooks::fan_out(tx, &message, kind, &payload, at).await?;
     Ok(())
+}
+
+/// Every lookup key (URL in lookup form) whose answer may show the claim.
+pub async fn claim_urls(tx: &mut Tx, claim_id: ClaimId) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = tx.fetch_all(stmt!(sql::CLAIM_URLS, claim_id)).await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// The lookup keys of a source: its own URL and its aliases.
+pub async fn source_urls(tx: &mut Tx, source_id: SourceId) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = tx.fetch_all(stmt!(sql::SOURCE_URLS, source_id)).await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// The claim's reviews that integrations see (published, superseded, retracted).
+pub async fn public_reviews(tx: &mut Tx, claim_id: ClaimId) -> Result<Vec<ReviewId>> {
+    let rows: Vec<(ReviewId,)> = tx.fetch_all(stmt!(sql::PUBLIC_REVIEWS, claim_id)).await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// The claims in the source that integrations see (they carry a public verdict).
+pub async fn public_claims_of_source(tx: &mut Tx, source_id: SourceId) -> Result<Vec<ClaimId>> {
+    let rows: Vec<(ClaimId,)> = tx
+        .fetch_all(stmt!(sql::PUBLIC_CLAIMS_OF_SOURCE, source_id))
+        .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Records a change integrations see, naming what it affects in its payload, and tells the
+/// nodes' in-memory readers which lookups to forget (the same URLs: the feed and the caches
+/// are exact together).
+pub async fn announce(
+    tx: &mut Tx,
+    kind: ChangeKind,
+    entity_id: uuid::Uuid,
+    data: serde_json::Value,
+    affected: Affected,
+    at: OffsetDateTime,
+) -> Result<()> {
+    let touched = affected.urls.iter().cloned().map(Touch::Lookup).collect();
+    let data = affected.into_data(data);
+    record_change(tx, kind.as_str(), entity_id, kind.is_public(), &data, at).await?;
+    super::touches::touch(tx, touched).await
 }
 
 /// Changes after `since`, oldest first; only public ones unless `all`.

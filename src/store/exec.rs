@@ -298,6 +298,8 @@ pub struct Tx {
     locked: bool,
     /// The audit chain's head as this process last appended it (see `audit::append`).
     head: AuditHead,
+    /// What the unit of work changed for in-memory readers (see `touches`).
+    touched: Vec<super::touches::Touch>,
 }
 
 /// The newest audit entry this process appended (`seq`, `hash`): a hint, checked by the
@@ -316,6 +318,7 @@ impl Tx {
             inner: Inner::Sqlite(conn),
             locked: false,
             head,
+            touched: Vec::new(),
         }
     }
 
@@ -324,6 +327,7 @@ impl Tx {
             inner: Inner::Postgres(tx),
             locked: false,
             head,
+            touched: Vec::new(),
         }
     }
 
@@ -332,7 +336,26 @@ impl Tx {
             inner: Inner::PostgresPool(pool),
             locked: false,
             head,
+            touched: Vec::new(),
         }
+    }
+
+    pub(super) fn note_touched(&mut self, touched: Vec<super::touches::Touch>) {
+        self.touched.extend(touched);
+    }
+
+    /// What was touched so far: a mark to [`Tx::forget_touched_after`] when a write's
+    /// savepoint rolls back.
+    pub(super) fn touched_len(&self) -> usize {
+        self.touched.len()
+    }
+
+    pub(super) fn forget_touched_after(&mut self, mark: usize) {
+        self.touched.truncate(mark);
+    }
+
+    pub(super) fn take_touched(&mut self) -> Vec<super::touches::Touch> {
+        std::mem::take(&mut self.touched)
     }
 
     pub(super) fn audit_head_hint(&self) -> Option<(i64, String)> {

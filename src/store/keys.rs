@@ -90,7 +90,12 @@ pub async fn list(tx: &mut Tx) -> Result<Vec<ApiKey>> {
 
 /// Revokes a key unless it is revoked already; whether it did.
 pub async fn revoke(tx: &mut Tx, id: KeyId, at: time::OffsetDateTime) -> Result<bool> {
-    Ok(tx.execute(stmt!(sql::REVOKE, id, at)).await? == 1)
+    let revoked = tx.execute(stmt!(sql::REVOKE, id, at)).await? == 1;
+    if revoked {
+        // Nodes that keep who a token is forget it.
+        super::touches::touch(tx, vec![super::touches::Touch::Keys]).await?;
+    }
+    Ok(revoked)
 }
 
 /// The keys of one person.

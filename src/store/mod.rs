@@ -43,6 +43,7 @@ pub mod reviews;
 pub mod search;
 mod sqlite;
 pub mod statistics;
+pub mod touches;
 pub mod webhooks;
 
 pub use error::{Constraint, StoreError};
@@ -57,6 +58,8 @@ pub struct Store {
     backend: Backend,
     /// See [`exec::AuditHead`].
     head: exec::AuditHead,
+    /// Who hears of committed changes (see [`touches`]).
+    touches: std::sync::Arc<touches::Touches>,
 }
 
 #[derive(Clone, Debug)]
@@ -237,6 +240,7 @@ impl Store {
         lock_wait: Duration,
     ) -> Result<Store> {
         let head = exec::AuditHead::default();
+        let touches;
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options: PgConnectOptions = url.parse().map_err(|e| error::postgres_error(&e))?;
             let wait = format!("{}ms", lock_wait.as_millis().max(1));
@@ -247,17 +251,31 @@ impl Store {
                 .connect_with(options)
                 .await
                 .map_err(|e| error::postgres_error(&e))?;
+            // Incomplete until the listener hears other nodes.
+            touches = touches::Touches::new(false);
+            touches::listen(pool.clone(), touches.clone());
             Backend::Postgres(pool)
         } else {
             let path = sqlite::path_of(url)?;
+            touches = touches::Touches::new(true);
             Backend::Sqlite(sqlite::Sqlite::open(
                 &path,
                 max_connections,
                 head.clone(),
                 lock_wait,
+                touches.clone(),
             )?)
         };
-        Ok(Store { backend, head })
+        Ok(Store {
+            backend,
+            head,
+            touches,
+        })
+    }
+
+    /// Who hears of committed changes, for readers that keep answers in memory.
+    pub fn touches(&self) -> &touches::Touches {
+        &self.touches
     }
 
     /// The backend's name, for logs.
@@ -372,7 +390,10 @@ impl Store {
             .map_err(|e| error::postgres_error(&e))?;
         let mut tx = Tx::postgres(tx, self.head.clone());
         let out = work(&mut tx).await?;
+        let touched = tx.take_touched();
         tx.commit().await?;
+        // Before the caller answers: a client that reads after its write sees the change here.
+        self.touches.publish(&touched);
         Ok(out)
     }
 

@@ -104,6 +104,7 @@ impl Sqlite {
         max_readers: u32,
         head: AuditHead,
         lock_wait: Duration,
+        touches: Arc<super::touches::Touches>,
     ) -> Result<Sqlite, StoreError> {
         let writer = open(path, lock_wait)?;
         // The writer updates every index of a growing store (each figure of a version goes to
@@ -115,7 +116,7 @@ impl Sqlite {
         let writer_head = head.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run_writer(writer, queue, writer_head))
+            .spawn(move || run_writer(writer, queue, writer_head, touches))
             .map_err(StoreError::other)?;
         Ok(Sqlite {
             jobs,
@@ -303,11 +304,39 @@ fn migrate(conn: &Connection, migrations: &[(&str, &str)]) -> Result<(), Migrate
 
 /// The writer: takes the queued writes, up to [`MAX_BATCH`], and runs them in one
 /// transaction; then tells each caller.
-fn run_writer(conn: Connection, queue: mpsc::Receiver<Command>, head: AuditHead) {
+/// How often an idle writer looks for other processes' commits.
+const EXTERNAL_POLL: Duration = Duration::from_millis(200);
+
+fn run_writer(
+    conn: Connection,
+    queue: mpsc::Receiver<Command>,
+    head: AuditHead,
+    touches: Arc<super::touches::Touches>,
+) {
+    // Another process's commits (the CLI revoking a key, a second server on the file) show
+    // as a new `data_version` on this connection, which its own commits leave alone: readers
+    // that keep answers then forget them all, within `EXTERNAL_POLL`.
+    let data_version = |conn: &Connection| {
+        conn.query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))
+            .ok()
+    };
+    let mut seen = data_version(&conn);
     let mut conn = Some(conn);
     let mut closed = None;
     while closed.is_none() {
-        let Ok(first) = queue.recv() else { break };
+        let next = queue.recv_timeout(EXTERNAL_POLL);
+        if let Some(c) = &conn {
+            let now = data_version(c);
+            if now != seen {
+                seen = now;
+                touches.publish(&[super::touches::Touch::All]);
+            }
+        }
+        let first = match next {
+            Ok(first) => first,
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
         let mut batch = Vec::new();
         for command in std::iter::once(first).chain(queue.try_iter()) {
             match command {
@@ -323,7 +352,7 @@ fn run_writer(conn: Connection, queue: mpsc::Receiver<Command>, head: AuditHead)
         }
         if !batch.is_empty() {
             let Some(c) = conn.take() else { break };
-            conn = Some(commit_batch(c, batch, &head));
+            conn = Some(commit_batch(c, batch, &head, &touches));
         }
     }
     drop(conn);
@@ -336,7 +365,12 @@ fn run_writer(conn: Connection, queue: mpsc::Receiver<Command>, head: AuditHead)
 
 /// Runs each write in its own savepoint within one transaction, commits, and tells each
 /// caller how it ended: its own error, the batch's error, or success once committed.
-fn commit_batch(conn: Connection, batch: Vec<Job>, head: &AuditHead) -> Connection {
+fn commit_batch(
+    conn: Connection,
+    batch: Vec<Job>,
+    head: &AuditHead,
+    touches: &super::touches::Touches,
+) -> Connection {
     let mut replies = Vec::with_capacity(batch.len());
     let mut pending = batch.into_iter();
     let mut tx = Tx::sqlite(conn, head.clone());
@@ -350,17 +384,24 @@ fn commit_batch(conn: Connection, batch: Vec<Job>, head: &AuditHead) -> Connecti
         exec(&mut tx, "BEGIN IMMEDIATE")?;
         for job in pending.by_ref() {
             exec(&mut tx, "SAVEPOINT write")?;
+            let mark = tx.touched_len();
             let (ok, reply) = job(Ok(&mut tx));
             replies.push(reply);
             if ok {
                 exec(&mut tx, "RELEASE write")?;
             } else {
                 exec(&mut tx, "ROLLBACK TO write; RELEASE write")?;
+                tx.forget_touched_after(mark);
             }
         }
         exec(&mut tx, "COMMIT")
     })();
+    let touched = tx.take_touched();
     let conn = tx.into_sqlite().expect("an SQLite unit of work");
+    if committed.is_ok() {
+        // Before any caller hears back: a client that reads after its write sees the change.
+        touches.publish(&touched);
+    }
     if let Err(e) = &committed {
         tracing::error!(error = %e, "a batch of writes failed as a whole");
         // The writes the batch never reached hear why.
@@ -389,6 +430,7 @@ mod tests {
             2,
             AuditHead::default(),
             Duration::from_secs(10),
+            crate::store::touches::Touches::new(true),
         )
         .expect("open");
         (dir, db)

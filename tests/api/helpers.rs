@@ -347,3 +347,36 @@ pub fn anonymous_client() -> reqwest::Client {
     claimtrail::delivery::install_default_crypto();
     reqwest::Client::new()
 }
+
+/// A verdict on `claim` drafted by a fact-checker, approved and published by an editor (two
+/// people, so it works with the second-person rule on), at the page `url` if given; returns
+/// the published review.
+pub async fn publish_verdict(t: &TestApp, claim: &str, url: Option<&str>) -> Value {
+    let checker = client_with_key(&t.key(Role::FactChecker).await);
+    let editor = client_with_key(&t.key(Role::Editor).await);
+    let res = checker
+        .post(t.url(&format!("/v1/claims/{claim}/reviews")))
+        .json(&json!({"rating": "false", "summary": "The record says otherwise."}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let mut review: Value = res.json().await.expect("JSON");
+    let id = review["id"].as_str().expect("id").to_owned();
+    for (client, to, page) in [
+        (&checker, "in_review", None),
+        (&editor, "approved", None),
+        (&editor, "published", url),
+    ] {
+        let res = client
+            .post(t.url(&format!("/v1/reviews/{id}/transitions")))
+            .json(&json!({"to": to, "revision": review["revision"], "published_url": page}))
+            .send()
+            .await
+            .expect("POST");
+        let status = res.status();
+        review = res.json().await.expect("JSON");
+        assert_eq!(status, StatusCode::OK, "{to}: {review}");
+    }
+    review
+}

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, assert_problem, spawn_app};
+use crate::helpers::{Backend, TestApp, assert_problem, publish_verdict, spawn_app};
 
 async fn audit_of(t: &TestApp, entity: &str, id: &str) -> Vec<Value> {
     t.get_json(&format!("/v1/audit?entity={entity}&entity_id={id}"))
@@ -270,6 +270,18 @@ async fn a_source_is_corrected_and_its_lookup_follows(backend: Backend) {
     assert_eq!(source["kind"], "news");
     assert_eq!(source["warnings"], json!([]));
     let id = source["id"].as_str().unwrap();
+    // A published verdict on a claim in it: the lookup shows the article.
+    let passage = t.passage(id, json!({"quote": "voted 7-2"})).await;
+    let claim: Value = t
+        .post(
+            "/v1/claims",
+            &json!({"text": "The council voted 7-2.", "appearances": [passage["id"]]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    publish_verdict(&t, claim["id"].as_str().unwrap(), None).await;
     let path = format!("/v1/sources/{id}");
     let res = patch(
         &t,
