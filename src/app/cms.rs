@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use super::*;
 use crate::domain::claimreview::{self, Appearance, Markup, Organization};
 use crate::domain::public::{Lookup, LookupClaim, LookupReview, PublicSource, PublicVerdict};
-use crate::domain::urls::lookup_form;
 use crate::store::cms as db;
 use crate::store::provenance as records;
 use crate::store::reviews as review_db;
@@ -93,7 +92,9 @@ impl App {
             Permission::DecideReviews,
             "set where verdicts are published",
         )?;
-        let page = url.map(reviews::published_page).transpose()?;
+        let page = url
+            .map(|u| reviews::published_page(u, &self.url_rule))
+            .transpose()?;
         let review = self.load_review(id).await?;
         let review = Self::fresh(review, revision)?;
         if !matches!(review.state, State::Published | State::Superseded) {
@@ -118,12 +119,13 @@ impl App {
                 })
             })
             .await?;
-        let current = self.load_review(id).await?;
+        let mut current = self.load_review(id).await?;
         if !set {
             return Err(AppError::Stale {
                 current: Box::new(current),
             });
         }
+        self.with_warnings(&mut current).await?;
         Ok(current)
     }
 
@@ -139,12 +141,7 @@ impl App {
 
     /// The schema.org ClaimReview of a published (or superseded) verdict. A retracted one is
     /// `Retracted` (410), so a CMS removes its markup.
-    pub async fn claim_review(
-        &self,
-        actor: &Actor,
-        id: ReviewId,
-        api_base: &str,
-    ) -> Result<ClaimReviewDoc> {
+    pub async fn claim_review(&self, actor: &Actor, id: ReviewId) -> Result<ClaimReviewDoc> {
         require(actor, Permission::ReadPublished, "read verdicts")?;
         let org = self.organization()?;
         let snapshot = self
@@ -163,12 +160,18 @@ impl App {
                     for a in &appearances {
                         let sid = a.passage.source_id;
                         if let std::collections::hash_map::Entry::Vacant(e) = sources.entry(sid) {
-                            e.insert(records::get_source(tx, sid).await?);
+                            let source = records::get_source(tx, sid).await?;
+                            let derived = records::title_derived(tx, sid).await?;
+                            e.insert(source.map(|s| (s, derived)));
                             versions.insert(sid, records::list_versions(tx, sid).await?);
                         }
                     }
                     let superseded_by = match review.superseded_by {
                         Some(by) => review_db::get_review(tx, by, false).await?,
+                        None => None,
+                    };
+                    let corrects = match review.corrects {
+                        Some(old) => review_db::get_review(tx, old, false).await?,
                         None => None,
                     };
                     Ok::<_, AppError>(Some((
@@ -177,12 +180,14 @@ impl App {
                         appearances,
                         sources,
                         versions,
-                        superseded_by,
+                        (superseded_by, corrects),
                     )))
                 })
             })
             .await?;
-        let Some((review, claim, appearances, sources, versions, superseded_by)) = snapshot else {
+        let Some((review, claim, appearances, sources, versions, (superseded_by, corrects))) =
+            snapshot
+        else {
             return Err(not_found("review", id));
         };
         match review.state {
@@ -216,8 +221,13 @@ impl App {
                     .map(|v| v.sha256.clone())
                     .unwrap_or_default();
                 Appearance {
-                    source_published_at: source.as_ref().and_then(|s| s.published_at.clone()),
-                    authors: source.map(|s| s.authors).unwrap_or_default(),
+                    // The title as stored, unless an import made it up from the text.
+                    headline: match &source {
+                        Some((s, false)) => Some(s.title.clone()),
+                        _ => None,
+                    },
+                    source_published_at: source.as_ref().and_then(|(s, _)| s.published_at.clone()),
+                    authors: source.map(|(s, _)| s.authors).unwrap_or_default(),
                     version_sha256: sha,
                     passage: a.passage,
                     source: a.source,
@@ -230,10 +240,9 @@ impl App {
             scale: &scale,
             org: &org,
             appearances: &appearances,
-            superseded_by: superseded_by
-                .as_ref()
-                .map(|r| (r, r.published_url.as_deref())),
-            api_base,
+            superseded_by: superseded_by.as_ref(),
+            corrects: corrects.as_ref(),
+            public_base: self.public_url(),
         };
         Ok(ClaimReviewDoc {
             document: claimreview::claim_review(&markup),
@@ -269,7 +278,9 @@ impl App {
             }
         };
         require(&actor, Permission::ReadPublished, "look up articles")?;
-        let key = lookup_form(url).map_err(|m| AppError::field("url", m))?;
+        let key = self
+            .lookup_form(url)
+            .map_err(|m| AppError::field("url", m))?;
         {
             let mut lookups = self.reads.lookups.lock().unwrap_or_else(|e| e.into_inner());
             if let Some((at, found)) = lookups.get(&key)
@@ -361,15 +372,19 @@ impl App {
         url: &str,
     ) -> Result<Vec<String>> {
         require(actor, Permission::WriteRecords, "add source URLs")?;
-        let key = lookup_form(url).map_err(|m| AppError::field("url", m))?;
+        let key = self
+            .lookup_form(url)
+            .map_err(|m| AppError::field("url", m))?;
+        let stored =
+            crate::domain::urls::stored_form(url).map_err(|m| AppError::field("url", m))?;
         self.load_source(source_id).await?;
         let (name, at, written_key) = (actor.who(), store::now(), key.clone());
         let written = self
             .store
             .write(move |tx| {
                 Box::pin(async move {
-                    db::insert_url(tx, &written_key, source_id, &written_key, true, at).await?;
-                    let event = events::source_alias_added(source_id, &written_key);
+                    db::insert_url(tx, &written_key, source_id, &stored, true, at).await?;
+                    let event = events::source_alias_added(source_id, &stored);
                     store::audit::append(tx, &name, event).await
                 })
             })
@@ -425,7 +440,7 @@ impl App {
             let at = store::now();
             let mut skipped = 0;
             for (source_id, url) in rows {
-                let key = lookup_form(&url).unwrap_or(url.clone());
+                let key = self.lookup_form(&url).unwrap_or(url.clone());
                 let written = self
                     .store
                     .write(move |tx| {

@@ -36,7 +36,7 @@ pub async fn claim_review(
     Auth(actor): Auth,
     ApiPath(id): ApiPath<ReviewId>,
 ) -> Result<Response, Problem> {
-    let doc = app.claim_review(&actor, id, "").await?;
+    let doc = app.claim_review(&actor, id).await?;
     Ok((
         [(header::CONTENT_TYPE, "application/ld+json")],
         Json(doc.document),
@@ -68,7 +68,7 @@ pub async fn check_claim_review(
     Auth(actor): Auth,
     ApiPath(id): ApiPath<ReviewId>,
 ) -> Result<Json<CheckedClaimReview>, Problem> {
-    let doc = app.claim_review(&actor, id, "").await?;
+    let doc = app.claim_review(&actor, id).await?;
     Ok(Json(CheckedClaimReview {
         claim_review: doc.document,
         warnings: doc.warnings,

@@ -5,7 +5,8 @@ use time::OffsetDateTime;
 
 use super::Result;
 use super::exec::{Cols, FromRow, Json, Tx, stmt};
-use crate::domain::ids::{ClaimId, SourceId};
+use crate::domain::ids::{ClaimId, ReviewId, SourceId};
+use crate::domain::urls::StoredUrl;
 
 mod sql {
     pub const INSERT_URL: &str = "INSERT INTO source_urls (url_key, source_id, url, alias, created_at) \
@@ -25,6 +26,16 @@ mod sql {
     pub const CHANGES: &str = "SELECT seq, id, type, entity_id, data, at FROM changes \
          WHERE seq > $1 AND (public = $2 OR public = $3) ORDER BY seq LIMIT $4";
     pub const HEAD: &str = "SELECT seq FROM changes ORDER BY seq DESC LIMIT 1";
+    pub const URL_RULE: &str = "SELECT fingerprint FROM url_rule WHERE id = 1";
+    pub const SET_URL_RULE: &str = "INSERT INTO url_rule (id, fingerprint, recomputed_at) VALUES (1, $1, $2) \
+         ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, recomputed_at = excluded.recomputed_at";
+    pub const ALL_URLS: &str = "SELECT url_key, source_id, url, alias, created_at FROM source_urls \
+         ORDER BY created_at, url_key";
+    pub const DELETE_URL: &str = "DELETE FROM source_urls WHERE url_key = $1";
+    pub const PUBLISHED_URLS: &str = "SELECT id, published_url, published_url_key FROM reviews \
+         WHERE published_url IS NOT NULL ORDER BY id";
+    pub const SET_PUBLISHED_URL_KEY: &str =
+        "UPDATE reviews SET published_url_key = $2 WHERE id = $1";
 }
 
 /// Records that `url` (in lookup form `key`) names the source; an alias when it is not the
@@ -134,4 +145,68 @@ pub async fn changes(tx: &mut Tx, since: i64, all: bool, limit: u32) -> Result<V
 /// The newest change's `seq` (0 when there is none).
 pub async fn head(tx: &mut Tx) -> Result<i64> {
     Ok(tx.scalar::<i64>(stmt!(sql::HEAD)).await?.unwrap_or(0))
+}
+
+/// The fingerprint of the URL rule the stored keys were computed with (`None` before any).
+pub async fn url_rule(tx: &mut Tx) -> Result<Option<String>> {
+    tx.scalar::<String>(stmt!(sql::URL_RULE)).await
+}
+
+/// Records the URL rule the stored keys now follow.
+pub async fn set_url_rule(tx: &mut Tx, fingerprint: &str, at: OffsetDateTime) -> Result<()> {
+    tx.execute(stmt!(sql::SET_URL_RULE, fingerprint, at))
+        .await
+        .map(drop)
+}
+
+impl FromRow for StoredUrl {
+    fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
+        Ok(StoredUrl {
+            key: c.get()?,
+            source_id: c.get()?,
+            url: c.get()?,
+            alias: c.get()?,
+            created_at: c.get()?,
+        })
+    }
+}
+
+/// Every row of `source_urls`, oldest first.
+pub async fn all_urls(tx: &mut Tx) -> Result<Vec<StoredUrl>> {
+    tx.fetch_all(stmt!(sql::ALL_URLS)).await
+}
+
+/// Forgets the URL stored under `key`.
+pub async fn delete_url(tx: &mut Tx, key: &str) -> Result<()> {
+    tx.execute(stmt!(sql::DELETE_URL, key)).await.map(drop)
+}
+
+/// A review's published URL and its stored key.
+#[derive(Debug, Clone)]
+pub struct PublishedUrl {
+    pub id: ReviewId,
+    pub url: String,
+    pub key: Option<String>,
+}
+
+impl FromRow for PublishedUrl {
+    fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
+        Ok(PublishedUrl {
+            id: c.get()?,
+            url: c.get()?,
+            key: c.get()?,
+        })
+    }
+}
+
+/// Every review with a published URL.
+pub async fn published_urls(tx: &mut Tx) -> Result<Vec<PublishedUrl>> {
+    tx.fetch_all(stmt!(sql::PUBLISHED_URLS)).await
+}
+
+/// Sets a review's published URL key (the URL itself stays).
+pub async fn set_published_url_key(tx: &mut Tx, id: ReviewId, key: &str) -> Result<()> {
+    tx.execute(stmt!(sql::SET_PUBLISHED_URL_KEY, id, key))
+        .await
+        .map(drop)
 }
