@@ -12,6 +12,7 @@ mod desk;
 mod errors;
 mod idempotency;
 mod lifecycle;
+mod markup;
 mod openapi;
 mod passages;
 mod people;
