@@ -64,7 +64,7 @@ impl App {
             .store
             .write(move |tx| {
                 Box::pin(async move {
-                    let previous = db::url_rule(tx).await?;
+                    let previous = db::url_rule(tx, at).await?;
                     if previous.as_deref() == Some(fingerprint.as_str()) {
                         return Ok::<_, AppError>(None);
                     }

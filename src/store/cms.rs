@@ -27,6 +27,12 @@ mod sql {
          WHERE seq > $1 AND (public = $2 OR public = $3) ORDER BY seq LIMIT $4";
     pub const HEAD: &str = "SELECT seq FROM changes ORDER BY seq DESC LIMIT 1";
     pub const URL_RULE: &str = "SELECT fingerprint FROM url_rule WHERE id = 1";
+    /// The row that serializes recomputations ('' until a rule is recorded).
+    pub const URL_RULE_ROW: &str = "INSERT INTO url_rule (id, fingerprint, recomputed_at) VALUES (1, '', $1) \
+         ON CONFLICT (id) DO NOTHING";
+    /// Locks it on PostgreSQL (another node's recomputation waits for this one's commit).
+    pub const LOCK_URL_RULE: &str =
+        "UPDATE url_rule SET recomputed_at = recomputed_at WHERE id = 1";
     pub const SET_URL_RULE: &str = "INSERT INTO url_rule (id, fingerprint, recomputed_at) VALUES (1, $1, $2) \
          ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, recomputed_at = excluded.recomputed_at";
     pub const ALL_URLS: &str = "SELECT url_key, source_id, url, alias, created_at FROM source_urls \
@@ -147,9 +153,16 @@ pub async fn head(tx: &mut Tx) -> Result<i64> {
     Ok(tx.scalar::<i64>(stmt!(sql::HEAD)).await?.unwrap_or(0))
 }
 
-/// The fingerprint of the URL rule the stored keys were computed with (`None` before any).
-pub async fn url_rule(tx: &mut Tx) -> Result<Option<String>> {
-    tx.scalar::<String>(stmt!(sql::URL_RULE)).await
+/// The fingerprint of the URL rule the stored keys were computed with (`None` before any),
+/// read under the `url_rule` row's lock: API nodes that start at once with a new rule
+/// recompute one after the other, and the later one finds the rule recorded. (A row lock,
+/// not the write lock: the recomputation then writes reviews, which writes holding the
+/// write lock must not.)
+pub async fn url_rule(tx: &mut Tx, at: OffsetDateTime) -> Result<Option<String>> {
+    tx.execute(stmt!(sql::URL_RULE_ROW, at)).await?;
+    tx.execute(stmt!(sql::LOCK_URL_RULE)).await?;
+    let recorded = tx.scalar::<String>(stmt!(sql::URL_RULE)).await?;
+    Ok(recorded.filter(|f| !f.is_empty()))
 }
 
 /// Records the URL rule the stored keys now follow.

@@ -562,3 +562,39 @@ crate::both_backends!(
     headlines_are_stated_titles_only,
     publishing_without_a_page_is_warned_about_until_it_is_set,
 );
+
+/// Two API nodes over one PostgreSQL starting at once with a new URL rule: one recomputes,
+/// the other waits for it and finds the rule recorded (no failed start, no key written twice).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_starting_with_a_new_rule_recompute_once() {
+    let t = spawn_one_person_desk(Backend::Postgres).await;
+    let (sid, _, _) = claim_in_article(&t, "The new bridge cost $4 billion.").await;
+    let res = t
+        .post(
+            &format!("/v1/sources/{sid}/aliases"),
+            &json!({"url": "https://partner.example.net/bridge?src=feed"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let node = || async {
+        let store = claimtrail::store::Store::connect(&t.db_url, 4)
+            .await
+            .unwrap();
+        App::new(store, 0).with_url_rule(UrlRule::new(["src"]).unwrap())
+    };
+    let (a, b) = (node().await, node().await);
+    let (ra, rb) = tokio::join!(a.recompute_url_keys(), b.recompute_url_keys());
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    let done: Vec<_> = [ra, rb].into_iter().flatten().collect();
+    // The first recorded the rule (the test server never ran a recomputation: none before).
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert_eq!(done[0].source_urls, 1, "{done:?}");
+    let cms = client_with_key(&t.key(Role::Integration).await);
+    // The alias is stored under the new rule's key now.
+    let found = lookup(&cms, &t, "https://partner.example.net/bridge").await;
+    assert_eq!(found["sources"][0]["id"], sid.as_str());
+    let keyed = a
+        .lookup_form("https://partner.example.net/bridge?src=x")
+        .unwrap();
+    assert_eq!(keyed, "https://partner.example.net/bridge");
+}
