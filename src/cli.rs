@@ -36,6 +36,17 @@ struct Cli {
         global = true
     )]
     max_connections: u32,
+    /// Query parameters that only track where a reader came from, comma-separated, dropped
+    /// from URLs before the lookup compares them, beside the built-in list (README
+    /// "Integrating a CMS"); `name*` drops every parameter starting with `name`. Changing
+    /// them recomputes the stored lookup forms at the next start.
+    #[arg(
+        long,
+        env = "CLAIMTRAIL_TRACKING_PARAMS",
+        value_delimiter = ',',
+        global = true
+    )]
+    tracking_params: Vec<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -70,6 +81,10 @@ enum Command {
         /// Its logo (an image URL), optional.
         #[arg(long, env = "CLAIMTRAIL_ORG_LOGO")]
         org_logo: Option<String>,
+        /// The service's public base URL (like `https://claims.example.org`), for the absolute
+        /// links of public documents (ClaimReview's `ct:` links); without it they are left out.
+        #[arg(long, env = "CLAIMTRAIL_PUBLIC_URL")]
+        public_url: Option<String>,
         /// Origins whose browser code may call the API (CORS), comma-separated, like
         /// `https://cms.example.org`.
         #[arg(long, env = "CLAIMTRAIL_CORS_ORIGINS", value_delimiter = ',')]
@@ -231,27 +246,65 @@ fn organization(
     })
 }
 
+/// The lookup-form rule of the settings.
+fn url_rule(cli: &Cli) -> anyhow::Result<crate::domain::urls::UrlRule> {
+    crate::domain::urls::UrlRule::new(&cli.tracking_params)
+        .map_err(|why| anyhow::anyhow!("CLAIMTRAIL_TRACKING_PARAMS: {why}"))
+}
+
+/// The application over `store` with the settings every command shares.
+fn app(cli: &Cli, store: Store, anchor_budget_bytes: usize) -> anyhow::Result<App> {
+    Ok(App::new(store, anchor_budget_bytes).with_url_rule(url_rule(cli)?))
+}
+
+/// The public base URL: an absolute http(s) URL, kept without a trailing slash.
+fn public_url(value: Option<&str>) -> anyhow::Result<Option<String>> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let url = crate::domain::validate::web_url(value)
+        .map_err(|m| anyhow::anyhow!("CLAIMTRAIL_PUBLIC_URL {m}"))?;
+    if url.contains('?') {
+        anyhow::bail!("CLAIMTRAIL_PUBLIC_URL must not have a query");
+    }
+    Ok(Some(url.trim_end_matches('/').to_owned()))
+}
+
 async fn open(cli: &Cli) -> anyhow::Result<Store> {
     let store = Store::connect(&cli.database_url, cli.max_connections)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact(&cli.database_url)))?;
     store.migrate().await?;
+    // Stored lookup forms follow the URL rule in force (recomputed when it changed).
+    if let Some(done) = app(cli, store.clone(), 0)?
+        .recompute_url_keys()
+        .await
+        .map_err(describe)?
+        && done.source_urls + done.published_urls + done.dropped.len() > 0
+    {
+        eprintln!(
+            "recomputed the lookup form of {} source URLs and {} published URLs under the URL rule in force ({} URLs now another source's, dropped: see the warnings)",
+            done.source_urls,
+            done.published_urls,
+            done.dropped.len()
+        );
+    }
     // Data the schema gained that only the application can compute.
-    let adopted = App::new(store.clone(), 0)
+    let adopted = app(cli, store.clone(), 0)?
         .adopt_keys()
         .await
         .map_err(describe)?;
     if adopted > 0 {
         eprintln!("gave {adopted} keys made before people existed a person each");
     }
-    let filled = App::new(store.clone(), 0)
+    let filled = app(cli, store.clone(), 0)?
         .backfill_utf16()
         .await
         .map_err(describe)?;
     if filled > 0 {
         eprintln!("filled in UTF-16 offsets of {filled} passages");
     }
-    let urls = App::new(store.clone(), 0)
+    let urls = app(cli, store.clone(), 0)?
         .backfill_source_urls()
         .await
         .map_err(describe)?;
@@ -264,7 +317,7 @@ async fn open(cli: &Cli) -> anyhow::Result<Store> {
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}")
             .expect("a valid template"),
     );
-    let extracted = App::new(store.clone(), 0)
+    let extracted = app(cli, store.clone(), 0)?
         .backfill_mentions(|done, total| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
@@ -277,7 +330,7 @@ async fn open(cli: &Cli) -> anyhow::Result<Store> {
     }
     // The search index of sources and claims stored before it existed.
     let bar = indicatif::ProgressBar::new_spinner().with_message("indexing for search");
-    let indexed = App::new(store.clone(), 0)
+    let indexed = app(cli, store.clone(), 0)?
         .backfill_search(|done| bar.set_position(done as u64))
         .await
         .map_err(describe)?;
@@ -409,7 +462,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo => {
             let store = open(&cli).await?;
-            let app = App::new(store.clone(), 64 << 20);
+            let app = app(&cli, store.clone(), 64 << 20)?;
             if crate::demo::load_if_empty(&app).await? {
                 println!("sample dataset loaded");
             } else {
@@ -438,7 +491,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Trace { query } => {
             let store = open(&cli).await?;
-            let app = App::new(store.clone(), 0);
+            let app = app(&cli, store.clone(), 0)?;
             let report = app
                 .trace(
                     &Actor::operator("cli:trace"),
@@ -450,7 +503,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Import { paths } => {
             let store = open(&cli).await?;
-            let app = App::new(store.clone(), 64 << 20);
+            let app = app(&cli, store.clone(), 64 << 20)?;
             let summary =
                 crate::import::import_paths(&app, &Actor::operator("cli:import"), paths).await?;
             store.close().await;
@@ -467,7 +520,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Keys { command } => {
             let store = open(&cli).await?;
-            let app = App::new(store.clone(), 0);
+            let app = app(&cli, store.clone(), 0)?;
             match command {
                 KeysCommand::Create {
                     person,
@@ -526,7 +579,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
         } => {
             let store = open(&cli).await?;
-            let app = App::new(store.clone(), 0);
+            let app = app(&cli, store.clone(), 0)?;
             let checkpoint = crate::app::CheckpointQuery {
                 seq: *checkpoint_seq,
                 hash: checkpoint_hash.clone(),
@@ -561,6 +614,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             org_name,
             org_url,
             org_logo,
+            public_url: public_base,
             cors_origins,
             idempotency_hours,
             webhook_allow_private,
@@ -585,6 +639,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 org_logo.as_deref(),
                 *demo,
             )?;
+            let public_base = public_url(public_base.as_deref())?;
             let cors_origins: Vec<String> = cors_origins
                 .iter()
                 .map(|o| o.trim().to_owned())
@@ -593,9 +648,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             http::check_cors_origins(&cors_origins)
                 .map_err(|why| anyhow::anyhow!("CLAIMTRAIL_CORS_ORIGINS: {why}"))?;
             let store = open(&cli).await?;
-            let app = App::new(store.clone(), anchor_cache_mib << 20)
+            let app = app(&cli, store.clone(), anchor_cache_mib << 20)?
                 .with_second_person_rule(!allow_self_approval)
                 .with_organization(org)
+                .with_public_url(public_base)
                 .with_webhooks(webhooks);
             if *allow_self_approval {
                 tracing::warn!(

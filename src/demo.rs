@@ -81,6 +81,7 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
         .create_source(
             &demo,
             SourceInput {
+                title_derived: false,
                 title: "Sample: Riverton council approves bridge budget".into(),
                 url: Some("https://example.org/samples/riverton-bridge-budget".into()),
                 publisher: Some("Sample Gazette (demo data)".into()),
@@ -95,6 +96,7 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
         .create_source(
             &demo,
             SourceInput {
+                title_derived: false,
                 title: "Sample: Harbour Bridge engineering cost estimate".into(),
                 url: Some("https://example.org/samples/harbour-bridge-estimate".into()),
                 publisher: Some("Riverton Engineering Office (demo data)".into()),
@@ -252,6 +254,7 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
         .create_source(
             &demo,
             SourceInput {
+                title_derived: false,
                 title: "Sample: Weekly roundup".into(),
                 url: Some("https://example.org/samples/weekly-roundup".into()),
                 publisher: Some("Sample Weekly (demo data)".into()),

@@ -149,7 +149,7 @@ async fn plan(
     let meta = meta.cloned().unwrap_or_default();
     let url = match meta.url.as_deref() {
         Some(u) => {
-            Some(crate::domain::urls::lookup_form(u).map_err(|m| AppError::field("url", m))?)
+            Some(crate::domain::urls::stored_form(u).map_err(|m| AppError::field("url", m))?)
         }
         None => None,
     };
@@ -160,6 +160,8 @@ async fn plan(
         return Ok((Plan::Known(source_id), text));
     }
     let input = SourceInput {
+        // A title made up from the text is marked so: ClaimReview leaves `headline` out.
+        title_derived: meta.title.is_none(),
         title: meta.title.clone().unwrap_or_else(|| title_from_text(&text)),
         url,
         publisher: meta.publisher,

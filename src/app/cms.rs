@@ -8,7 +8,6 @@ use super::*;
 use crate::domain::changes::{Affected, ChangeKind};
 use crate::domain::claimreview::{self, Appearance, Markup, Organization};
 use crate::domain::public::{Lookup, LookupClaim, LookupReview, PublicSource, PublicVerdict};
-use crate::domain::urls::lookup_form;
 use crate::store::cms as db;
 use crate::store::provenance as records;
 use crate::store::reviews as review_db;
@@ -160,7 +159,9 @@ impl App {
             Permission::DecideReviews,
             "set where verdicts are published",
         )?;
-        let page = url.map(reviews::published_page).transpose()?;
+        let page = url
+            .map(|u| reviews::published_page(u, &self.url_rule))
+            .transpose()?;
         let review = self.load_review(id).await?;
         let review = Self::fresh(review, revision)?;
         if !matches!(review.state, State::Published | State::Superseded) {
@@ -197,12 +198,13 @@ impl App {
                 })
             })
             .await?;
-        let current = self.load_review(id).await?;
+        let mut current = self.load_review(id).await?;
         if !set {
             return Err(AppError::Stale {
                 current: Box::new(current),
             });
         }
+        self.with_warnings(&mut current).await?;
         Ok(current)
     }
 
@@ -218,12 +220,7 @@ impl App {
 
     /// The schema.org ClaimReview of a published (or superseded) verdict. A retracted one is
     /// `Retracted` (410), so a CMS removes its markup.
-    pub async fn claim_review(
-        &self,
-        actor: &Actor,
-        id: ReviewId,
-        api_base: &str,
-    ) -> Result<ClaimReviewDoc> {
+    pub async fn claim_review(&self, actor: &Actor, id: ReviewId) -> Result<ClaimReviewDoc> {
         require(actor, Permission::ReadPublished, "read verdicts")?;
         let org = self.organization()?;
         let snapshot = self
@@ -242,12 +239,18 @@ impl App {
                     for a in &appearances {
                         let sid = a.passage.source_id;
                         if let std::collections::hash_map::Entry::Vacant(e) = sources.entry(sid) {
-                            e.insert(records::get_source(tx, sid).await?);
+                            let source = records::get_source(tx, sid).await?;
+                            let derived = records::title_derived(tx, sid).await?;
+                            e.insert(source.map(|s| (s, derived)));
                             versions.insert(sid, records::list_versions(tx, sid).await?);
                         }
                     }
                     let superseded_by = match review.superseded_by {
                         Some(by) => review_db::get_review(tx, by, false).await?,
+                        None => None,
+                    };
+                    let corrects = match review.corrects {
+                        Some(old) => review_db::get_review(tx, old, false).await?,
                         None => None,
                     };
                     Ok::<_, AppError>(Some((
@@ -256,12 +259,14 @@ impl App {
                         appearances,
                         sources,
                         versions,
-                        superseded_by,
+                        (superseded_by, corrects),
                     )))
                 })
             })
             .await?;
-        let Some((review, claim, appearances, sources, versions, superseded_by)) = snapshot else {
+        let Some((review, claim, appearances, sources, versions, (superseded_by, corrects))) =
+            snapshot
+        else {
             return Err(not_found("review", id));
         };
         match review.state {
@@ -295,8 +300,13 @@ impl App {
                     .map(|v| v.sha256.clone())
                     .unwrap_or_default();
                 Appearance {
-                    source_published_at: source.as_ref().and_then(|s| s.published_at.clone()),
-                    authors: source.map(|s| s.authors).unwrap_or_default(),
+                    // The title as stored, unless an import made it up from the text.
+                    headline: match &source {
+                        Some((s, false)) => Some(s.title.clone()),
+                        _ => None,
+                    },
+                    source_published_at: source.as_ref().and_then(|(s, _)| s.published_at.clone()),
+                    authors: source.map(|(s, _)| s.authors).unwrap_or_default(),
                     version_sha256: sha,
                     passage: a.passage,
                     source: a.source,
@@ -309,10 +319,9 @@ impl App {
             scale: &scale,
             org: &org,
             appearances: &appearances,
-            superseded_by: superseded_by
-                .as_ref()
-                .map(|r| (r, r.published_url.as_deref())),
-            api_base,
+            superseded_by: superseded_by.as_ref(),
+            corrects: corrects.as_ref(),
+            public_base: self.public_url(),
         };
         Ok(ClaimReviewDoc {
             document: claimreview::claim_review(&markup),
@@ -334,7 +343,7 @@ impl App {
             use sha2::Digest;
             sha2::Sha256::digest(token.as_bytes()).into()
         };
-        let key = lookup_form(url);
+        let key = self.lookup_form(url);
         let from_memory = self.store.touches().complete();
         let (generation, actor, found) = {
             let mut kept = self.reads.lock();
@@ -456,15 +465,19 @@ impl App {
         url: &str,
     ) -> Result<Vec<String>> {
         require(actor, Permission::WriteRecords, "add source URLs")?;
-        let key = lookup_form(url).map_err(|m| AppError::field("url", m))?;
+        let key = self
+            .lookup_form(url)
+            .map_err(|m| AppError::field("url", m))?;
+        let stored =
+            crate::domain::urls::stored_form(url).map_err(|m| AppError::field("url", m))?;
         self.load_source(source_id).await?;
         let (name, at, written_key) = (actor.who(), store::now(), key.clone());
         let written = self
             .store
             .write(move |tx| {
                 Box::pin(async move {
-                    db::insert_url(tx, &written_key, source_id, &written_key, true, at).await?;
-                    let event = events::source_alias_added(source_id, &written_key);
+                    db::insert_url(tx, &written_key, source_id, &stored, true, at).await?;
+                    let event = events::source_alias_added(source_id, &stored);
                     store::audit::append(tx, &name, event).await?;
                     announce_source(tx, source_id, Vec::new(), at).await
                 })
@@ -521,7 +534,7 @@ impl App {
             let at = store::now();
             let mut skipped = 0;
             for (source_id, url) in rows {
-                let key = lookup_form(&url).unwrap_or(url.clone());
+                let key = self.lookup_form(&url).unwrap_or(url.clone());
                 let written = self
                     .store
                     .write(move |tx| {

@@ -138,6 +138,11 @@ pub struct App {
     webhooks: Arc<webhooks::WebhookSettings>,
     /// The CMS's hot read between writes (see `cms::ReadCache`).
     reads: Arc<cms::ReadCache>,
+    /// The lookup-form rule in force (`urls`).
+    url_rule: Arc<domain::urls::UrlRule>,
+    /// Where the service is reachable from outside, for the absolute links of public
+    /// documents (ClaimReview); `None` leaves those links out.
+    public_url: Option<Arc<str>>,
 }
 
 /// Folded views of recently used versions. Versions are immutable, so entries never go stale;
@@ -262,6 +267,8 @@ impl App {
             organization: None,
             webhooks: Arc::new(webhooks::WebhookSettings::default()),
             reads,
+            url_rule: Arc::default(),
+            public_url: None,
         }
     }
 
@@ -349,6 +356,7 @@ mod provenance;
 mod reviews;
 mod search;
 mod statistics;
+mod urls;
 mod webhooks;
 
 pub use crate::store::provenance::ClaimFilter;
@@ -364,6 +372,7 @@ pub use statistics::{
     ChainStatus, Derivation, Hop, Lineage, PublisherCount, Relation, TraceHit, TraceInput,
     TraceReport, TraceSource, VersionStatistics,
 };
+pub use urls::UrlRekeying;
 pub use webhooks::{
     AttemptResult, CreatedWebhook, DeliveryAttempt, Target, WebhookDelivery, WebhookEndpoint,
     WebhookSettings,

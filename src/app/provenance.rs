@@ -29,6 +29,8 @@ pub struct SourceInput {
     pub published_at: Option<String>,
     pub kind: Option<String>,
     pub text: String,
+    /// `title` was made up from the text, not stated (an import's file without one).
+    pub title_derived: bool,
 }
 
 /// Changes to a source's metadata; absent fields stay as they are, `Some(None)` clears one.
@@ -68,7 +70,7 @@ impl App {
         import_key: Option<String>,
     ) -> Result<Source> {
         require(actor, Permission::WriteRecords, "create sources")?;
-        let (new, text) = checked_source(input, import_key)?;
+        let (new, text) = checked_source(input, import_key, &self.url_rule)?;
         let version = cpu_bound("hashing and extracting figures", move || {
             NewVersion::new(text)
         })
@@ -76,7 +78,7 @@ impl App {
         let actor = actor.who();
         let id = SourceId::new();
         let at = store::now();
-        let (url, key) = (new.url.clone(), new.import_key.clone());
+        let (url, url_key, key) = (new.url.clone(), new.url_key.clone(), new.import_key.clone());
         let written = self
             .store
             .write(move |tx| {
@@ -96,7 +98,7 @@ impl App {
             )) => {
                 let url = url.map(WebUrl::into_inner);
                 let (by_url, by_key) = match taken {
-                    Constraint::SourceUrl => (url.clone(), None),
+                    Constraint::SourceUrl => (url_key, None),
                     _ => (None, key),
                 };
                 let found = self
@@ -186,6 +188,7 @@ impl App {
         v.finish(|| ()).map_err(AppError::Validation)?;
         let who = actor.who();
         let new_url = url.clone();
+        let rule = self.url_rule.clone();
         let written = self
             .store
             .write(move |tx| {
@@ -227,7 +230,9 @@ impl App {
                     if after.url != before.url {
                         store::cms::delete_own_url(tx, id).await?;
                         if let Some(url) = &after.url {
-                            store::cms::insert_url(tx, url, id, url, false, store::now()).await?;
+                            let key = domain::urls::lookup_form(url, &rule)
+                                .unwrap_or_else(|_| url.clone());
+                            store::cms::insert_url(tx, &key, id, url, false, store::now()).await?;
                         }
                     }
                     store::audit::append(tx, &who, event).await?;
@@ -240,7 +245,7 @@ impl App {
             Ok(()) => self.load_source(id).await,
             Err(AppError::Store(StoreError::Conflict(Constraint::SourceUrl))) => {
                 let url = new_url.flatten().unwrap_or_default();
-                let lookup = url.clone();
+                let lookup = self.lookup_form(&url).unwrap_or_else(|_| url.clone());
                 let found = self
                     .store
                     .fetch(move |tx| {
@@ -268,7 +273,7 @@ impl App {
         require(actor, Permission::WriteRecords, "create sources")?;
         let checked = inputs
             .into_iter()
-            .map(|(input, key)| checked_source(input, key))
+            .map(|(input, key)| checked_source(input, key, &self.url_rule))
             .collect::<Result<Vec<_>>>()?;
         let prepared: Vec<(SourceId, NewSource, NewVersion)> =
             cpu_bound("hashing and extracting figures", move || {
@@ -302,7 +307,8 @@ impl App {
             .ok_or_else(|| not_found("source", id))
     }
 
-    /// The source that an import stored under this URL or import key.
+    /// The source that an import stored under this URL (any spelling of it: compared in
+    /// lookup form) or import key.
     pub async fn find_source(
         &self,
         actor: &Actor,
@@ -310,10 +316,13 @@ impl App {
         import_key: Option<&str>,
     ) -> Result<Option<SourceId>> {
         require(actor, Permission::ReadRecords, "read sources")?;
+        let url = url
+            .map(|u| self.lookup_form(u).map_err(|m| AppError::field("url", m)))
+            .transpose()?;
         Ok(self
             .store
             .fetch(|tx| {
-                let (url, key) = (url.map(str::to_owned), import_key.map(str::to_owned));
+                let key = import_key.map(str::to_owned);
                 Box::pin(
                     async move { db::find_source_id(tx, url.as_deref(), key.as_deref()).await },
                 )
@@ -700,11 +709,32 @@ impl App {
             .ok_or_else(|| not_found("passage", id))
     }
 
+    /// A claim whose claimant (if any) is a person: [`App::create_claim_by`].
     pub async fn create_claim(
         &self,
         actor: &Actor,
         text: &str,
         claimant: Option<&str>,
+        appearances: &[PassageId],
+    ) -> Result<ClaimView> {
+        self.create_claim_by(
+            actor,
+            text,
+            claimant,
+            domain::ClaimantKind::Person,
+            appearances,
+        )
+        .await
+    }
+
+    /// Records a claim, who made it and what kind of agent they are, and the passages it
+    /// appeared in.
+    pub async fn create_claim_by(
+        &self,
+        actor: &Actor,
+        text: &str,
+        claimant: Option<&str>,
+        claimant_kind: domain::ClaimantKind,
         appearances: &[PassageId],
     ) -> Result<ClaimView> {
         require(actor, Permission::WriteRecords, "create claims")?;
@@ -727,6 +757,7 @@ impl App {
                 id: ClaimId::new(),
                 text: text.unwrap_or_default(),
                 claimant: claimant.map(ShortText::into_inner),
+                claimant_kind,
                 created_at: store::now(),
             })
             .map_err(AppError::Validation)?;
@@ -748,6 +779,7 @@ impl App {
                         claim.id,
                         &claim.text,
                         claim.claimant.as_deref(),
+                        claim.claimant_kind,
                         &appearances,
                     );
                     store::audit::append(tx, &name, event).await?;
@@ -923,11 +955,13 @@ fn ranked_only(order: domain::Order) -> Result<()> {
     Ok(())
 }
 
-/// Changes to a claim; absent fields stay as they are (`claimant: Some(None)` removes it).
+/// Changes to a claim; absent fields stay as they are (`claimant: Some(None)` removes it,
+/// `claimant_kind: Some(None)` sets the default, `person`).
 #[derive(Debug, Clone, Default)]
 pub struct ClaimPatch {
     pub text: Option<String>,
     pub claimant: Option<Option<String>>,
+    pub claimant_kind: Option<Option<domain::ClaimantKind>>,
 }
 
 impl App {
@@ -955,6 +989,7 @@ impl App {
             None => None,
         };
         v.finish(|| ()).map_err(AppError::Validation)?;
+        let claimant_kind = patch.claimant_kind;
         let who = actor.who();
         self.store
             .write(move |tx| {
@@ -969,7 +1004,10 @@ impl App {
                     if let Some(claimant) = claimant {
                         after.claimant = claimant;
                     }
-                    if after.text == before.text && after.claimant == before.claimant {
+                    if let Some(kind) = claimant_kind {
+                        after.claimant_kind = kind.unwrap_or_default();
+                    }
+                    if after == before {
                         return Ok(());
                     }
                     db::update_claim(tx, &after).await?;
@@ -1059,7 +1097,11 @@ impl App {
 
 /// A new source's fields, checked; the text apart (its version is computed off the async
 /// threads).
-fn checked_source(input: SourceInput, import_key: Option<String>) -> Result<(NewSource, BodyText)> {
+fn checked_source(
+    input: SourceInput,
+    import_key: Option<String>,
+    rule: &domain::urls::UrlRule,
+) -> Result<(NewSource, BodyText)> {
     let mut v = Validator::new();
     let title = v.check("title", ShortText::parse(&input.title));
     let url = optional(&mut v, "url", input.url.as_deref(), WebUrl::parse);
@@ -1088,9 +1130,14 @@ fn checked_source(input: SourceInput, import_key: Option<String>) -> Result<(New
             v.finish(|| ()).err().unwrap_or_default(),
         ));
     };
+    let url_key = url
+        .as_ref()
+        .and_then(|u| domain::urls::lookup_form(u.as_str(), rule).ok());
     let new = v
         .finish(|| NewSource {
             title,
+            title_derived: input.title_derived,
+            url_key,
             url,
             publisher,
             authors,

@@ -332,7 +332,7 @@ impl App {
     }
 
     /// Adds what will stop the review later (`warnings`).
-    async fn with_warnings(&self, review: &mut Review) -> Result<()> {
+    pub(super) async fn with_warnings(&self, review: &mut Review) -> Result<()> {
         let claim_id = review.claim_id;
         let published = self
             .store
@@ -557,7 +557,7 @@ impl App {
                     "is set when publishing (`to: published`) or later with PUT /v1/reviews/{id}/published-url",
                 ));
             }
-            Some(u) => Some(published_page(u)?),
+            Some(u) => Some(published_page(u, &self.url_rule)?),
         };
         require(
             actor,
@@ -693,9 +693,12 @@ impl App {
 }
 
 /// A newsroom page's URL as given (checked) and in lookup form.
-pub(super) fn published_page(url: &str) -> Result<(String, String)> {
+pub(super) fn published_page(
+    url: &str,
+    rule: &crate::domain::urls::UrlRule,
+) -> Result<(String, String)> {
     let given = validate::web_url(url).map_err(|m| AppError::field("published_url", m))?;
-    let key = crate::domain::urls::lookup_form(&given)
+    let key = crate::domain::urls::lookup_form(&given, rule)
         .map_err(|m| AppError::field("published_url", m))?;
     Ok((given, key))
 }

@@ -40,8 +40,8 @@ checked! {
     ShortText => validate::short_text,
     /// A byte-exact, non-blank text without NUL characters.
     BodyText => validate::body_text,
-    /// An absolute http(s) URL in lookup form ([`super::urls::lookup_form`]): two spellings of one article's address are one URL.
-    WebUrl => super::urls::lookup_form,
+    /// An absolute http(s) URL in stored form ([`super::urls::stored_form`]): cleaned of tracking parameters, fragment and trailing slash; the lookup compares [`super::urls::lookup_form`]s.
+    WebUrl => super::urls::stored_form,
     /// A date or an RFC 3339 date-time.
     PublishedAt => validate::published_at,
     /// A source's kind (`news`, `opinion`, `report`, ...).

@@ -28,6 +28,9 @@ pub struct Organization {
 pub struct Appearance {
     pub passage: Passage,
     pub source: SourceRef,
+    /// The source's title as a person or its metadata stated it; `None` when an import made
+    /// the title up from the text (the markup then has no `headline`).
+    pub headline: Option<String>,
     pub source_published_at: Option<String>,
     pub authors: Vec<String>,
     /// SHA-256 of the version the passage is on.
@@ -43,10 +46,20 @@ pub struct Markup<'a> {
     /// Where the claim appeared, in the order to show them; the earliest is taken as the
     /// first appearance.
     pub appearances: &'a [Appearance],
-    /// For a superseded verdict: the correction that replaced it, with its public URL.
-    pub superseded_by: Option<(&'a Review, Option<&'a str>)>,
-    /// Where `GET /v1/reviews/{id}/claimreview` is served (for `ct:` links).
-    pub api_base: &'a str,
+    /// For a superseded verdict: the correction that replaced it (its `published_url` is its
+    /// public page).
+    pub superseded_by: Option<&'a Review>,
+    /// For a correction: the verdict it corrects.
+    pub corrects: Option<&'a Review>,
+    /// The service's public base URL (`https://claims.example.org`), for the `ct:` links to
+    /// its own documents; without it they are left out, since every URL in the document is
+    /// absolute.
+    pub public_base: Option<&'a str>,
+}
+
+/// An absolute link to a review's document under the service's public base URL.
+fn own_link(base: Option<&str>, review: impl std::fmt::Display, tail: &str) -> Option<String> {
+    base.map(|b| format!("{}/v1/reviews/{review}{tail}", b.trim_end_matches('/')))
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -68,7 +81,9 @@ fn creative_work(a: &Appearance) -> Value {
     if let Some(url) = &a.source.url {
         work.insert("url".into(), json!(url));
     }
-    work.insert("headline".into(), json!(a.source.title));
+    if let Some(headline) = &a.headline {
+        work.insert("headline".into(), json!(headline));
+    }
     if let Some(p) = &a.source.publisher {
         work.insert(
             "publisher".into(),
@@ -145,7 +160,8 @@ pub fn claim_review(m: &Markup<'_>) -> Value {
     let mut item = Map::new();
     item.insert("@type".into(), json!("Claim"));
     if let Some(who) = &m.claim.claimant {
-        item.insert("author".into(), json!({"@type": "Person", "name": who}));
+        let kind = m.claim.claimant_kind.schema_type();
+        item.insert("author".into(), json!({"@type": kind, "name": who}));
     }
     let mut sorted: Vec<&Appearance> = m.appearances.iter().collect();
     sorted.sort_by_key(|a| date_key(a));
@@ -160,34 +176,45 @@ pub fn claim_review(m: &Markup<'_>) -> Value {
         );
     }
     doc.insert("itemReviewed".into(), Value::Object(item));
-    doc.insert(
-        "ct:review".into(),
-        json!(format!("{}/v1/reviews/{}", m.api_base, review.id)),
-    );
+    if let Some(link) = own_link(m.public_base, review.id, "") {
+        doc.insert("ct:review".into(), json!(link));
+    }
     if let Some(old) = review.corrects {
-        doc.insert(
-            "ct:corrects".into(),
-            json!(format!("{}/v1/reviews/{old}/claimreview", m.api_base)),
-        );
+        // schema.org: the verdict this one is a modification of. Its page (`url`) when it has
+        // one, and its own markup under the public base URL (`@id`).
+        let mut based_on = Map::new();
+        based_on.insert("@type".into(), json!("ClaimReview"));
+        if let Some(link) = own_link(m.public_base, old, "/claimreview") {
+            based_on.insert("@id".into(), json!(link));
+            doc.insert("ct:corrects".into(), json!(link));
+        }
+        if let Some(corrected) = m.corrects.filter(|c| c.id == old) {
+            if let Some(url) = &corrected.published_url {
+                based_on.insert("url".into(), json!(url));
+            }
+            if let Some(at) = corrected.published_at {
+                based_on.insert("datePublished".into(), json!(rfc3339(at)));
+            }
+        }
+        doc.insert("isBasedOn".into(), Value::Object(based_on));
     }
     if review.state == State::Superseded
-        && let Some((by, url)) = m.superseded_by
+        && let Some(by) = m.superseded_by
     {
         let mut correction = json!({
             "@type": "CorrectionComment",
             "text": format!("This verdict was corrected; the correction rates the claim {:?}.", by.rating.label),
         });
-        if let Some(url) = url {
+        if let Some(url) = &by.published_url {
             correction["url"] = json!(url);
         }
         if let Some(at) = by.published_at {
             correction["datePublished"] = json!(rfc3339(at));
         }
         doc.insert("correction".into(), correction);
-        doc.insert(
-            "ct:supersededBy".into(),
-            json!(format!("{}/v1/reviews/{}/claimreview", m.api_base, by.id)),
-        );
+        if let Some(link) = own_link(m.public_base, by.id, "/claimreview") {
+            doc.insert("ct:supersededBy".into(), json!(link));
+        }
     }
     Value::Object(doc)
 }

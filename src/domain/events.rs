@@ -15,6 +15,11 @@ pub fn source_created(id: SourceId, new: &NewSource, version: &NewVersion) -> Ev
         "published_at": new.published_at, "import_key": new.import_key, "kind": new.kind,
         "version": {"number": 1, "sha256": version.sha256, "length": version.length},
     });
+    let mut changes = changes;
+    if new.title_derived {
+        // Only then, so entries of stated titles keep their shape.
+        changes["title_derived"] = json!(true);
+    }
     Event::new("create", "source", id, changes)
 }
 
@@ -73,9 +78,11 @@ pub fn claim_created(
     id: ClaimId,
     text: &str,
     claimant: Option<&str>,
+    claimant_kind: super::ClaimantKind,
     appearances: &[PassageId],
 ) -> Event {
-    let changes = json!({"text": text, "claimant": claimant, "appearances": appearances});
+    let changes = json!({"text": text, "claimant": claimant, "claimant_kind": claimant_kind,
+                         "appearances": appearances});
     Event::new("create", "claim", id, changes)
 }
 
@@ -109,7 +116,7 @@ pub fn source_updated(before: &super::Source, after: &super::Source) -> Event {
 }
 
 pub fn claim_updated(before: &super::Claim, after: &super::Claim) -> Event {
-    let fields = |c: &super::Claim| json!({"text": c.text, "claimant": c.claimant});
+    let fields = |c: &super::Claim| json!({"text": c.text, "claimant": c.claimant, "claimant_kind": c.claimant_kind});
     Event::new(
         "update",
         "claim",
@@ -265,4 +272,23 @@ pub fn key_adopted(key: KeyId, p: &super::access::Person) -> Event {
 
 pub fn key_revoked(id: KeyId) -> Event {
     Event::new("revoke", "api_key", id, json!({}))
+}
+
+/// Stored URL keys recomputed under a new lookup-form rule (at start).
+pub fn url_keys_recomputed(
+    previous: Option<&str>,
+    fingerprint: &str,
+    source_urls: usize,
+    dropped: &[(String, SourceId, SourceId)],
+    published_urls: usize,
+) -> Event {
+    let dropped: Vec<_> = dropped
+        .iter()
+        .map(|(url, source, kept)| json!({"url": url, "source_id": source, "kept_by": kept}))
+        .collect();
+    let changes = json!({
+        "before": previous, "after": fingerprint, "source_urls": source_urls,
+        "dropped": dropped, "published_urls": published_urls,
+    });
+    Event::new("recompute_url_keys", "url_rule", 1, changes)
 }

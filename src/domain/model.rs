@@ -173,15 +173,56 @@ pub struct Withdrawal {
 }
 
 /// A checkable statement.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Claim {
     pub id: ClaimId,
     #[schema(example = "The new bridge cost $4 billion.")]
     pub text: String,
     /// Who made the claim, as a name.
     pub claimant: Option<String>,
+    /// Whether the claimant is a person or an organization (ClaimReview's `Person` or
+    /// `Organization`); `person` unless said.
+    pub claimant_kind: ClaimantKind,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+}
+
+/// What kind of agent a claimant is: schema.org requires a type for the claim's author, and
+/// "Washington Post" is not a person.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimantKind {
+    /// A person (schema.org `Person`); the default, as every claimant was before it could be
+    /// told apart.
+    #[default]
+    Person,
+    /// A newspaper, a ministry, a company, a party (schema.org `Organization`).
+    Organization,
+}
+
+impl ClaimantKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimantKind::Person => "person",
+            ClaimantKind::Organization => "organization",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ClaimantKind> {
+        match s {
+            "person" => Some(ClaimantKind::Person),
+            "organization" => Some(ClaimantKind::Organization),
+            _ => None,
+        }
+    }
+
+    /// The schema.org type of such an agent.
+    pub fn schema_type(self) -> &'static str {
+        match self {
+            ClaimantKind::Person => "Person",
+            ClaimantKind::Organization => "Organization",
+        }
+    }
 }
 
 /// A claim as lists show it, with its current review: the published verdict if there is one,
@@ -354,6 +395,11 @@ pub struct NewSource {
     pub kind: Option<super::checked::SourceKind>,
     /// Where an import found it (e.g. `file:003_x.txt`), so re-imports add no duplicate.
     pub import_key: Option<String>,
+    /// `url` in lookup form under the rule in force ([`super::urls::lookup_form`]).
+    pub url_key: Option<String>,
+    /// The title was made up from the text (an import without one): ClaimReview leaves
+    /// `headline` out.
+    pub title_derived: bool,
 }
 
 /// A version's text with what is computed from it once.

@@ -18,6 +18,8 @@ pub struct PublicClaim {
     pub text: String,
     /// Who made the claim, as a name.
     pub claimant: Option<String>,
+    /// Whether the claimant is a person or an organization.
+    pub claimant_kind: super::model::ClaimantKind,
 }
 
 /// A published verdict as an integration sees it (schema.org `ClaimReview` material): the
@@ -54,6 +56,7 @@ impl PublicReview {
                 id: claim.id,
                 text: claim.text,
                 claimant: claim.claimant,
+                claimant_kind: claim.claimant_kind,
             },
             state: review.state,
             scale: review.scale,
@@ -166,6 +169,7 @@ impl From<&Claim> for PublicClaim {
             id: c.id,
             text: c.text.clone(),
             claimant: c.claimant.clone(),
+            claimant_kind: c.claimant_kind,
         }
     }
 }

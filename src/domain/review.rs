@@ -231,6 +231,9 @@ pub enum WarningCode {
     /// The claim has a published verdict that this review does not correct: publishing it
     /// will be refused (`verdict-exists`).
     VerdictExists,
+    /// The verdict is published without `published_url`: its ClaimReview has no `url`, which
+    /// search engines require. Set it with `PUT /v1/reviews/{id}/published-url`.
+    PublishedUrlMissing,
 }
 
 /// Something that will stop a review later.
@@ -238,13 +241,29 @@ pub enum WarningCode {
 pub struct ReviewWarning {
     pub code: WarningCode,
     pub message: String,
-    /// The review it is about (the published verdict, for `verdict-exists`).
+    /// The review it is about (the published verdict, for `verdict-exists`; this review, for
+    /// `published-url-missing`).
     pub review_id: ReviewId,
 }
 
 /// The warnings of `review`, given the ids of its claim's published verdicts.
 pub fn warnings(review: &Review, published: &[ReviewId]) -> Vec<ReviewWarning> {
-    if review.state.is_final() || review.state == State::Published {
+    if matches!(review.state, State::Published | State::Superseded) {
+        return match review.published_url {
+            Some(_) => Vec::new(),
+            None => vec![ReviewWarning {
+                code: WarningCode::PublishedUrlMissing,
+                message: format!(
+                    "The verdict is published without `published_url`, so its ClaimReview has no \
+                     `url`, which search engines require to show it. Set the newsroom page that \
+                     publishes it with PUT /v1/reviews/{}/published-url.",
+                    review.id
+                ),
+                review_id: review.id,
+            }],
+        };
+    }
+    if review.state.is_final() {
         return Vec::new();
     }
     rival_verdict(published, review.id, review.corrects)
@@ -498,6 +517,22 @@ mod tests {
         r.corrects = None;
         r.state = Withdrawn;
         assert!(warnings(&r, &[published]).is_empty());
+        // Published without a page: said until the page is set.
+        for state in [Published, Superseded] {
+            r.state = state;
+            let w = warnings(&r, &[r.id]);
+            assert_eq!(w.len(), 1, "{state:?}");
+            assert_eq!(
+                (w[0].code, w[0].review_id),
+                (WarningCode::PublishedUrlMissing, r.id)
+            );
+            assert!(w[0].message.contains("/published-url"), "{}", w[0].message);
+        }
+        r.published_url = Some("https://desk.example.org/c".into());
+        assert!(warnings(&r, &[r.id]).is_empty());
+        r.state = Retracted;
+        r.published_url = None;
+        assert!(warnings(&r, &[]).is_empty());
     }
 
     #[test]

@@ -12,18 +12,22 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use super::schema::{BodyText, Cursor, ShortText};
 use crate::app::{App, SimilarClaims};
 use crate::domain::ids::{ClaimId, EvidenceId, PassageId};
-use crate::domain::{ClaimItem, ClaimView, Evidence, Page, Stance};
+use crate::domain::{ClaimItem, ClaimView, ClaimantKind, Evidence, Page, Stance};
 
 /// A checkable statement and the passages it appeared in.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"text": "The bridge will cost $4 billion.", "claimant": "The mayor", "appearances": ["0190a4c2-6f1e-7cc2-9f3e-2b1d4c5e6f70"]}))]
+#[schema(example = json!({"text": "The bridge will cost $4 billion.", "claimant": "The mayor", "claimant_kind": "person", "appearances": ["0190a4c2-6f1e-7cc2-9f3e-2b1d4c5e6f70"]}))]
 pub struct CreateClaim {
     /// Stored trimmed.
     #[schema(value_type = BodyText)]
     pub text: String,
     #[schema(value_type = Option<ShortText>)]
     pub claimant: Option<String>,
+    /// Whether the claimant is a person or an organization (ClaimReview types the claim's
+    /// author with it); `person` when absent.
+    #[serde(default)]
+    pub claimant_kind: Option<ClaimantKind>,
     /// Passage ids, each at most once.
     #[serde(default)]
     pub appearances: Vec<PassageId>,
@@ -40,16 +44,20 @@ pub struct CreateEvidence {
     pub note: Option<String>,
 }
 
-/// Corrections to a claim (JSON Merge Patch: absent fields stay, `"claimant": null` removes it).
+/// Corrections to a claim (JSON Merge Patch: absent fields stay, `"claimant": null` removes it,
+/// `"claimant_kind": null` sets the default, `person`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"text": "The bridge will cost $4.2 billion.", "claimant": "Mayor Dana Ortiz"}))]
+#[schema(example = json!({"text": "The bridge will cost $4.2 billion.", "claimant": "City of Example", "claimant_kind": "organization"}))]
 pub struct UpdateClaim {
     #[schema(value_type = Option<BodyText>)]
     pub text: Option<String>,
     #[serde(default, deserialize_with = "super::extract::present")]
     #[schema(value_type = Option<ShortText>)]
     pub claimant: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::extract::present")]
+    #[schema(value_type = Option<ClaimantKind>)]
+    pub claimant_kind: Option<Option<ClaimantKind>>,
 }
 
 /// Another passage a claim appeared in.
@@ -128,10 +136,11 @@ pub async fn create_claim(
     ApiJson(body): ApiJson<CreateClaim>,
 ) -> Result<impl IntoResponse, Problem> {
     let claim = app
-        .create_claim(
+        .create_claim_by(
             &actor,
             &body.text,
             body.claimant.as_deref(),
+            body.claimant_kind.unwrap_or_default(),
             &body.appearances,
         )
         .await?;
@@ -257,8 +266,9 @@ pub async fn add_evidence(
 }
 
 #[utoipa::path(patch, path = "/v1/claims/{id}", tag = "claims",
-    description = "Changes the claim's text or claimant (JSON Merge Patch: absent fields stay \
-        as they are, `\"claimant\": null` removes it). The audit entry records each changed \
+    description = "Changes the claim's text, claimant or claimant kind (JSON Merge Patch: absent \
+        fields stay as they are, `\"claimant\": null` removes it, `\"claimant_kind\": null` sets \
+        the default, `person`). The audit entry records each changed \
         field's value before and after; a patch that changes nothing writes nothing. A published \
         ClaimReview shows the current text.",
     params(("id" = Uuid, Path, description = "Claim id")),
@@ -279,6 +289,7 @@ pub async fn update_claim(
     let patch = crate::app::ClaimPatch {
         text: body.text,
         claimant: body.claimant,
+        claimant_kind: body.claimant_kind,
     };
     Ok(Json(app.update_claim(&actor, id, patch).await?))
 }

@@ -36,7 +36,7 @@ pub async fn claim_review(
     Auth(actor): Auth,
     ApiPath(id): ApiPath<ReviewId>,
 ) -> Result<Response, Problem> {
-    let doc = app.claim_review(&actor, id, "").await?;
+    let doc = app.claim_review(&actor, id).await?;
     Ok((
         [(header::CONTENT_TYPE, "application/ld+json")],
         Json(doc.document),
@@ -68,7 +68,7 @@ pub async fn check_claim_review(
     Auth(actor): Auth,
     ApiPath(id): ApiPath<ReviewId>,
 ) -> Result<Json<CheckedClaimReview>, Problem> {
-    let doc = app.claim_review(&actor, id, "").await?;
+    let doc = app.claim_review(&actor, id).await?;
     Ok(Json(CheckedClaimReview {
         claim_review: doc.document,
         warnings: doc.warnings,
@@ -92,7 +92,7 @@ pub struct PublishedUrl {
     params(("id" = Uuid, Path, description = "Review id"), ("If-Match" = Option<String>, Header, description = "ETag from GET (or the `revision` field)", pattern = "^\"[0-9]+\"$")),
     request_body = PublishedUrl,
     responses(
-        (status = 200, description = "The review with its page (audited)", body = Review, headers(("ETag" = String, description = "The new revision"))),
+        (status = 200, description = "The review with its page (audited), and its `warnings` (`published-url-missing` while the page is cleared)", body = Review, headers(("ETag" = String, description = "The new revision"))),
         (status = 400, description = "Malformed body or If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`precondition-failed`: If-Match holds a weak ETag, which never matches", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such review", body = Problem, content_type = "application/problem+json"),

@@ -69,7 +69,7 @@ pub const OPERATIONS: &[Operation] = &[
     op!("get" "/v1/claims/similar", "Has this been checked already? Claims most like a text", READERS),
     op!("post" "/v1/claims", "Record a claim and where it appeared", WRITERS),
     op!("get" "/v1/claims/{id}", "Get a claim with its appearances, evidence and reviews", READERS),
-    op!("patch" "/v1/claims/{id}", "Correct a claim's text or claimant", WRITERS),
+    op!("patch" "/v1/claims/{id}", "Correct a claim's text, claimant or claimant kind", WRITERS),
     op!("post" "/v1/claims/{id}/appearances", "Record another passage a claim appeared in", WRITERS),
     op!("post" "/v1/claims/{id}/evidence", "Offer a passage as evidence about a claim", WRITERS),
     op!("get" "/v1/claims/{id}/evidence/{evidence_id}", "Get one piece of evidence", READERS),

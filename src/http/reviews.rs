@@ -248,7 +248,7 @@ pub async fn edit_review(
     params(("id" = Uuid, Path, description = "Review id"), ("If-Match" = Option<String>, Header, description = "ETag from GET (or the `revision` field; the same revision if both are sent)", pattern = "^\"[0-9]+\"$")),
     request_body = Transition,
     responses(
-        (status = 200, description = "The review in its new state", body = Review, headers(("ETag" = String, description = "The new revision"))),
+        (status = 200, description = "The review in its new state, with `warnings` (a verdict published without `published_url` carries `published-url-missing` until `PUT /v1/reviews/{id}/published-url` sets it)", body = Review, headers(("ETag" = String, description = "The new revision"))),
         (status = 400, description = "Malformed body or If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`precondition-failed`: If-Match holds a weak ETag, which never matches", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden` for the role, or `second-person-required`", body = Problem, content_type = "application/problem+json"),

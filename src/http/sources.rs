@@ -186,6 +186,7 @@ pub async fn create_source(
         .create_source(
             &actor,
             SourceInput {
+                title_derived: false,
                 title: body.title,
                 url: body.url,
                 publisher: body.publisher,

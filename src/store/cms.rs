@@ -8,6 +8,7 @@ use super::exec::{Cols, FromRow, Json, Tx, stmt};
 use super::touches::Touch;
 use crate::domain::changes::{Affected, ChangeKind};
 use crate::domain::ids::{ClaimId, ReviewId, SourceId};
+use crate::domain::urls::StoredUrl;
 
 mod sql {
     pub const INSERT_URL: &str = "INSERT INTO source_urls (url_key, source_id, url, alias, created_at) \
@@ -43,6 +44,22 @@ mod sql {
          JOIN claim_appearances a ON a.passage_id = p.id \
          WHERE p.source_id = $1 AND EXISTS (SELECT 1 FROM reviews r WHERE r.claim_id = a.claim_id \
          AND r.state IN ('published', 'superseded', 'retracted'))";
+    pub const URL_RULE: &str = "SELECT fingerprint FROM url_rule WHERE id = 1";
+    /// The row that serializes recomputations ('' until a rule is recorded).
+    pub const URL_RULE_ROW: &str = "INSERT INTO url_rule (id, fingerprint, recomputed_at) VALUES (1, '', $1) \
+         ON CONFLICT (id) DO NOTHING";
+    /// Locks it on PostgreSQL (another node's recomputation waits for this one's commit).
+    pub const LOCK_URL_RULE: &str =
+        "UPDATE url_rule SET recomputed_at = recomputed_at WHERE id = 1";
+    pub const SET_URL_RULE: &str = "INSERT INTO url_rule (id, fingerprint, recomputed_at) VALUES (1, $1, $2) \
+         ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, recomputed_at = excluded.recomputed_at";
+    pub const ALL_URLS: &str = "SELECT url_key, source_id, url, alias, created_at FROM source_urls \
+         ORDER BY created_at, url_key";
+    pub const DELETE_URL: &str = "DELETE FROM source_urls WHERE url_key = $1";
+    pub const PUBLISHED_URLS: &str = "SELECT id, published_url, published_url_key FROM reviews \
+         WHERE published_url IS NOT NULL ORDER BY id";
+    pub const SET_PUBLISHED_URL_KEY: &str =
+        "UPDATE reviews SET published_url_key = $2 WHERE id = $1";
 }
 
 /// Records that `url` (in lookup form `key`) names the source; an alias when it is not the
@@ -195,4 +212,75 @@ pub async fn changes(tx: &mut Tx, since: i64, all: bool, limit: u32) -> Result<V
 /// The newest change's `seq` (0 when there is none).
 pub async fn head(tx: &mut Tx) -> Result<i64> {
     Ok(tx.scalar::<i64>(stmt!(sql::HEAD)).await?.unwrap_or(0))
+}
+
+/// The fingerprint of the URL rule the stored keys were computed with (`None` before any),
+/// read under the `url_rule` row's lock: API nodes that start at once with a new rule
+/// recompute one after the other, and the later one finds the rule recorded. (A row lock,
+/// not the write lock: the recomputation then writes reviews, which writes holding the
+/// write lock must not.)
+pub async fn url_rule(tx: &mut Tx, at: OffsetDateTime) -> Result<Option<String>> {
+    tx.execute(stmt!(sql::URL_RULE_ROW, at)).await?;
+    tx.execute(stmt!(sql::LOCK_URL_RULE)).await?;
+    let recorded = tx.scalar::<String>(stmt!(sql::URL_RULE)).await?;
+    Ok(recorded.filter(|f| !f.is_empty()))
+}
+
+/// Records the URL rule the stored keys now follow.
+pub async fn set_url_rule(tx: &mut Tx, fingerprint: &str, at: OffsetDateTime) -> Result<()> {
+    tx.execute(stmt!(sql::SET_URL_RULE, fingerprint, at))
+        .await
+        .map(drop)
+}
+
+impl FromRow for StoredUrl {
+    fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
+        Ok(StoredUrl {
+            key: c.get()?,
+            source_id: c.get()?,
+            url: c.get()?,
+            alias: c.get()?,
+            created_at: c.get()?,
+        })
+    }
+}
+
+/// Every row of `source_urls`, oldest first.
+pub async fn all_urls(tx: &mut Tx) -> Result<Vec<StoredUrl>> {
+    tx.fetch_all(stmt!(sql::ALL_URLS)).await
+}
+
+/// Forgets the URL stored under `key`.
+pub async fn delete_url(tx: &mut Tx, key: &str) -> Result<()> {
+    tx.execute(stmt!(sql::DELETE_URL, key)).await.map(drop)
+}
+
+/// A review's published URL and its stored key.
+#[derive(Debug, Clone)]
+pub struct PublishedUrl {
+    pub id: ReviewId,
+    pub url: String,
+    pub key: Option<String>,
+}
+
+impl FromRow for PublishedUrl {
+    fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
+        Ok(PublishedUrl {
+            id: c.get()?,
+            url: c.get()?,
+            key: c.get()?,
+        })
+    }
+}
+
+/// Every review with a published URL.
+pub async fn published_urls(tx: &mut Tx) -> Result<Vec<PublishedUrl>> {
+    tx.fetch_all(stmt!(sql::PUBLISHED_URLS)).await
+}
+
+/// Sets a review's published URL key (the URL itself stays).
+pub async fn set_published_url_key(tx: &mut Tx, id: ReviewId, key: &str) -> Result<()> {
+    tx.execute(stmt!(sql::SET_PUBLISHED_URL_KEY, id, key))
+        .await
+        .map(drop)
 }

@@ -135,6 +135,10 @@ pub const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "claim_review",
         include_str!("../../migrations/sqlite/0017_claim_review.sql"),
     ),
+    (
+        "cms_markup",
+        include_str!("../../migrations/sqlite/0018_cms_markup.sql"),
+    ),
 ];
 pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -204,6 +208,10 @@ pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "claim_review",
         include_str!("../../migrations/postgres/0017_claim_review.sql"),
+    ),
+    (
+        "cms_markup",
+        include_str!("../../migrations/postgres/0018_cms_markup.sql"),
     ),
 ];
 

@@ -9,14 +9,14 @@ use super::exec::{Cols, FromRow, Json, Tx, stmt};
 use super::{Result, StoreError};
 use crate::domain::ids::{ClaimId, EvidenceId, PassageId, SourceId};
 use crate::domain::{
-    Claim, ClaimItem, Evidence, NewSource, NewVersion, Passage, ReviewSummary, Source, SourceRef,
-    SourcedPassage, Stance, Version, VersionText, Withdrawal,
+    Claim, ClaimItem, ClaimantKind, Evidence, NewSource, NewVersion, Passage, ReviewSummary,
+    Source, SourceRef, SourcedPassage, Stance, Version, VersionText, Withdrawal,
 };
 
 /// A claim with its current review: the published one, else the newest not ended.
 macro_rules! claim_item_select {
     () => {
-        "SELECT c.id, c.text, c.claimant, c.created_at, r.id, r.state, r.rating, g.label, g.value \
+        "SELECT c.id, c.text, c.claimant, c.created_at, c.claimant_kind, r.id, r.state, r.rating, g.label, g.value \
          FROM claims c LEFT JOIN reviews r ON r.id = c.review_id \
          LEFT JOIN ratings g ON g.scale_id = r.scale_id AND g.key = r.rating"
     };
@@ -54,10 +54,13 @@ mod sql {
         };
     }
 
-    pub const INSERT_SOURCE: &str = "INSERT INTO sources (id, title, url, publisher, authors, published_at, import_key, latest_version, created_at, kind) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9)";
+    pub const INSERT_SOURCE: &str = "INSERT INTO sources (id, title, url, publisher, authors, published_at, import_key, latest_version, created_at, kind, title_derived) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10)";
+    /// A new title is a stated one: `title_derived` stays only while the title does.
     pub const UPDATE_SOURCE: &str = "UPDATE sources SET title = $2, url = $3, publisher = $4, authors = $5, \
-         published_at = $6, kind = $7 WHERE id = $1";
+         published_at = $6, kind = $7, title_derived = (title_derived AND title = $2) WHERE id = $1";
+    /// Which of these sources' titles an import made up.
+    pub const TITLE_DERIVED: &str = "SELECT title_derived FROM sources WHERE id = $1";
     /// Other sources with a version of this text.
     pub const SAME_TEXT: &str = "SELECT source_id, number FROM source_versions WHERE sha256 = $1 AND source_id <> $2 \
          ORDER BY source_id, number LIMIT 5";
@@ -70,7 +73,8 @@ mod sql {
     pub const NEXT_VERSION: &str = "UPDATE sources SET latest_version = latest_version + 1 WHERE id = $1 RETURNING latest_version";
     pub const SOURCE_TITLE: &str = "SELECT title FROM sources WHERE id = $1";
     pub const SOURCE_BY_ID: &str = concat!(source_select!(), " WHERE s.id = $1");
-    /// By a URL (the source's own or an alias, in lookup form) or by where an import found it.
+    /// By a URL in lookup form (the source's own or an alias; `url` itself is in stored form,
+    /// which a key equals when nothing was folded) or by where an import found it.
     pub const FIND_SOURCE: &str = "SELECT id FROM sources WHERE ($1 IS NOT NULL AND url = $1) \
          OR ($2 IS NOT NULL AND import_key = $2) \
          OR id IN (SELECT source_id FROM source_urls WHERE url_key = $1) ORDER BY id LIMIT 1";
@@ -118,11 +122,11 @@ mod sql {
         ", s.title, s.url, s.publisher FROM passages p JOIN sources s ON s.id = p.source_id WHERE p.id = $1"
     );
     pub const PASSAGE_EXISTS: &str = "SELECT id FROM passages WHERE id = $1";
-    pub const INSERT_CLAIM: &str =
-        "INSERT INTO claims (id, text, claimant, created_at) VALUES ($1, $2, $3, $4)";
+    pub const INSERT_CLAIM: &str = "INSERT INTO claims (id, text, claimant, created_at, claimant_kind) VALUES ($1, $2, $3, $4, $5)";
     pub const INSERT_APPEARANCE: &str =
         "INSERT INTO claim_appearances (claim_id, passage_id, position) VALUES ($1, $2, $3)";
-    pub const CLAIM_BY_ID: &str = "SELECT id, text, claimant, created_at FROM claims WHERE id = $1";
+    pub const CLAIM_BY_ID: &str =
+        "SELECT id, text, claimant, created_at, claimant_kind FROM claims WHERE id = $1";
     pub const SOURCE_PASSAGES: &str = concat!(
         "SELECT ",
         passage_columns!(),
@@ -185,7 +189,8 @@ mod sql {
          AND e.withdrawn_at IS NULL WHERE c.id = $1 ORDER BY e.id";
     pub const WITHDRAW_EVIDENCE: &str = "UPDATE evidence SET withdrawn_at = $3, withdrawn_by = $4, withdrawn_note = $5 \
          WHERE id = $1 AND claim_id = $2 AND withdrawn_at IS NULL";
-    pub const UPDATE_CLAIM: &str = "UPDATE claims SET text = $2, claimant = $3 WHERE id = $1";
+    pub const UPDATE_CLAIM: &str =
+        "UPDATE claims SET text = $2, claimant = $3, claimant_kind = $4 WHERE id = $1";
     pub const APPEARANCE_POSITION: &str = "SELECT CAST(position AS BIGINT) FROM claim_appearances WHERE claim_id = $1 AND passage_id = $2";
     pub const NEXT_APPEARANCE: &str = "SELECT CAST(COALESCE(MAX(position) + 1, 0) AS BIGINT) FROM claim_appearances WHERE claim_id = $1";
 }
@@ -264,11 +269,15 @@ impl FromRow for SourcedPassage {
 
 impl FromRow for Claim {
     fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
+        let (id, text, claimant, created_at) = (c.get()?, c.get()?, c.get()?, c.get()?);
+        let kind: String = c.get()?;
         Ok(Claim {
-            id: c.get()?,
-            text: c.get()?,
-            claimant: c.get()?,
-            created_at: c.get()?,
+            id,
+            text,
+            claimant,
+            claimant_kind: ClaimantKind::parse(&kind)
+                .ok_or_else(|| StoreError::other(format!("unknown claimant kind {kind:?}")))?,
+            created_at,
         })
     }
 }
@@ -377,11 +386,13 @@ pub async fn insert_source(
         new.published_at.as_ref().map(|p| p.as_str()),
         new.import_key.as_deref(),
         at,
-        new.kind.as_ref().map(|k| k.as_str())
+        new.kind.as_ref().map(|k| k.as_str()),
+        new.title_derived
     ))
     .await?;
     if let Some(url) = &new.url {
-        super::cms::insert_url(tx, url.as_str(), id, url.as_str(), false, at).await?;
+        let key = new.url_key.as_deref().unwrap_or(url.as_str());
+        super::cms::insert_url(tx, key, id, url.as_str(), false, at).await?;
     }
     insert_version(tx, id, 1, version, at).await?;
     super::search::index_source(tx, id, 1, new.title.as_str(), &version.index_text).await
@@ -443,6 +454,14 @@ pub async fn append_version(
         length: version.length,
         captured_at: at,
     }))
+}
+
+/// Whether an import made the source's title up (it has no stated title).
+pub async fn title_derived(tx: &mut Tx, id: SourceId) -> Result<bool> {
+    Ok(tx
+        .scalar::<bool>(stmt!(sql::TITLE_DERIVED, id))
+        .await?
+        .unwrap_or(false))
 }
 
 pub async fn get_source(tx: &mut Tx, id: SourceId) -> Result<Option<Source>> {
@@ -565,7 +584,8 @@ pub async fn insert_claim(tx: &mut Tx, claim: &Claim, appearances: &[PassageId])
         claim.id,
         &claim.text,
         claim.claimant.as_deref(),
-        claim.created_at
+        claim.created_at,
+        claim.claimant_kind.as_str()
     ))
     .await?;
     super::search::index_claim(tx, claim.id, &claim.text).await?;
@@ -591,7 +611,8 @@ pub async fn update_claim(tx: &mut Tx, claim: &Claim) -> Result<()> {
         sql::UPDATE_CLAIM,
         claim.id,
         &claim.text,
-        claim.claimant.as_deref()
+        claim.claimant.as_deref(),
+        claim.claimant_kind.as_str()
     ))
     .await?;
     super::search::index_claim(tx, claim.id, &claim.text).await

@@ -907,7 +907,7 @@ async fn integrations_read_public_fields_only(backend: Backend) {
                 got,
                 json!({
                     "id": rid,
-                    "claim": {"id": cid, "text": "The council voted on Tuesday.", "claimant": "The mayor"},
+                    "claim": {"id": cid, "text": "The council voted on Tuesday.", "claimant": "The mayor", "claimant_kind": "person"},
                     "state": "published",
                     "scale": "default",
                     "rating": review["rating"],

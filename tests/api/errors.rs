@@ -369,6 +369,7 @@ async fn row_counts_cover_every_table_audit_log_included(backend: Backend) {
             "source_urls",
             "source_versions",
             "sources",
+            "url_rule",
             "webhook_attempts",
             "webhook_deliveries",
             "webhook_endpoints",

@@ -73,6 +73,19 @@ pub async fn spawn_app_with(backend: Backend, config: HttpConfig) -> TestApp {
     spawn(backend, config, true, LOCK_WAIT, None).await
 }
 
+/// A one-person desk whose `App` is configured further (a URL rule, a public base URL).
+pub async fn spawn_one_person_desk_with(backend: Backend, configure: fn(App) -> App) -> TestApp {
+    spawn_configured(
+        backend,
+        HttpConfig::default(),
+        false,
+        LOCK_WAIT,
+        None,
+        configure,
+    )
+    .await
+}
+
 /// A one-person desk whose webhooks may go to loopback, retried after `schedule`, with the
 /// delivery worker running.
 pub async fn spawn_with_webhooks(backend: Backend, schedule: &[Duration]) -> TestApp {
@@ -110,6 +123,25 @@ async fn spawn(
     lock_wait: Duration,
     webhooks: Option<claimtrail::app::WebhookSettings>,
 ) -> TestApp {
+    spawn_configured(
+        backend,
+        config,
+        second_person_rule,
+        lock_wait,
+        webhooks,
+        |app| app,
+    )
+    .await
+}
+
+async fn spawn_configured(
+    backend: Backend,
+    config: HttpConfig,
+    second_person_rule: bool,
+    lock_wait: Duration,
+    webhooks: Option<claimtrail::app::WebhookSettings>,
+    configure: fn(App) -> App,
+) -> TestApp {
     // Server-side errors show up in a failing test's output.
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
@@ -121,9 +153,11 @@ async fn spawn(
         .await
         .expect("open database");
     store.migrate().await.expect("migrate");
-    let mut app = App::new(store, 64 << 20)
-        .with_second_person_rule(second_person_rule)
-        .with_organization(ORG.clone());
+    let mut app = configure(
+        App::new(store, 64 << 20)
+            .with_second_person_rule(second_person_rule)
+            .with_organization(ORG.clone()),
+    );
     let mut delivery = None;
     if let Some(settings) = webhooks {
         app = app.with_webhooks(settings);

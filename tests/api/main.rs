@@ -12,6 +12,7 @@ mod desk;
 mod errors;
 mod idempotency;
 mod lifecycle;
+mod markup;
 mod newsroom;
 mod openapi;
 mod passages;
