@@ -11,6 +11,8 @@
 #                      that noise does not block; default 1.0: the floor itself)
 #   BENCH_SECONDS=N    seconds per load run (default 4; each is run twice, interleaved with its
 #                      baseline, and the better of the two counts)
+#   BENCH_RELEASE_DIR=DIR  run binaries built before (DIR holds claimtrail, examples/ and deps/)
+#                      instead of building (for a "before" table)
 #   BENCH_REFERENCE=DIR  a checkout of an older commit, built there (`cargo build --release
 #                      --bins --examples` with its own target directory): its review
 #                      transitions are measured in the same run, against the same baseline
@@ -39,18 +41,24 @@ ceiling_reanchor=1.2            # 1,000 passages re-anchored / exact re-search (
 floor_import=0.14               # import / plain bulk insert, MB/s (= 20 MB/s on the reference machine)
 
 bench_need_tools
-echo "== cargo build --release --bins --examples --benches (once)" >&2
-cargo build --release --locked --bins --examples --benches \
-    --message-format=json-render-diagnostics >"$work/build.json"
-target_dir=$(cargo metadata --format-version 1 --no-deps | jq -r .target_directory)
-release="$target_dir/release"
+if [ -n "${BENCH_RELEASE_DIR:-}" ]; then
+    # Binaries built before (e.g. a copy of an older build's target/release): no build.
+    release=$BENCH_RELEASE_DIR
+    bench_bin() { find "$release/deps" -maxdepth 1 -type f -executable -name "$1-*" -printf '%T@ %p\n' | sort -n | tail -1 | cut -d' ' -f2; }
+else
+    echo "== cargo build --release --bins --examples --benches (once)" >&2
+    cargo build --release --locked --bins --examples --benches \
+        --message-format=json-render-diagnostics >"$work/build.json"
+    target_dir=$(cargo metadata --format-version 1 --no-deps | jq -r .target_directory)
+    release="$target_dir/release"
+    bench_bin() {
+        jq -r --arg n "$1" 'select(.reason == "compiler-artifact" and .target.name == $n
+            and (.target.kind | index("bench")) and .executable != null) | .executable' \
+            "$work/build.json" | tail -1
+    }
+fi
 claimtrail="$release/claimtrail"
 minimal="$release/examples/minimal_read"
-bench_bin() {
-    jq -r --arg n "$1" 'select(.reason == "compiler-artifact" and .target.name == $n
-        and (.target.kind | index("bench")) and .executable != null) | .executable' \
-        "$work/build.json" | tail -1
-}
 
 results="$work/results"
 : >"$results"
@@ -71,15 +79,16 @@ rate() { grep -oE '\(([0-9.]+)/s\)' <<<"$1" | head -1 | tr -d '(/s)'; }
 
 # transitions BACKEND DATABASE_URL_PREFIX
 transitions() {
-    local backend=$1 n=0 out r mins=() ours=() refs=() i
-    # url NAME: a fresh database for one run.
+    local backend=$1 out r mins=() ours=() refs=() i
+    # url NAME: a fresh database for one run (a new name each time: it runs in a subshell).
     url() {
-        n=$((n + 1))
+        local name
+        name="$1_$(date +%s%N)"
         if [ "$backend" = sqlite ]; then
-            echo "$work/$1-$n.db"
+            echo "$work/$name.db"
         else
-            psql "$CLAIMTRAIL_TEST_PG_URL" -qc "CREATE DATABASE $1_$n" >/dev/null
-            echo "${CLAIMTRAIL_TEST_PG_URL%/postgres}/$1_$n"
+            psql "$CLAIMTRAIL_TEST_PG_URL" -qc "CREATE DATABASE $name" >/dev/null
+            echo "${CLAIMTRAIL_TEST_PG_URL%/postgres}/$name"
         fi
     }
     for i in $(seq "$rounds"); do
