@@ -464,3 +464,93 @@ pub async fn list_reviews(
         .await?;
     Ok(with_history(rows))
 }
+
+/// Plans of the statements every review write runs (issue 17), on a claim with many reviews:
+/// asserted on the plan and the rows written, never on time (`scripts/bench.sh` times them).
+#[cfg(test)]
+mod plans {
+    use rusqlite::Connection;
+
+    use super::sql;
+    use crate::store::SQLITE_MIGRATIONS;
+
+    const CLAIM: [u8; 16] = [1; 16];
+
+    /// A claim with 2,000 reviews in review, its current review the newest.
+    fn claim_with_reviews() -> Connection {
+        let mut conn = Connection::open_in_memory().expect("memory");
+        for (_, migration) in SQLITE_MIGRATIONS {
+            conn.execute_batch(migration).expect("migration");
+        }
+        let tx = conn.transaction().expect("begin");
+        tx.execute(
+            "INSERT INTO claims (id, text, created_at) VALUES (?1, 'A claim.', '2026-01-01T00:00:00Z')",
+            [CLAIM.as_slice()],
+        )
+        .expect("claim");
+        let mut newest = [0u8; 16];
+        for i in 0..2_000u32 {
+            let mut id = [0u8; 16];
+            id[12..].copy_from_slice(&i.to_be_bytes());
+            tx.execute(
+                "INSERT INTO reviews (id, claim_id, author, state, scale_id, rating, summary, revision, \
+                 created_at, updated_at) VALUES (?1, ?2, 'a', 'in_review', 'default', 'unproven', 's', 1, \
+                 '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+                [id.as_slice(), CLAIM.as_slice()],
+            )
+            .expect("review");
+            newest = id;
+        }
+        tx.execute(
+            "UPDATE claims SET review_id = ?1 WHERE id = ?2",
+            [newest.as_slice(), CLAIM.as_slice()],
+        )
+        .expect("current");
+        tx.commit().expect("commit");
+        conn
+    }
+
+    fn plan(conn: &Connection, statement: &str) -> String {
+        let mut stmt = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {statement}"))
+            .expect("explain");
+        stmt.raw_bind_parameter(1, CLAIM.as_slice()).expect("bind");
+        let mut rows = stmt.raw_query();
+        let mut plan = Vec::new();
+        while let Some(row) = rows.next().expect("row") {
+            plan.push(row.get::<_, String>(3).expect("detail"));
+        }
+        plan.join("; ")
+    }
+
+    /// The published verdicts are sought by claim and state, not found by walking every review
+    /// of the claim in id order (which made each write cost a scan of the claim's history).
+    #[test]
+    fn published_verdicts_are_sought_by_claim_and_state() {
+        let conn = claim_with_reviews();
+        let plan = plan(&conn, sql::PUBLISHED_OF_CLAIM);
+        assert!(
+            plan.contains("reviews_claim_state (claim_id=? AND state=?)"),
+            "{plan}"
+        );
+    }
+
+    /// An unchanged current review writes (and so locks) nothing.
+    #[test]
+    fn an_unchanged_current_review_is_not_written() {
+        let conn = claim_with_reviews();
+        let written = conn
+            .execute(sql::REFRESH_CURRENT, [CLAIM.as_slice()])
+            .expect("refresh");
+        assert_eq!(written, 0);
+        conn.execute(
+            "UPDATE reviews SET state = 'withdrawn' WHERE id = (SELECT review_id FROM claims)",
+            [],
+        )
+        .expect("withdraw");
+        let written = conn
+            .execute(sql::REFRESH_CURRENT, [CLAIM.as_slice()])
+            .expect("refresh");
+        assert_eq!(written, 1, "the newest live review becomes current");
+    }
+}
