@@ -85,12 +85,14 @@ fn search(c: &mut Criterion) {
         other => panic!("expected NotFound with a near match, got {other:?}"),
     }
 
+    // `scripts/bench.sh` sets CLAIMTRAIL_BENCH_SHORT: fewer samples, the same comparison.
+    let short = std::env::var_os("CLAIMTRAIL_BENCH_SHORT").is_some();
     let mut group = c.benchmark_group("anchor_search");
     group
         .throughput(Throughput::Bytes(text.len() as u64))
-        .sample_size(50)
-        .warm_up_time(Duration::from_secs(2))
-        .measurement_time(Duration::from_secs(5));
+        .sample_size(if short { 20 } else { 50 })
+        .warm_up_time(Duration::from_millis(if short { 500 } else { 2000 }))
+        .measurement_time(Duration::from_secs(if short { 2 } else { 5 }));
     group.bench_function("memmem_find", |b| {
         b.iter(|| memmem::find(black_box(text.as_bytes()), black_box(needle)))
     });

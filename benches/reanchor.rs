@@ -230,10 +230,13 @@ fn bench(c: &mut Criterion) {
         s.old.text().len(),
         s.new_text.len()
     );
+    // `scripts/bench.sh` sets CLAIMTRAIL_BENCH_SHORT: fewer seconds, the same comparison.
+    let short = std::env::var_os("CLAIMTRAIL_BENCH_SHORT").is_some();
     let mut group = c.benchmark_group("reanchor_1mb");
     group
         .sample_size(10)
-        .measurement_time(Duration::from_secs(10));
+        .warm_up_time(Duration::from_millis(if short { 500 } else { 3000 }))
+        .measurement_time(Duration::from_secs(if short { 2 } else { 10 }));
     group.bench_function("reanchor_1000_passages", |b| {
         b.iter_batched(
             || s.new_text.clone(),

@@ -7,9 +7,15 @@
 //! ETag it saw. Afterwards it verifies the audit chain and checks that it holds exactly one
 //! entry per write. Bounded in time and count; loopback only.
 //!
+//! With `--minimal BINARY` it drives `examples/minimal_write` instead (one INSERT per
+//! request, the baseline `scripts/bench.sh` divides by), with the same clients and the same
+//! JSON handling, and prints that rate.
+//!
 //! ```sh
 //! cargo build --release --bins --examples
 //! target/release/examples/loadtest --database-url /tmp/load.db --clients 32 --seconds 10
+//! target/release/examples/loadtest --database-url /tmp/min.db --clients 16 --seconds 3 \
+//!     --minimal target/release/examples/minimal_write
 //! ```
 
 use std::io::{BufRead, BufReader};
@@ -26,6 +32,18 @@ struct Args {
     seconds: u64,
     max_transitions: u64,
     binary: String,
+    minimal: Option<String>,
+}
+
+/// `claimtrail` beside this example's own directory, wherever the target directory is
+/// (`CARGO_TARGET_DIR` honoured): `…/release/examples/loadtest` -> `…/release/claimtrail`.
+fn default_binary() -> String {
+    let exe = std::env::current_exe().expect("own path");
+    let release = exe
+        .parent()
+        .and_then(|examples| examples.parent())
+        .expect("examples directory");
+    release.join("claimtrail").to_string_lossy().into_owned()
 }
 
 fn args() -> Args {
@@ -34,7 +52,8 @@ fn args() -> Args {
         clients: 32,
         seconds: 10,
         max_transitions: 2_000_000,
-        binary: concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/claimtrail").to_owned(),
+        binary: default_binary(),
+        minimal: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -47,6 +66,7 @@ fn args() -> Args {
                 args.max_transitions = value.parse().expect("--max-transitions N")
             }
             "--binary" => args.binary = value,
+            "--minimal" => args.minimal = Some(value),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -57,11 +77,32 @@ fn args() -> Args {
     args
 }
 
-/// Starts the server and returns it with its address.
+/// Starts the server and returns it with its address. The organisation settings `serve`
+/// needs are a sample desk's unless the environment names one.
 fn serve(args: &Args) -> (Child, String) {
-    let mut child = Command::new(&args.binary)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("DATABASE_URL", &args.database_url)
+    let org = |name: &str, sample: &str| std::env::var(name).unwrap_or_else(|_| sample.into());
+    let mut command = match &args.minimal {
+        Some(minimal) => {
+            let mut c = Command::new(minimal);
+            c.args(["--database-url", &args.database_url, "--port", "0"]);
+            c
+        }
+        None => {
+            let mut c = Command::new(&args.binary);
+            c.args(["serve", "--bind", "127.0.0.1:0"])
+                .env("DATABASE_URL", &args.database_url)
+                .env(
+                    "CLAIMTRAIL_ORG_NAME",
+                    org("CLAIMTRAIL_ORG_NAME", "Load Desk"),
+                )
+                .env(
+                    "CLAIMTRAIL_ORG_URL",
+                    org("CLAIMTRAIL_ORG_URL", "https://desk.example.org/"),
+                );
+            c
+        }
+    };
+    let mut child = command
         .env("NO_COLOR", "1")
         .env("RUST_LOG", "warn,claimtrail=info")
         .stderr(Stdio::piped())
@@ -132,9 +173,63 @@ async fn post(c: &reqwest::Client, url: String, body: Value) -> Value {
     body
 }
 
+/// The baseline: `clients` clients posting one row each, one request after another.
+async fn minimal(args: &Args) {
+    let (mut server, addr) = serve(args);
+    let url = format!("http://{addr}/rows");
+    let c = client("none");
+    let done = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(args.seconds);
+    let mut tasks = Vec::new();
+    for i in 0..args.clients {
+        let (c, url, done) = (c.clone(), url.clone(), done.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline {
+                let t0 = Instant::now();
+                post(
+                    &c,
+                    url.clone(),
+                    json!({"text": format!("Row of client {i}.")}),
+                )
+                .await;
+                latencies.push(t0.elapsed());
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.expect("client task"));
+    }
+    let elapsed = started.elapsed();
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    let _ = server.wait();
+    latencies.sort();
+    let p99 = latencies
+        .get((latencies.len() as f64 * 0.99) as usize)
+        .copied()
+        .unwrap_or_default();
+    let n = done.load(Ordering::Relaxed);
+    println!(
+        "minimal_write clients={} seconds={:.1} inserts={n} ({:.0}/s) p99={:.2}ms",
+        args.clients,
+        elapsed.as_secs_f64(),
+        n as f64 / elapsed.as_secs_f64(),
+        p99.as_secs_f64() * 1e3,
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let args = args();
+    if args.minimal.is_some() {
+        return minimal(&args).await;
+    }
     // Keys are created before the server starts, through the command line.
     let editor = client(&key(&args, "editor"));
     let checker = client(&key(&args, "fact_checker"));

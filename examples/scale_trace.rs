@@ -18,7 +18,8 @@
 //! ```
 //!
 //! `--write-files DIR` writes the same 100,000 articles as text files with a `manifest.json`
-//! instead, to time `claimtrail import DIR` itself.
+//! instead, to time `claimtrail import DIR` itself (`--count N`: the first N of them, as
+//! `scripts/bench.sh` does for its short import).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -161,10 +162,11 @@ fn meta(n: usize) -> (String, String, String) {
 
 /// The corpus as files for `claimtrail import`: one text per source and a manifest with the
 /// same metadata the database run uses.
-fn write_files(dir: &std::path::Path) -> anyhow::Result<()> {
+/// `count` is the number of articles (the first ones of the full run: the same texts).
+fn write_files(dir: &std::path::Path, count: Option<usize>) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut rng = Rng(0x2026_1127);
-    let last = *CHECKPOINTS.last().expect("checkpoints");
+    let last = count.unwrap_or(*CHECKPOINTS.last().expect("checkpoints"));
     let mut documents = Vec::with_capacity(last);
     let mut bytes = 0usize;
     for n in 0..last {
@@ -196,15 +198,17 @@ async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let mut url = None;
     let mut files = None;
+    let mut count = None;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--database-url" => url = args.next(),
             "--write-files" => files = args.next(),
+            "--count" => count = Some(args.next().unwrap_or_default().parse()?),
             _ => anyhow::bail!("unknown argument {a}"),
         }
     }
     if let Some(dir) = files {
-        return write_files(std::path::Path::new(&dir));
+        return write_files(std::path::Path::new(&dir), count);
     }
     let url = url.ok_or_else(|| anyhow::anyhow!("--database-url URL (an empty database)"))?;
     let store = Store::connect(&url, 16).await?;

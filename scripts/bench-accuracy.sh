@@ -10,4 +10,5 @@ if [ ! -x .venv-accuracy/bin/python ]; then
 fi
 .venv-accuracy/bin/pip install -q --disable-pip-version-check quantulum3==0.10.0
 cargo build --release --quiet
-.venv-accuracy/bin/python -W ignore scripts/accuracy.py target/release/claimtrail
+target_dir=$(cargo metadata --format-version 1 --no-deps | jq -r .target_directory)
+.venv-accuracy/bin/python -W ignore scripts/accuracy.py "$target_dir/release/claimtrail"

@@ -8,14 +8,16 @@ clients=${1:-16}
 seconds=${2:-10}
 
 cargo build --release --locked --bins --examples
+# The binaries wherever cargo puts them (CARGO_TARGET_DIR is honoured).
+release="$(cargo metadata --format-version 1 --no-deps | jq -r .target_directory)/release"
 . scripts/pg.sh
 pg_start
 work=$(mktemp -d)
 trap 'pg_stop; rm -rf "$work"' EXIT
 
 echo "== SQLite (file in $work)"
-target/release/examples/loadtest --database-url "$work/load.db" --clients "$clients" --seconds "$seconds"
+"$release/examples/loadtest" --database-url "$work/load.db" --clients "$clients" --seconds "$seconds"
 
 echo "== PostgreSQL (throwaway server from scripts/pg.sh: fsync and synchronous_commit are off)"
 psql "$CLAIMTRAIL_TEST_PG_URL" -qc "CREATE DATABASE loadtest"
-target/release/examples/loadtest --database-url "${CLAIMTRAIL_TEST_PG_URL%/postgres}/loadtest" --clients "$clients" --seconds "$seconds"
+"$release/examples/loadtest" --database-url "${CLAIMTRAIL_TEST_PG_URL%/postgres}/loadtest" --clients "$clients" --seconds "$seconds"

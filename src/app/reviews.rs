@@ -193,7 +193,22 @@ impl App {
         input: ReviewInput,
     ) -> Result<Review> {
         require(actor, Permission::DraftReviews, "write reviews")?;
-        let claim_evidence = self.claim_evidence_ids(claim_id).await?;
+        // The claim's published verdicts come with its evidence (one read): the draft's
+        // warnings are decided on them.
+        let (claim_evidence, published) = self
+            .store
+            .fetch(|tx| {
+                Box::pin(async move {
+                    let ids = store::provenance::claim_evidence_ids(tx, claim_id, true).await?;
+                    let published = match ids {
+                        Some(_) => db::published_of_claim(tx, claim_id).await?,
+                        None => Vec::new(),
+                    };
+                    Ok::<_, AppError>((ids, published))
+                })
+            })
+            .await?;
+        let claim_evidence = claim_evidence.ok_or_else(|| not_found("claim", claim_id))?;
         let mut v = Validator::new();
         let scale = input.scale.unwrap_or_else(|| "default".to_owned());
         let summary = v.check("summary", validate::note_text(&input.summary));
@@ -283,7 +298,7 @@ impl App {
             })
             .await?;
         let mut draft = draft;
-        self.with_warnings(&mut draft).await?;
+        draft.warnings = Some(review::warnings(&draft, &published));
         Ok(draft)
     }
 
@@ -565,9 +580,19 @@ impl App {
             "move reviews through the workflow",
         )?;
         // No snapshot needed: the guarded write below refuses as stale if a step landed since.
-        let review = self
+        // The claim's published verdicts come with it (one read): the answer's warnings are
+        // decided on them (a step that publishes, or ends the review, has none).
+        let (review, published) = self
             .store
-            .fetch(|tx| Box::pin(db::get_review(tx, id, true)))
+            .fetch(|tx| {
+                Box::pin(async move {
+                    let Some(review) = db::get_review(tx, id, true).await? else {
+                        return Ok::<_, AppError>(None);
+                    };
+                    let published = db::published_of_claim(tx, review.claim_id).await?;
+                    Ok(Some((review, published)))
+                })
+            })
             .await?
             .ok_or_else(|| not_found("review", id))?;
         let review = Self::fresh(review, revision)?;
@@ -606,6 +631,7 @@ impl App {
         let announce = changes::for_transition(to, review.corrects);
         let page = published_url.clone();
         let (claim_id, from_revision, written) = (review.claim_id, review.revision, step.clone());
+        let from_state = review.state;
         let who = actor.who();
         let moved = self
             .store
@@ -632,8 +658,11 @@ impl App {
                             revision,
                         ));
                     }
-                    // Row locks first: the claim's row, before the write lock below.
-                    db::refresh_current(tx, claim_id).await?;
+                    // Row locks first: the claim's row, before the write lock below. A step
+                    // between two live states keeps the claim's current review as it is.
+                    if !(is_live(from_state) && is_live(to)) {
+                        db::refresh_current(tx, claim_id).await?;
+                    }
                     if to == State::Published {
                         // What follows decides on other writers' verdicts: wait for them.
                         tx.lock_writes().await?;
@@ -687,9 +716,19 @@ impl App {
             }
         }
         review.history.push(step);
-        self.with_warnings(&mut review).await?;
+        review.warnings = Some(review::warnings(&review, &published));
         Ok(review)
     }
+}
+
+/// Whether a review in `state` can be its claim's current review without being published
+/// (the newest such is, when none is published). A step from one live state to another cannot
+/// change which review is current, so it leaves `claims.review_id` alone.
+fn is_live(state: State) -> bool {
+    matches!(
+        state,
+        State::Draft | State::InReview | State::ChangesRequested | State::Approved
+    )
 }
 
 /// A newsroom page's URL as given (checked) and in lookup form.

@@ -127,15 +127,25 @@ async fn etags(request: Request, next: axum::middleware::Next) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
         return Problem::internal("reading a response body", &"body").into_response();
     };
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(&bytes);
-    let tag = axum::http::HeaderValue::from_str(&format!("\"{}\"", hex::encode(&digest[..16])))
-        .expect("hex and quotes");
+    let tag = axum::http::HeaderValue::from_str(&body_tag(&bytes)).expect("hex and quotes");
     if matches_tag(if_none_match.as_ref(), &tag) {
         return not_modified(tag);
     }
     parts.headers.insert(header::ETAG, tag);
     Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// A body's ETag: its length and a 64-bit SipHash of it, 32 hex digits in quotes. A validator
+/// only has to change when the body does; it is no integrity proof (the audit chain is). It
+/// was a SHA-256, which the `sha2` crate computes in software on this machine (270 MB/s): 22 µs
+/// for a 6 KB claim view, a sixth of the request (issue 17). SipHash is about four times as
+/// fast. Its keys are fixed, so every node built from one commit gives the same tag; a new
+/// toolchain may change the tags (clients then read each answer once more).
+fn body_tag(bytes: &[u8]) -> String {
+    use std::hash::Hasher;
+    let mut hasher = std::hash::DefaultHasher::new();
+    hasher.write(bytes);
+    format!("\"{:016x}{:016x}\"", bytes.len(), hasher.finish())
 }
 
 pub(crate) fn not_modified(tag: axum::http::HeaderValue) -> Response {

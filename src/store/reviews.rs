@@ -8,12 +8,14 @@ use crate::domain::ids::{ClaimId, EvidenceId, ReviewId};
 use crate::domain::review::{Rating, RatingScale, Review, ReviewEvent, State};
 
 mod sql {
-    /// The columns of a [`super::Review`] row, for `concat!`.
+    /// The columns of a [`super::Review`] row, for `concat!`. A review has at most one
+    /// published correction (publishing needs the corrected verdict still published), so its
+    /// `superseded_by` needs no `ORDER BY`: with one, SQLite built a sorter for every row.
     macro_rules! review_select {
         () => {
             "SELECT r.id, r.claim_id, r.author, r.state, r.scale_id, r.rating, g.label, g.value, r.summary, \
              r.evidence_ids, r.corrects, \
-             (SELECT c.id FROM reviews c WHERE c.corrects = r.id AND c.published_at IS NOT NULL ORDER BY c.id LIMIT 1), \
+             (SELECT c.id FROM reviews c WHERE c.corrects = r.id AND c.published_at IS NOT NULL LIMIT 1), \
              r.revision, r.created_at, r.updated_at, r.published_at, r.published_url, \
              e.from_state, e.to_state, e.actor, e.note, e.second_person_rule, e.at \
              FROM reviews r JOIN ratings g ON g.scale_id = r.scale_id AND g.key = r.rating"
@@ -63,12 +65,14 @@ mod sql {
         review_select!(),
         " LEFT JOIN review_events e ON e.review_id = r.id WHERE r.claim_id = $1 ORDER BY r.id, e.id"
     );
-    /// The claim's current review: the published one, else the newest not ended.
-    pub const REFRESH_CURRENT: &str = "UPDATE claims SET review_id = COALESCE( \
+    /// The claim's current review: the published one, else the newest not ended. Written
+    /// only when it changes: most steps keep it, and an unchanged row is not locked, so that
+    /// concurrent steps of one claim's reviews do not queue on its row (PostgreSQL).
+    pub const REFRESH_CURRENT: &str = "UPDATE claims SET review_id = current.id FROM (SELECT COALESCE( \
            (SELECT r2.id FROM reviews r2 WHERE r2.claim_id = $1 AND r2.state = 'published' LIMIT 1), \
            (SELECT r3.id FROM reviews r3 WHERE r3.claim_id = $1 \
-            AND r3.state NOT IN ('superseded', 'retracted', 'withdrawn') ORDER BY r3.id DESC LIMIT 1)) \
-         WHERE id = $1";
+            AND r3.state NOT IN ('superseded', 'retracted', 'withdrawn') ORDER BY r3.id DESC LIMIT 1)) AS id) current \
+         WHERE claims.id = $1 AND claims.review_id IS DISTINCT FROM current.id";
     /// Keys adopted by people: their reviews' author becomes the person's handle.
     pub const RENAME_AUTHOR: &str = "UPDATE reviews SET author = $2 WHERE author = $1";
     pub const INSERT_REVIEW: &str = "INSERT INTO reviews (id, claim_id, author, state, scale_id, rating, summary, evidence_ids, corrects, revision, created_at, updated_at) \
@@ -95,8 +99,12 @@ mod sql {
     /// Reviews published at a page, by the page's lookup form.
     pub const BY_PUBLISHED_URL: &str =
         "SELECT id FROM reviews WHERE published_url_key = $1 ORDER BY id";
+    /// No `ORDER BY id` (the caller sorts): with it, SQLite walks `reviews_claim_newest`
+    /// through every review of the claim to skip the sort of the one or two published ones,
+    /// instead of seeking `reviews_claim_state` to them (issue 17: a transition then cost a scan
+    /// of the claim's whole history).
     pub const PUBLISHED_OF_CLAIM: &str =
-        "SELECT id FROM reviews WHERE claim_id = $1 AND state = 'published' ORDER BY id";
+        "SELECT id FROM reviews WHERE claim_id = $1 AND state = 'published'";
 }
 
 fn state(s: &str) -> Result<State> {
@@ -294,9 +302,8 @@ pub async fn insert_review(tx: &mut Tx, r: &Review) -> Result<()> {
     .map(drop)
 }
 
-/// Appends a step to a review's history.
 /// Sets the claim's current review after a review of it was written. Call it before
-/// `Tx::lock_writes`: it locks the claim's row.
+/// `Tx::lock_writes`: when the current review changes, it locks the claim's row.
 pub async fn refresh_current(tx: &mut Tx, claim_id: ClaimId) -> Result<()> {
     tx.execute(stmt!(sql::REFRESH_CURRENT, claim_id))
         .await
@@ -310,6 +317,7 @@ pub async fn rename_author(tx: &mut Tx, from: &str, to: &str) -> Result<()> {
         .map(drop)
 }
 
+/// Appends a step to a review's history.
 pub async fn insert_event(tx: &mut Tx, review_id: ReviewId, e: &ReviewEvent) -> Result<()> {
     tx.execute(stmt!(
         sql::INSERT_EVENT,
@@ -389,7 +397,9 @@ pub async fn published_of_claim(tx: &mut Tx, claim_id: ClaimId) -> Result<Vec<Re
     let rows: Vec<(ReviewId,)> = tx
         .fetch_all(stmt!(sql::PUBLISHED_OF_CLAIM, claim_id))
         .await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
+    let mut ids: Vec<ReviewId> = rows.into_iter().map(|(id,)| id).collect();
+    ids.sort_unstable();
+    Ok(ids)
 }
 
 /// Sets (or clears) the page that publishes a review, if `revision` is current and the review
@@ -453,4 +463,94 @@ pub async fn list_reviews(
         ))
         .await?;
     Ok(with_history(rows))
+}
+
+/// Plans of the statements every review write runs (issue 17), on a claim with many reviews:
+/// asserted on the plan and the rows written, never on time (`scripts/bench.sh` times them).
+#[cfg(test)]
+mod plans {
+    use rusqlite::Connection;
+
+    use super::sql;
+    use crate::store::SQLITE_MIGRATIONS;
+
+    const CLAIM: [u8; 16] = [1; 16];
+
+    /// A claim with 2,000 reviews in review, its current review the newest.
+    fn claim_with_reviews() -> Connection {
+        let mut conn = Connection::open_in_memory().expect("memory");
+        for (_, migration) in SQLITE_MIGRATIONS {
+            conn.execute_batch(migration).expect("migration");
+        }
+        let tx = conn.transaction().expect("begin");
+        tx.execute(
+            "INSERT INTO claims (id, text, created_at) VALUES (?1, 'A claim.', '2026-01-01T00:00:00Z')",
+            [CLAIM.as_slice()],
+        )
+        .expect("claim");
+        let mut newest = [0u8; 16];
+        for i in 0..2_000u32 {
+            let mut id = [0u8; 16];
+            id[12..].copy_from_slice(&i.to_be_bytes());
+            tx.execute(
+                "INSERT INTO reviews (id, claim_id, author, state, scale_id, rating, summary, revision, \
+                 created_at, updated_at) VALUES (?1, ?2, 'a', 'in_review', 'default', 'unproven', 's', 1, \
+                 '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+                [id.as_slice(), CLAIM.as_slice()],
+            )
+            .expect("review");
+            newest = id;
+        }
+        tx.execute(
+            "UPDATE claims SET review_id = ?1 WHERE id = ?2",
+            [newest.as_slice(), CLAIM.as_slice()],
+        )
+        .expect("current");
+        tx.commit().expect("commit");
+        conn
+    }
+
+    fn plan(conn: &Connection, statement: &str) -> String {
+        let mut stmt = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {statement}"))
+            .expect("explain");
+        stmt.raw_bind_parameter(1, CLAIM.as_slice()).expect("bind");
+        let mut rows = stmt.raw_query();
+        let mut plan = Vec::new();
+        while let Some(row) = rows.next().expect("row") {
+            plan.push(row.get::<_, String>(3).expect("detail"));
+        }
+        plan.join("; ")
+    }
+
+    /// The published verdicts are sought by claim and state, not found by walking every review
+    /// of the claim in id order (which made each write cost a scan of the claim's history).
+    #[test]
+    fn published_verdicts_are_sought_by_claim_and_state() {
+        let conn = claim_with_reviews();
+        let plan = plan(&conn, sql::PUBLISHED_OF_CLAIM);
+        assert!(
+            plan.contains("reviews_claim_state (claim_id=? AND state=?)"),
+            "{plan}"
+        );
+    }
+
+    /// An unchanged current review writes (and so locks) nothing.
+    #[test]
+    fn an_unchanged_current_review_is_not_written() {
+        let conn = claim_with_reviews();
+        let written = conn
+            .execute(sql::REFRESH_CURRENT, [CLAIM.as_slice()])
+            .expect("refresh");
+        assert_eq!(written, 0);
+        conn.execute(
+            "UPDATE reviews SET state = 'withdrawn' WHERE id = (SELECT review_id FROM claims)",
+            [],
+        )
+        .expect("withdraw");
+        let written = conn
+            .execute(sql::REFRESH_CURRENT, [CLAIM.as_slice()])
+            .expect("refresh");
+        assert_eq!(written, 1, "the newest live review becomes current");
+    }
 }
