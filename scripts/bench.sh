@@ -181,7 +181,7 @@ if wanted list; then
     echo "== GET /v1/claims, first and late page of 50 (100,000 claims, each with a review) beside minimal_read"
     db="$work/pages.db"
     DATABASE_URL="$db" "$claimtrail" migrate >/dev/null 2>&1
-    late=$(python3 - "$db" <<'EOF'
+    python3 - "$db" >"$work/late-cursor" <<'EOF'
 import base64, os, sqlite3, sys
 
 path, rows = sys.argv[1], 100_000
@@ -206,7 +206,7 @@ with conn:
         ((r, c, at, at) for c, r in zip(claims, reviews)))
 print(base64.urlsafe_b64encode(claims[rows - 101]).rstrip(b"=").decode())
 EOF
-)
+    late=$(cat "$work/late-cursor")
     bench_start_claimtrail pages
     auth="Authorization: Bearer $ct_key"
     for page in first late; do
