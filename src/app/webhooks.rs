@@ -574,9 +574,9 @@ impl App {
                 endpoint = %endpoint,
                 message = %message,
                 attempt = attempts,
-                status = status.map_or_else(|| "-".to_owned(), |s| s.to_string()),
-                error = error.as_deref().unwrap_or("-"),
-                next = next.map_or_else(|| "-".to_owned(), store::timestamp_text),
+                status = %status.map_or_else(|| "-".to_owned(), |s| s.to_string()),
+                error = %error.as_deref().unwrap_or("-"),
+                next = %next.map_or_else(|| "-".to_owned(), store::timestamp_text),
                 "webhook delivery failed"
             );
         }

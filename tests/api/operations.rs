@@ -378,6 +378,74 @@ async fn json_logs_are_one_object_per_line() {
     );
 }
 
+/// A failing webhook endpoint: every failed attempt, and the endpoint being disabled, logged
+/// at warn with the endpoint, the attempt and the answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_failures_and_disabling_are_logged_at_warn() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(Backend::Sqlite, dir.path()).await;
+    let token = cli_key(&url, "ops-hooks", "admin");
+    let (hook, got) = crate::webhooks::receiver(vec![500, 500]).await;
+    let server = spawn_server(
+        &url,
+        &[
+            ("CLAIMTRAIL_WEBHOOK_ALLOW_PRIVATE", "true"),
+            ("CLAIMTRAIL_WEBHOOK_SCHEDULE", "0"),
+        ],
+    );
+    let addr = server.addr.clone();
+    let client = crate::helpers::client_with_key(&token);
+    let res = client
+        .post(format!("http://{addr}/v1/webhooks"))
+        .json(&json!({"url": hook, "events": ["review.published"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let endpoint: Value = res.json().await.unwrap();
+    let eid = endpoint["id"].as_str().unwrap().to_owned();
+    let res = client
+        .post(format!("http://{addr}/v1/webhooks/{eid}/test"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let mut log = String::new();
+    let started = Instant::now();
+    while !log.contains("webhook endpoint disabled") {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "not disabled: {log}"
+        );
+        if let Ok(line) = server.lines.recv_timeout(Duration::from_millis(200)) {
+            log.push_str(&line);
+            log.push('\n');
+        }
+    }
+    assert_eq!(got.lock().unwrap().len(), 2);
+    let failed: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("webhook delivery failed"))
+        .collect();
+    assert_eq!(failed.len(), 2, "{log}");
+    assert!(
+        failed.iter().all(|l| l.contains("WARN")
+            && l.contains(&format!("endpoint={eid}"))
+            && l.contains("status=500")),
+        "{log}"
+    );
+    let disabled = log
+        .lines()
+        .find(|l| l.contains("webhook endpoint disabled"))
+        .unwrap();
+    assert!(
+        disabled.contains("WARN") && disabled.contains("every attempt"),
+        "{disabled}"
+    );
+    stop(server);
+}
+
 /// A backup taken while the server writes restores to a database whose audit chain verifies
 /// and which holds every write acknowledged before the backup began.
 async fn a_backup_during_writes_restores_every_committed_entry(backend: Backend) {
