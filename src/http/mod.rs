@@ -509,13 +509,15 @@ async fn ready(State(app): State<App>) -> Result<Json<Health>, Problem> {
     }
     // Named within the probe's own bound (a fresh connection, no pool wait): refused,
     // authentication, a missing database. Never a credential.
-    let why = app
-        .diagnose_database()
-        .await
-        .unwrap_or_else(|| match outcome {
+    // Within 5 s in all: 2 s for the ping, 3 s for naming why.
+    let why = match tokio::time::timeout(Duration::from_secs(3), app.diagnose_database()).await {
+        Ok(Some(why)) => why,
+        Ok(None) => match outcome {
             Ok(Err(e)) => e.to_string(),
             _ => "it did not answer within 2 s".to_owned(),
-        });
+        },
+        Err(_) => "it did not answer within 5 s".to_owned(),
+    };
     tracing::warn!(why = %why, "readiness check failed");
     Err(Problem::new(
         Kind::Unavailable,

@@ -161,7 +161,7 @@ async fn postgres_refusals_are_named_at_start_and_in_ready() {
         .send()
         .await
         .unwrap();
-    assert!(started.elapsed() < Duration::from_secs(9));
+    assert!(started.elapsed() < Duration::from_secs(6));
     assert_eq!(ready.status(), 503);
     let body: Value = ready.json().await.unwrap();
     let detail = body["detail"].as_str().unwrap();
