@@ -104,7 +104,12 @@ fn serve(args: &Args) -> (Child, String) {
     };
     let mut child = command
         .env("NO_COLOR", "1")
-        .env("RUST_LOG", "warn,claimtrail=info")
+        // LOADTEST_SERVER_LOG sets the server's RUST_LOG (scripts/bench-observe.sh compares
+        // runs with and without access lines).
+        .env(
+            "RUST_LOG",
+            std::env::var("LOADTEST_SERVER_LOG").unwrap_or_else(|_| "warn,claimtrail=info".into()),
+        )
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()

@@ -139,10 +139,27 @@ for path in dict.fromkeys(dockerfiles):
     else:
         fail(f"{path}: no `cargo build --release --locked`")
 
+# 4. Secrets come from the env file, and the organisation has no default.
+print("[4] no secret or organisation written into the compose file")
+for name, svc in (services or {}).items():
+    env = (svc or {}).get("environment") or {}
+    if isinstance(env, list):
+        env = dict(e.split("=", 1) if "=" in e else (e, None) for e in env)
+    for key, value in env.items():
+        text = "" if value is None else str(value)
+        if "PASSWORD" in key.upper() and text and not text.startswith("${"):
+            fail(f"{name}: {key} is written in the compose file; read it from .env")
+        if re.search(r"://[^/@:]+:[^/@]+@", text):
+            fail(f"{name}: {key} holds a URL with a password")
+        if key == "CLAIMTRAIL_ORG_NAME" and re.search(r"\$\{CLAIMTRAIL_ORG_NAME:?-", text):
+            fail(f"{name}: CLAIMTRAIL_ORG_NAME has a default; it must stay required")
+if not failures:
+    print("  ok")
+
 sys.exit(1 if failures else 0)
 PY
 
-echo "[4] docker compose config -q"
+echo "[5] docker compose config -q"
 if command -v docker >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
     docker compose -f "$compose_file" config -q
     echo "  ok: docker compose accepts the file"

@@ -47,8 +47,43 @@ struct Cli {
         global = true
     )]
     tracking_params: Vec<String>,
+    /// Log lines as `text` (colour only on a terminal) or `json` (one object per line).
+    #[arg(
+        long,
+        env = "CLAIMTRAIL_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        global = true
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Logs go to stderr, filtered by `RUST_LOG` (default `info,sqlx=warn`): ANSI colour only
+/// when stderr is a terminal, or one JSON object per line.
+fn init_logging(format: LogFormat) {
+    use std::io::IsTerminal;
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,6 +131,10 @@ enum Command {
         /// Let webhook endpoints resolve to loopback, private or link-local addresses.
         #[arg(long, env = "CLAIMTRAIL_WEBHOOK_ALLOW_PRIVATE")]
         webhook_allow_private: bool,
+        /// Where to serve `GET /metrics` (Prometheus text), like `127.0.0.1:9464`: a listener
+        /// of its own, never the API's; without it there are no metrics.
+        #[arg(long, env = "CLAIMTRAIL_METRICS_BIND")]
+        metrics_bind: Option<String>,
         /// Waits between webhook attempts, in seconds, comma-separated (default: 5, 300,
         /// 1800, 7200, 18000, 36000, 36000: about a day).
         #[arg(long, env = "CLAIMTRAIL_WEBHOOK_SCHEDULE", value_delimiter = ',')]
@@ -103,6 +142,16 @@ enum Command {
     },
     /// Apply migrations and exit.
     Migrate,
+    /// Write a consistent copy of the database to PATH while the server runs (SQLite: a
+    /// compact database file; PostgreSQL: a `pg_dump` custom-format archive). See
+    /// docs/operations.md for restoring one.
+    Backup {
+        /// Where to write the copy; must not exist.
+        path: PathBuf,
+        /// The `pg_dump` program (PostgreSQL only).
+        #[arg(long, env = "CLAIMTRAIL_PG_DUMP", default_value = "pg_dump")]
+        pg_dump: String,
+    },
     /// Import text files (or directories of .txt files) as sources; a manifest.json beside
     /// them gives metadata. Importing the same text again adds nothing.
     Import {
@@ -192,12 +241,8 @@ fn cli_actor() -> Actor {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging(cli.log_format);
+    let cli_json = cli.log_format == LogFormat::Json;
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -208,7 +253,11 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            if cli_json {
+                tracing::error!(error = %format!("{e:#}"), "failed");
+            } else {
+                eprintln!("error: {e:#}");
+            }
             ExitCode::FAILURE
         }
     }
@@ -282,7 +331,7 @@ async fn open(cli: &Cli) -> anyhow::Result<Store> {
         .map_err(describe)?
         && done.source_urls + done.published_urls + done.dropped.len() > 0
     {
-        eprintln!(
+        tracing::info!(
             "recomputed the lookup form of {} source URLs and {} published URLs under the URL rule in force ({} URLs now another source's, dropped: see the warnings)",
             done.source_urls,
             done.published_urls,
@@ -295,21 +344,21 @@ async fn open(cli: &Cli) -> anyhow::Result<Store> {
         .await
         .map_err(describe)?;
     if adopted > 0 {
-        eprintln!("gave {adopted} keys made before people existed a person each");
+        tracing::info!("gave {adopted} keys made before people existed a person each");
     }
     let filled = app(cli, store.clone(), 0)?
         .backfill_utf16()
         .await
         .map_err(describe)?;
     if filled > 0 {
-        eprintln!("filled in UTF-16 offsets of {filled} passages");
+        tracing::info!("filled in UTF-16 offsets of {filled} passages");
     }
     let urls = app(cli, store.clone(), 0)?
         .backfill_source_urls()
         .await
         .map_err(describe)?;
     if urls > 0 {
-        eprintln!("recorded the lookup form of {urls} source URLs");
+        tracing::info!("recorded the lookup form of {urls} source URLs");
     }
     // Figures of versions stored before they were extracted; the bar shows only on a terminal.
     let bar = indicatif::ProgressBar::new(0).with_message("extracting figures of stored versions");
@@ -326,7 +375,7 @@ async fn open(cli: &Cli) -> anyhow::Result<Store> {
         .map_err(describe)?;
     bar.finish_and_clear();
     if extracted > 0 {
-        eprintln!("extracted the figures of {extracted} stored versions");
+        tracing::info!("extracted the figures of {extracted} stored versions");
     }
     // The search index of sources and claims stored before it existed.
     let bar = indicatif::ProgressBar::new_spinner().with_message("indexing for search");
@@ -336,7 +385,7 @@ async fn open(cli: &Cli) -> anyhow::Result<Store> {
         .map_err(describe)?;
     bar.finish_and_clear();
     if indexed > 0 {
-        eprintln!("indexed {indexed} sources and claims for search");
+        tracing::info!("indexed {indexed} sources and claims for search");
     }
     Ok(store)
 }
@@ -436,13 +485,7 @@ fn describe(e: crate::app::AppError) -> anyhow::Error {
 
 /// Hides a password in a database URL before it is printed.
 fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
-    }
+    crate::store::connect::redact(url)
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -459,6 +502,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&cli).await?;
             println!("migrations applied ({})", store.backend());
             store.close().await;
+        }
+        Command::Backup { path, pg_dump } => {
+            let report = crate::store::backup::backup(&cli.database_url, path, pg_dump)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!("backup of {} failed: {e}", redact(&cli.database_url))
+                })?;
+            match report.audit_entries {
+                Some(n) => println!(
+                    "backed up {} to {} ({} bytes, {n} audit entries)",
+                    redact(&cli.database_url),
+                    report.path.display(),
+                    report.bytes
+                ),
+                None => println!(
+                    "backed up {} to {} ({} bytes)",
+                    redact(&cli.database_url),
+                    report.path.display(),
+                    report.bytes
+                ),
+            }
         }
         Command::Demo => {
             let store = open(&cli).await?;
@@ -619,6 +683,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             idempotency_hours,
             webhook_allow_private,
             webhook_schedule,
+            metrics_bind,
         } => {
             let mut webhooks = crate::app::WebhookSettings {
                 allow_private: *webhook_allow_private,
@@ -647,6 +712,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .collect();
             http::check_cors_origins(&cors_origins)
                 .map_err(|why| anyhow::anyhow!("CLAIMTRAIL_CORS_ORIGINS: {why}"))?;
+            let public_base_shown = public_base.clone();
+            let org_shown = (org.name.clone(), org.url.clone());
+            let cors_shown = cors_origins.join(",");
+            let schedule_shown = webhooks
+                .schedule
+                .iter()
+                .map(|d| d.as_secs_f64().to_string())
+                .collect::<Vec<_>>()
+                .join(",");
             let store = open(&cli).await?;
             let app = app(&cli, store.clone(), anchor_cache_mib << 20)?
                 .with_second_person_rule(!allow_self_approval)
@@ -668,11 +742,44 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
             let addr = listener.local_addr()?;
+            let metrics_listener = match metrics_bind.as_deref().map(str::trim) {
+                Some(b) if !b.is_empty() => {
+                    let l = tokio::net::TcpListener::bind(b).await.map_err(|e| {
+                        anyhow::anyhow!("CLAIMTRAIL_METRICS_BIND: cannot listen on {b}: {e}")
+                    })?;
+                    crate::metrics::install();
+                    Some(l)
+                }
+                _ => None,
+            };
+            let metrics_addr = metrics_listener
+                .as_ref()
+                .map(|l| l.local_addr())
+                .transpose()?;
+            // One line with the database (credentials redacted) and the settings in force.
             tracing::info!(
+                database = %redact(&cli.database_url),
                 backend = store.backend(),
+                max_connections = cli.max_connections,
+                max_body_bytes = *max_body_bytes,
+                second_person_rule = !*allow_self_approval,
+                anchor_cache_mib = *anchor_cache_mib,
+                org_name = %org_shown.0,
+                org_url = %org_shown.1,
+                public_url = public_base_shown.as_deref().unwrap_or("-"),
+                cors_origins = %cors_shown,
+                idempotency_hours = *idempotency_hours,
+                webhook_allow_private = *webhook_allow_private,
+                webhook_schedule_s = %schedule_shown,
+                tracking_params = %cli.tracking_params.join(","),
+                log_format = ?cli.log_format,
+                metrics = %metrics_addr.map_or_else(|| "off".to_owned(), |a| format!("http://{a}/metrics")),
                 "listening on http://{addr} (API docs at http://{addr}/docs)"
             );
             let (stop_delivery, delivery) = crate::delivery::spawn(app.clone());
+            let (stop_metrics, metrics_stopped) = tokio::sync::watch::channel(false);
+            let metrics_server = metrics_listener
+                .map(|l| tokio::spawn(crate::metrics::serve(l, app.clone(), metrics_stopped)));
             http::serve(
                 listener,
                 app,
@@ -680,9 +787,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     max_body_bytes: *max_body_bytes,
                     cors_origins,
                     idempotency_ttl: std::time::Duration::from_secs(idempotency_hours * 3600),
+                    metrics: metrics_addr.is_some(),
                 },
             )
             .await?;
+            let _ = stop_metrics.send(true);
+            if let Some(server) = metrics_server {
+                let _ = server.await;
+            }
             // Attempts in flight finish (each within the receiver's timeout) before the store
             // closes; what is left is delivered after the next start.
             let _ = stop_delivery.send(true);

@@ -11,4 +11,5 @@ pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod import;
+pub mod metrics;
 pub mod store;

@@ -287,6 +287,16 @@ impl App {
         Ok(self.store.ping().await?)
     }
 
+    /// What the metrics endpoint reports of the database (see [`store::ops::Figures`]).
+    pub async fn operational_figures(&self) -> Result<store::ops::Figures> {
+        Ok(self.store.figures().await?)
+    }
+
+    /// Why the database does not answer, named (see [`Store::diagnose`]); `None` if it does.
+    pub async fn diagnose_database(&self) -> Option<String> {
+        self.store.diagnose().await
+    }
+
     /// Rows per table (every table, the audit log included): lets tests show that a refused
     /// request wrote nothing.
     pub async fn row_counts(&self) -> Result<Vec<(String, i64)>> {
@@ -332,12 +342,15 @@ async fn cpu_bound<T: Send + 'static>(
         .acquire()
         .await
         .map_err(|e| AppError::Internal(format!("{what}: {e}")))?;
-    tokio::task::spawn_blocking(move || {
+    let started = std::time::Instant::now();
+    let out = tokio::task::spawn_blocking(move || {
         let _permit = permit;
         work()
     })
     .await
-    .map_err(|e| AppError::Internal(format!("{what} failed: {e}")))
+    .map_err(|e| AppError::Internal(format!("{what} failed: {e}")));
+    crate::metrics::cpu_task(what, started.elapsed());
+    out
 }
 
 fn not_found(entity: &'static str, id: impl std::fmt::Display) -> AppError {

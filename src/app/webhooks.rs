@@ -535,7 +535,12 @@ impl App {
             },
         };
         let target = target.clone();
-        self.store
+        let endpoint = target.due.endpoint_id;
+        let message = target.due.message_id.clone();
+        let (status, error) = (result.status, result.error.clone());
+        let disabling = disable.clone();
+        let settled = self
+            .store
             .write(move |tx| {
                 Box::pin(async move {
                     let settled = db::record_attempt(
@@ -553,9 +558,31 @@ impl App {
                     if settled && let Some(reason) = disable {
                         db::disable(tx, target.due.endpoint_id, at, &reason).await?;
                     }
-                    Ok::<_, AppError>(())
+                    Ok::<_, AppError>(settled)
                 })
             })
-            .await
+            .await?;
+        if settled {
+            crate::metrics::webhook_attempt(match state {
+                "delivered" => "delivered",
+                "pending" => "retrying",
+                _ => "failed",
+            });
+        }
+        if state != "delivered" && settled {
+            tracing::warn!(
+                endpoint = %endpoint,
+                message = %message,
+                attempt = attempts,
+                status = %status.map_or_else(|| "-".to_owned(), |s| s.to_string()),
+                error = %error.as_deref().unwrap_or("-"),
+                next = %next.map_or_else(|| "-".to_owned(), store::timestamp_text),
+                "webhook delivery failed"
+            );
+        }
+        if settled && let Some(reason) = disabling {
+            tracing::warn!(endpoint = %endpoint, reason = %reason, "webhook endpoint disabled");
+        }
+        Ok(())
     }
 }

@@ -142,7 +142,9 @@ pub async fn lookup(
     // nothing changed): a missing key is still a 401 before a malformed query is a 400.
     let token = super::extract::bearer_token(&headers)?;
     let (actor, found) = app.lookup_as(token, &p?.0.url).await?;
-    tracing::Span::current().record("actor", actor.person.as_str());
+    let span = tracing::Span::current();
+    span.record("actor", tracing::field::display(&actor.person));
+    span.record("key_id", tracing::field::display(actor.key_id));
     let etag =
         header::HeaderValue::from_str(&found.etag).map_err(|e| Problem::internal("an ETag", &e))?;
     if let Some(sent) = headers.get(header::IF_NONE_MATCH)

@@ -633,7 +633,14 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let allow = self.allow.clone();
+        // For the metrics of failures by problem type.
+        let kind = Kind::from_slug(self.kind_uri.trim_start_matches(PROBLEM_PATH)).map(Kind::slug);
         let mut response = (status, Json(self)).into_response();
+        if let Some(kind) = kind {
+            response
+                .extensions_mut()
+                .insert(crate::metrics::ProblemType(kind));
+        }
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,

@@ -184,7 +184,9 @@ impl FromRequestParts<crate::app::App> for Auth {
     ) -> Result<Self, Problem> {
         let token = bearer_token(&parts.headers)?;
         let actor = app.authenticate(token).await?;
-        tracing::Span::current().record("actor", actor.person.as_str());
+        let span = tracing::Span::current();
+        span.record("actor", tracing::field::display(&actor.person));
+        span.record("key_id", tracing::field::display(actor.key_id));
         let route = parts.extensions.get::<axum::extract::MatchedPath>();
         if let Some(op) =
             route.and_then(|r| super::operations::find(parts.method.as_str(), r.as_str()))

@@ -31,12 +31,15 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use time::OffsetDateTime;
 
 pub mod audit;
+pub mod backup;
 pub mod cms;
+pub mod connect;
 pub mod derivations;
 mod error;
 pub(crate) mod exec;
 pub mod idempotency;
 pub mod keys;
+pub mod ops;
 pub mod placements;
 pub mod provenance;
 pub mod reviews;
@@ -247,38 +250,71 @@ impl Store {
         max_connections: u32,
         lock_wait: Duration,
     ) -> Result<Store> {
+        // No message from here on holds the URL's password.
+        Store::open(url, max_connections, lock_wait)
+            .await
+            .map_err(|e| connect::scrubbed(e, url))
+    }
+
+    async fn open(url: &str, max_connections: u32, lock_wait: Duration) -> Result<Store> {
         let head = exec::AuditHead::default();
         let touches;
-        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let options: PgConnectOptions = url.parse().map_err(|e| error::postgres_error(&e))?;
-            let wait = format!("{}ms", lock_wait.as_millis().max(1));
-            let options = options.options([("lock_timeout", wait.as_str())]);
-            let pool = PgPoolOptions::new()
-                .max_connections(max_connections)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect_with(options)
-                .await
-                .map_err(|e| error::postgres_error(&e))?;
-            // Incomplete until the listener hears other nodes.
-            touches = touches::Touches::new(false);
-            touches::listen(pool.clone(), touches.clone());
-            Backend::Postgres(pool)
-        } else {
-            let path = sqlite::path_of(url)?;
-            touches = touches::Touches::new(true);
-            Backend::Sqlite(sqlite::Sqlite::open(
-                &path,
-                max_connections,
-                head.clone(),
-                lock_wait,
-                touches.clone(),
-            )?)
+        let backend = match connect::scheme(url)? {
+            connect::Scheme::Postgres => {
+                let options: PgConnectOptions = url.parse().map_err(|e| {
+                    StoreError::other(format!("the PostgreSQL URL is not valid: {e}"))
+                })?;
+                let wait = format!("{}ms", lock_wait.as_millis().max(1));
+                let options = options.options([("lock_timeout", wait.as_str())]);
+                // One plain connection first: a refusal is named at once (the pool would
+                // retry a refused connection until its timeout, then say only that).
+                connect::probe_postgres(&options).await?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await
+                    .map_err(|e| error::postgres_error(&e))?;
+                // Incomplete until the listener hears other nodes.
+                touches = touches::Touches::new(false);
+                touches::listen(pool.clone(), touches.clone());
+                Backend::Postgres(pool)
+            }
+            connect::Scheme::Sqlite => {
+                let path = sqlite::path_of(url)?;
+                let new = connect::check_sqlite_path(&path)?;
+                touches = touches::Touches::new(true);
+                let db = sqlite::Sqlite::open(
+                    &path,
+                    max_connections,
+                    head.clone(),
+                    lock_wait,
+                    touches.clone(),
+                )?;
+                if new {
+                    tracing::info!(path = %path.display(), "created a new SQLite database");
+                }
+                Backend::Sqlite(db)
+            }
         };
         Ok(Store {
             backend,
             head,
             touches,
         })
+    }
+
+    /// Why the database does not answer, in words an operator can act on (PostgreSQL: one
+    /// fresh connection tried, so a refusal, failed authentication or a missing database is
+    /// named; never a credential). `None` when it answers.
+    pub async fn diagnose(&self) -> Option<String> {
+        match &self.backend {
+            Backend::Postgres(pool) => connect::probe_postgres(&pool.connect_options())
+                .await
+                .err()
+                .map(|e| describe_unavailable(&e)),
+            Backend::Sqlite(_) => self.ping().await.err().map(|e| describe_unavailable(&e)),
+        }
     }
 
     /// Who hears of committed changes, for readers that keep answers in memory.
@@ -337,10 +373,15 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
     {
-        match &self.backend {
+        let mut measured = crate::metrics::WriteInFlight::start(self.backend());
+        let out = match &self.backend {
             Backend::Sqlite(db) => db.write(write).await,
             Backend::Postgres(pool) => self.in_postgres_tx(pool, "BEGIN", write).await,
+        };
+        if let (Some(m), true) = (measured.as_mut(), out.is_ok()) {
+            m.succeeded();
         }
+        out
     }
 
     /// Runs `read` on one snapshot of the database.
@@ -441,6 +482,14 @@ impl Store {
             })
         })
         .await
+    }
+}
+
+/// The message of a store error without its category's prefix.
+fn describe_unavailable(e: &StoreError) -> String {
+    match e {
+        StoreError::Unavailable(m) | StoreError::Other(m) => m.to_string(),
+        StoreError::Conflict(_) => e.to_string(),
     }
 }
 

@@ -352,7 +352,9 @@ fn run_writer(
         }
         if !batch.is_empty() {
             let Some(c) = conn.take() else { break };
+            let (units, started) = (batch.len(), std::time::Instant::now());
             conn = Some(commit_batch(c, batch, &head, &touches));
+            crate::metrics::sqlite_batch(units, started.elapsed());
         }
     }
     drop(conn);

@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 use crate::corpus::corpus_dir;
 use crate::helpers::{Backend, fresh_database};
 
-const BIN: &str = env!("CARGO_BIN_EXE_claimtrail");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_claimtrail");
 
-fn claimtrail(database_url: &str) -> Command {
+pub(crate) fn claimtrail(database_url: &str) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env("DATABASE_URL", database_url)
         .env("NO_COLOR", "1")
@@ -24,7 +24,7 @@ fn claimtrail(database_url: &str) -> Command {
 
 /// A server process on a free loopback port: the child, its address, the rest of its log
 /// and the log so far.
-fn start_server(
+pub(crate) fn start_server(
     url: &str,
     extra: &[&str],
 ) -> (Child, String, Lines<BufReader<ChildStderr>>, String) {
@@ -55,7 +55,7 @@ fn start_server(
 }
 
 /// Creates a key through the command line and returns its token.
-fn cli_key(url: &str, name: &str, role: &str) -> String {
+pub(crate) fn cli_key(url: &str, name: &str, role: &str) -> String {
     let created = claimtrail(url)
         .args(["keys", "create", "--person", name, "--role", role])
         .output()

@@ -15,6 +15,7 @@ mod lifecycle;
 mod markup;
 mod newsroom;
 mod openapi;
+mod operations;
 mod passages;
 mod people;
 mod placements;
