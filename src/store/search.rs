@@ -328,7 +328,7 @@ pub async fn search_claims(
         i64::from(limit),
         filter.source_id,
         filter.has_verdict.map(i64::from),
-        filter.state.map(|s| s.as_str()),
+        crate::domain::review::states_param(&filter.states),
         filter.attention.then_some(1i64),
         q
     ))
