@@ -547,8 +547,9 @@ async fn corpus_ranking(t: &TestApp, q: &str) -> Vec<String> {
         .collect()
 }
 
-/// SQLite ranks with bm25 and PostgreSQL with ts_rank: on the five real articles both find
-/// the same articles for each query.
+/// SQLite ranks with bm25 and PostgreSQL with ts_rank (title weight and length normalization
+/// set to come close to bm25): on the five real articles both find the same articles for each
+/// query, and put the same one first unless every article matches.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_backends_rank_the_corpus_alike() {
     use claimtrail::domain::access::Actor;
@@ -586,6 +587,13 @@ async fn both_backends_rank_the_corpus_alike() {
         sa.sort();
         sb.sort();
         assert_eq!(sa, sb, "{q}: the same articles");
+        // A word every article holds has an idf of almost nothing in bm25 (FTS5 clamps it to
+        // 1e-6), so its order there is a near tie; every other query puts the same one first.
+        if a.len() < 5 {
+            assert_eq!(a[0], b[0], "{q}: the same first ({a:?} / {b:?})");
+        } else {
+            println!("{q}: sqlite {a:?}, postgres {b:?}");
+        }
     }
     // The examples.
     assert!(
