@@ -232,6 +232,14 @@ async fn elided_and_quoted_pastes_resolve_on_the_corpus(backend: Backend) {
         .get_json(&format!("/v1/passages/{}", p["id"].as_str().unwrap()))
         .await;
     assert_eq!(got["pasted"], pasted);
+    // The audit entry keeps it too.
+    let audit: Value = t
+        .get_json(&format!(
+            "/v1/audit?entity=passage&entity_id={}",
+            p["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(audit["items"][0]["changes"]["pasted"], pasted);
 
     // Straight dots; the first part occurs twice in the text, but only once before the second.
     let p = t
