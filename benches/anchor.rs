@@ -9,7 +9,8 @@
 //! and group, with the same `Throughput::Bytes`. The issue's target is for `resolve` to reach at
 //! least 0.3x the baseline's throughput. A quote that does not occur (full scan plus the
 //! near-match search) is measured separately, as is building the index (`AnchorIndex::new`),
-//! which happens once per stored version.
+//! which happens once per stored version. `resolve_elided` is the sentinel as people cut it
+//! (an ellipsis in the middle, curly quote marks around it).
 
 use std::hint::black_box;
 use std::path::Path;
@@ -28,6 +29,10 @@ const SENTINEL: &str = "Sentinel passage \u{2014} \u{201C}written for the benchm
 /// The sentinel as pasted from a rendered page.
 const PASTED: &str =
     "Sentinel passage - \"written for the benchmark,\" it's here once and nowhere else.";
+/// The sentinel cut with an ellipsis, inside curly quote marks, as people paste quotes: it is
+/// not in the text as it is, so `resolve` looks for it as it is, then without the marks, then
+/// part by part.
+const ELIDED: &str = "\u{201C}Sentinel passage - \u{2026} it's here once and nowhere else.\u{201D}";
 /// Differs from the sentinel in its middle, so it is not found but has a near match.
 const MISSING: &str =
     "Sentinel passage - \"written for the benchmark,\" it's here twice and nowhere else.";
@@ -80,6 +85,10 @@ fn search(c: &mut Criterion) {
         .expect("the pasted sentinel resolves");
     assert_eq!(span.exact, SENTINEL);
     assert_eq!(span.end, index.char_len());
+    let elided = index
+        .resolve(&quote(ELIDED))
+        .expect("the elided sentinel resolves");
+    assert_eq!(elided.exact, SENTINEL);
     match index.resolve(&quote(MISSING)) {
         Err(AnchorError::NotFound { near: Some(_), .. }) => {}
         other => panic!("expected NotFound with a near match, got {other:?}"),
@@ -102,6 +111,11 @@ fn search(c: &mut Criterion) {
     group.bench_function("resolve_found", |b| {
         b.iter(|| {
             let _ = black_box(index.resolve(black_box(&quote(PASTED))));
+        })
+    });
+    group.bench_function("resolve_elided", |b| {
+        b.iter(|| {
+            let _ = black_box(index.resolve(black_box(&quote(ELIDED))));
         })
     });
     group.bench_function("resolve_not_found", |b| {

@@ -658,6 +658,7 @@ impl App {
                 prefix: span.prefix,
                 suffix: span.suffix,
                 created_at: store::now(),
+                pasted: input.quote.clone(),
             };
             let later = self.place_through(&passage, latest).await?;
             let actor = actor.who();
@@ -762,6 +763,9 @@ impl App {
             })
             .map_err(AppError::Validation)?;
         let id = claim.id;
+        // Read before the write: the new claim is not among them. A claim written at the same
+        // moment may be missed; the warning is advice, never a refusal.
+        let close = self.close_claims(&claim.text).await?;
         let (actor, appearances) = (actor.clone(), appearances.to_vec());
         let name = actor.who();
         self.store
@@ -787,7 +791,13 @@ impl App {
                 })
             })
             .await?;
-        self.get_claim(&actor, id).await
+        let mut view = self.get_claim(&actor, id).await?;
+        view.warnings = Some(
+            crate::domain::search::duplicate_claim_warning(&view.claim.text, close)
+                .into_iter()
+                .collect(),
+        );
+        Ok(view)
     }
 
     /// A claim with its appearances, evidence, reviews and current verdict, read in one
@@ -824,6 +834,7 @@ impl App {
                         reviews,
                         attention,
                         verdict_needs_recheck,
+                        warnings: None,
                     })
                 })
             })
@@ -898,14 +909,22 @@ impl App {
             .write(move |tx| {
                 Box::pin(async move {
                     claim_and_passage_exist(tx, claim_id, passage_id).await?;
+                    let appeared = db::is_appearance(tx, claim_id, passage_id).await?;
                     db::insert_evidence(tx, id, claim_id, passage_id, stance, note.as_deref(), at)
                         .await?;
                     let event =
                         events::evidence_added(id, claim_id, passage_id, stance, note.as_deref());
                     store::audit::append(tx, &name, event).await?;
-                    db::get_evidence(tx, claim_id, id).await?.ok_or_else(|| {
-                        AppError::Internal(format!("evidence {id} vanished as it was written"))
-                    })
+                    let mut evidence =
+                        db::get_evidence(tx, claim_id, id).await?.ok_or_else(|| {
+                            AppError::Internal(format!("evidence {id} vanished as it was written"))
+                        })?;
+                    evidence.warnings = Some(
+                        domain::RecordWarning::self_support(claim_id, stance, appeared)
+                            .into_iter()
+                            .collect(),
+                    );
+                    Ok(evidence)
                 })
             })
             .await;

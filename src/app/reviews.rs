@@ -366,16 +366,45 @@ impl App {
         order: crate::domain::Order,
         cursor: Option<&str>,
         limit: Option<u32>,
-    ) -> Result<Page<Review>> {
+    ) -> Result<Page<review::QueueItem>> {
         require(actor, Permission::ReadEditorial, "list reviews")?;
         let (after, limit) = page_args(cursor, limit)?;
         let items = self
             .store
-            .fetch(move |tx| {
-                Box::pin(async move { db::list_reviews(tx, &filter, after, limit, order).await })
+            .read(move |tx| {
+                Box::pin(async move {
+                    let reviews = db::list_reviews(tx, &filter, after, limit, order).await?;
+                    // Each claim once, in the same snapshot as its reviews.
+                    let mut claims: std::collections::HashMap<ClaimId, domain::Claim> =
+                        std::collections::HashMap::new();
+                    for r in &reviews {
+                        if !claims.contains_key(&r.claim_id)
+                            && let Some(c) = store::provenance::get_claim(tx, r.claim_id).await?
+                        {
+                            claims.insert(r.claim_id, c);
+                        }
+                    }
+                    Ok::<_, AppError>((reviews, claims))
+                })
             })
             .await?;
-        Ok(page(items, limit, |r| r.id))
+        let (reviews, claims) = items;
+        let page = page(reviews, limit, |r| r.id);
+        Ok(Page {
+            next_cursor: page.next_cursor,
+            items: page
+                .items
+                .into_iter()
+                .map(|review| {
+                    let claim = claims.get(&review.claim_id);
+                    review::QueueItem {
+                        claim_text: claim.map(|c| c.text.clone()).unwrap_or_default(),
+                        claimant: claim.and_then(|c| c.claimant.clone()),
+                        review,
+                    }
+                })
+                .collect(),
+        })
     }
 
     /// Every review of a claim, oldest first, with its history (one page).

@@ -185,6 +185,28 @@ impl App {
         Ok(SimilarClaims { items })
     }
 
+    /// The existing claims closest to a text (at most [`SIMILAR_DEFAULT`]), as
+    /// [`App::similar_claims`] ranks them; none when the text has no word to search by.
+    pub(super) async fn close_claims(&self, text: &str) -> Result<Vec<search::SimilarClaim>> {
+        let text: String = text.chars().take(SIMILAR_MAX_CHARS).collect();
+        let Some(query) = SearchQuery::any_word_of(&text) else {
+            return Ok(Vec::new());
+        };
+        let filter = crate::store::provenance::ClaimFilter::default();
+        let candidates = self
+            .store
+            .fetch(move |tx| {
+                Box::pin(async move {
+                    db::search_claims(tx, &query, &filter, 0, SIMILAR_CANDIDATES).await
+                })
+            })
+            .await?;
+        place_hits(text.len() * 4, move || {
+            search::rank_similar(&text, candidates, SIMILAR_DEFAULT as usize)
+        })
+        .await
+    }
+
     /// Indexes sources and claims stored before the search index existed (or whose latest
     /// version it lacks); the number indexed. Run at every start, like the other backfills.
     pub async fn backfill_search(&self, progress: impl Fn(usize)) -> Result<usize> {

@@ -29,9 +29,13 @@ pub fn version_added(source_id: SourceId, v: &Version) -> Event {
 }
 
 pub fn passage_created(p: &Passage) -> Event {
-    let changes = json!({
+    let mut changes = json!({
         "source_id": p.source_id, "version": p.version, "start": p.start, "end": p.end, "exact": p.exact,
     });
+    // The quote as pasted, when it was (kept with the passage, so covered by the chain too).
+    if let Some(pasted) = &p.pasted {
+        changes["pasted"] = json!(pasted);
+    }
     Event::new("create", "passage", p.id, changes)
 }
 

@@ -112,6 +112,10 @@ pub struct Passage {
     pub end_utf16: Option<i64>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// The quote as the person pasted it (ellipses, quote marks and all), when the passage
+    /// was made from a quote; `exact` is the source's own text. `null` for a passage selected
+    /// by positions or stored before this was kept.
+    pub pasted: Option<String>,
 }
 
 /// A passage with the source it comes from.
@@ -160,6 +164,28 @@ pub struct Evidence {
     /// Set when the evidence was withdrawn: it stays on record (reviews that cited it still
     /// name it) but new reviews may not rest on it.
     pub withdrawn: Option<Withdrawal>,
+    /// When adding evidence: what the desk should know (`self-support`: the passage is where
+    /// the claim itself appeared). Absent elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<Vec<RecordWarning>>,
+}
+
+/// Something worth knowing about a claim or evidence just recorded: it was recorded anyway.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RecordWarning {
+    /// `duplicate-claim` (another claim has the same text once white space, case and quote
+    /// marks are normalized) or `self-support` (a claim's own appearance as its supporting
+    /// evidence).
+    #[schema(example = "duplicate-claim")]
+    pub code: String,
+    pub message: String,
+    /// For `duplicate-claim`: the existing claim with the same text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claim_id: Option<ClaimId>,
+    /// For `duplicate-claim`: the closest existing claims (as `GET /v1/claims/similar` ranks
+    /// them), the same-text one included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similar: Option<Vec<crate::domain::search::SimilarClaim>>,
 }
 
 /// Who withdrew a record, when and why.
@@ -170,6 +196,27 @@ pub struct Withdrawal {
     /// Handle of the person who withdrew it.
     pub by: String,
     pub note: String,
+}
+
+impl RecordWarning {
+    /// The `self-support` warning: a claim's own appearance offered as evidence that supports
+    /// it (a claim cannot support itself). `None` for other stances or other passages.
+    pub fn self_support(
+        claim_id: ClaimId,
+        stance: Stance,
+        appeared: bool,
+    ) -> Option<RecordWarning> {
+        (appeared && stance == Stance::Supports).then(|| RecordWarning {
+            code: "self-support".into(),
+            message: format!(
+                "This passage is where claim {claim_id} itself appeared: a claim cannot support \
+                 itself. The evidence was recorded anyway; give a passage from another source \
+                 (or withdraw this evidence), or record it as `context`."
+            ),
+            claim_id: None,
+            similar: None,
+        })
+    }
 }
 
 /// A checkable statement.
@@ -262,6 +309,9 @@ pub struct ClaimView {
     /// Whether the published verdict rests on evidence listed in `attention`: flagged for a
     /// fact-checker, never altered.
     pub verdict_needs_recheck: bool,
+    /// When creating a claim: what the desk should know (`duplicate-claim`). Absent elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<Vec<RecordWarning>>,
 }
 
 /// A passage of a claim that a new version of its source changed or lost.

@@ -28,6 +28,36 @@ pub enum State {
     Withdrawn,
 }
 
+/// Parses a list filter's states: one name, or several separated by commas (`draft,in_review`);
+/// repeated names count once.
+pub fn parse_states(list: &str) -> Result<Vec<State>, String> {
+    let mut out = Vec::new();
+    for name in list.split(',').map(str::trim) {
+        let state = State::parse(name).ok_or_else(|| {
+            let names: Vec<&str> = State::ALL.iter().map(|s| s.as_str()).collect();
+            format!("unknown state `{name}`; states are {}", names.join(", "))
+        })?;
+        if !out.contains(&state) {
+            out.push(state);
+        }
+    }
+    Ok(out)
+}
+
+/// A set of states as the stores' list statements take it: `,draft,in_review,` (each name
+/// between commas, matched with `LIKE '%,' || state || ',%'`), or `None` for no filter.
+pub fn states_param(states: &[State]) -> Option<String> {
+    if states.is_empty() {
+        return None;
+    }
+    let mut out = String::from(",");
+    for s in states {
+        out.push_str(s.as_str());
+        out.push(',');
+    }
+    Some(out)
+}
+
 impl State {
     pub const ALL: [State; 8] = [
         State::Draft,
@@ -222,6 +252,18 @@ pub struct Review {
     /// while it can still be changed (absent elsewhere; an empty list means nothing).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warnings: Option<Vec<ReviewWarning>>,
+}
+
+/// A review in the queue (`GET /v1/reviews`), with the claim it is about, so that an editor
+/// can pick from the list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QueueItem {
+    #[serde(flatten)]
+    pub review: Review,
+    /// The claim's text.
+    pub claim_text: String,
+    /// Who made the claim, as a name.
+    pub claimant: Option<String>,
 }
 
 /// What a warning is about.

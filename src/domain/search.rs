@@ -2,7 +2,10 @@
 //! alike.
 //!
 //! - **Words.** A word is a run of letters, digits and combining marks (`char::is_alphanumeric`
-//!   or a combining mark), lowercased and in NFC. Everything else separates words: "well-known"
+//!   or a combining mark), lowercased, without its accents (NFD, combining marks dropped, NFC)
+//!   and stemmed as English (Snowball, `rust-stemmers`): "Remittances" and "remittance" are
+//!   one word, and so are "Cajolá" and "Cajola" (quote resolution keeps accents significant;
+//!   only search folds them). Everything else separates words: "well-known"
 //!   is "well" "known", "$4.5bn" is "4" "5bn". Documents are indexed as these words (the
 //!   database never tokenizes text itself: SQLite's FTS5 gets them space-separated, PostgreSQL
 //!   a `tsvector` built here), and queries are split the same way, so both backends agree.
@@ -49,7 +52,7 @@ pub struct Word {
     /// Code point range in the text.
     pub start_cp: usize,
     pub end_cp: usize,
-    /// Lowercased, NFC.
+    /// As search compares it: lowercased, accents removed, stemmed (see [`normalize`]).
     pub norm: String,
 }
 
@@ -57,12 +60,30 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || is_combining_mark(c)
 }
 
+/// The English Snowball stemmer (Porter 2), the same for indexed words and query words.
+static STEMMER: std::sync::LazyLock<rust_stemmers::Stemmer> =
+    std::sync::LazyLock::new(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English));
+
+/// A word as search compares it: lower case, accents removed (`Cajolá` is `cajola`), then
+/// stemmed as English (`Remittances` is `remitt`, as is `remittance`).
 fn normalize(word: &str) -> String {
-    if word.is_ascii() {
-        // Most words: already NFC, and lowercase is ASCII's (a quarter of the cost).
-        return word.to_ascii_lowercase();
+    let folded = if word.is_ascii() {
+        // Most words: no accents, and lowercase is ASCII's (a quarter of the cost).
+        word.to_ascii_lowercase()
+    } else {
+        word.nfd()
+            .filter(|&c| !is_combining_mark(c))
+            .flat_map(char::to_lowercase)
+            .nfc()
+            .collect()
+    };
+    if folded.is_empty() {
+        return folded;
     }
-    word.nfc().flat_map(char::to_lowercase).nfc().collect()
+    match STEMMER.stem(&folded) {
+        std::borrow::Cow::Borrowed(_) => folded,
+        std::borrow::Cow::Owned(stem) => stem,
+    }
 }
 
 /// The words of `text`, in order (words over [`MAX_WORD_BYTES`] left out).
@@ -795,9 +816,72 @@ pub fn figures(a: &str, b: &str) -> (Vec<String>, Vec<String>, bool) {
     )
 }
 
+/// A claim's text as compared for duplicates: folded as quotes are (white space runs, typographic
+/// quotes and dashes, Unicode forms; [`crate::domain::anchor::fold`]), in lower case, without
+/// double quote marks (straight, curly, guillemets) and without a final full stop.
+pub fn claim_key(text: &str) -> String {
+    let folded = crate::domain::anchor::fold(text).to_lowercase();
+    let kept: String = folded
+        .chars()
+        .filter(|c| !matches!(c, '"' | '\u{00AB}' | '\u{00BB}'))
+        .collect();
+    let kept = kept
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    kept.trim_end_matches('.').trim().to_owned()
+}
+
+/// The `duplicate-claim` warning for a new claim's text, given the closest existing claims
+/// (best first): `None` unless one of them has the same [`claim_key`].
+pub fn duplicate_claim_warning(
+    text: &str,
+    similar: Vec<SimilarClaim>,
+) -> Option<crate::domain::RecordWarning> {
+    let key = claim_key(text);
+    let same = similar
+        .iter()
+        .find(|s| claim_key(&s.item.claim.text) == key)?;
+    let id = same.item.claim.id;
+    let claimant = match &same.item.claim.claimant {
+        Some(c) => format!(" (claimant: {c})"),
+        None => String::new(),
+    };
+    Some(crate::domain::RecordWarning {
+        code: "duplicate-claim".into(),
+        message: format!(
+            "Claim {id}{claimant} has the same text once white space, case and quote marks are \
+             normalized. This claim was recorded anyway (two claimants may say the same thing); \
+             if it is the same claim, add this appearance to {id} \
+             (POST /v1/claims/{id}/appearances) and withdraw this one from use. `similar` lists \
+             the closest claims."
+        ),
+        claim_id: Some(id),
+        similar: Some(similar),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn claim_keys_ignore_space_case_and_quote_marks() {
+        assert_eq!(
+            claim_key("  The wall \u{201C}works\u{201D}\n well. "),
+            claim_key("the WALL \"works\" well")
+        );
+        assert_eq!(
+            claim_key("It\u{2019}s $4 billion"),
+            claim_key("it's $4 billion.")
+        );
+        assert_ne!(
+            claim_key("It costs $4 billion"),
+            claim_key("It costs $5 billion")
+        );
+        assert_ne!(claim_key("Cajol\u{00E1} grew"), claim_key("Cajola grew"));
+    }
 
     fn clauses(q: &str) -> Vec<Vec<String>> {
         SearchQuery::parse(q).unwrap().clauses
@@ -815,11 +899,14 @@ mod tests {
             .collect();
         assert_eq!(
             ws,
-            v(&["the", "mayor", "s", "4", "5bn", "well", "known", "café"])
+            v(&["the", "mayor", "s", "4", "5bn", "well", "known", "cafe"])
         );
-        // NFD and NFC are the same word; the mark stays in it.
-        assert_eq!(words("Cajola\u{301}")[0].norm, "cajolá");
-        assert_eq!(words("Cajolá")[0].norm, "cajolá");
+        // NFD and NFC are the same word, and accents are folded: search only.
+        assert_eq!(words("Cajola\u{301}")[0].norm, "cajola");
+        assert_eq!(words("Cajolá")[0].norm, "cajola");
+        // English stems: the plural and the singular are one word.
+        assert_eq!(words("Remittances")[0].norm, words("remittance")[0].norm);
+        assert_eq!(words("costs")[0].norm, "cost");
         // Code points, not bytes.
         let w = &words("😀 é x")[1];
         assert_eq!((w.start_cp, w.end_cp, w.start), (4, 5, 8));
@@ -829,7 +916,7 @@ mod tests {
     fn queries_are_words_and_phrases() {
         assert_eq!(
             clauses("bridge  Budget"),
-            vec![v(&["bridge"]), v(&["budget"])]
+            vec![v(&["bridg"]), v(&["budget"])]
         );
         assert_eq!(
             clauses("\"will cost\" mayor"),
@@ -842,7 +929,7 @@ mod tests {
         assert_eq!(clauses("well-known"), vec![v(&["well", "known"])]);
         // Repeats count once; case folds.
         assert_eq!(clauses("Mayor mayor MAYOR"), vec![v(&["mayor"])]);
-        assert_eq!(clauses("ÉTÉ"), vec![v(&["été"])]);
+        assert_eq!(clauses("ÉTÉ"), vec![v(&["ete"])]);
         // Operators of either engine are plain words or separators.
         assert_eq!(
             clauses("a OR b NEAR(c) -d *e f:g 'h'"),

@@ -93,8 +93,11 @@ pub struct ListClaims {
     pub source_id: Option<crate::domain::ids::SourceId>,
     /// Only claims with (`true`) or without (`false`) a published verdict.
     pub has_verdict: Option<bool>,
-    /// Only claims whose current review is in this state.
-    pub state: Option<crate::domain::review::State>,
+    /// Only claims whose current review is in one of these states: one, several separated by
+    /// commas (`state=draft,in_review`), or the parameter repeated.
+    #[param(value_type = Option<Vec<crate::domain::review::State>>, style = Form, explode = true)]
+    #[serde(default, deserialize_with = "crate::http::extract::review_states")]
+    pub state: Vec<crate::domain::review::State>,
     /// `asc` (oldest first, the default) or `desc` (newest first); not with `q`, whose
     /// results are ranked best first.
     pub order: Option<crate::domain::Order>,
@@ -168,13 +171,13 @@ pub async fn create_claim(
 pub async fn list_claims(
     State(app): State<App>,
     Auth(actor): Auth,
-    ApiQuery(q): ApiQuery<ListClaims>,
+    crate::http::extract::ListQuery(q): crate::http::extract::ListQuery<ListClaims>,
 ) -> Result<Json<Page<ClaimItem>>, Problem> {
     let filter = crate::app::ClaimFilter {
         attention: q.attention.unwrap_or(false),
         source_id: q.source_id,
         has_verdict: q.has_verdict,
-        state: q.state,
+        states: q.state,
     };
     Ok(Json(
         app.list_claims(

@@ -726,7 +726,7 @@ fn anchor_problem(error: AnchorError, version: i64) -> Problem {
                     n.quote_continues,
                     n.document_continues,
                 ),
-                None => format!("The quote does not occur in version {version}, and no large part of it does."),
+                None => format!("The quote does not occur in version {version}, and neither does its beginning or its end (8 characters or more)."),
             };
             let mut p = Problem::new(Kind::QuoteNotFound, detail);
             p.near_match = near.as_deref().map(near_match_view);
@@ -738,12 +738,44 @@ fn anchor_problem(error: AnchorError, version: i64) -> Problem {
             } else {
                 String::new()
             };
-            Problem::new(
+            let p = Problem::new(
                 Kind::AmbiguousQuote,
                 format!("The quote occurs {count} times in version {version}{listed}; choose one."),
-            )
-            .with_candidates(&candidates, count)
+            );
+            let p = if crate::domain::anchor::context_cannot_choose(&candidates) {
+                p.with_hint(
+                    "Occurrences in `candidates` have the same `prefix` and `suffix`, so context                      cannot choose between them: send the `start` and `end` of the one you mean                      (from `candidates`), or a longer quote.",
+                )
+            } else {
+                p
+            };
+            p.with_candidates(&candidates, count)
         }
+        AnchorError::PartNotFound { part, index, parts, near } => {
+            let mut p = Problem::new(
+                Kind::QuoteNotFound,
+                format!(
+                    "The quote has {parts} parts around ellipses; part {index}, \u{201C}{part}\u{201D}, does not occur in version {version}."
+                ),
+            )
+            .with_hint(
+                "Check that part against the version's text (`near_match` shows where the closest \
+                 text differs); the other parts are found.",
+            );
+            p.near_match = near.as_deref().map(near_match_view);
+            p
+        }
+        AnchorError::PartsApart { parts } => Problem::new(
+            Kind::QuoteNotFound,
+            format!(
+                "Each of the quote's {parts} parts around ellipses occurs in version {version}, but never in order with at most {} characters between one part and the next.",
+                crate::domain::anchor::MAX_ELIDED_GAP
+            ),
+        )
+        .with_hint(
+            "Quote the parts in the order the text has them, from one stretch of the text; or \
+             make two passages.",
+        ),
         AnchorError::PositionMismatch { found, count } => Problem::new(
             Kind::PositionMismatch,
             format!("The quote occurs {count} time(s) in version {version}, but not at the given start and end."),
@@ -868,9 +900,10 @@ impl From<AppError> for Problem {
                 let mut p = Problem::new(
                     Kind::StaleRevision,
                     format!(
-                        "You sent revision of an older state; the review is at revision {} ({}).",
+                        "The revision you sent is not the review's current one: the review is at revision {} ({}). Read it again (`current` holds it) and send revision {} if your change still applies.",
                         current.revision,
-                        current.state.as_str()
+                        current.state.as_str(),
+                        current.revision
                     ),
                 );
                 p.current = Some(current);

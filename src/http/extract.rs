@@ -149,6 +149,80 @@ pub struct PageParams {
 #[from_request(via(axum::extract::Query), rejection(Problem))]
 pub struct ApiQuery<T>(pub T);
 
+/// Query parameters of a list whose enum filters take several values: a filter named in
+/// [`REPEATABLE`] may be repeated (`state=draft&state=in_review`), which is read as its values
+/// joined by commas (`state=draft,in_review`). Otherwise as [`ApiQuery`].
+pub struct ListQuery<T>(pub T);
+
+/// The list filters that may be repeated.
+const REPEATABLE: &[&str] = &["state"];
+
+/// The query string with each [`REPEATABLE`] parameter's values joined into one.
+fn merge_repeated(query: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut merged: Vec<(&str, Vec<&str>)> = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if REPEATABLE.contains(&key) {
+            match merged.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, values)) => values.push(value),
+                None => merged.push((key, vec![value])),
+            }
+        } else {
+            out.push(pair.to_owned());
+        }
+    }
+    for (key, values) in merged {
+        out.push(format!("{key}={}", values.join(",")));
+    }
+    out.join("&")
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ListQuery<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Problem> {
+        let merged = merge_repeated(parts.uri.query().unwrap_or(""));
+        let uri: axum::http::Uri = format!("/?{merged}").parse().map_err(|_| {
+            Problem::new(
+                Kind::InvalidQuery,
+                "The query string is not a valid URI query.",
+            )
+        })?;
+        let axum::extract::Query(value) = axum::extract::Query::<T>::try_from_uri(&uri)?;
+        Ok(ListQuery(value))
+    }
+}
+
+/// Deserializes a list filter of review states: `draft` or `draft,in_review`.
+pub fn review_states<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<crate::domain::review::State>, D::Error> {
+    let list = <String as serde::Deserialize>::deserialize(d)?;
+    crate::domain::review::parse_states(&list).map_err(serde::de::Error::custom)
+}
+
+#[cfg(test)]
+mod list_query_tests {
+    use super::merge_repeated;
+
+    #[test]
+    fn repeated_filters_are_joined_and_the_rest_kept() {
+        assert_eq!(
+            merge_repeated("state=draft&limit=5&state=in_review&author=a"),
+            "limit=5&author=a&state=draft,in_review"
+        );
+        assert_eq!(
+            merge_repeated("state=draft,approved"),
+            "state=draft,approved"
+        );
+        assert_eq!(merge_repeated(""), "");
+    }
+}
+
 /// The token of `Authorization: Bearer <key>`.
 // Problems are built once per refused request; boxing them would only add noise.
 #[allow(clippy::result_large_err)]

@@ -325,8 +325,11 @@ pub async fn create_scale(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListReviews {
-    /// Only reviews in this state (`in_review` is the queue of a second reader).
-    pub state: Option<review::State>,
+    /// Only reviews in these states (`in_review` is the queue of a second reader): one,
+    /// several separated by commas (`state=draft,in_review`), or the parameter repeated.
+    #[param(value_type = Option<Vec<review::State>>, style = Form, explode = true)]
+    #[serde(default, deserialize_with = "crate::http::extract::review_states")]
+    pub state: Vec<review::State>,
     /// Only reviews by this author (a person's handle).
     #[param(max_length = 1024)]
     pub author: Option<String>,
@@ -349,14 +352,14 @@ pub struct ListReviews {
 #[utoipa::path(get, path = "/v1/reviews", tag = "reviews",
     params(ListReviews),
     responses(
-        (status = 200, description = "The review queue: a page of reviews (without their history), oldest first", body = crate::domain::Page<Review>),
+        (status = 200, description = "The review queue: a page of reviews (without their history), oldest first, each with its claim's `claim_text` and `claimant`", body = crate::domain::Page<review::QueueItem>),
         (status = 400, description = "Bad cursor, limit, state or time", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_reviews(
     State(app): State<App>,
     Auth(actor): Auth,
-    crate::http::extract::ApiQuery(q): crate::http::extract::ApiQuery<ListReviews>,
-) -> Result<Json<crate::domain::Page<Review>>, Problem> {
+    crate::http::extract::ListQuery(q): crate::http::extract::ListQuery<ListReviews>,
+) -> Result<Json<crate::domain::Page<review::QueueItem>>, Problem> {
     let updated_since = match q.updated_since.as_deref() {
         None => None,
         Some(t) => Some(
@@ -365,7 +368,7 @@ pub async fn list_reviews(
         ),
     };
     let filter = crate::app::ReviewFilter {
-        state: q.state,
+        states: q.state,
         author: q.author,
         claim_id: q.claim_id,
         updated_since,

@@ -142,6 +142,10 @@ pub const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "cms_markup",
         include_str!("../../migrations/sqlite/0018_cms_markup.sql"),
     ),
+    (
+        "desk_quotes",
+        include_str!("../../migrations/sqlite/0019_desk_quotes.sql"),
+    ),
 ];
 pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -215,6 +219,10 @@ pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "cms_markup",
         include_str!("../../migrations/postgres/0018_cms_markup.sql"),
+    ),
+    (
+        "desk_quotes",
+        include_str!("../../migrations/postgres/0019_desk_quotes.sql"),
     ),
 ];
 

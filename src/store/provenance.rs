@@ -22,14 +22,15 @@ macro_rules! claim_item_select {
     };
 }
 /// The claim list's filters, after a `WHERE …`: appearing in or cited from a source (`$3`),
-/// with a published verdict or not (`$4`: 1 or 0), current review in a state (`$5`), needing
+/// with a published verdict or not (`$4`: 1 or 0), current review in one of some states
+/// (`$5`, as `domain::review::states_param` writes them), needing
 /// attention (`$6`).
 macro_rules! claim_filters {
     () => {
         " AND ($3 IS NULL OR c.id IN (SELECT a.claim_id FROM claim_appearances a JOIN passages p ON p.id = a.passage_id WHERE p.source_id = $3 \
               UNION SELECT e.claim_id FROM evidence e JOIN passages p2 ON p2.id = e.passage_id WHERE p2.source_id = $3)) \
          AND ($4 IS NULL OR $4 = CASE WHEN EXISTS (SELECT 1 FROM reviews r4 WHERE r4.claim_id = c.id AND r4.state = 'published') THEN 1 ELSE 0 END) \
-         AND ($5 IS NULL OR r.state = $5) \
+         AND ($5 IS NULL OR $5 LIKE '%,' || r.state || ',%') \
          AND ($6 IS NULL OR c.id IN ( \
               SELECT ca.claim_id FROM placements pl JOIN claim_appearances ca ON ca.passage_id = pl.passage_id \
               WHERE pl.latest AND pl.state <> 'placed' AND pl.reviewed_at IS NULL \
@@ -50,7 +51,7 @@ mod sql {
     macro_rules! passage_columns {
         () => {
             "p.id, p.source_id, p.version, p.start_cp, p.end_cp, p.exact, p.prefix, p.suffix, \
-             p.start_utf16, p.end_utf16, p.created_at"
+             p.start_utf16, p.end_utf16, p.created_at, p.pasted"
         };
     }
 
@@ -104,8 +105,8 @@ mod sql {
     pub const VERSION_TEXT: &str = "SELECT source_id, number, sha256, length, captured_at, text FROM source_versions \
          WHERE source_id = $1 AND number = $2";
     pub const INSERT_PASSAGE: &str = "INSERT INTO passages (id, source_id, version, start_cp, end_cp, exact, prefix, suffix, \
-         start_utf16, end_utf16, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (source_id, version, start_cp, end_cp) DO NOTHING";
+         start_utf16, end_utf16, created_at, pasted) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (source_id, version, start_cp, end_cp) DO NOTHING";
     pub const PASSAGE_AT: &str = concat!(
         "SELECT ",
         passage_columns!(),
@@ -250,6 +251,7 @@ impl FromRow for Passage {
             start_utf16: c.get()?,
             end_utf16: c.get()?,
             created_at: c.get()?,
+            pasted: c.get()?,
         })
     }
 }
@@ -329,6 +331,7 @@ impl EvidenceRow {
             passage: p.passage,
             source: p.source,
             withdrawn: self.withdrawn,
+            warnings: None,
         }
     }
 }
@@ -534,7 +537,8 @@ pub async fn insert_passage(tx: &mut Tx, p: &Passage) -> Result<(Passage, bool)>
             &p.suffix,
             p.start_utf16,
             p.end_utf16,
-            p.created_at
+            p.created_at,
+            p.pasted.as_deref()
         ))
         .await?;
     if inserted == 1 {
@@ -619,6 +623,14 @@ pub async fn update_claim(tx: &mut Tx, claim: &Claim) -> Result<()> {
 }
 
 /// Adds an appearance after the claim's others; `false` when the passage is one already.
+/// Whether the passage is one of the claim's appearances.
+pub async fn is_appearance(tx: &mut Tx, claim_id: ClaimId, passage_id: PassageId) -> Result<bool> {
+    let at: Option<i64> = tx
+        .scalar(stmt!(sql::APPEARANCE_POSITION, claim_id, passage_id))
+        .await?;
+    Ok(at.is_some())
+}
+
 pub async fn add_appearance(tx: &mut Tx, claim_id: ClaimId, passage_id: PassageId) -> Result<bool> {
     let at: Option<i64> = tx
         .scalar(stmt!(sql::APPEARANCE_POSITION, claim_id, passage_id))
@@ -662,7 +674,8 @@ pub struct ClaimFilter {
     pub attention: bool,
     pub source_id: Option<SourceId>,
     pub has_verdict: Option<bool>,
-    pub state: Option<crate::domain::review::State>,
+    /// The current review in any of these states (none: no filter).
+    pub states: Vec<crate::domain::review::State>,
 }
 
 impl ClaimFilter {
@@ -670,7 +683,7 @@ impl ClaimFilter {
         !self.attention
             && self.source_id.is_none()
             && self.has_verdict.is_none()
-            && self.state.is_none()
+            && self.states.is_empty()
     }
 }
 
@@ -722,7 +735,7 @@ pub async fn list_claims(
         i64::from(limit),
         filter.source_id,
         filter.has_verdict.map(i64::from),
-        filter.state.map(|s| s.as_str()),
+        crate::domain::review::states_param(&filter.states),
         filter.attention.then_some(1i64)
     ))
     .await

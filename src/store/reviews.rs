@@ -43,7 +43,7 @@ mod sql {
     /// The queue: `r.id > $1` seeks to the cursor; the filters are optional.
     macro_rules! review_filters {
         () => {
-            " AND ($2 IS NULL OR r.state = $2) \
+            " AND ($2 IS NULL OR $2 LIKE '%,' || r.state || ',%') \
              AND ($3 IS NULL OR r.author = $3) AND ($4 IS NULL OR r.claim_id = $4) \
              AND ($5 IS NULL OR r.updated_at >= $5)"
         };
@@ -433,7 +433,8 @@ pub async fn publish_at(tx: &mut Tx, id: ReviewId, url: &str, key: &str) -> Resu
 /// Filters of the review queue.
 #[derive(Debug, Clone, Default)]
 pub struct ReviewFilter {
-    pub state: Option<State>,
+    /// Any of these states (none: every state).
+    pub states: Vec<State>,
     pub author: Option<String>,
     pub claim_id: Option<ClaimId>,
     pub updated_since: Option<OffsetDateTime>,
@@ -455,7 +456,7 @@ pub async fn list_reviews(
         .fetch_all(stmt!(
             sql,
             after.unwrap_or(order.start()),
-            filter.state.map(State::as_str),
+            crate::domain::review::states_param(&filter.states),
             filter.author.clone(),
             filter.claim_id,
             filter.updated_since,

@@ -304,7 +304,75 @@ async fn a_claim_read_while_evidence_is_added_is_whole(backend: Backend) {
     assert_eq!(view["evidence"].as_array().unwrap().len(), 39);
 }
 
+/// A claim with the same text as another (white space, case and quote marks aside) is
+/// recorded with a warning naming the other; a claim's own appearance as its supporting
+/// evidence is recorded with a warning.
+async fn duplicate_claims_and_self_support_are_recorded_with_warnings(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let (_, a, b) = setup(&t).await;
+    let first: Value = t
+        .post(
+            "/v1/claims",
+            &json!({"text": "The bridge costs \u{201C}$4 billion\u{201D}.", "claimant": "The mayor", "appearances": [a]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["warnings"], json!([]));
+    t.post("/v1/claims", &json!({"text": "A bridge costs $5 billion"}))
+        .await;
+    let res = t
+        .post(
+            "/v1/claims",
+            &json!({"text": "  the BRIDGE costs\n\"$4 billion\"", "claimant": "A councillor"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let second: Value = res.json().await.unwrap();
+    assert_ne!(second["id"], first["id"]);
+    let warnings = second["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0]["code"], "duplicate-claim");
+    assert_eq!(warnings[0]["claim_id"], first["id"]);
+    assert!(
+        warnings[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(first["id"].as_str().unwrap())
+    );
+    let similar: Vec<&str> = warnings[0]["similar"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        similar.contains(&"A bridge costs $5 billion"),
+        "{similar:?}"
+    );
+    // Reading the claim again carries no warnings.
+    let got: Value = t
+        .get_json(&format!("/v1/claims/{}", second["id"].as_str().unwrap()))
+        .await;
+    assert!(got.get("warnings").is_none());
+
+    let claim_id = first["id"].as_str().unwrap();
+    let path = format!("/v1/claims/{claim_id}/evidence");
+    let res = t
+        .post(&path, &json!({"passage_id": a, "stance": "supports"}))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let evidence: Value = res.json().await.unwrap();
+    assert_eq!(evidence["warnings"][0]["code"], "self-support");
+    let res = t
+        .post(&path, &json!({"passage_id": b, "stance": "supports"}))
+        .await;
+    assert_eq!(res.json::<Value>().await.unwrap()["warnings"], json!([]));
+}
+
 crate::both_backends!(
+    duplicate_claims_and_self_support_are_recorded_with_warnings,
     a_claim_read_while_evidence_is_added_is_whole,
     a_claim_shows_its_appearances_and_evidence_with_sources,
     evidence_is_refused_when_unknown_or_repeated,

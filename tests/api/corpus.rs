@@ -217,6 +217,70 @@ async fn a_repeated_pull_quote_is_ambiguous_until_a_suffix_picks_one(backend: Ba
     assert_eq!(by_position["exact"], quote);
 }
 
+/// Quotes as people cut and paste them (issue 19): with ellipses, and inside quote marks.
+async fn elided_and_quoted_pastes_resolve_on_the_corpus(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let (id, text) = imported(&t, "001_").await;
+    let pasted = "Remittances are as important \u{2026} country\u{2019}s exports";
+    let p = t.passage(&id, json!({"quote": pasted})).await;
+    let start = text.find("Remittances are as important").unwrap();
+    let end = text.find("country\u{2019}s exports").unwrap() + "country\u{2019}s exports".len();
+    assert_eq!(p["exact"], &text[start..end]);
+    assert_eq!(span_of(&p), cp_span(&text, &text[start..end], 0));
+    assert_eq!(p["pasted"], pasted);
+    let got: Value = t
+        .get_json(&format!("/v1/passages/{}", p["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(got["pasted"], pasted);
+    // The audit entry keeps it too.
+    let audit: Value = t
+        .get_json(&format!(
+            "/v1/audit?entity=passage&entity_id={}",
+            p["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(audit["items"][0]["changes"]["pasted"], pasted);
+
+    // Straight dots; the first part occurs twice in the text, but only once before the second.
+    let p = t
+        .passage(
+            &id,
+            json!({"quote": "\"Remittances ... now make up around 15 percent\""}),
+        )
+        .await;
+    let start = text.find("Remittances, the money").unwrap();
+    let end = text[start..].find("15 percent").unwrap() + start + "15 percent".len();
+    assert_eq!(p["exact"], &text[start..end]);
+
+    // Curly marks around a quote the text does not hold in marks are dropped.
+    let p = t
+        .passage(
+            &id,
+            json!({"quote": "\u{201C}Remittances are as important to the Guatemalan economy\u{201D}"}),
+        )
+        .await;
+    assert_eq!(
+        p["exact"],
+        "Remittances are as important to the Guatemalan economy"
+    );
+
+    // A part found nowhere is named, and nothing is written.
+    let before = t.row_counts().await;
+    let res = t
+        .post(
+            &format!("/v1/sources/{id}/passages"),
+            &json!({"quote": "Remittances are as important [...] country's imports"}),
+        )
+        .await;
+    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "quote-not-found").await;
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("part 2") && detail.contains("country's imports"),
+        "{detail}"
+    );
+    assert_eq!(t.row_counts().await, before);
+}
+
 /// Two imports of the same file at once (the lookup of each finds nothing, then both insert):
 /// both succeed, one stores the source and the other finds its text stored, never an error.
 async fn imports_of_one_file_racing_store_it_once(backend: Backend) {
@@ -248,4 +312,5 @@ crate::both_backends!(
     a_quote_in_nfd_matches_the_nfc_text,
     accents_tell_the_two_captions_apart,
     a_repeated_pull_quote_is_ambiguous_until_a_suffix_picks_one,
+    elided_and_quoted_pastes_resolve_on_the_corpus,
 );

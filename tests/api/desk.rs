@@ -61,6 +61,32 @@ async fn the_review_queue_filters_and_pages(backend: Backend) {
     assert!(all["items"][0].get("history").is_some());
     let queue = t.get_json("/v1/reviews?state=in_review").await;
     assert_eq!(ids(&queue), [r3["id"].as_str().unwrap()]);
+    // Queue items say what they are about.
+    assert_eq!(queue["items"][0]["claim_text"], "Claim B.");
+    assert_eq!(queue["items"][0]["claimant"], Value::Null);
+    assert_eq!(all["items"][0]["claim_text"], "Claim A.");
+    // Several states: comma-separated or repeated, the same answer.
+    let everything = ids(&all);
+    for query in [
+        "state=draft,in_review",
+        "state=draft&state=in_review",
+        "state=in_review&state=draft&state=draft",
+    ] {
+        let got = t.get_json(&format!("/v1/reviews?{query}")).await;
+        assert_eq!(ids(&got), everything, "{query}");
+    }
+    let drafts = t.get_json("/v1/reviews?state=draft&state=approved").await;
+    assert_eq!(ids(&drafts).len(), 2);
+    let claims = t.get_json("/v1/claims?state=draft&state=in_review").await;
+    assert_eq!(claims["items"].as_array().unwrap().len(), 2);
+    let claims = t.get_json("/v1/claims?state=in_review,published").await;
+    assert_eq!(ids(&claims), [b.as_str()]);
+    assert_problem(
+        t.get("/v1/reviews?state=draft,lost").await,
+        StatusCode::BAD_REQUEST,
+        "invalid-query",
+    )
+    .await;
     let by = t.get_json("/v1/reviews?author=test-fact_checker").await;
     assert_eq!(ids(&by).len(), 2);
     let of_a = t.get_json(&format!("/v1/reviews?claim_id={a}")).await;

@@ -331,7 +331,65 @@ async fn passages_stay_bound_to_their_version(backend: Backend) {
     assert_eq!(stored["exact"], "5 percent");
 }
 
+/// Two ways to place an elided quote's parts is ambiguous, with both; occurrences whose context
+/// is the same get a hint that asks for positions or a longer quote, not a prefix or suffix.
+async fn elided_and_twin_quotes_stay_explicitly_ambiguous(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let text = "the cost was high, the cost was four billion dollars";
+    let source = t.source("Elided", text).await;
+    let id = source["id"].as_str().unwrap();
+    let before = t.row_counts().await;
+    let res = t
+        .post(
+            &format!("/v1/sources/{id}/passages"),
+            &json!({"quote": "the cost \u{2026} billion"}),
+        )
+        .await;
+    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "ambiguous-quote").await;
+    assert_eq!(problem["candidate_count"], 2);
+    let starts: Vec<u64> = problem["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["start"].as_u64().unwrap())
+        .collect();
+    assert_eq!(starts, [0, 19]);
+    assert!(problem["hint"].as_str().unwrap().contains("prefix"));
+    assert_eq!(t.row_counts().await, before);
+    let p = t
+        .passage(
+            id,
+            json!({"quote": "the cost \u{2026} billion", "prefix": "high,"}),
+        )
+        .await;
+    assert_eq!(p["exact"], "the cost was four billion");
+    assert_eq!(p["pasted"], "the cost \u{2026} billion");
+
+    let pad = "p".repeat(40);
+    let twins = format!("{pad} twin words {pad} twin words {pad}");
+    let source = t.source("Twins", &twins).await;
+    let id = source["id"].as_str().unwrap();
+    let res = t
+        .post(
+            &format!("/v1/sources/{id}/passages"),
+            &json!({"quote": "twin words"}),
+        )
+        .await;
+    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "ambiguous-quote").await;
+    let hint = problem["hint"].as_str().unwrap();
+    assert!(
+        hint.contains("`start` and `end`") && hint.contains("longer quote"),
+        "{hint}"
+    );
+    assert!(!hint.contains("Send again with `prefix`"), "{hint}");
+    // A passage chosen by positions keeps no pasted quote.
+    let (start, end) = cp_span(&twins, "twin words", 50);
+    let p = t.passage(id, json!({"start": start, "end": end})).await;
+    assert_eq!(p["pasted"], Value::Null);
+}
+
 crate::both_backends!(
+    elided_and_twin_quotes_stay_explicitly_ambiguous,
     a_pasted_quote_resolves_to_the_exact_span,
     positions_select_code_points,
     an_ambiguous_quote_lists_candidates_then_context_resolves_it,

@@ -367,6 +367,12 @@ async fn refused_steps_name_what_is_allowed_and_write_nothing(backend: Backend) 
         .await
         .unwrap();
     let p = assert_problem(res, StatusCode::CONFLICT, "stale-revision").await;
+    assert_eq!(
+        p["detail"],
+        "The revision you sent is not the review's current one: the review is at revision 1 \
+         (draft). Read it again (`current` holds it) and send revision 1 if your change still \
+         applies."
+    );
     assert_eq!(p["current"]["revision"], 1);
     assert_eq!(p["current"]["state"], "draft");
     // Ratings not in the scale, evidence from elsewhere.

@@ -1,0 +1,12 @@
+-- The desk's daily path (issue 19): a passage keeps the quote as the person pasted it (with
+-- its ellipses and quote marks); `exact` stays the source's own text. NULL for passages
+-- selected by positions and for passages stored before this migration.
+ALTER TABLE passages ADD COLUMN pasted TEXT;
+
+-- Search words are now stemmed (English Snowball) and unaccented (`domain::search::words`):
+-- the index is emptied here and `App::backfill_search` indexes every source and claim again
+-- at the next start (`claimtrail migrate` or `serve`), with the words of the new rule.
+INSERT INTO source_search_fts (source_search_fts) VALUES ('delete-all');
+DELETE FROM source_search;
+INSERT INTO claim_search_fts (claim_search_fts) VALUES ('delete-all');
+DELETE FROM claim_search;
