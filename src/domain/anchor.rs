@@ -403,51 +403,87 @@ impl AnchorIndex {
         if needle.is_empty() {
             return Err(AnchorError::EmptyQuote);
         }
-        let ranges = self.occurrences(needle.as_bytes());
+        let stripped = strip_quote_marks(quote)
+            .map(|(open, inner, close)| (open, fold(inner), close))
+            .filter(|(_, inner, _)| !inner.is_empty());
+        let base = stripped
+            .as_ref()
+            .map_or(needle.as_str(), |(_, inner, _)| inner);
+        let parts = elided_parts(base);
+        if stripped.is_none() && parts == [needle.as_str()] {
+            // Nothing to fall back to: one scan.
+            let ranges = self.occurrences(needle.as_bytes());
+            return Ok(Located { ranges, needle });
+        }
+        // Every reading of the quote (as it is, without its marks, its parts) holds its longest
+        // part: the text is scanned once for that part, and each reading is checked where it
+        // occurs; only the other parts of an elided quote are scanned for again.
+        let key = parts
+            .iter()
+            .copied()
+            .max_by_key(|p| p.len())
+            .unwrap_or(base);
+        let raw = self.raw_positions(key.as_bytes());
+        let found = |reading: &str| -> Vec<(usize, usize)> {
+            let Some(at) = reading.find(key) else {
+                return self.occurrences(reading.as_bytes());
+            };
+            raw.iter()
+                .filter_map(|&p| p.checked_sub(at))
+                .filter(|&s| self.folded[s..].starts_with(reading.as_bytes()))
+                .map(|s| (s, s + reading.len()))
+                .filter(|&(s, e)| self.is_whole(s, e))
+                .collect()
+        };
+        let ranges = found(&needle);
         if !ranges.is_empty() {
             return Ok(Located { ranges, needle });
         }
-        let (needle, marks) = match strip_quote_marks(quote) {
-            Some((open, inner, close)) if !fold(inner).is_empty() => {
-                let inner = fold(inner);
-                let ranges = self.occurrences(inner.as_bytes());
-                if !ranges.is_empty() {
-                    let ranges = self.with_marks(ranges, open, close);
-                    return Ok(Located {
-                        ranges,
-                        needle: inner,
-                    });
-                }
-                (inner, Some((open, close)))
-            }
-            _ => (needle, None),
+        let marks = stripped.as_ref().map(|&(open, _, close)| (open, close));
+        let widen = |ranges: Vec<(usize, usize)>| match marks {
+            Some((open, close)) => self.with_marks(ranges, open, close),
+            None => ranges,
         };
-        let parts = elided_parts(&needle);
-        if parts.len() == 1 && parts[0] != needle {
+        if stripped.is_some() {
+            let ranges = found(base);
+            if !ranges.is_empty() {
+                return Ok(Located {
+                    ranges: widen(ranges),
+                    needle: base.to_owned(),
+                });
+            }
+        }
+        if parts.len() == 1 && parts[0] != base {
             // An ellipsis only at the start or the end: the quote is the one part.
-            let part = parts[0].to_owned();
-            let ranges = self.occurrences(part.as_bytes());
-            let ranges = match marks {
-                Some((open, close)) => self.with_marks(ranges, open, close),
-                None => ranges,
-            };
             return Ok(Located {
-                ranges,
-                needle: part,
+                ranges: widen(found(parts[0])),
+                needle: parts[0].to_owned(),
             });
         }
         if parts.len() < 2 {
             return Ok(Located {
                 ranges: Vec::new(),
-                needle,
+                needle: base.to_owned(),
             });
         }
-        let ranges = self.elided(&parts)?;
-        let ranges = match marks {
-            Some((open, close)) => self.with_marks(ranges, open, close),
-            None => ranges,
-        };
-        Ok(Located { ranges, needle })
+        let ranges = self.elided(&parts, (key, found(key)))?;
+        Ok(Located {
+            ranges: widen(ranges),
+            needle: base.to_owned(),
+        })
+    }
+
+    /// Every position where `needle` starts in the folded text (overlapping ones too), whole
+    /// or not.
+    fn raw_positions(&self, needle: &[u8]) -> Vec<usize> {
+        let finder = memmem::Finder::new(needle);
+        let mut found = Vec::new();
+        let mut from = 0;
+        while let Some(pos) = finder.find(&self.folded[from..]) {
+            found.push(from + pos);
+            from += pos + 1;
+        }
+        found
     }
 
     /// Widens each range over the quote marks that the text holds right around it.
@@ -481,10 +517,18 @@ impl AnchorIndex {
     /// Every placement of an elided quote's parts in order, each part after the previous one
     /// with at most [`MAX_ELIDED_GAP`] code points between them, as the folded range from the
     /// first part's start to the last part's end (distinct ranges, in order).
-    fn elided(&self, parts: &[&str]) -> Result<Vec<(usize, usize)>, AnchorError> {
+    fn elided(
+        &self,
+        parts: &[&str],
+        (known, known_found): (&str, Vec<(usize, usize)>),
+    ) -> Result<Vec<(usize, usize)>, AnchorError> {
         let mut each = Vec::with_capacity(parts.len());
         for (i, part) in parts.iter().enumerate() {
-            let found = self.occurrences(part.as_bytes());
+            let found = if *part == known {
+                known_found.clone()
+            } else {
+                self.occurrences(part.as_bytes())
+            };
             if found.is_empty() {
                 use unicode_normalization::UnicodeNormalization;
                 return Err(AnchorError::PartNotFound {
