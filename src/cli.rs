@@ -68,15 +68,30 @@ enum LogFormat {
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info,sqlx=warn`): ANSI colour only
 /// when stderr is a terminal, or one JSON object per line.
-fn init_logging(format: LogFormat) {
+///
+/// Lines are formatted on the request's thread and written by a thread of their own, in
+/// batches (one `write` per burst rather than one per line): the access line is written for
+/// every request, and writing it in place cost about a quarter of the lookup's rate. No line
+/// is dropped (a full queue of 128,000 lines makes callers wait, as a blocked stderr did
+/// before); the returned guard flushes what is queued when it is dropped, so hold it until
+/// the process ends.
+fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
     use std::io::IsTerminal;
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let ansi = std::io::stderr().is_terminal();
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("claimtrail-log")
+        .finish(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stderr(),
+        ));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     match format {
-        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Text => builder.with_ansi(ansi).init(),
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
@@ -84,6 +99,7 @@ fn init_logging(format: LogFormat) {
             .with_span_list(false)
             .init(),
     }
+    guard
 }
 
 #[derive(Debug, Subcommand)]
@@ -241,23 +257,27 @@ fn cli_actor() -> Actor {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    let log_guard = init_logging(cli.log_format);
     let cli_json = cli.log_format == LogFormat::Json;
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
+            drop(log_guard);
             eprintln!("error: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let outcome = runtime.block_on(run(cli));
+    match outcome {
         Ok(code) => code,
+        Err(e) if cli_json => {
+            tracing::error!(error = %format!("{e:#}"), "failed");
+            ExitCode::FAILURE
+        }
         Err(e) => {
-            if cli_json {
-                tracing::error!(error = %format!("{e:#}"), "failed");
-            } else {
-                eprintln!("error: {e:#}");
-            }
+            // The queued log lines first, so the error is the last thing printed.
+            drop(log_guard);
+            eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
