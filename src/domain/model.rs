@@ -323,7 +323,8 @@ pub struct Attention {
     pub placement: Placement,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+// Ordered as listed: a claim's attention lists appearances first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PassageRole {
     Appearance,

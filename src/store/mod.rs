@@ -146,6 +146,10 @@ pub const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "desk_quotes",
         include_str!("../../migrations/sqlite/0019_desk_quotes.sql"),
     ),
+    (
+        "claim_view_order",
+        include_str!("../../migrations/sqlite/0020_claim_view_order.sql"),
+    ),
 ];
 pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -223,6 +227,10 @@ pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "desk_quotes",
         include_str!("../../migrations/postgres/0019_desk_quotes.sql"),
+    ),
+    (
+        "claim_view_order",
+        include_str!("../../migrations/postgres/0020_claim_view_order.sql"),
     ),
 ];
 
@@ -499,6 +507,29 @@ fn describe_unavailable(e: &StoreError) -> String {
         StoreError::Unavailable(m) | StoreError::Other(m) => m.to_string(),
         StoreError::Conflict(_) => e.to_string(),
     }
+}
+
+/// `EXPLAIN QUERY PLAN` of a statement on a fresh SQLite database with every migration, each
+/// parameter bound to the same 16-byte id: the plan tests assert on its steps, never on time.
+#[cfg(test)]
+pub(crate) fn sqlite_plan(statement: &str) -> String {
+    let conn = rusqlite::Connection::open_in_memory().expect("memory");
+    for (_, migration) in SQLITE_MIGRATIONS {
+        conn.execute_batch(migration).expect("migration");
+    }
+    let mut stmt = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {statement}"))
+        .expect("explain");
+    for i in 1..=stmt.parameter_count() {
+        stmt.raw_bind_parameter(i, [7u8; 16].as_slice())
+            .expect("bind");
+    }
+    let mut rows = stmt.raw_query();
+    let mut plan = Vec::new();
+    while let Some(row) = rows.next().expect("row") {
+        plan.push(row.get::<_, String>(3).expect("detail"));
+    }
+    plan.join("; ")
 }
 
 #[cfg(test)]

@@ -64,8 +64,7 @@ mod sql {
         " FROM (SELECT passage_id, 'appearance' AS role FROM claim_appearances WHERE claim_id = $1 \
                 UNION ALL SELECT passage_id, 'evidence' AS role FROM evidence WHERE claim_id = $1) x \
          JOIN placements pl ON pl.passage_id = x.passage_id ",
-        needs_attention!(),
-        " ORDER BY x.role, pl.passage_id"
+        needs_attention!()
     );
     pub const WITHOUT_UTF16: &str =
         "SELECT DISTINCT source_id, version FROM passages WHERE start_utf16 IS NULL";
@@ -265,7 +264,11 @@ pub async fn claim_attention(tx: &mut Tx, claim_id: ClaimId) -> Result<Vec<Atten
         }
     }
     let rows: Vec<Row> = tx.fetch_all(stmt!(sql::CLAIM_ATTENTION, claim_id)).await?;
-    Ok(rows.into_iter().map(|r| r.0).collect())
+    // Sorted here rather than by the statement: they are few (usually none), and an
+    // `ORDER BY` made SQLite open a sorter on every claim view (issue 17).
+    let mut attention: Vec<Attention> = rows.into_iter().map(|r| r.0).collect();
+    attention.sort_by_key(|a| (a.role, a.passage_id));
+    Ok(attention)
 }
 
 /// Claims with a passage that needs attention, in id order after `after`.
@@ -295,4 +298,15 @@ pub async fn set_utf16(tx: &mut Tx, id: PassageId, start: i64, end: i64) -> Resu
     tx.execute(stmt!(sql::SET_UTF16, id, start, end))
         .await
         .map(drop)
+}
+
+#[cfg(test)]
+mod plans {
+    /// A claim view reads its attention without opening a sorter (issue 17).
+    #[test]
+    fn claim_attention_needs_no_sort() {
+        let plan = crate::store::sqlite_plan(super::sql::CLAIM_ATTENTION);
+        assert!(plan.contains("placements_attention"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    }
 }

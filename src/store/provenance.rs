@@ -1,7 +1,5 @@
 //! Sources, versions, passages, claims and evidence.
 
-use std::collections::HashMap;
-
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -52,6 +50,19 @@ mod sql {
         () => {
             "p.id, p.source_id, p.version, p.start_cp, p.end_cp, p.exact, p.prefix, p.suffix, \
              p.start_utf16, p.end_utf16, p.created_at, p.pasted"
+        };
+    }
+
+    /// Evidence rows joined to their passages and sources ([`super::EvidenceWithPassage`]).
+    macro_rules! evidence_select {
+        () => {
+            concat!(
+                "SELECT e.id, e.passage_id, e.stance, e.note, e.created_at, e.withdrawn_at, \
+                 e.withdrawn_by, e.withdrawn_note, ",
+                passage_columns!(),
+                ", s.title, s.url, s.publisher FROM evidence e JOIN passages p ON p.id = e.passage_id \
+                 JOIN sources s ON s.id = p.source_id"
+            )
         };
     }
 
@@ -168,23 +179,19 @@ mod sql {
     /// The claim (a row even without evidence) and its evidence ids.
     pub const CLAIM_EVIDENCE_IDS: &str = "SELECT c.id, e.id FROM claims c LEFT JOIN evidence e ON e.claim_id = c.id \
          WHERE c.id = $1 ORDER BY e.id";
-    pub const CLAIM_PASSAGES: &str = concat!(
+    /// A claim's appearances with their passages and sources, in order; the index
+    /// `claim_appearances_order` gives the order without a sort (issue 17).
+    pub const CLAIM_APPEARANCES: &str = concat!(
         "SELECT ",
         passage_columns!(),
-        ", s.title, s.url, s.publisher FROM passages p JOIN sources s ON s.id = p.source_id \
-         WHERE p.id IN (SELECT passage_id FROM claim_appearances WHERE claim_id = $1 \
-                        UNION SELECT passage_id FROM evidence WHERE claim_id = $1)"
+        ", s.title, s.url, s.publisher FROM claim_appearances a JOIN passages p ON p.id = a.passage_id \
+         JOIN sources s ON s.id = p.source_id WHERE a.claim_id = $1 ORDER BY a.position"
     );
-    pub const CLAIM_APPEARANCES: &str =
-        "SELECT passage_id FROM claim_appearances WHERE claim_id = $1 ORDER BY position";
-    pub const CLAIM_EVIDENCE: &str = "SELECT id, passage_id, stance, note, created_at, withdrawn_at, withdrawn_by, withdrawn_note \
-         FROM evidence WHERE claim_id = $1 ORDER BY id";
-    pub const EVIDENCE_BY_ID: &str = concat!(
-        "SELECT e.id, e.passage_id, e.stance, e.note, e.created_at, e.withdrawn_at, e.withdrawn_by, e.withdrawn_note, ",
-        passage_columns!(),
-        ", s.title, s.url, s.publisher FROM evidence e JOIN passages p ON p.id = e.passage_id \
-         JOIN sources s ON s.id = p.source_id WHERE e.id = $1 AND e.claim_id = $2"
-    );
+    /// A claim's evidence with its passages and sources, in id order (`evidence_claim`).
+    pub const CLAIM_EVIDENCE: &str =
+        concat!(evidence_select!(), " WHERE e.claim_id = $1 ORDER BY e.id");
+    pub const EVIDENCE_BY_ID: &str =
+        concat!(evidence_select!(), " WHERE e.id = $1 AND e.claim_id = $2");
     /// Evidence that new reviews may rest on: not withdrawn.
     pub const CLAIM_EVIDENCE_IDS_LIVE: &str = "SELECT c.id, e.id FROM claims c LEFT JOIN evidence e ON e.claim_id = c.id \
          AND e.withdrawn_at IS NULL WHERE c.id = $1 ORDER BY e.id";
@@ -198,6 +205,30 @@ mod sql {
 
 #[cfg(test)]
 mod list_plans;
+
+#[cfg(test)]
+mod view_plans {
+    use crate::store::sqlite_plan;
+
+    /// A claim view reads its appearances and evidence in order from the indexes, without a
+    /// sort or a temporary table per read (issue 17).
+    #[test]
+    fn a_claims_passages_come_in_order_without_a_sort() {
+        let appearances = sqlite_plan(super::sql::CLAIM_APPEARANCES);
+        assert!(
+            appearances.contains("claim_appearances_order (claim_id=?)"),
+            "{appearances}"
+        );
+        let evidence = sqlite_plan(super::sql::CLAIM_EVIDENCE);
+        assert!(
+            evidence.contains("evidence_claim (claim_id=?)"),
+            "{evidence}"
+        );
+        for plan in [appearances, evidence] {
+            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        }
+    }
+}
 
 impl FromRow for Version {
     fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
@@ -317,6 +348,18 @@ impl FromRow for EvidenceRow {
                 })
             },
         })
+    }
+}
+
+/// An evidence row with its passage and source ([`sql::evidence_select`]).
+struct EvidenceWithPassage(EvidenceRow, SourcedPassage);
+
+impl FromRow for EvidenceWithPassage {
+    fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
+        Ok(EvidenceWithPassage(
+            EvidenceRow::from_row(c)?,
+            SourcedPassage::from_row(c)?,
+        ))
     }
 }
 
@@ -780,16 +823,10 @@ pub async fn get_evidence(
     claim_id: ClaimId,
     id: EvidenceId,
 ) -> Result<Option<Evidence>> {
-    struct Row(EvidenceRow, SourcedPassage);
-    impl FromRow for Row {
-        fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
-            Ok(Row(EvidenceRow::from_row(c)?, SourcedPassage::from_row(c)?))
-        }
-    }
-    let row: Option<Row> = tx
+    let row: Option<EvidenceWithPassage> = tx
         .fetch_optional(stmt!(sql::EVIDENCE_BY_ID, id, claim_id))
         .await?;
-    Ok(row.map(|Row(e, p)| e.with(claim_id, p)))
+    Ok(row.map(|EvidenceWithPassage(e, p)| e.with(claim_id, p)))
 }
 
 /// Ids of a claim's evidence (withdrawn evidence too, unless `live_only`); `None` when the
@@ -811,36 +848,22 @@ pub async fn claim_evidence_ids(
     Ok(Some(rows.into_iter().filter_map(|(_, e)| e).collect()))
 }
 
-/// A claim's appearances and evidence, each with its passage and source. Run it within one
-/// snapshot ([`super::Store::read`]): evidence added between its reads would otherwise name a
-/// passage the first read did not see.
+/// A claim's appearances (in order) and evidence (in id order), each joined to its passage
+/// and source. Run it within one snapshot ([`super::Store::read`]) so that both reads see the
+/// same claim.
 pub async fn claim_passages(
     tx: &mut Tx,
     claim_id: ClaimId,
 ) -> Result<(Vec<SourcedPassage>, Vec<Evidence>)> {
-    let passages: Vec<SourcedPassage> = tx.fetch_all(stmt!(sql::CLAIM_PASSAGES, claim_id)).await?;
-    let passages: HashMap<PassageId, SourcedPassage> =
-        passages.into_iter().map(|p| (p.passage.id, p)).collect();
-    let appearance_ids: Vec<(PassageId,)> = tx
+    let appearances: Vec<SourcedPassage> = tx
         .fetch_all(stmt!(sql::CLAIM_APPEARANCES, claim_id))
         .await?;
-    let evidence: Vec<EvidenceRow> = tx.fetch_all(stmt!(sql::CLAIM_EVIDENCE, claim_id)).await?;
-    let sourced = |pid: &PassageId| {
-        passages.get(pid).cloned().ok_or_else(|| {
-            StoreError::other(format!("passage {pid} of claim {claim_id} is missing"))
-        })
-    };
-    let appearances = appearance_ids
-        .iter()
-        .map(|(pid,)| sourced(pid))
-        .collect::<Result<Vec<_>>>()?;
+    let evidence: Vec<EvidenceWithPassage> =
+        tx.fetch_all(stmt!(sql::CLAIM_EVIDENCE, claim_id)).await?;
     let evidence = evidence
         .into_iter()
-        .map(|e| {
-            let passage = sourced(&e.passage_id)?;
-            Ok(e.with(claim_id, passage))
-        })
-        .collect::<Result<Vec<_>>>()?;
+        .map(|EvidenceWithPassage(e, p)| e.with(claim_id, p))
+        .collect();
     Ok((appearances, evidence))
 }
 
