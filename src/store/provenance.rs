@@ -57,8 +57,8 @@ mod sql {
     macro_rules! evidence_select {
         () => {
             concat!(
-                "SELECT e.id, e.passage_id, e.stance, e.note, e.created_at, e.withdrawn_at, \
-                 e.withdrawn_by, e.withdrawn_note, ",
+                "SELECT e.id, e.stance, e.note, e.created_at, e.withdrawn_at, e.withdrawn_by, \
+                 e.withdrawn_note, ",
                 passage_columns!(),
                 ", s.title, s.url, s.publisher FROM evidence e JOIN passages p ON p.id = e.passage_id \
                  JOIN sources s ON s.id = p.source_id"
@@ -318,7 +318,6 @@ impl FromRow for Claim {
 /// An evidence row, before its passage is joined in.
 struct EvidenceRow {
     id: EvidenceId,
-    passage_id: PassageId,
     stance: Stance,
     note: Option<String>,
     created_at: OffsetDateTime,
@@ -328,11 +327,9 @@ struct EvidenceRow {
 impl FromRow for EvidenceRow {
     fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
         let id = c.get()?;
-        let passage_id = c.get()?;
         let stance: String = c.get()?;
         Ok(EvidenceRow {
             id,
-            passage_id,
             stance: Stance::parse(&stance)
                 .ok_or_else(|| StoreError::other(format!("unknown stance {stance:?}")))?,
             note: c.get()?,
