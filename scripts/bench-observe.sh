@@ -22,9 +22,9 @@ export CLAIMTRAIL_ORG_URL="${CLAIMTRAIL_ORG_URL:-https://desk.example.org/}"
 
 # name, RUST_LOG, CLAIMTRAIL_METRICS_BIND
 variants=(
-    "neither warn,claimtrail=info -"
+    "neither warn,claimtrail=info,claimtrail::access=off -"
     "access-logs info,sqlx=warn -"
-    "metrics warn,claimtrail=info 127.0.0.1:0"
+    "metrics warn,claimtrail=info,claimtrail::access=off 127.0.0.1:0"
     "both info,sqlx=warn 127.0.0.1:0"
 )
 
