@@ -764,8 +764,22 @@ impl App {
             .map_err(AppError::Validation)?;
         let id = claim.id;
         // Read before the write: the new claim is not among them. A claim written at the same
-        // moment may be missed; the warning is advice, never a refusal.
-        let close = self.close_claims(&claim.text).await?;
+        // moment may be missed; the warning is advice, never a refusal. The twin is found by
+        // its indexed text key; the similar claims are ranked only when there is one.
+        let text = claim.text.clone();
+        let same = self
+            .store
+            .fetch(move |tx| {
+                Box::pin(async move { store::search::same_text_claim(tx, &text).await })
+            })
+            .await?;
+        let duplicate = match same {
+            Some(same) => {
+                let close = self.close_claims(&claim.text).await?;
+                Some(crate::domain::search::duplicate_claim_warning(&same, close))
+            }
+            None => None,
+        };
         let (actor, appearances) = (actor.clone(), appearances.to_vec());
         let name = actor.who();
         self.store
@@ -792,11 +806,7 @@ impl App {
             })
             .await?;
         let mut view = self.get_claim(&actor, id).await?;
-        view.warnings = Some(
-            crate::domain::search::duplicate_claim_warning(&view.claim.text, close)
-                .into_iter()
-                .collect(),
-        );
+        view.warnings = Some(duplicate.into_iter().collect());
         Ok(view)
     }
 

@@ -150,6 +150,10 @@ pub const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "claim_view_order",
         include_str!("../../migrations/sqlite/0020_claim_view_order.sql"),
     ),
+    (
+        "claim_keys",
+        include_str!("../../migrations/sqlite/0021_claim_keys.sql"),
+    ),
 ];
 pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -231,6 +235,10 @@ pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "claim_view_order",
         include_str!("../../migrations/postgres/0020_claim_view_order.sql"),
+    ),
+    (
+        "claim_keys",
+        include_str!("../../migrations/postgres/0021_claim_keys.sql"),
     ),
 ];
 

@@ -51,12 +51,17 @@ mod sql {
          VALUES ($1, $2, CAST($3 AS tsvector)) ON CONFLICT (source_id) DO UPDATE \
          SET version = excluded.version, document = excluded.document";
 
-    pub const CLAIM_DOC: &str = "INSERT INTO claim_search (claim_id) VALUES ($1) \
-         ON CONFLICT (claim_id) DO UPDATE SET claim_id = excluded.claim_id RETURNING doc";
+    pub const CLAIM_DOC: &str = "INSERT INTO claim_search (claim_id, text_key) VALUES ($1, $2) \
+         ON CONFLICT (claim_id) DO UPDATE SET text_key = excluded.text_key RETURNING doc";
     pub const DELETE_CLAIM_FTS: &str = "DELETE FROM claim_search_fts WHERE rowid = $1";
     pub const INSERT_CLAIM_FTS: &str = "INSERT INTO claim_search_fts (rowid, text) VALUES ($1, $2)";
-    pub const UPSERT_CLAIM_PG: &str = "INSERT INTO claim_search (claim_id, document) \
-         VALUES ($1, CAST($2 AS tsvector)) ON CONFLICT (claim_id) DO UPDATE SET document = excluded.document";
+    pub const UPSERT_CLAIM_PG: &str = "INSERT INTO claim_search (claim_id, document, text_key) \
+         VALUES ($1, CAST($2 AS tsvector), $3) ON CONFLICT (claim_id) \
+         DO UPDATE SET document = excluded.document, text_key = excluded.text_key";
+    /// The oldest claim with the same text key (`claim_search_text_key`).
+    pub const SAME_TEXT: &str = "SELECT c.id, c.text, c.claimant, c.created_at, c.claimant_kind \
+         FROM claim_search m JOIN claims c ON c.id = m.claim_id WHERE m.text_key = $1 \
+         ORDER BY c.id LIMIT 1";
 
     /// Sources matching `$1`, best first, page `$2` rows after `$3`; each with the text of its
     /// latest version. PostgreSQL's `ts_rank` weighs title words (A) 4 times body words (D),
@@ -207,14 +212,15 @@ pub async fn index_source(
 /// Indexes a claim's text.
 pub async fn index_claim(tx: &mut Tx, id: ClaimId, text: &str) -> Result<()> {
     let words = search::index_text(text);
+    let key = search::claim_key_digest(text);
     if tx.is_postgres() {
         let document = search::tsvector("", &words);
-        tx.execute(stmt!(sql::UPSERT_CLAIM_PG, id, document))
+        tx.execute(stmt!(sql::UPSERT_CLAIM_PG, id, document, key))
             .await?;
         return Ok(());
     }
     let doc = tx
-        .scalar::<i64>(stmt!(sql::CLAIM_DOC, id))
+        .scalar::<i64>(stmt!(sql::CLAIM_DOC, id, key))
         .await?
         .ok_or_else(|| super::StoreError::other("no search row for the claim"))?;
     tx.execute(stmt!(sql::DELETE_CLAIM_FTS, doc)).await?;
@@ -370,6 +376,13 @@ pub async fn unindexed_sources(
 }
 
 /// Claims not indexed, in id order after `after`: (id, text).
+/// The oldest claim whose text is the same as `text` once white space, case and quote marks
+/// are normalized ([`search::claim_key`]), by one indexed read.
+pub async fn same_text_claim(tx: &mut Tx, text: &str) -> Result<Option<crate::domain::Claim>> {
+    tx.fetch_optional(stmt!(sql::SAME_TEXT, search::claim_key_digest(text)))
+        .await
+}
+
 pub async fn unindexed_claims(
     tx: &mut Tx,
     after: uuid::Uuid,
@@ -377,4 +390,17 @@ pub async fn unindexed_claims(
 ) -> Result<Vec<(ClaimId, String)>> {
     tx.fetch_all(stmt!(sql::UNINDEXED_CLAIMS, after, i64::from(limit)))
         .await
+}
+
+#[cfg(test)]
+mod plans {
+    /// A new claim's twin is found by its indexed text key, not by a walk of the claims.
+    #[test]
+    fn a_twin_is_sought_by_its_text_key() {
+        let plan = crate::store::sqlite_plan(super::sql::SAME_TEXT);
+        assert!(
+            plan.contains("claim_search_text_key (text_key=?)"),
+            "{plan}"
+        );
+    }
 }

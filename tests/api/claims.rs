@@ -320,8 +320,12 @@ async fn duplicate_claims_and_self_support_are_recorded_with_warnings(backend: B
         .await
         .unwrap();
     assert_eq!(first["warnings"], json!([]));
-    t.post("/v1/claims", &json!({"text": "A bridge costs $5 billion"}))
-        .await;
+    let other: Value = t
+        .post("/v1/claims", &json!({"text": "A bridge costs $5 billion"}))
+        .await
+        .json()
+        .await
+        .unwrap();
     let res = t
         .post(
             "/v1/claims",
@@ -367,6 +371,26 @@ async fn duplicate_claims_and_self_support_are_recorded_with_warnings(backend: B
     assert_eq!(evidence["warnings"][0]["code"], "self-support");
     let res = t
         .post(&path, &json!({"passage_id": b, "stance": "supports"}))
+        .await;
+    assert_eq!(res.json::<Value>().await.unwrap()["warnings"], json!([]));
+
+    // A text changed by PATCH is compared as it now reads.
+    let other_id = other["id"].as_str().unwrap();
+    let res = t
+        .patch(
+            &format!("/v1/claims/{other_id}"),
+            &json!({"text": "Unemployment fell by half."}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = t
+        .post("/v1/claims", &json!({"text": "unemployment fell by  half"}))
+        .await;
+    let third: Value = res.json().await.unwrap();
+    assert_eq!(third["warnings"][0]["code"], "duplicate-claim");
+    assert_eq!(third["warnings"][0]["claim_id"], other["id"]);
+    let res = t
+        .post("/v1/claims", &json!({"text": "A bridge costs $5 billion"}))
         .await;
     assert_eq!(res.json::<Value>().await.unwrap()["warnings"], json!([]));
 }

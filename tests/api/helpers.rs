@@ -280,6 +280,17 @@ impl TestApp {
             .expect("POST")
     }
 
+    /// PATCHes a JSON Merge Patch.
+    pub async fn patch(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .patch(self.url(path))
+            .header("content-type", "application/merge-patch+json")
+            .json(body)
+            .send()
+            .await
+            .expect("PATCH")
+    }
+
     /// POSTs raw bytes with a content type.
     pub async fn post_raw(
         &self,

@@ -14,16 +14,6 @@ async fn audit_of(t: &TestApp, entity: &str, id: &str) -> Vec<Value> {
         .clone()
 }
 
-async fn patch(t: &TestApp, path: &str, body: &Value) -> reqwest::Response {
-    t.client
-        .patch(t.url(path))
-        .header("content-type", "application/merge-patch+json")
-        .json(body)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn a_claim_is_corrected_with_before_and_after_in_the_audit(backend: Backend) {
     let t = spawn_app(backend).await;
     let res = t
@@ -35,7 +25,9 @@ async fn a_claim_is_corrected_with_before_and_after_in_the_audit(backend: Backen
     let claim: Value = res.json().await.unwrap();
     let id = claim["id"].as_str().unwrap();
     let path = format!("/v1/claims/{id}");
-    let res = patch(&t, &path, &json!({"text": "The bridge cost $4 billion."})).await;
+    let res = t
+        .patch(&path, &json!({"text": "The bridge cost $4 billion."}))
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let now: Value = res.json().await.unwrap();
     assert_eq!(now["text"], "The bridge cost $4 billion.");
@@ -48,10 +40,12 @@ async fn a_claim_is_corrected_with_before_and_after_in_the_audit(backend: Backen
         json!({"before": {"text": "The bridge cost $4 bilion."}, "after": {"text": "The bridge cost $4 billion."}})
     );
     // `null` removes the claimant; a patch that changes nothing writes nothing.
-    let res = patch(&t, &path, &json!({"claimant": null})).await;
+    let res = t.patch(&path, &json!({"claimant": null})).await;
     assert_eq!(res.json::<Value>().await.unwrap()["claimant"], Value::Null);
     let before = t.row_counts().await;
-    let res = patch(&t, &path, &json!({"text": "The bridge cost $4 billion."})).await;
+    let res = t
+        .patch(&path, &json!({"text": "The bridge cost $4 billion."}))
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(t.row_counts().await, before);
     for (body, slug) in [
@@ -62,7 +56,7 @@ async fn a_claim_is_corrected_with_before_and_after_in_the_audit(backend: Backen
         ),
     ] {
         assert_problem(
-            patch(&t, &path, &body).await,
+            t.patch(&path, &body).await,
             StatusCode::UNPROCESSABLE_ENTITY,
             slug,
         )
@@ -70,7 +64,8 @@ async fn a_claim_is_corrected_with_before_and_after_in_the_audit(backend: Backen
     }
     let missing = uuid::Uuid::now_v7();
     assert_problem(
-        patch(&t, &format!("/v1/claims/{missing}"), &json!({"text": "x"})).await,
+        t.patch(&format!("/v1/claims/{missing}"), &json!({"text": "x"}))
+            .await,
         StatusCode::NOT_FOUND,
         "not-found",
     )
@@ -283,8 +278,7 @@ async fn a_source_is_corrected_and_its_lookup_follows(backend: Backend) {
         .unwrap();
     publish_verdict(&t, claim["id"].as_str().unwrap(), None).await;
     let path = format!("/v1/sources/{id}");
-    let res = patch(
-        &t,
+    let res = t.patch(
         &path,
         &json!({"publisher": "Gazette", "url": "https://news.example/2024/bridge", "kind": "opinion",
                 "authors": ["A. Writer"], "published_at": "2024-05-01"}),
@@ -320,19 +314,18 @@ async fn a_source_is_corrected_and_its_lookup_follows(backend: Backend) {
         .await;
     assert_eq!(old["sources"], json!([]), "{old}");
     // `null` clears; nothing changed writes nothing; a taken URL or a bad kind writes nothing.
-    let res = patch(&t, &path, &json!({"kind": null})).await;
+    let res = t.patch(&path, &json!({"kind": null})).await;
     assert_eq!(res.json::<Value>().await.unwrap()["kind"], Value::Null);
     let other = t.source("Other", "Another text.").await;
     let before = t.row_counts().await;
     assert_eq!(
-        patch(&t, &path, &json!({"publisher": "Gazette"}))
+        t.patch(&path, &json!({"publisher": "Gazette"}))
             .await
             .status(),
         StatusCode::OK
     );
     let p = assert_problem(
-        patch(
-            &t,
+        t.patch(
             &format!("/v1/sources/{}", other["id"].as_str().unwrap()),
             &json!({"url": "https://news.example/2024/bridge"}),
         )
@@ -348,7 +341,7 @@ async fn a_source_is_corrected_and_its_lookup_follows(backend: Backend) {
         json!({"title": " "}),
     ] {
         assert_problem(
-            patch(&t, &path, &body).await,
+            t.patch(&path, &body).await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation-failed",
         )
