@@ -114,43 +114,59 @@ fn stem(folded: String) -> String {
 
 /// The words of `text`, in order (words over [`MAX_WORD_BYTES`] left out).
 pub fn words(text: &str) -> Vec<Word> {
+    words_where(text, |_| true)
+}
+
+/// The words of `text`, normalized only where `may_match` says the word may be wanted: the
+/// others keep an empty `norm`, which no query word is. Placing a hit needs the norm of the
+/// few words that may equal a query word, not of every word of a long text (issue 17: stemming
+/// them all doubled the time of a search).
+fn words_where(text: &str, may_match: impl Fn(&str) -> bool) -> Vec<Word> {
     let mut out = Vec::new();
     let mut cp = 0usize;
     let mut current: Option<(usize, usize)> = None;
+    let mut push = |start: usize, end: usize, start_cp: usize, end_cp: usize| {
+        let raw = &text[start..end];
+        if raw.len() > MAX_WORD_BYTES {
+            return;
+        }
+        out.push(Word {
+            start,
+            end,
+            start_cp,
+            end_cp,
+            norm: if may_match(raw) {
+                normalize(raw)
+            } else {
+                String::new()
+            },
+        });
+    };
     for (i, c) in text.char_indices() {
         if is_word_char(c) {
             if current.is_none() {
                 current = Some((i, cp));
             }
         } else if let Some((start, start_cp)) = current.take() {
-            push_word(&mut out, text, start, i, start_cp, cp);
+            push(start, i, start_cp, cp);
         }
         cp += 1;
     }
     if let Some((start, start_cp)) = current {
-        push_word(&mut out, text, start, text.len(), start_cp, cp);
+        push(start, text.len(), start_cp, cp);
     }
     out
 }
 
-fn push_word(
-    out: &mut Vec<Word>,
-    text: &str,
-    start: usize,
-    end: usize,
-    start_cp: usize,
-    end_cp: usize,
-) {
-    if end - start > MAX_WORD_BYTES {
-        return;
+/// Whether an ASCII word may normalize to a word starting with one of `firsts`: lowercasing
+/// and the English stemmer keep a word's first letter (Snowball changes endings only, and its
+/// exceptions, like "dying" to "die", keep it too). A word with other characters may lose its
+/// accents, so it may always match.
+fn may_start_with(word: &str, firsts: &[u8]) -> bool {
+    match word.as_bytes().first() {
+        Some(b) if word.is_ascii() => firsts.contains(&b.to_ascii_lowercase()),
+        _ => true,
     }
-    out.push(Word {
-        start,
-        end,
-        start_cp,
-        end_cp,
-        norm: normalize(&text[start..end]),
-    });
 }
 
 /// The text as the index sees it: its normalized words separated by single spaces.
@@ -592,7 +608,21 @@ pub fn find(query: &SearchQuery, text: &str) -> Option<TextMatch> {
 
 /// [`find`], and which clauses occur in the text.
 fn find_in(query: &SearchQuery, text: &str) -> (Option<TextMatch>, Vec<bool>) {
-    let ws = words(text);
+    let firsts: Vec<u8> = query
+        .clauses
+        .iter()
+        .flatten()
+        .filter_map(|w| w.bytes().next())
+        .collect();
+    place(
+        query,
+        text,
+        words_where(text, |w| may_start_with(w, &firsts)),
+    )
+}
+
+/// [`find_in`] over the words of `text` (those that may match normalized).
+fn place(query: &SearchQuery, text: &str, ws: Vec<Word>) -> (Option<TextMatch>, Vec<bool>) {
     let mut found = vec![false; query.clauses.len()];
     // Occurrences: (first word, last word, clause).
     let mut occ: Vec<(usize, usize, usize)> = Vec::new();
@@ -918,6 +948,66 @@ mod tests {
 
     fn v(words: &[&str]) -> Vec<String> {
         words.iter().map(|w| (*w).to_owned()).collect()
+    }
+
+    /// Normalizing keeps an ASCII word's first letter (lowercased), which lets a hit be placed
+    /// without normalizing words that start otherwise: on the stemmer's exceptions, on tricky
+    /// endings, and on every word of the real articles in `../shared/corpus`.
+    #[test]
+    fn normalizing_keeps_the_first_letter() {
+        let mut all: Vec<String> = [
+            "dying", "lying", "tying", "skies", "skis", "idly", "gently", "ugly", "early", "only",
+            "singly", "news", "howe", "atlas", "cosmos", "bias", "andes", "Yelling", "yes", "y",
+            "ies", "eed", "ying", "Ying", "sses", "e", "s", "x1", "1990s", "ABOUT",
+        ]
+        .iter()
+        .map(|w| w.to_string())
+        .collect();
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        for entry in std::fs::read_dir(&corpus).expect("../shared/corpus") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "txt") {
+                let text = std::fs::read_to_string(&path).expect("article");
+                all.extend(
+                    words(&text)
+                        .into_iter()
+                        .map(|w| text[w.start..w.end].to_owned()),
+                );
+            }
+        }
+        assert!(all.len() > 5_000, "{} words", all.len());
+        for w in all.iter().filter(|w| w.is_ascii()) {
+            let norm = normalize(w);
+            assert_eq!(
+                norm.bytes().next(),
+                w.bytes().next().map(|b| b.to_ascii_lowercase()),
+                "{w} -> {norm}"
+            );
+            assert!(may_start_with(w, norm.as_bytes()));
+        }
+    }
+
+    /// A hit is placed as it would be with every word normalized.
+    #[test]
+    fn hits_are_placed_as_with_every_word_normalized() {
+        let text = "The officials said remittances rose; Dying industries, \u{201C}officially\u{201D} \
+                    dead, cost the Remittance office $4 billion. Cajol\u{00E1} grew.";
+        for q in [
+            "officials",
+            "remittance office",
+            "\"remittance office\"",
+            "die",
+            "cajola grew",
+            "4 billion",
+            "absent",
+        ] {
+            let query = SearchQuery::parse(q).expect(q);
+            assert_eq!(
+                find_in(&query, text),
+                place(&query, text, words(text)),
+                "{q}"
+            );
+        }
     }
 
     /// A kept stem is the stemmer's own, before and after the kept stems are emptied.
