@@ -39,8 +39,8 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 claimtrail \
     && useradd --system --uid 10001 --gid claimtrail --home-dir /data --shell /usr/sbin/nologin claimtrail \
-    && mkdir -p /data \
-    && chown claimtrail:claimtrail /data
+    && mkdir -p /data/keys \
+    && chown -R claimtrail:claimtrail /data
 
 COPY --from=builder /usr/local/bin/claimtrail /usr/local/bin/claimtrail
 
@@ -48,6 +48,8 @@ WORKDIR /data
 USER 10001:10001
 
 ENV CLAIMTRAIL_BIND=0.0.0.0:8080
+# The transparency log's signing key: mount a volume (or a secret) at /data/keys to keep it.
+ENV CLAIMTRAIL_LOG_KEY_FILE=/data/keys/claimtrail-log.key
 EXPOSE 8080
 
 # No HEALTHCHECK here: the slim image has no curl/wget. docker-compose.yml probes GET /ready

@@ -29,6 +29,8 @@ bench_need_tools() {
 }
 
 work=$(mktemp -d)
+# The servers' transparency-log key, made at their first start: in the run's directory.
+export CLAIMTRAIL_LOG_KEY_FILE="$work/claimtrail-log.key"
 pids=()
 bench_cleanup() {
     local pid

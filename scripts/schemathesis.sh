@@ -41,6 +41,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 export DATABASE_URL="$work/claimtrail.db"
+export CLAIMTRAIL_LOG_KEY_FILE="$work/claimtrail-log.key"
 export NO_COLOR=1
 export RUST_LOG=${RUST_LOG:-info,sqlx=warn}
 

@@ -56,6 +56,29 @@ struct Cli {
         global = true
     )]
     log_format: LogFormat,
+    /// The file holding the transparency log's Ed25519 signing key (a signed-note signer key,
+    /// `PRIVATE+KEY+<name>+<id>+<key>`), made with mode 0600 at the first start when absent.
+    /// Never stored in the database; every API node of one database is given the same file.
+    #[arg(
+        long,
+        env = "CLAIMTRAIL_LOG_KEY_FILE",
+        default_value = "claimtrail-log.key",
+        global = true
+    )]
+    log_key_file: PathBuf,
+    /// The log's origin, the first line of its checkpoints: a name unique to this log, like
+    /// `claims.example.org/audit`. Verifiers pin it.
+    #[arg(
+        long,
+        env = "CLAIMTRAIL_LOG_ORIGIN",
+        default_value = "claimtrail.localhost/audit",
+        global = true
+    )]
+    log_origin: String,
+    /// The signing key's name (default: the origin). Part of the key's id: a new name needs a
+    /// new key.
+    #[arg(long, env = "CLAIMTRAIL_LOG_KEY_NAME", global = true)]
+    log_key_name: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -234,13 +257,77 @@ enum KeysCommand {
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
     /// Recompute the hash chain; exit 1 at the first entry that does not match, or when the
-    /// chain no longer holds a checkpoint published earlier (a report's length and head).
+    /// chain no longer holds a checkpoint published earlier (a report's length and head, or a
+    /// signed checkpoint saved from `GET /v1/audit/checkpoint`).
     Verify {
-        #[arg(long, requires = "checkpoint_hash")]
+        #[arg(long, requires = "checkpoint_hash", conflicts_with = "checkpoint")]
         checkpoint_seq: Option<i64>,
-        #[arg(long, requires = "checkpoint_seq")]
+        #[arg(long, requires = "checkpoint_seq", conflicts_with = "checkpoint")]
         checkpoint_hash: Option<String>,
+        /// A signed checkpoint saved earlier: its signature is checked, then that the log
+        /// still extends it (no cut tail, no rewritten history).
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// The verifier key to check the checkpoint's signature with (default: the log's own,
+        /// from its key file).
+        #[arg(long, requires = "checkpoint")]
+        key: Option<String>,
     },
+    /// Print a proof that entry SEQ is in the log (C2SP tlog-proof: the entry, its inclusion
+    /// proof and the signed checkpoint), checkable offline.
+    Prove {
+        #[arg(long)]
+        seq: i64,
+    },
+}
+
+/// The transparency log's signing key, read from its file or, when `make` and the file is
+/// absent, made there with mode 0600.
+fn log_key(cli: &Cli, make: bool) -> anyhow::Result<crate::domain::tlog::LogKey> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let path = &cli.log_key_file;
+    let shown = path.display();
+    let name = cli.log_key_name.as_deref().unwrap_or(&cli.log_origin);
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && make => {
+            let mut seed = [0u8; 32];
+            getrandom::fill(&mut seed)
+                .map_err(|e| anyhow::anyhow!("no random source for the log's key: {e}"))?;
+            let text = crate::domain::tlog::LogKey::secret_text(name, seed)
+                .map_err(|e| anyhow::anyhow!("CLAIMTRAIL_LOG_KEY_NAME: {e}"))?;
+            let made = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()));
+            match made {
+                Ok(()) => {
+                    tracing::info!(path = %shown, "made the transparency log's signing key");
+                    text
+                }
+                // Another process made it first: use theirs.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    std::fs::read_to_string(path)?
+                }
+                Err(e) => anyhow::bail!(
+                    "cannot make the log's signing key {shown}: {e} (CLAIMTRAIL_LOG_KEY_FILE)"
+                ),
+            }
+        }
+        Err(e) => anyhow::bail!(
+            "cannot read the log's signing key {shown}: {e} (CLAIMTRAIL_LOG_KEY_FILE; `serve` makes one)"
+        ),
+    };
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        tracing::warn!(path = %shown, "the log's signing key can be read by other users: chmod 600 it");
+    }
+    crate::domain::tlog::LogKey::from_secret(&text, name, &cli.log_origin)
+        .map_err(|e| anyhow::anyhow!("the log's signing key {shown} {e}"))
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -406,6 +493,14 @@ async fn open(cli: &Cli) -> anyhow::Result<Store> {
     bar.finish_and_clear();
     if indexed > 0 {
         tracing::info!("indexed {indexed} sources and claims for search");
+    }
+    // The transparency log's hashes of entries written before it existed.
+    let logged = app(cli, store.clone(), 0)?
+        .backfill_log()
+        .await
+        .map_err(describe)?;
+    if logged > 0 {
+        tracing::info!("added {logged} audit entries to the transparency log");
     }
     Ok(store)
 }
@@ -658,8 +753,37 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit {
             command:
                 AuditCommand::Verify {
+                    checkpoint: Some(file),
+                    key,
+                    ..
+                },
+        } => {
+            let note = std::fs::read(file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let store = open(&cli).await?;
+            let app = app(&cli, store.clone(), 0)?.with_log_key(log_key(&cli, false)?);
+            let verdict = app
+                .verify_log(&cli_actor(), &note, key.as_deref())
+                .await
+                .map_err(describe)?;
+            store.close().await;
+            match verdict {
+                Ok(report) => println!(
+                    "log verified: {} entries (root {}), extending the checkpoint of {} entries",
+                    report.size, report.root, report.checkpoint.size
+                ),
+                Err(why) => {
+                    println!("log does NOT hold the checkpoint: {why}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Command::Audit {
+            command:
+                AuditCommand::Verify {
                     checkpoint_seq,
                     checkpoint_hash,
+                    ..
                 },
         } => {
             let store = open(&cli).await?;
@@ -688,6 +812,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::FAILURE);
                 }
             }
+        }
+        Command::Audit {
+            command: AuditCommand::Prove { seq },
+        } => {
+            let store = open(&cli).await?;
+            let app = app(&cli, store.clone(), 0)?.with_log_key(log_key(&cli, false)?);
+            let proof = app
+                .prove_entry(&cli_actor(), *seq)
+                .await
+                .map_err(describe)?;
+            store.close().await;
+            print!("{proof}");
         }
         Command::Serve {
             bind,
@@ -742,7 +878,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .collect::<Vec<_>>()
                 .join(",");
             let store = open(&cli).await?;
+            let log_key = log_key(&cli, true)?;
+            let log_verifier = log_key.verifier_key().to_owned();
             let app = app(&cli, store.clone(), anchor_cache_mib << 20)?
+                .with_log_key(log_key)
                 .with_second_person_rule(!allow_self_approval)
                 .with_organization(org)
                 .with_public_url(public_base)
@@ -793,6 +932,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 webhook_schedule_s = %schedule_shown,
                 tracking_params = %cli.tracking_params.join(","),
                 log_format = ?cli.log_format,
+                log_key = %log_verifier,
                 metrics = %metrics_addr.map_or_else(|| "off".to_owned(), |a| format!("http://{a}/metrics")),
                 "listening on http://{addr} (API docs at http://{addr}/docs)"
             );

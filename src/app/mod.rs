@@ -143,6 +143,8 @@ pub struct App {
     /// Where the service is reachable from outside, for the absolute links of public
     /// documents (ClaimReview); `None` leaves those links out.
     public_url: Option<Arc<str>>,
+    /// The transparency log's signing key (see `tlog`).
+    log: Option<Arc<tlog::LogState>>,
 }
 
 /// Folded views of recently used versions. Versions are immutable, so entries never go stale;
@@ -269,6 +271,7 @@ impl App {
             reads,
             url_rule: Arc::default(),
             public_url: None,
+            log: None,
         }
     }
 
@@ -369,6 +372,7 @@ mod provenance;
 mod reviews;
 mod search;
 mod statistics;
+mod tlog;
 mod urls;
 mod webhooks;
 
@@ -385,6 +389,7 @@ pub use statistics::{
     ChainStatus, Derivation, Hop, Lineage, PublisherCount, Relation, TraceHit, TraceInput,
     TraceReport, TraceSource, VersionStatistics,
 };
+pub use tlog::{ConsistencyProof, InclusionProof, LogBreak, LogReport, TileData};
 pub use urls::UrlRekeying;
 pub use webhooks::{
     AttemptResult, CreatedWebhook, DeliveryAttempt, Target, WebhookDelivery, WebhookEndpoint,

@@ -13,6 +13,7 @@ pub mod public;
 pub mod review;
 pub mod search;
 pub mod statistics;
+pub mod tlog;
 pub mod urls;
 pub mod validate;
 pub mod webhooks;

@@ -13,6 +13,7 @@ pub mod reviews;
 pub mod schema;
 pub mod sources;
 pub mod statistics;
+pub mod tlog;
 pub mod webhooks;
 
 use std::time::Duration;
@@ -182,6 +183,7 @@ Every error is an RFC 9457 problem (`application/problem+json`) whose `type` is 
 `GET` on it describes the problem.",
         license(name = "Apache-2.0")
     ),
+    paths(tlog::tile),
     components(schemas(
         schema::Cursor,
         schema::AuditCursor,
@@ -199,7 +201,7 @@ Every error is an RFC 9457 problem (`application/problem+json`) whose `type` is 
         (name = "statistics", description = "Figures in sources: trace one to everywhere it is stated, and record who cites whom"),
         (name = "cms", description = "For a newsroom's CMS: ClaimReview markup, lookup by article URL, the change feed"),
         (name = "admin", description = "API keys"),
-        (name = "audit", description = "The tamper-evident audit trail"),
+        (name = "audit", description = "The tamper-evident audit trail and its transparency log"),
         (name = "meta", description = "Health and problem types"),
     )
 )]
@@ -236,16 +238,18 @@ impl utoipa::Modify for Security {
             if let Some(op) = item.post.as_mut() {
                 idempotent(op, &problem);
             }
-            for op in [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
-            ]
-            .into_iter()
-            .flatten()
-            {
+            for (method, op) in [
+                ("get", &mut item.get),
+                ("post", &mut item.post),
+                ("put", &mut item.put),
+                ("patch", &mut item.patch),
+                ("delete", &mut item.delete),
+            ] {
+                let Some(op) = op.as_mut() else { continue };
+                // The few `/v1` operations that need no key (the log's checkpoint and key).
+                if operations::find(method, path).is_some_and(|o| o.roles.is_empty()) {
+                    continue;
+                }
                 op.security = Some(vec![SecurityRequirement::new(
                     "bearer",
                     Vec::<String>::new(),
@@ -381,6 +385,12 @@ fn api_router() -> OpenApiRouter<App> {
         .routes(routes!(admin::revoke_key))
         .routes(routes!(admin::list_audit))
         .routes(routes!(admin::verify_audit))
+        .routes(routes!(tlog::checkpoint))
+        .routes(routes!(tlog::verifier_key))
+        .routes(routes!(tlog::inclusion_proof))
+        .routes(routes!(tlog::consistency_proof))
+        // Documented in `ApiDoc` as `{path}`: a tile's path holds slashes.
+        .route("/v1/audit/tile/{*path}", axum::routing::get(tlog::tile))
         .routes(routes!(health))
         .routes(routes!(ready))
         .routes(routes!(problem_type))

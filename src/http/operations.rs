@@ -112,10 +112,20 @@ pub const OPERATIONS: &[Operation] = &[
     op!("post" "/v1/keys/{id}/revoke", "Revoke an API key", ADMIN),
     op!("get" "/v1/audit", "Read the audit trail", AUDITORS),
     op!("get" "/v1/audit/verify", "Verify the audit chain (optionally against a checkpoint)", AUDITORS),
+    op!("get" "/v1/audit/checkpoint", "The transparency log's signed checkpoint", NO_KEY),
+    op!("get" "/v1/audit/key", "The verifier key of the log's checkpoints", NO_KEY),
+    op!("get" "/v1/audit/proof/inclusion", "Prove that an entry is in the log", AUDITORS),
+    op!("get" "/v1/audit/proof/consistency", "Prove that the log extends an earlier checkpoint", AUDITORS),
+    op!("get" "/v1/audit/tile/{path}", "A tile of the log (C2SP tlog-tiles)", AUDITORS),
 ];
 
 /// The table's entry for an operation.
 pub fn find(method: &str, path: &str) -> Option<&'static Operation> {
+    // A route that matches the rest of the path (`{*path}`) is documented as `{path}`.
+    let path = match path.contains("{*") {
+        true => std::borrow::Cow::Owned(path.replace("{*", "{")),
+        false => std::borrow::Cow::Borrowed(path),
+    };
     OPERATIONS
         .iter()
         .find(|o| o.method.eq_ignore_ascii_case(method) && o.path == path)
@@ -150,10 +160,13 @@ pub fn guide() -> String {
     format!(
         "### The review workflow\n\n{}\nEvery step is recorded in the review's `history` with \
          who took it, when and why. `GET /v1/reviews/{{id}}` lists the steps the caller may take \
-         now (`allowed_transitions`).\n\n### Recomputing audit hashes\n\n{}\n\n```python\n{}```\n",
+         now (`allowed_transitions`).\n\n### Recomputing audit hashes\n\n{}\n\n```python\n{}```\n\n\
+         ### Verifying the log\n\n{}\n\n```python\n{}```\n",
         crate::domain::review::state_machine_table(),
         crate::domain::audit::HASH_SPEC,
-        crate::domain::audit::PYTHON_RECOMPUTE
+        crate::domain::audit::PYTHON_RECOMPUTE,
+        crate::domain::tlog::LOG_SPEC,
+        crate::domain::tlog::PYTHON_VERIFY_PROOF
     )
 }
 

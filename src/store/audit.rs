@@ -1,9 +1,10 @@
 //! The audit trail: appending an entry (every write's last step) and reading entries.
 
-use super::exec::{Cols, FromRow, Tx, stmt};
-use super::{Constraint, Result, StoreError, now, timestamp_text};
+use super::exec::{Cols, FromRow, Head, Tx, stmt};
+use super::{Constraint, Result, StoreError, now, timestamp_text, tlog};
 use crate::domain::access::Who;
-use crate::domain::audit::{Entry, Event, seal};
+use crate::domain::audit::{Entry, Event, GENESIS, seal};
+use crate::domain::tlog::leaf_hash;
 
 mod sql {
     /// The newest entry's sequence number and hash, which the next entry links to.
@@ -18,6 +19,11 @@ mod sql {
          WHERE EXISTS (SELECT 1 FROM audit_log WHERE seq = $1 - 1 AND hash = $8) \
             OR ($1 = 1 AND NOT EXISTS (SELECT 1 FROM audit_log)) \
          ON CONFLICT (seq) DO NOTHING";
+
+    /// Entry hashes in order after `$1`: the transparency log's leaves.
+    pub const HASHES_AFTER: &str =
+        "SELECT hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2";
+    pub const GET: &str = "SELECT seq, at, actor, key_id, action, entity, entity_id, changes, prev_hash, hash FROM audit_log WHERE seq = $1";
 
     /// A plain range on `seq` (no `IS NULL OR`), so that each page seeks to its cursor
     /// instead of scanning from the first entry.
@@ -58,16 +64,22 @@ impl FromRow for Entry {
 /// The entry links to the head this process last appended (no read), and the insert itself
 /// checks that link ([`sql::INSERT`]); when another node appended since, or that head was
 /// rolled back, the head is read and the entry sealed again. So the chain stays linear
-/// whatever the hint says, and a write usually costs one statement for its entry.
+/// whatever the hint says, and a write usually costs one statement for its entry and one for
+/// its transparency-log hashes, computed from the tree's right edge kept with the hint.
 pub async fn append(tx: &mut Tx, who: &Who, event: Event) -> Result<()> {
     tx.lock_writes().await?;
-    let mut head = tx.audit_head_hint();
+    let mut hint = tx.audit_head_hint();
     for _ in 0..3 {
-        let linked_to = match head.take() {
-            Some(h) => Some(h),
-            None => tx.fetch_optional(stmt!(sql::HEAD)).await?,
+        let head = match hint.take() {
+            Some(h) => h,
+            None => read_head(tx).await?,
         };
-        let e = seal(linked_to, timestamp_text(now()), who, event.clone());
+        let e = seal(
+            Some((head.seq, head.hash)),
+            timestamp_text(now()),
+            who,
+            event.clone(),
+        );
         let appended = tx
             .execute(stmt!(
                 sql::INSERT,
@@ -84,7 +96,14 @@ pub async fn append(tx: &mut Tx, who: &Who, event: Event) -> Result<()> {
             ))
             .await?;
         if appended == 1 {
-            tx.note_audit_head(e.seq, e.hash);
+            let mut frontier = head.frontier;
+            let leaf = leaf_hash(&e.hash).expect("a sealed hash is 64 hex digits");
+            tlog::store(tx, e.seq, &frontier.push(leaf)).await?;
+            tx.note_audit_head(Head {
+                seq: e.seq,
+                hash: e.hash,
+                frontier,
+            });
             return Ok(());
         }
     }
@@ -93,11 +112,37 @@ pub async fn append(tx: &mut Tx, who: &Who, event: Event) -> Result<()> {
     Err(StoreError::Conflict(Constraint::AuditSeq))
 }
 
+/// The chain's head as stored, with the tree's right edge after it (the tree brought up to
+/// the head first, should entries lack their hashes).
+async fn read_head(tx: &mut Tx) -> Result<Head> {
+    let (seq, hash) = tx
+        .fetch_optional(stmt!(sql::HEAD))
+        .await?
+        .unwrap_or((0, GENESIS.to_owned()));
+    let frontier = tlog::catch_up(tx, seq, i64::MAX).await?;
+    Ok(Head {
+        seq,
+        hash,
+        frontier,
+    })
+}
+
 /// The newest entry's sequence number (0 for an empty log). Every write to the records appends
 /// an entry, so an unchanged head means unchanged records.
 pub async fn head_seq(tx: &mut Tx) -> Result<i64> {
     let head: Option<(i64, String)> = tx.fetch_optional(stmt!(sql::HEAD)).await?;
     Ok(head.map_or(0, |h| h.0))
+}
+
+/// The hashes of at most `limit` entries after `after`, in order.
+pub async fn hashes_after(tx: &mut Tx, after: i64, limit: i64) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = tx.fetch_all(stmt!(sql::HASHES_AFTER, after, limit)).await?;
+    Ok(rows.into_iter().map(|(h,)| h).collect())
+}
+
+/// Entry `seq`, if it exists.
+pub async fn get(tx: &mut Tx, seq: i64) -> Result<Option<Entry>> {
+    tx.fetch_optional(stmt!(sql::GET, seq)).await
 }
 
 /// Filters of the audit list.

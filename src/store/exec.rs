@@ -35,6 +35,8 @@ pub enum Value {
     Bool(bool),
     Time(Option<OffsetDateTime>),
     Json(Option<serde_json::Value>),
+    /// `BYTEA` on PostgreSQL, a BLOB on SQLite.
+    Bytes(Option<Vec<u8>>),
     /// An argument that could not be encoded: the statement fails with this message.
     Invalid(String),
 }
@@ -59,7 +61,7 @@ macro_rules! args {
     )*};
 }
 
-args!(Uuid => Uuid, String => Text, &str => Text, &String => Text, i64 => I64, f64 => F64);
+args!(Uuid => Uuid, String => Text, &str => Text, &String => Text, i64 => I64, f64 => F64, Vec<u8> => Bytes);
 
 /// Ids are stored as their UUID.
 macro_rules! id_columns {
@@ -224,7 +226,7 @@ macro_rules! plain_columns {
     )*};
 }
 
-plain_columns!(String, i64, f64, bool, Uuid);
+plain_columns!(String, i64, f64, bool, Uuid, Vec<u8>);
 
 impl<T: Column> Column for Option<T> {
     fn sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
@@ -302,9 +304,18 @@ pub struct Tx {
     touched: Vec<super::touches::Touch>,
 }
 
-/// The newest audit entry this process appended (`seq`, `hash`): a hint, checked by the
-/// append that uses it, so a stale one (another node appended, or a rollback) costs a read.
-pub type AuditHead = std::sync::Arc<std::sync::Mutex<Option<(i64, String)>>>;
+/// The newest audit entry this process appended: a hint, checked by the append that uses
+/// it, so a stale one (another node appended, or a rollback) costs a read.
+pub type AuditHead = std::sync::Arc<std::sync::Mutex<Option<Head>>>;
+
+/// The audit chain's head and the transparency log's right edge after it.
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub seq: i64,
+    pub hash: String,
+    /// The tree of entries 1 to `seq` (see `store::tlog`).
+    pub frontier: crate::domain::tlog::Frontier,
+}
 
 enum Inner {
     Sqlite(rusqlite::Connection),
@@ -358,12 +369,12 @@ impl Tx {
         std::mem::take(&mut self.touched)
     }
 
-    pub(super) fn audit_head_hint(&self) -> Option<(i64, String)> {
+    pub(super) fn audit_head_hint(&self) -> Option<Head> {
         self.head.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    pub(super) fn note_audit_head(&mut self, seq: i64, hash: String) {
-        *self.head.lock().unwrap_or_else(|e| e.into_inner()) = Some((seq, hash));
+    pub(super) fn note_audit_head(&mut self, head: Head) {
+        *self.head.lock().unwrap_or_else(|e| e.into_inner()) = Some(head);
     }
 
     /// The SQLite connection, for the writer's own statements (savepoints, migrations).
@@ -560,6 +571,7 @@ fn pg_query(s: Statement) -> sqlx::query::Query<'static, Postgres, sqlx::postgre
             Value::Bool(x) => q.bind(x),
             Value::Time(x) => q.bind(x),
             Value::Json(x) => q.bind(x.map(sqlx::types::Json)),
+            Value::Bytes(x) => q.bind(x),
             // Refused by `Statement::check` before any statement runs.
             Value::Invalid(_) => q.bind(None::<String>),
         };
@@ -599,6 +611,7 @@ fn sqlite_prepare<'c>(
             Value::Bool(x) => (*x).into(),
             Value::Time(x) => x.map_or_else(null, |t| time_text(t).into()),
             Value::Json(x) => x.as_ref().map_or_else(null, |j| j.to_string().into()),
+            Value::Bytes(x) => x.as_ref().map_or_else(null, |b| b.as_slice().into()),
             // Refused by `Statement::check` before any statement runs.
             Value::Invalid(_) => null(),
         };

@@ -46,6 +46,7 @@ pub mod reviews;
 pub mod search;
 mod sqlite;
 pub mod statistics;
+pub mod tlog;
 pub mod touches;
 pub mod webhooks;
 
@@ -154,6 +155,10 @@ pub const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "claim_keys",
         include_str!("../../migrations/sqlite/0021_claim_keys.sql"),
     ),
+    (
+        "transparency_log",
+        include_str!("../../migrations/sqlite/0022_transparency_log.sql"),
+    ),
 ];
 pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -239,6 +244,10 @@ pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "claim_keys",
         include_str!("../../migrations/postgres/0021_claim_keys.sql"),
+    ),
+    (
+        "transparency_log",
+        include_str!("../../migrations/postgres/0022_transparency_log.sql"),
     ),
 ];
 

@@ -166,17 +166,21 @@ async fn the_database_refuses_to_change_audit_entries(backend: Backend) {
 async fn disable_protection(t: &TestApp, backend: Backend) {
     match backend {
         Backend::Sqlite => {
-            t.execute_sql("DROP TRIGGER audit_log_no_update")
-                .await
-                .unwrap();
-            t.execute_sql("DROP TRIGGER audit_log_no_delete")
-                .await
-                .unwrap();
+            for sql in [
+                "DROP TRIGGER audit_log_no_update",
+                "DROP TRIGGER audit_log_no_delete",
+                "DROP TRIGGER audit_tree_no_delete",
+            ] {
+                t.execute_sql(sql).await.unwrap();
+            }
         }
         Backend::Postgres => {
-            t.execute_sql("ALTER TABLE audit_log DISABLE TRIGGER audit_log_immutable")
-                .await
-                .unwrap();
+            for sql in [
+                "ALTER TABLE audit_log DISABLE TRIGGER audit_log_immutable",
+                "ALTER TABLE audit_tree DISABLE TRIGGER audit_tree_immutable",
+            ] {
+                t.execute_sql(sql).await.unwrap();
+            }
         }
     }
 }
@@ -203,6 +207,10 @@ async fn verify_names_a_gap(backend: Backend) {
     let t = spawn_app(backend).await;
     one_of_each(&t).await;
     disable_protection(&t, backend).await;
+    // The entry's transparency-log row goes with it (it refers to the entry).
+    t.execute_sql("DELETE FROM audit_tree WHERE seq = 3")
+        .await
+        .unwrap();
     assert_eq!(
         t.execute_sql("DELETE FROM audit_log WHERE seq = 3")
             .await
@@ -236,6 +244,9 @@ async fn a_checkpoint_shows_a_cut_off_tail(backend: Backend) {
     );
 
     disable_protection(&t, backend).await;
+    t.execute_sql("DELETE FROM audit_tree WHERE seq > (SELECT MAX(seq) - 2 FROM audit_log)")
+        .await
+        .unwrap();
     let cut = "DELETE FROM audit_log WHERE seq > (SELECT MAX(seq) - 2 FROM audit_log)";
     assert_eq!(t.execute_sql(cut).await.unwrap(), 2);
     let alone = t.get_json("/v1/audit/verify").await;

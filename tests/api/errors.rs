@@ -349,6 +349,7 @@ async fn row_counts_cover_every_table_audit_log_included(backend: Backend) {
         [
             "api_keys",
             "audit_log",
+            "audit_tree",
             "changes",
             "claim_appearances",
             "claim_search",
@@ -405,7 +406,14 @@ async fn row_counts_cover_every_table_audit_log_included(backend: Backend) {
         .find(|(table, _)| table == "audit_log")
         .unwrap()
         .1;
-    assert_eq!(changed, [("audit_log".to_owned(), audit, audit + 1)]);
+    // The entry and its transparency-log row.
+    assert_eq!(
+        changed,
+        [
+            ("audit_log".to_owned(), audit, audit + 1),
+            ("audit_tree".to_owned(), audit, audit + 1)
+        ]
+    );
 }
 
 /// The lock every writer needs, held by someone else: another process's write transaction on

@@ -156,7 +156,8 @@ async fn spawn_configured(
     let mut app = configure(
         App::new(store, 64 << 20)
             .with_second_person_rule(second_person_rule)
-            .with_organization(ORG.clone()),
+            .with_organization(ORG.clone())
+            .with_log_key(test_log_key()),
     );
     let mut delivery = None;
     if let Some(settings) = webhooks {
@@ -190,6 +191,15 @@ async fn spawn_configured(
         _delivery: delivery,
         _dir: dir,
     }
+}
+
+/// The origin of the test servers' transparency logs.
+pub const LOG_ORIGIN: &str = "test.claimtrail.example/audit";
+
+/// The test servers' log signing key (one fixed key: tests that need another make it).
+pub fn test_log_key() -> claimtrail::domain::tlog::LogKey {
+    let secret = claimtrail::domain::tlog::LogKey::secret_text(LOG_ORIGIN, [42; 32]).unwrap();
+    claimtrail::domain::tlog::LogKey::from_secret(&secret, LOG_ORIGIN, LOG_ORIGIN).unwrap()
 }
 
 /// A client that sends `Authorization: Bearer <token>` with every request.

@@ -14,7 +14,15 @@ pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_claimtrail");
 
 pub(crate) fn claimtrail(database_url: &str) -> Command {
     let mut cmd = Command::new(BIN);
+    // One log key per database, outside the working tree.
+    let key_file = std::env::temp_dir().join(format!("claimtrail-test-{:016x}.key", {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        database_url.hash(&mut h);
+        h.finish()
+    }));
     cmd.env("DATABASE_URL", database_url)
+        .env("CLAIMTRAIL_LOG_KEY_FILE", key_file)
         .env("NO_COLOR", "1")
         .env("RUST_LOG", "info")
         .env("CLAIMTRAIL_ORG_NAME", "Test Desk")

@@ -24,4 +24,5 @@ mod reviews;
 mod search;
 mod sources;
 mod statistics;
+mod tlog;
 mod webhooks;

@@ -284,6 +284,7 @@ async fn a_revision_places_moves_flags_and_orphans_passages(backend: Backend) {
         grew,
         [
             ("audit_log".to_owned(), 2),
+            ("audit_tree".to_owned(), 2),
             ("changes".to_owned(), 5),
             ("mention_extractions".to_owned(), 1),
             ("placements".to_owned(), 6),

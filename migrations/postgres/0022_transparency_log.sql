@@ -1,0 +1,14 @@
+-- The transparency log over the audit trail (see src/domain/tlog.rs): an RFC 6962 Merkle tree
+-- whose leaf s - 1 is entry s's hash. Each entry's row keeps the hashes its append stored, in
+-- the layout of Go's sumdb/tlog: the leaf hash, then the root of each subtree the leaf
+-- completes (32 bytes each). Written in the same transaction as the entry; filled in for
+-- entries written before it existed at the next start (`App::backfill_log`).
+CREATE TABLE audit_tree (
+    seq    BIGINT PRIMARY KEY REFERENCES audit_log (seq),
+    hashes BYTEA NOT NULL
+);
+
+CREATE TRIGGER audit_tree_immutable BEFORE UPDATE OR DELETE ON audit_tree
+    FOR EACH ROW EXECUTE FUNCTION refuse_change();
+CREATE TRIGGER audit_tree_no_truncate BEFORE TRUNCATE ON audit_tree
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
