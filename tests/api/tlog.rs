@@ -566,7 +566,41 @@ async fn the_command_line_verifies_and_proves(backend: Backend) {
     assert!(out.contains("the log was cut"), "{out}");
 }
 
+/// Two nodes on one database append in turn: each finds the other's entries (its kept right
+/// edge of the tree is stale) and reads the tree's edge back, so the tree stays whole.
+async fn two_nodes_append_to_one_tree(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let store = claimtrail::store::Store::connect(&t.db_url, 5)
+        .await
+        .unwrap();
+    let other = claimtrail::app::App::new(store, 1 << 20);
+    let operator = Actor::operator("test");
+    for i in 0..6 {
+        writes(&t, i % 3 + 1).await;
+        other
+            .create_person(&operator, &format!("other-{i}"), "Other")
+            .await
+            .unwrap();
+    }
+    let leaves = leaves(&t).await;
+    let note = checkpoint_text(&t).await;
+    let head = tlog::verify_checkpoint(
+        note.as_bytes(),
+        crate::helpers::test_log_key().verifier_key(),
+        LOG_ORIGIN,
+    )
+    .unwrap();
+    assert_eq!(head.size, leaves.len() as u64);
+    assert_eq!(
+        head.root.0.as_slice(),
+        tree_of(&leaves).root().as_bytes().as_slice()
+    );
+    // Every stored hash is the one the entries give.
+    verify_log(&t, &note).await.unwrap();
+}
+
 crate::both_backends!(
+    two_nodes_append_to_one_tree,
     the_command_line_verifies_and_proves,
     the_checkpoint_is_public_and_signs_the_trees_root,
     proofs_check_with_another_implementation,
