@@ -128,57 +128,7 @@ fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuar
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Apply migrations and serve the API (migrations run first, every time).
-    Serve {
-        /// Address to listen on.
-        #[arg(long, env = "CLAIMTRAIL_BIND", default_value = "127.0.0.1:8080")]
-        bind: String,
-        /// Load the sample dataset if the database is empty.
-        #[arg(long)]
-        demo: bool,
-        /// Largest accepted request body, in bytes.
-        #[arg(long, env = "CLAIMTRAIL_MAX_BODY_BYTES", default_value_t = 32 * 1024 * 1024)]
-        max_body_bytes: usize,
-        /// Let an editor approve their own review (for one-person desks). Every workflow step
-        /// records whether the second-person rule was on.
-        #[arg(long, env = "CLAIMTRAIL_ALLOW_SELF_APPROVAL")]
-        allow_self_approval: bool,
-        /// Memory for cached folded texts used by quote resolution, in MiB.
-        #[arg(long, env = "CLAIMTRAIL_ANCHOR_CACHE_MIB", default_value_t = 512)]
-        anchor_cache_mib: usize,
-        /// The organisation that publishes verdicts (ClaimReview `author`); required, except
-        /// with --demo, which names a sample desk.
-        #[arg(long, env = "CLAIMTRAIL_ORG_NAME")]
-        org_name: Option<String>,
-        /// Its home page; a verdict's page on another host is warned about.
-        #[arg(long, env = "CLAIMTRAIL_ORG_URL")]
-        org_url: Option<String>,
-        /// Its logo (an image URL), optional.
-        #[arg(long, env = "CLAIMTRAIL_ORG_LOGO")]
-        org_logo: Option<String>,
-        /// The service's public base URL (like `https://claims.example.org`), for the absolute
-        /// links of public documents (ClaimReview's `ct:` links); without it they are left out.
-        #[arg(long, env = "CLAIMTRAIL_PUBLIC_URL")]
-        public_url: Option<String>,
-        /// Origins whose browser code may call the API (CORS), comma-separated, like
-        /// `https://cms.example.org`.
-        #[arg(long, env = "CLAIMTRAIL_CORS_ORIGINS", value_delimiter = ',')]
-        cors_origins: Vec<String>,
-        /// How long the response to an `Idempotency-Key` is kept, in hours.
-        #[arg(long, env = "CLAIMTRAIL_IDEMPOTENCY_HOURS", default_value_t = 24,
-              value_parser = clap::value_parser!(u64).range(1..=24 * 30))]
-        idempotency_hours: u64,
-        /// Let webhook endpoints resolve to loopback, private or link-local addresses.
-        #[arg(long, env = "CLAIMTRAIL_WEBHOOK_ALLOW_PRIVATE")]
-        webhook_allow_private: bool,
-        /// Where to serve `GET /metrics` (Prometheus text), like `127.0.0.1:9464`: a listener
-        /// of its own, never the API's; without it there are no metrics.
-        #[arg(long, env = "CLAIMTRAIL_METRICS_BIND")]
-        metrics_bind: Option<String>,
-        /// Waits between webhook attempts, in seconds, comma-separated (default: 5, 300,
-        /// 1800, 7200, 18000, 36000, 36000: about a day).
-        #[arg(long, env = "CLAIMTRAIL_WEBHOOK_SCHEDULE", value_delimiter = ',')]
-        webhook_schedule: Vec<f64>,
-    },
+    Serve(ServeArgs),
     /// Apply migrations and exit.
     Migrate,
     /// Write a consistent copy of the database to PATH while the server runs (SQLite: a
@@ -227,6 +177,60 @@ enum Command {
         #[arg(long)]
         guide: bool,
     },
+}
+
+/// `serve`'s settings.
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CLAIMTRAIL_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// Load the sample dataset if the database is empty.
+    #[arg(long)]
+    demo: bool,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "CLAIMTRAIL_MAX_BODY_BYTES", default_value_t = 32 * 1024 * 1024)]
+    max_body_bytes: usize,
+    /// Let an editor approve their own review (for one-person desks). Every workflow step
+    /// records whether the second-person rule was on.
+    #[arg(long, env = "CLAIMTRAIL_ALLOW_SELF_APPROVAL")]
+    allow_self_approval: bool,
+    /// Memory for cached folded texts used by quote resolution, in MiB.
+    #[arg(long, env = "CLAIMTRAIL_ANCHOR_CACHE_MIB", default_value_t = 512)]
+    anchor_cache_mib: usize,
+    /// The organisation that publishes verdicts (ClaimReview `author`); required, except
+    /// with --demo, which names a sample desk.
+    #[arg(long, env = "CLAIMTRAIL_ORG_NAME")]
+    org_name: Option<String>,
+    /// Its home page; a verdict's page on another host is warned about.
+    #[arg(long, env = "CLAIMTRAIL_ORG_URL")]
+    org_url: Option<String>,
+    /// Its logo (an image URL), optional.
+    #[arg(long, env = "CLAIMTRAIL_ORG_LOGO")]
+    org_logo: Option<String>,
+    /// The service's public base URL (like `https://claims.example.org`), for the absolute
+    /// links of public documents (ClaimReview's `ct:` links); without it they are left out.
+    #[arg(long, env = "CLAIMTRAIL_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Origins whose browser code may call the API (CORS), comma-separated, like
+    /// `https://cms.example.org`.
+    #[arg(long, env = "CLAIMTRAIL_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
+    /// How long the response to an `Idempotency-Key` is kept, in hours.
+    #[arg(long, env = "CLAIMTRAIL_IDEMPOTENCY_HOURS", default_value_t = 24,
+          value_parser = clap::value_parser!(u64).range(1..=24 * 30))]
+    idempotency_hours: u64,
+    /// Let webhook endpoints resolve to loopback, private or link-local addresses.
+    #[arg(long, env = "CLAIMTRAIL_WEBHOOK_ALLOW_PRIVATE")]
+    webhook_allow_private: bool,
+    /// Where to serve `GET /metrics` (Prometheus text), like `127.0.0.1:9464`: a listener
+    /// of its own, never the API's; without it there are no metrics.
+    #[arg(long, env = "CLAIMTRAIL_METRICS_BIND")]
+    metrics_bind: Option<String>,
+    /// Waits between webhook attempts, in seconds, comma-separated (default: 5, 300,
+    /// 1800, 7200, 18000, 36000, 36000: about a day).
+    #[arg(long, env = "CLAIMTRAIL_WEBHOOK_SCHEDULE", value_delimiter = ',')]
+    webhook_schedule: Vec<f64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -605,163 +609,191 @@ fn redact(url: &str) -> String {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
-        Command::Openapi { guide: true, .. } => print!("{}", http::operations::guide()),
-        Command::Openapi { out, .. } => {
-            let json = http::openapi_json();
-            match out {
-                Some(path) => std::fs::write(path, json)?,
-                None => print!("{json}"),
-            }
+        Command::Openapi { out, guide } => openapi(out.as_deref(), *guide),
+        Command::Migrate => migrate(&cli).await,
+        Command::Backup { path, pg_dump } => backup(&cli, path, pg_dump).await,
+        Command::Demo => demo(&cli).await,
+        Command::Extract => extract(),
+        Command::Trace { query } => trace(&cli, query).await,
+        Command::Import { paths } => import(&cli, paths).await,
+        Command::Keys { command } => keys(&cli, command).await,
+        Command::Audit { command } => audit(&cli, command).await,
+        Command::Serve(args) => serve(&cli, args).await,
+    }
+}
+
+fn openapi(out: Option<&std::path::Path>, guide: bool) -> anyhow::Result<ExitCode> {
+    if guide {
+        print!("{}", http::operations::guide());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let json = http::openapi_json();
+    match out {
+        Some(path) => std::fs::write(path, json)?,
+        None => print!("{json}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn migrate(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let store = open(cli).await?;
+    println!("migrations applied ({})", store.backend());
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn backup(cli: &Cli, path: &std::path::Path, pg_dump: &str) -> anyhow::Result<ExitCode> {
+    let report = crate::store::backup::backup(&cli.database_url, path, pg_dump)
+        .await
+        .map_err(|e| anyhow::anyhow!("backup of {} failed: {e}", redact(&cli.database_url)))?;
+    match report.audit_entries {
+        Some(n) => println!(
+            "backed up {} to {} ({} bytes, {n} audit entries)",
+            redact(&cli.database_url),
+            report.path.display(),
+            report.bytes
+        ),
+        None => println!(
+            "backed up {} to {} ({} bytes)",
+            redact(&cli.database_url),
+            report.path.display(),
+            report.bytes
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn demo(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let store = open(cli).await?;
+    let app = app(cli, store.clone(), 64 << 20)?;
+    if crate::demo::load_if_empty(&app).await? {
+        println!("sample dataset loaded");
+    } else {
+        println!("the database already has sources; sample dataset not loaded");
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn extract() -> anyhow::Result<ExitCode> {
+    use std::io::{BufRead, Write};
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for line in std::io::stdin().lock().lines() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
         }
-        Command::Migrate => {
-            let store = open(&cli).await?;
-            println!("migrations applied ({})", store.backend());
-            store.close().await;
-        }
-        Command::Backup { path, pg_dump } => {
-            let report = crate::store::backup::backup(&cli.database_url, path, pg_dump)
+        let input: serde_json::Value = serde_json::from_str(&line)?;
+        let text = input["text"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("each line needs a \"text\" string"))?;
+        let mentions = crate::domain::statistics::extract(text);
+        let answer = serde_json::json!({"id": input["id"], "mentions": mentions});
+        writeln!(out, "{answer}")?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn trace(cli: &Cli, query: &str) -> anyhow::Result<ExitCode> {
+    let store = open(cli).await?;
+    let app = app(cli, store.clone(), 0)?;
+    let report = app
+        .trace(
+            &Actor::operator("cli:trace"),
+            crate::app::TraceInput::Text(query.to_owned()),
+        )
+        .await;
+    store.close().await;
+    print!("{}", trace_table(&report.map_err(describe)?));
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn import(cli: &Cli, paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let store = open(cli).await?;
+    let app = app(cli, store.clone(), 64 << 20)?;
+    let summary = crate::import::import_paths(&app, &Actor::operator("cli:import"), paths).await?;
+    store.close().await;
+    println!(
+        "imported: {} new sources, {} new versions, {} unchanged, {} failed",
+        summary.created,
+        summary.new_versions,
+        summary.unchanged,
+        summary.failed.len()
+    );
+    if !summary.failed.is_empty() {
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn keys(cli: &Cli, command: &KeysCommand) -> anyhow::Result<ExitCode> {
+    let store = open(cli).await?;
+    let app = app(cli, store.clone(), 0)?;
+    match command {
+        KeysCommand::Create {
+            person,
+            role,
+            name,
+            display_name,
+        } => {
+            let display = display_name.as_deref().unwrap_or(person);
+            app.ensure_person(&cli_actor(), person, display)
                 .await
-                .map_err(|e| {
-                    anyhow::anyhow!("backup of {} failed: {e}", redact(&cli.database_url))
-                })?;
-            match report.audit_entries {
-                Some(n) => println!(
-                    "backed up {} to {} ({} bytes, {n} audit entries)",
-                    redact(&cli.database_url),
-                    report.path.display(),
-                    report.bytes
-                ),
-                None => println!(
-                    "backed up {} to {} ({} bytes)",
-                    redact(&cli.database_url),
-                    report.path.display(),
-                    report.bytes
-                ),
-            }
-        }
-        Command::Demo => {
-            let store = open(&cli).await?;
-            let app = app(&cli, store.clone(), 64 << 20)?;
-            if crate::demo::load_if_empty(&app).await? {
-                println!("sample dataset loaded");
-            } else {
-                println!("the database already has sources; sample dataset not loaded");
-            }
-            store.close().await;
-        }
-        Command::Extract => {
-            use std::io::{BufRead, Write};
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::new(stdout.lock());
-            for line in std::io::stdin().lock().lines() {
-                let line = line?;
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let input: serde_json::Value = serde_json::from_str(&line)?;
-                let text = input["text"]
-                    .as_str()
-                    .ok_or_else(|| anyhow::anyhow!("each line needs a \"text\" string"))?;
-                let mentions = crate::domain::statistics::extract(text);
-                let answer = serde_json::json!({"id": input["id"], "mentions": mentions});
-                writeln!(out, "{answer}")?;
-            }
-            out.flush()?;
-        }
-        Command::Trace { query } => {
-            let store = open(&cli).await?;
-            let app = app(&cli, store.clone(), 0)?;
-            let report = app
-                .trace(
-                    &Actor::operator("cli:trace"),
-                    crate::app::TraceInput::Text(query.clone()),
-                )
-                .await;
-            store.close().await;
-            print!("{}", trace_table(&report.map_err(describe)?));
-        }
-        Command::Import { paths } => {
-            let store = open(&cli).await?;
-            let app = app(&cli, store.clone(), 64 << 20)?;
-            let summary =
-                crate::import::import_paths(&app, &Actor::operator("cli:import"), paths).await?;
-            store.close().await;
-            println!(
-                "imported: {} new sources, {} new versions, {} unchanged, {} failed",
-                summary.created,
-                summary.new_versions,
-                summary.unchanged,
-                summary.failed.len()
+                .map_err(describe)?;
+            let name = name
+                .clone()
+                .unwrap_or_else(|| format!("{person}-{}", role.as_str()));
+            let (key, token) = app
+                .create_key(&cli_actor(), &name, *role, person)
+                .await
+                .map_err(describe)?;
+            println!("{token}");
+            eprintln!(
+                "created key {} ({}, {}) for {}; the token above is shown only once",
+                key.id,
+                key.name,
+                key.role.as_str(),
+                key.person
             );
-            if !summary.failed.is_empty() {
-                return Ok(ExitCode::FAILURE);
+        }
+        KeysCommand::List => {
+            for key in app.list_keys(&cli_actor()).await.map_err(describe)? {
+                let state = if key.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{state}",
+                    key.id,
+                    key.role.as_str(),
+                    key.person,
+                    key.name
+                );
             }
         }
-        Command::Keys { command } => {
-            let store = open(&cli).await?;
-            let app = app(&cli, store.clone(), 0)?;
-            match command {
-                KeysCommand::Create {
-                    person,
-                    role,
-                    name,
-                    display_name,
-                } => {
-                    let display = display_name.as_deref().unwrap_or(person);
-                    app.ensure_person(&cli_actor(), person, display)
-                        .await
-                        .map_err(describe)?;
-                    let name = name
-                        .clone()
-                        .unwrap_or_else(|| format!("{person}-{}", role.as_str()));
-                    let (key, token) = app
-                        .create_key(&cli_actor(), &name, *role, person)
-                        .await
-                        .map_err(describe)?;
-                    println!("{token}");
-                    eprintln!(
-                        "created key {} ({}, {}) for {}; the token above is shown only once",
-                        key.id,
-                        key.name,
-                        key.role.as_str(),
-                        key.person
-                    );
-                }
-                KeysCommand::List => {
-                    for key in app.list_keys(&cli_actor()).await.map_err(describe)? {
-                        let state = if key.revoked_at.is_some() {
-                            "revoked"
-                        } else {
-                            "active"
-                        };
-                        println!(
-                            "{}\t{}\t{}\t{}\t{state}",
-                            key.id,
-                            key.role.as_str(),
-                            key.person,
-                            key.name
-                        );
-                    }
-                }
-                KeysCommand::Revoke { id } => {
-                    let key = app.revoke_key(&cli_actor(), *id).await.map_err(describe)?;
-                    println!("revoked {} ({})", key.id, key.name);
-                }
-            }
-            store.close().await;
+        KeysCommand::Revoke { id } => {
+            let key = app.revoke_key(&cli_actor(), *id).await.map_err(describe)?;
+            println!("revoked {} ({})", key.id, key.name);
         }
-        Command::Audit {
-            command:
-                AuditCommand::Verify {
-                    checkpoint: Some(file),
-                    key,
-                    ..
-                },
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn audit(cli: &Cli, command: &AuditCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        AuditCommand::Verify {
+            checkpoint: Some(file),
+            key,
+            ..
         } => {
             let note = std::fs::read(file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let store = open(&cli).await?;
-            let app = app(&cli, store.clone(), 0)?.with_log_key(log_key(&cli, false)?);
+            let store = open(cli).await?;
+            let app = app(cli, store.clone(), 0)?.with_log_key(log_key(cli, false)?);
             let verdict = app
                 .verify_log(&cli_actor(), &note, key.as_deref())
                 .await
@@ -778,16 +810,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Audit {
-            command:
-                AuditCommand::Verify {
-                    checkpoint_seq,
-                    checkpoint_hash,
-                    ..
-                },
+        AuditCommand::Verify {
+            checkpoint_seq,
+            checkpoint_hash,
+            ..
         } => {
-            let store = open(&cli).await?;
-            let app = app(&cli, store.clone(), 0)?;
+            let store = open(cli).await?;
+            let app = app(cli, store.clone(), 0)?;
             let checkpoint = crate::app::CheckpointQuery {
                 seq: *checkpoint_seq,
                 hash: checkpoint_hash.clone(),
@@ -813,11 +842,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Audit {
-            command: AuditCommand::Prove { seq },
-        } => {
-            let store = open(&cli).await?;
-            let app = app(&cli, store.clone(), 0)?.with_log_key(log_key(&cli, false)?);
+        AuditCommand::Prove { seq } => {
+            let store = open(cli).await?;
+            let app = app(cli, store.clone(), 0)?.with_log_key(log_key(cli, false)?);
             let proof = app
                 .prove_entry(&cli_actor(), *seq)
                 .await
@@ -825,148 +852,149 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store.close().await;
             print!("{proof}");
         }
-        Command::Serve {
-            bind,
-            demo,
-            max_body_bytes,
-            allow_self_approval,
-            anchor_cache_mib,
-            org_name,
-            org_url,
-            org_logo,
-            public_url: public_base,
-            cors_origins,
-            idempotency_hours,
-            webhook_allow_private,
-            webhook_schedule,
-            metrics_bind,
-        } => {
-            let mut webhooks = crate::app::WebhookSettings {
-                allow_private: *webhook_allow_private,
-                ..Default::default()
-            };
-            if !webhook_schedule.is_empty() {
-                if webhook_schedule.iter().any(|s| !s.is_finite() || *s < 0.0) {
-                    anyhow::bail!("CLAIMTRAIL_WEBHOOK_SCHEDULE: waits are seconds, 0 or more");
-                }
-                webhooks.schedule = webhook_schedule
-                    .iter()
-                    .map(|s| std::time::Duration::from_secs_f64(*s))
-                    .collect();
-            }
-            let org = organization(
-                org_name.as_deref(),
-                org_url.as_deref(),
-                org_logo.as_deref(),
-                *demo,
-            )?;
-            let public_base = public_url(public_base.as_deref())?;
-            let cors_origins: Vec<String> = cors_origins
-                .iter()
-                .map(|o| o.trim().to_owned())
-                .filter(|o| !o.is_empty())
-                .collect();
-            http::check_cors_origins(&cors_origins)
-                .map_err(|why| anyhow::anyhow!("CLAIMTRAIL_CORS_ORIGINS: {why}"))?;
-            let public_base_shown = public_base.clone();
-            let org_shown = (org.name.clone(), org.url.clone());
-            let cors_shown = cors_origins.join(",");
-            let schedule_shown = webhooks
-                .schedule
-                .iter()
-                .map(|d| d.as_secs_f64().to_string())
-                .collect::<Vec<_>>()
-                .join(",");
-            let store = open(&cli).await?;
-            let log_key = log_key(&cli, true)?;
-            let log_verifier = log_key.verifier_key().to_owned();
-            let app = app(&cli, store.clone(), anchor_cache_mib << 20)?
-                .with_log_key(log_key)
-                .with_second_person_rule(!allow_self_approval)
-                .with_organization(org)
-                .with_public_url(public_base)
-                .with_webhooks(webhooks);
-            if *allow_self_approval {
-                tracing::warn!(
-                    "the second-person rule is OFF: editors may approve their own reviews"
-                );
-            }
-            if *demo {
-                if crate::demo::load_if_empty(&app).await? {
-                    tracing::info!("sample dataset loaded");
-                }
-                print_demo_keys(&app).await?;
-            }
-            let listener = tokio::net::TcpListener::bind(bind.as_str())
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
-            let addr = listener.local_addr()?;
-            let metrics_listener = match metrics_bind.as_deref().map(str::trim) {
-                Some(b) if !b.is_empty() => {
-                    let l = tokio::net::TcpListener::bind(b).await.map_err(|e| {
-                        anyhow::anyhow!("CLAIMTRAIL_METRICS_BIND: cannot listen on {b}: {e}")
-                    })?;
-                    crate::metrics::install();
-                    Some(l)
-                }
-                _ => None,
-            };
-            let metrics_addr = metrics_listener
-                .as_ref()
-                .map(|l| l.local_addr())
-                .transpose()?;
-            // One line with the database (credentials redacted) and the settings in force.
-            tracing::info!(
-                database = %redact(&cli.database_url),
-                backend = store.backend(),
-                max_connections = cli.max_connections,
-                max_body_bytes = *max_body_bytes,
-                second_person_rule = !*allow_self_approval,
-                anchor_cache_mib = *anchor_cache_mib,
-                org_name = %org_shown.0,
-                org_url = %org_shown.1,
-                public_url = public_base_shown.as_deref().unwrap_or("-"),
-                cors_origins = %cors_shown,
-                idempotency_hours = *idempotency_hours,
-                webhook_allow_private = *webhook_allow_private,
-                webhook_schedule_s = %schedule_shown,
-                tracking_params = %cli.tracking_params.join(","),
-                log_format = ?cli.log_format,
-                log_key = %log_verifier,
-                metrics = %metrics_addr.map_or_else(|| "off".to_owned(), |a| format!("http://{a}/metrics")),
-                "listening on http://{addr} (API docs at http://{addr}/docs)"
-            );
-            let (stop_delivery, delivery) = crate::delivery::spawn(app.clone());
-            let (stop_metrics, metrics_stopped) = tokio::sync::watch::channel(false);
-            let metrics_server = metrics_listener
-                .map(|l| tokio::spawn(crate::metrics::serve(l, app.clone(), metrics_stopped)));
-            http::serve(
-                listener,
-                app,
-                &HttpConfig {
-                    max_body_bytes: *max_body_bytes,
-                    cors_origins,
-                    idempotency_ttl: std::time::Duration::from_secs(idempotency_hours * 3600),
-                    metrics: metrics_addr.is_some(),
-                },
-            )
-            .await?;
-            let _ = stop_metrics.send(true);
-            if let Some(server) = metrics_server {
-                let _ = server.await;
-            }
-            // Attempts in flight finish (each within the receiver's timeout) before the store
-            // closes; what is left is delivered after the next start.
-            let _ = stop_delivery.send(true);
-            if tokio::time::timeout(std::time::Duration::from_secs(20), delivery)
-                .await
-                .is_err()
-            {
-                tracing::warn!("webhook deliveries still in flight at shutdown");
-            }
-            store.close().await;
-            tracing::info!("stopped");
-        }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let ServeArgs {
+        bind,
+        demo,
+        max_body_bytes,
+        allow_self_approval,
+        anchor_cache_mib,
+        org_name,
+        org_url,
+        org_logo,
+        public_url: public_base,
+        cors_origins,
+        idempotency_hours,
+        webhook_allow_private,
+        webhook_schedule,
+        metrics_bind,
+    } = args;
+    let mut webhooks = crate::app::WebhookSettings {
+        allow_private: *webhook_allow_private,
+        ..Default::default()
+    };
+    if !webhook_schedule.is_empty() {
+        if webhook_schedule.iter().any(|s| !s.is_finite() || *s < 0.0) {
+            anyhow::bail!("CLAIMTRAIL_WEBHOOK_SCHEDULE: waits are seconds, 0 or more");
+        }
+        webhooks.schedule = webhook_schedule
+            .iter()
+            .map(|s| std::time::Duration::from_secs_f64(*s))
+            .collect();
+    }
+    let org = organization(
+        org_name.as_deref(),
+        org_url.as_deref(),
+        org_logo.as_deref(),
+        *demo,
+    )?;
+    let public_base = public_url(public_base.as_deref())?;
+    let cors_origins: Vec<String> = cors_origins
+        .iter()
+        .map(|o| o.trim().to_owned())
+        .filter(|o| !o.is_empty())
+        .collect();
+    http::check_cors_origins(&cors_origins)
+        .map_err(|why| anyhow::anyhow!("CLAIMTRAIL_CORS_ORIGINS: {why}"))?;
+    let public_base_shown = public_base.clone();
+    let org_shown = (org.name.clone(), org.url.clone());
+    let cors_shown = cors_origins.join(",");
+    let schedule_shown = webhooks
+        .schedule
+        .iter()
+        .map(|d| d.as_secs_f64().to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let store = open(cli).await?;
+    let log_key = log_key(cli, true)?;
+    let log_verifier = log_key.verifier_key().to_owned();
+    let app = app(cli, store.clone(), anchor_cache_mib << 20)?
+        .with_log_key(log_key)
+        .with_second_person_rule(!allow_self_approval)
+        .with_organization(org)
+        .with_public_url(public_base)
+        .with_webhooks(webhooks);
+    if *allow_self_approval {
+        tracing::warn!("the second-person rule is OFF: editors may approve their own reviews");
+    }
+    if *demo {
+        if crate::demo::load_if_empty(&app).await? {
+            tracing::info!("sample dataset loaded");
+        }
+        print_demo_keys(&app).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(bind.as_str())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+    let addr = listener.local_addr()?;
+    let metrics_listener = match metrics_bind.as_deref().map(str::trim) {
+        Some(b) if !b.is_empty() => {
+            let l = tokio::net::TcpListener::bind(b).await.map_err(|e| {
+                anyhow::anyhow!("CLAIMTRAIL_METRICS_BIND: cannot listen on {b}: {e}")
+            })?;
+            crate::metrics::install();
+            Some(l)
+        }
+        _ => None,
+    };
+    let metrics_addr = metrics_listener
+        .as_ref()
+        .map(|l| l.local_addr())
+        .transpose()?;
+    // One line with the database (credentials redacted) and the settings in force.
+    tracing::info!(
+        database = %redact(&cli.database_url),
+        backend = store.backend(),
+        max_connections = cli.max_connections,
+        max_body_bytes = *max_body_bytes,
+        second_person_rule = !*allow_self_approval,
+        anchor_cache_mib = *anchor_cache_mib,
+        org_name = %org_shown.0,
+        org_url = %org_shown.1,
+        public_url = public_base_shown.as_deref().unwrap_or("-"),
+        cors_origins = %cors_shown,
+        idempotency_hours = *idempotency_hours,
+        webhook_allow_private = *webhook_allow_private,
+        webhook_schedule_s = %schedule_shown,
+        tracking_params = %cli.tracking_params.join(","),
+        log_format = ?cli.log_format,
+        log_key = %log_verifier,
+        metrics = %metrics_addr.map_or_else(|| "off".to_owned(), |a| format!("http://{a}/metrics")),
+        "listening on http://{addr} (API docs at http://{addr}/docs)"
+    );
+    let (stop_delivery, delivery) = crate::delivery::spawn(app.clone());
+    let (stop_metrics, metrics_stopped) = tokio::sync::watch::channel(false);
+    let metrics_server = metrics_listener
+        .map(|l| tokio::spawn(crate::metrics::serve(l, app.clone(), metrics_stopped)));
+    http::serve(
+        listener,
+        app,
+        &HttpConfig {
+            max_body_bytes: *max_body_bytes,
+            cors_origins,
+            idempotency_ttl: std::time::Duration::from_secs(idempotency_hours * 3600),
+            metrics: metrics_addr.is_some(),
+        },
+    )
+    .await?;
+    let _ = stop_metrics.send(true);
+    if let Some(server) = metrics_server {
+        let _ = server.await;
+    }
+    // Attempts in flight finish (each within the receiver's timeout) before the store
+    // closes; what is left is delivered after the next start.
+    let _ = stop_delivery.send(true);
+    if tokio::time::timeout(std::time::Duration::from_secs(20), delivery)
+        .await
+        .is_err()
+    {
+        tracing::warn!("webhook deliveries still in flight at shutdown");
+    }
+    store.close().await;
+    tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

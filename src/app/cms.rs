@@ -9,7 +9,6 @@ use crate::domain::changes::{Affected, ChangeKind};
 use crate::domain::claimreview::{self, Appearance, Markup, Organization};
 use crate::domain::public::{Lookup, LookupClaim, LookupReview, PublicSource, PublicVerdict};
 use crate::store::cms as db;
-use crate::store::provenance as records;
 use crate::store::reviews as review_db;
 use crate::store::touches::Touch;
 
@@ -230,19 +229,20 @@ impl App {
                     let Some(review) = review_db::get_review(tx, id, true).await? else {
                         return Ok(None);
                     };
-                    let Some(claim) = records::get_claim(tx, review.claim_id).await? else {
+                    let Some(claim) = store::claims::get_claim(tx, review.claim_id).await? else {
                         return Ok(None);
                     };
-                    let (appearances, _) = records::claim_passages(tx, review.claim_id).await?;
+                    let (appearances, _) =
+                        store::claims::claim_passages(tx, review.claim_id).await?;
                     let mut sources = HashMap::new();
                     let mut versions = HashMap::new();
                     for a in &appearances {
                         let sid = a.passage.source_id;
                         if let std::collections::hash_map::Entry::Vacant(e) = sources.entry(sid) {
-                            let source = records::get_source(tx, sid).await?;
-                            let derived = records::title_derived(tx, sid).await?;
+                            let source = store::sources::get_source(tx, sid).await?;
+                            let derived = store::sources::title_derived(tx, sid).await?;
                             e.insert(source.map(|s| (s, derived)));
-                            versions.insert(sid, records::list_versions(tx, sid).await?);
+                            versions.insert(sid, store::sources::list_versions(tx, sid).await?);
                         }
                     }
                     let superseded_by = match review.superseded_by {
@@ -398,7 +398,7 @@ impl App {
                     let mut sources = Vec::new();
                     let mut claims: Vec<LookupClaim> = Vec::new();
                     for sid in &ids {
-                        let Some(s) = records::get_source(tx, *sid).await? else {
+                        let Some(s) = store::sources::get_source(tx, *sid).await? else {
                             continue;
                         };
                         let mut shown = claims
@@ -412,10 +412,11 @@ impl App {
                             if !reviews.iter().any(|r| PublicVerdict::of(r).is_some()) {
                                 continue;
                             }
-                            let Some(claim) = records::get_claim(tx, claim_id).await? else {
+                            let Some(claim) = store::claims::get_claim(tx, claim_id).await? else {
                                 continue;
                             };
-                            let (appearances, _) = records::claim_passages(tx, claim_id).await?;
+                            let (appearances, _) =
+                                store::claims::claim_passages(tx, claim_id).await?;
                             claims.push(lookup_claim(&claim, &appearances, &reviews, &ids));
                             shown = true;
                         }
@@ -436,7 +437,7 @@ impl App {
                         let Some(verdict) = PublicVerdict::of(&review) else {
                             continue;
                         };
-                        if let Some(claim) = records::get_claim(tx, review.claim_id).await? {
+                        if let Some(claim) = store::claims::get_claim(tx, review.claim_id).await? {
                             published.push(LookupReview {
                                 claim: (&claim).into(),
                                 verdict,

@@ -21,9 +21,7 @@ impl App {
         let (name, handle) = v
             .finish(|| (name.unwrap().into_inner(), handle.unwrap()))
             .map_err(AppError::Validation)?;
-        let mut secret = [0u8; 32];
-        getrandom::fill(&mut secret)
-            .map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
+        let secret = random_bytes()?;
         // The id is chosen before the row exists, so the token can carry it.
         let key = ApiKey {
             id: KeyId::new(),

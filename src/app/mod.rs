@@ -234,6 +234,17 @@ pub fn page_of<T>(
     Ok(Page { items, next_cursor })
 }
 
+/// Search results come best first: asking for another order is an error, not ignored.
+fn ranked_only(order: domain::Order) -> Result<()> {
+    if order.is_desc() {
+        return Err(AppError::field(
+            "order",
+            "results of `q` are ranked best first; `order` applies to lists without `q`",
+        ));
+    }
+    Ok(())
+}
+
 /// A page size the API accepts (1 to [`domain::MAX_LIMIT`]).
 fn check_limit(limit: u32) -> Result<u32> {
     if !(1..=domain::MAX_LIMIT).contains(&limit) {
@@ -313,6 +324,13 @@ impl App {
     }
 }
 
+/// 32 bytes from the operating system's random source (key tokens, webhook secrets).
+fn random_bytes() -> Result<[u8; 32]> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
+    Ok(bytes)
+}
+
 /// Refuses an actor whose role lacks `permission`; `action` says what was attempted.
 fn require(actor: &Actor, permission: Permission, action: &'static str) -> Result<()> {
     if actor.may(permission) {
@@ -364,27 +382,30 @@ fn not_found(entity: &'static str, id: impl std::fmt::Display) -> AppError {
 }
 
 mod audit_trail;
+mod claims;
 mod cms;
 mod idempotency;
 mod keys;
+mod passages;
 mod placements;
-mod provenance;
 mod reviews;
 mod search;
+mod sources;
 mod statistics;
 mod tlog;
 mod urls;
 mod webhooks;
 
-pub use crate::store::provenance::ClaimFilter;
-pub use crate::store::reviews::ReviewFilter;
+pub use crate::domain::filters::{ClaimFilter, ReviewFilter};
 pub use audit_trail::{AuditQuery, AuditReport, CheckpointQuery};
+pub use claims::ClaimPatch;
 pub use cms::{ClaimReviewDoc, FeedItem, LookupAnswer, Since};
+pub use passages::PassageInput;
 use placements::PLACING_ATTEMPTS;
 pub use placements::{Offsets, PlacementDecision};
-pub use provenance::{ClaimPatch, PassageInput, SourceInput, SourcePatch, SourceQuery};
 pub use reviews::{ReviewInput, ReviewPatch};
 pub use search::{SIMILAR_DEFAULT, SIMILAR_MAX, SimilarClaims};
+pub use sources::{SourceInput, SourcePatch, SourceQuery};
 pub use statistics::{
     ChainStatus, Derivation, Hop, Lineage, PublisherCount, Relation, TraceHit, TraceInput,
     TraceReport, TraceSource, VersionStatistics,

@@ -6,7 +6,7 @@ use crate::domain::anchor::Span;
 use crate::domain::anchor::reanchor::{self, PlacementMethod, PlacementState, Prior, Reanchored};
 use crate::domain::{Placement, RevisionReport};
 use crate::store::placements as db;
-use crate::store::provenance as sources;
+use crate::store::sources;
 use time::OffsetDateTime;
 
 /// How often a write that raced with another (a version or passage added meanwhile) is
@@ -261,7 +261,7 @@ impl App {
         self.store
             .read(move |tx| {
                 Box::pin(async move {
-                    if sources::get_passage(tx, id).await?.is_none() {
+                    if store::passages::get_passage(tx, id).await?.is_none() {
                         return Err(not_found("passage", id));
                     }
                     Ok(db::of_passage(tx, id).await?)

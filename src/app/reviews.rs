@@ -199,7 +199,7 @@ impl App {
             .store
             .fetch(|tx| {
                 Box::pin(async move {
-                    let ids = store::provenance::claim_evidence_ids(tx, claim_id, true).await?;
+                    let ids = store::claims::claim_evidence_ids(tx, claim_id, true).await?;
                     let published = match ids {
                         Some(_) => db::published_of_claim(tx, claim_id).await?,
                         None => Vec::new(),
@@ -306,7 +306,7 @@ impl App {
     /// the claim does not exist.
     async fn claim_evidence_ids(&self, claim_id: ClaimId) -> Result<Vec<EvidenceId>> {
         self.store
-            .fetch(|tx| Box::pin(store::provenance::claim_evidence_ids(tx, claim_id, true)))
+            .fetch(|tx| Box::pin(store::claims::claim_evidence_ids(tx, claim_id, true)))
             .await?
             .ok_or_else(|| not_found("claim", claim_id))
     }
@@ -362,7 +362,7 @@ impl App {
     pub async fn list_reviews(
         &self,
         actor: &Actor,
-        filter: db::ReviewFilter,
+        filter: ReviewFilter,
         order: crate::domain::Order,
         cursor: Option<&str>,
         limit: Option<u32>,
@@ -379,7 +379,7 @@ impl App {
                         std::collections::HashMap::new();
                     for r in &reviews {
                         if !claims.contains_key(&r.claim_id)
-                            && let Some(c) = store::provenance::get_claim(tx, r.claim_id).await?
+                            && let Some(c) = store::claims::get_claim(tx, r.claim_id).await?
                         {
                             claims.insert(r.claim_id, c);
                         }
@@ -414,7 +414,7 @@ impl App {
             .store
             .read(|tx| {
                 Box::pin(async move {
-                    if store::provenance::get_claim(tx, claim_id).await?.is_none() {
+                    if store::claims::get_claim(tx, claim_id).await?.is_none() {
                         return Ok(None);
                     }
                     Ok::<_, AppError>(Some(db::claim_reviews(tx, claim_id).await?))
@@ -472,7 +472,7 @@ impl App {
         let claim_id = review.claim_id;
         let (_, evidence) = self
             .store
-            .read(|tx| Box::pin(store::provenance::claim_passages(tx, claim_id)))
+            .read(|tx| Box::pin(store::claims::claim_passages(tx, claim_id)))
             .await?;
         let evidence = evidence
             .into_iter()
@@ -490,7 +490,7 @@ impl App {
         let claim_id = review.claim_id;
         let claim = self
             .store
-            .fetch(|tx| Box::pin(store::provenance::get_claim(tx, claim_id)))
+            .fetch(|tx| Box::pin(store::claims::get_claim(tx, claim_id)))
             .await?
             .ok_or_else(|| not_found("claim", claim_id))?;
         Ok(PublicReview::new(review, claim))

@@ -109,7 +109,7 @@ impl App {
     pub(super) async fn search_claims(
         &self,
         query: SearchQuery,
-        filter: crate::store::provenance::ClaimFilter,
+        filter: ClaimFilter,
         cursor: Option<&str>,
         limit: Option<u32>,
     ) -> Result<Page<domain::ClaimItem>> {
@@ -168,7 +168,7 @@ impl App {
             field: "text",
             error: search::QueryError::NoWords,
         })?;
-        let filter = crate::store::provenance::ClaimFilter::default();
+        let filter = ClaimFilter::default();
         let candidates = self
             .store
             .fetch(move |tx| {
@@ -192,7 +192,7 @@ impl App {
         let Some(query) = SearchQuery::any_word_of(&text) else {
             return Ok(Vec::new());
         };
-        let filter = crate::store::provenance::ClaimFilter::default();
+        let filter = ClaimFilter::default();
         let candidates = self
             .store
             .fetch(move |tx| {

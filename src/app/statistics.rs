@@ -327,13 +327,13 @@ impl App {
         self.store
             .write(move |tx| {
                 Box::pin(async move {
-                    if store::provenance::get_passage(tx, passage_id)
+                    if store::passages::get_passage(tx, passage_id)
                         .await?
                         .is_none()
                     {
                         return Err(not_found("passage", passage_id));
                     }
-                    if !store::provenance::missing_passages(tx, &[from])
+                    if !store::passages::missing_passages(tx, &[from])
                         .await?
                         .is_empty()
                     {
@@ -399,7 +399,7 @@ impl App {
         self.store
             .read(move |tx| {
                 Box::pin(async move {
-                    let passage = store::provenance::sourced_passage(tx, id)
+                    let passage = store::passages::sourced_passage(tx, id)
                         .await?
                         .ok_or_else(|| not_found("passage", id))?;
                     let mut hops = Vec::new();
@@ -430,7 +430,7 @@ impl App {
                                 continue;
                             }
                             for (parent, relation) in parents {
-                                let from = store::provenance::sourced_passage(tx, parent)
+                                let from = store::passages::sourced_passage(tx, parent)
                                     .await?
                                     .ok_or_else(|| not_found("passage", parent))?;
                                 hops.push(Hop {

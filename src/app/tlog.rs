@@ -10,10 +10,17 @@ use crate::domain::tlog::{
 /// The log's key and the checkpoint last signed with it.
 pub(super) struct LogState {
     key: LogKey,
-    /// (tree size, signed note): the same tree signs to the same note (Ed25519 is
-    /// deterministic), so it is signed once per size; and while it is kept, a tree rewritten
-    /// to the same size is not signed again.
-    signed: Mutex<Option<(u64, Arc<str>)>>,
+    /// The largest tree this process signed: the same tree signs to the same note (Ed25519
+    /// is deterministic), so it is signed once; and a tree that it does not extend (or that is
+    /// not a prefix of it) is never signed (C2SP: a log MUST NOT sign inconsistent checkpoints).
+    signed: Mutex<Option<Signed>>,
+}
+
+#[derive(Clone)]
+struct Signed {
+    size: u64,
+    root: Hash,
+    note: Arc<str>,
 }
 
 /// That leaf `leaf_index` is in the tree of `tree_size` leaves (RFC 6962 audit path).
@@ -117,22 +124,71 @@ impl App {
     }
 
     async fn checkpoint_at(&self, log: &LogState, size: u64) -> Result<Arc<str>> {
-        if let Some((at, note)) = log
-            .signed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            && *at == size
+        let last = log.signed.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(last) = &last
+            && last.size == size
         {
-            return Ok(note.clone());
+            return Ok(last.note.clone());
         }
         let frontier = self
             .store
             .fetch(move |tx| Box::pin(store::tlog::frontier(tx, size)))
             .await?;
-        let note: Arc<str> = log.key.checkpoint(size, frontier.root()).into();
-        *log.signed.lock().unwrap_or_else(|e| e.into_inner()) = Some((size, note.clone()));
+        let root = frontier.root();
+        if let Some(last) = &last
+            && size > 0
+            && !self
+                .consistent((last.size, last.root), (size, root))
+                .await?
+        {
+            tracing::error!(
+                signed = last.size,
+                now = size,
+                "refusing to sign the log: it is not consistent with the checkpoint signed before (the database was altered)"
+            );
+            return Err(AppError::Internal(format!(
+                "the log of {size} entries is not consistent with the checkpoint of {} entries signed before: the database was altered; it is not signed",
+                last.size
+            )));
+        }
+        let note: Arc<str> = log.key.checkpoint(size, root).into();
+        let mut signed = log.signed.lock().unwrap_or_else(|e| e.into_inner());
+        if signed.as_ref().is_none_or(|s| s.size < size) {
+            *signed = Some(Signed {
+                size,
+                root,
+                note: note.clone(),
+            });
+        }
         Ok(note)
+    }
+
+    /// Whether one of two trees (size, root) extends the other, by a consistency proof from
+    /// the stored hashes.
+    async fn consistent(&self, a: (u64, Hash), b: (u64, Hash)) -> Result<bool> {
+        let ((small, small_root), (big, big_root)) = if a.0 <= b.0 { (a, b) } else { (b, a) };
+        if small == 0 || small == big {
+            return Ok(small == 0 || small_root == big_root);
+        }
+        let wanted = asked(|r| tlog_tiles::prove_tree(big, small, r));
+        let known = match self
+            .store
+            .fetch(move |tx| Box::pin(async move { store::tlog::read(tx, &wanted).await }))
+            .await
+        {
+            Ok(known) => known,
+            // The larger tree's hashes are gone: the log was cut below it.
+            Err(e) => {
+                return match self.tree_size().await? < big {
+                    true => Ok(false),
+                    false => Err(e.into()),
+                };
+            }
+        };
+        let Ok(proof) = tlog_tiles::prove_tree(big, small, &known) else {
+            return Ok(false);
+        };
+        Ok(tlog_tiles::check_tree(&proof, big, big_root, small, small_root).is_ok())
     }
 
     /// Checks a size against the tree: 1 to its size.

@@ -221,7 +221,7 @@ impl App {
         let url = self.check_webhook_url(url).await?;
         let (id, secret, at, name) = (
             Uuid::now_v7(),
-            hooks::new_secret(),
+            hooks::secret_from(random_bytes()?),
             store::now(),
             actor.who(),
         );
@@ -328,7 +328,7 @@ impl App {
         require(actor, Permission::ManageWebhooks, "manage webhooks")?;
         let (name, secret, until) = (
             actor.who(),
-            hooks::new_secret(),
+            hooks::secret_from(random_bytes()?),
             store::now() + ROTATION_OVERLAP,
         );
         let written = secret.clone();

@@ -7,6 +7,7 @@ pub mod changes;
 pub mod checked;
 pub mod claimreview;
 pub mod events;
+pub mod filters;
 pub mod ids;
 pub mod model;
 pub mod public;

@@ -257,8 +257,6 @@ pub async fn changes(
             format!("{what} is {value:?}; send a seq from the feed (a whole number) or `now`."),
         )
     };
-    // Problems are built once per refused request; boxing them would only add noise.
-    #[allow(clippy::result_large_err)]
     let parse = |what: &str, value: &str| -> Result<Since, Problem> {
         match value {
             "now" => Ok(Since::Now),

@@ -224,8 +224,6 @@ mod list_query_tests {
 }
 
 /// The token of `Authorization: Bearer <key>`.
-// Problems are built once per refused request; boxing them would only add noise.
-#[allow(clippy::result_large_err)]
 pub fn bearer_token(headers: &axum::http::HeaderMap) -> Result<&str, Problem> {
     let unauthorized =
         |why: &str| Problem::new(Kind::Unauthorized, format!("Not authenticated: {why}."));
@@ -244,9 +242,9 @@ pub fn bearer_token(headers: &axum::http::HeaderMap) -> Result<&str, Problem> {
 }
 
 /// The authenticated caller: `Authorization: Bearer <key>`. Records the person in the
-/// request's tracing span. A role that the operation's entry in `operations::OPERATIONS` does
-/// not list is refused here, before the body is read, so that a 403 never depends on the body
-/// (the use case checks its permission again).
+/// request's tracing span. A role without the permission the operation's entry in
+/// `operations::OPERATIONS` names (`Role::can`) is refused here, before the body is read, so
+/// that a 403 never depends on the body (the use case checks its permission again).
 pub struct Auth(pub crate::domain::access::Actor);
 
 impl FromRequestParts<crate::app::App> for Auth {
@@ -264,10 +262,9 @@ impl FromRequestParts<crate::app::App> for Auth {
         let route = parts.extensions.get::<axum::extract::MatchedPath>();
         if let Some(op) =
             route.and_then(|r| super::operations::find(parts.method.as_str(), r.as_str()))
-            && !op.roles.is_empty()
-            && !op.roles.contains(&actor.role)
+            && !op.allows(actor.role)
         {
-            let allowed: Vec<&str> = op.roles.iter().map(|r| r.as_str()).collect();
+            let allowed: Vec<&str> = op.roles().iter().map(|r| r.as_str()).collect();
             return Err(Problem::new(
                 Kind::Forbidden,
                 format!(

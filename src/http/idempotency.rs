@@ -35,8 +35,6 @@ const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, h
 
 /// The key as sent: a structured-field string (`"abc"`) or bare; 1 to 255 visible ASCII
 /// characters.
-// Problems are built once per refused request; boxing them would only add noise.
-#[allow(clippy::result_large_err)]
 fn parse_key(value: &HeaderValue) -> Result<String, Problem> {
     let bad = || {
         Problem::new(

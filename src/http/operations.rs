@@ -1,38 +1,55 @@
-//! Every operation's summary and the roles that may call it, in one table. `complete` writes
-//! them into the OpenAPI document (the summary, and a "Roles" line at the end of the
-//! description); a unit test checks that the table and the routes match one for one, and the
-//! API tests check the roles against what the server answers each role.
+//! Every operation's summary and the permission it needs, in one table. Who holds a
+//! permission is `Role::can` (the one authorization table); `Auth` refuses a role without it
+//! before the body is read, and `complete` writes the summary and a "Roles" line (the roles
+//! that hold it) into the OpenAPI document. A unit test checks that the table and the routes
+//! match one for one, and the API tests check the roles against what the server answers each
+//! role.
 
-use crate::domain::access::Role::{self, Admin, Auditor, Editor, FactChecker, Integration};
+use crate::domain::access::{Permission, Role};
 
 /// One operation of the API.
 pub struct Operation {
     pub method: &'static str,
     pub path: &'static str,
     pub summary: &'static str,
-    /// The roles that may call it; empty for the few that need no key.
-    pub roles: &'static [Role],
+    /// What the caller's role must hold; `None` for the few that need no key.
+    pub permission: Option<Permission>,
     /// What some roles see or may do differently.
     pub note: Option<&'static str>,
 }
 
-const EVERYONE: &[Role] = &[Admin, Editor, FactChecker, Auditor, Integration];
-const READERS: &[Role] = &[Admin, Editor, FactChecker, Auditor];
-const WRITERS: &[Role] = &[Admin, Editor, FactChecker];
-const DECIDERS: &[Role] = &[Admin, Editor];
-const AUDITORS: &[Role] = &[Admin, Auditor];
-const ADMIN: &[Role] = &[Admin];
-const NO_KEY: &[Role] = &[];
+impl Operation {
+    /// Whether a key with `role` may call it.
+    pub fn allows(&self, role: Role) -> bool {
+        self.permission.is_none_or(|p| role.can(p))
+    }
+
+    /// The roles that may call it, in `Role::ALL`'s order.
+    pub fn roles(&self) -> Vec<Role> {
+        Role::ALL.into_iter().filter(|r| self.allows(*r)).collect()
+    }
+}
+
+const EVERYONE: Option<Permission> = Some(Permission::ReadPublished);
+const READERS: Option<Permission> = Some(Permission::ReadRecords);
+const WRITERS: Option<Permission> = Some(Permission::WriteRecords);
+const DECIDERS: Option<Permission> = Some(Permission::DecideReviews);
+const AUDITORS: Option<Permission> = Some(Permission::ReadAudit);
+const KEYS: Option<Permission> = Some(Permission::ManageKeys);
+const WEBHOOKS: Option<Permission> = Some(Permission::ManageWebhooks);
+const SCALES: Option<Permission> = Some(Permission::ManageScales);
+const REVIEWING: Option<Permission> = Some(Permission::DraftReviews);
+const NO_KEY: Option<Permission> = None;
 
 const PUBLISHED_ONLY: Option<&str> =
     Some("Integrations see published verdicts only, in their public view (404 otherwise).");
 
 macro_rules! op {
-    ($method:literal $path:literal, $summary:literal, $roles:expr) => {
-        op!($method $path, $summary, $roles, None)
+    ($method:literal $path:literal, $summary:literal, $permission:expr) => {
+        op!($method $path, $summary, $permission, None)
     };
-    ($method:literal $path:literal, $summary:literal, $roles:expr, $note:expr) => {
-        Operation { method: $method, path: $path, summary: $summary, roles: $roles, note: $note }
+    ($method:literal $path:literal, $summary:literal, $permission:expr, $note:expr) => {
+        Operation { method: $method, path: $path, summary: $summary, permission: $permission, note: $note }
     };
 }
 
@@ -57,7 +74,7 @@ pub const OPERATIONS: &[Operation] = &[
     op!("get" "/v1/passages/{id}", "Get a passage with its source", READERS),
     op!("get" "/v1/passages/{id}/placements", "Where a passage stands on each later version", READERS),
     op!("put" "/v1/passages/{id}/placements/{number}", "Confirm or correct a passage's placement", WRITERS),
-    op!("post" "/v1/passages/{id}/derivations", "Record that a passage derives from another", &[Admin, Editor, FactChecker, Auditor]),
+    op!("post" "/v1/passages/{id}/derivations", "Record that a passage derives from another", Some(Permission::RecordDerivations)),
     op!("get" "/v1/passages/{id}/lineage", "Walk a passage's citation chain back to its origin", READERS),
     op!("get" "/v1/passages/{id}/lineage/prov", "A passage's lineage as PROV-O JSON-LD", READERS),
     // Statistics.
@@ -76,40 +93,40 @@ pub const OPERATIONS: &[Operation] = &[
     op!("post" "/v1/claims/{id}/evidence/{evidence_id}/withdraw", "Withdraw evidence, with a note", WRITERS),
     // Reviews.
     op!("get" "/v1/claims/{id}/reviews", "List a claim's reviews", READERS),
-    op!("post" "/v1/claims/{id}/reviews", "Draft a review (a verdict) of a claim", WRITERS),
+    op!("post" "/v1/claims/{id}/reviews", "Draft a review (a verdict) of a claim", REVIEWING),
     op!("get" "/v1/reviews", "The review queue: reviews filtered by state, author, claim and time", READERS),
     op!("get" "/v1/reviews/{id}", "Get a review with its history and the steps you may take", EVERYONE, PUBLISHED_ONLY),
-    op!("patch" "/v1/reviews/{id}", "Edit a draft (or a review sent back for changes)", WRITERS),
-    op!("post" "/v1/reviews/{id}/transitions", "Move a review through its workflow", WRITERS,
+    op!("patch" "/v1/reviews/{id}", "Edit a draft (or a review sent back for changes)", REVIEWING),
+    op!("post" "/v1/reviews/{id}/transitions", "Move a review through its workflow", REVIEWING,
         Some("Which steps each role may take is in the review state machine (see the API description): fact-checkers submit and withdraw their own; editors decide.")),
     op!("get" "/v1/reviews/{id}/evidence", "The evidence a review rests on", EVERYONE, PUBLISHED_ONLY),
     op!("get" "/v1/reviews/{id}/claimreview", "A published verdict as schema.org ClaimReview", EVERYONE, PUBLISHED_ONLY),
     op!("get" "/v1/reviews/{id}/claimreview/check", "A ClaimReview with warnings about what search engines need", EVERYONE, PUBLISHED_ONLY),
     op!("put" "/v1/reviews/{id}/published-url", "Set the newsroom page that publishes a verdict", DECIDERS),
     op!("get" "/v1/rating-scales", "List rating scales", EVERYONE),
-    op!("post" "/v1/rating-scales", "Create a rating scale", ADMIN),
+    op!("post" "/v1/rating-scales", "Create a rating scale", SCALES),
     // Newsroom CMSs.
     op!("get" "/v1/lookup", "Claims and verdicts about the article at a URL", EVERYONE,
         Some("Integrations see published verdicts only.")),
     op!("get" "/v1/changes", "The change feed (NDJSON, or server-sent events)", EVERYONE,
         Some("Integrations see publications, corrections and retractions only.")),
-    op!("get" "/v1/webhooks", "List webhook endpoints", ADMIN),
-    op!("post" "/v1/webhooks", "Register a webhook endpoint", ADMIN),
-    op!("get" "/v1/webhooks/{id}", "Get a webhook endpoint", ADMIN),
-    op!("delete" "/v1/webhooks/{id}", "Delete a webhook endpoint", ADMIN),
-    op!("post" "/v1/webhooks/{id}/rotate-secret", "Rotate an endpoint's signing secret", ADMIN),
-    op!("post" "/v1/webhooks/{id}/enable", "Enable a disabled endpoint again", ADMIN),
-    op!("post" "/v1/webhooks/{id}/test", "Send a test ping to an endpoint", ADMIN),
-    op!("get" "/v1/webhooks/{id}/deliveries", "List an endpoint's deliveries and attempts", ADMIN),
-    op!("post" "/v1/webhooks/{id}/deliveries/{message_id}/replay", "Deliver a message again", ADMIN),
+    op!("get" "/v1/webhooks", "List webhook endpoints", WEBHOOKS),
+    op!("post" "/v1/webhooks", "Register a webhook endpoint", WEBHOOKS),
+    op!("get" "/v1/webhooks/{id}", "Get a webhook endpoint", WEBHOOKS),
+    op!("delete" "/v1/webhooks/{id}", "Delete a webhook endpoint", WEBHOOKS),
+    op!("post" "/v1/webhooks/{id}/rotate-secret", "Rotate an endpoint's signing secret", WEBHOOKS),
+    op!("post" "/v1/webhooks/{id}/enable", "Enable a disabled endpoint again", WEBHOOKS),
+    op!("post" "/v1/webhooks/{id}/test", "Send a test ping to an endpoint", WEBHOOKS),
+    op!("get" "/v1/webhooks/{id}/deliveries", "List an endpoint's deliveries and attempts", WEBHOOKS),
+    op!("post" "/v1/webhooks/{id}/deliveries/{message_id}/replay", "Deliver a message again", WEBHOOKS),
     // People, keys and the audit trail.
     op!("get" "/v1/people", "List people", READERS),
-    op!("post" "/v1/people", "Add a person", ADMIN),
+    op!("post" "/v1/people", "Add a person", KEYS),
     op!("get" "/v1/people/{handle}", "Get a person", READERS),
-    op!("get" "/v1/people/{handle}/keys", "List a person's keys", ADMIN),
-    op!("get" "/v1/keys", "List API keys", ADMIN),
-    op!("post" "/v1/keys", "Create an API key for a person", ADMIN),
-    op!("post" "/v1/keys/{id}/revoke", "Revoke an API key", ADMIN),
+    op!("get" "/v1/people/{handle}/keys", "List a person's keys", KEYS),
+    op!("get" "/v1/keys", "List API keys", KEYS),
+    op!("post" "/v1/keys", "Create an API key for a person", KEYS),
+    op!("post" "/v1/keys/{id}/revoke", "Revoke an API key", KEYS),
     op!("get" "/v1/audit", "Read the audit trail", AUDITORS),
     op!("get" "/v1/audit/verify", "Verify the audit chain (optionally against a checkpoint)", AUDITORS),
     op!("get" "/v1/audit/checkpoint", "The transparency log's signed checkpoint", NO_KEY),
@@ -133,11 +150,11 @@ pub fn find(method: &str, path: &str) -> Option<&'static Operation> {
 
 /// The "Roles" line of an operation's description.
 pub fn roles_line(op: &Operation) -> String {
-    let mut line = if op.roles.is_empty() {
+    let mut line = if op.permission.is_none() {
         "**Roles:** none needed (no API key).".to_owned()
     } else {
         let names: Vec<String> = op
-            .roles
+            .roles()
             .iter()
             .map(|r| format!("`{}`", r.as_str()))
             .collect();
@@ -154,7 +171,7 @@ pub fn roles_line(op: &Operation) -> String {
 pub struct Summaries;
 
 /// The parts of the API description that are generated from the domain, so that they cannot
-/// drift from it: the review state machine and the audit hash recipe (the README holds the
+/// drift from it: the review state machine and the audit hash recipe (docs/api.md holds the
 /// same text; a test compares them).
 pub fn guide() -> String {
     format!(
@@ -202,19 +219,19 @@ impl utoipa::Modify for Summaries {
 mod tests {
     use super::*;
 
-    /// The README carries the generated guide word for word.
+    /// The API guide (docs/api.md) carries the generated guide word for word.
     #[test]
     fn the_readme_carries_the_guide() {
-        let readme = include_str!("../../README.md");
+        let readme = include_str!("../../docs/api.md");
         let (start, end) = (
             "<!-- guide: generated by http::operations::guide -->\n",
             "<!-- /guide -->",
         );
-        let from = readme.find(start).expect("the README marks the guide") + start.len();
+        let from = readme.find(start).expect("docs/api.md marks the guide") + start.len();
         let to = readme[from..].find(end).expect("the guide's end") + from;
         assert!(
             readme[from..to] == guide(),
-            "README.md's guide differs from the code's; replace it with `cargo run -- openapi --guide`"
+            "docs/api.md's guide differs from the code's; replace it with `cargo run -- openapi --guide`"
         );
     }
 

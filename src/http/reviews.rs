@@ -110,8 +110,6 @@ pub(super) fn with_etag(status: StatusCode, review: Review) -> Response {
     response
 }
 
-// Problems are built once per refused request; boxing them would only add noise.
-#[allow(clippy::result_large_err)]
 /// The revision a write is based on: `If-Match` (an ETag from GET) or the body's `revision`.
 pub(super) fn revision(headers: &HeaderMap, body: Option<i64>) -> Result<Option<i64>, Problem> {
     let Some(value) = headers.get(header::IF_MATCH) else {

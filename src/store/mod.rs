@@ -32,6 +32,8 @@ use time::OffsetDateTime;
 
 pub mod audit;
 pub mod backup;
+pub mod claim_list;
+pub mod claims;
 pub mod cms;
 pub mod connect;
 pub mod derivations;
@@ -40,10 +42,11 @@ pub(crate) mod exec;
 pub mod idempotency;
 pub mod keys;
 pub mod ops;
+pub mod passages;
 pub mod placements;
-pub mod provenance;
 pub mod reviews;
 pub mod search;
+pub mod sources;
 mod sqlite;
 pub mod statistics;
 pub mod tlog;
@@ -548,6 +551,9 @@ pub(crate) fn sqlite_plan(statement: &str) -> String {
     }
     plan.join("; ")
 }
+
+#[cfg(test)]
+mod list_plans;
 
 #[cfg(test)]
 mod tests {

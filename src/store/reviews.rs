@@ -4,6 +4,7 @@ use time::OffsetDateTime;
 
 use super::exec::{Cols, FromRow, Json, Tx, stmt};
 use super::{Result, StoreError};
+use crate::domain::filters::ReviewFilter;
 use crate::domain::ids::{ClaimId, EvidenceId, ReviewId};
 use crate::domain::review::{Rating, RatingScale, Review, ReviewEvent, State};
 
@@ -428,16 +429,6 @@ pub async fn by_published_url(tx: &mut Tx, key: &str) -> Result<Vec<ReviewId>> {
 pub async fn publish_at(tx: &mut Tx, id: ReviewId, url: &str, key: &str) -> Result<()> {
     tx.execute(stmt!(sql::PUBLISH_AT, id, url, key)).await?;
     Ok(())
-}
-
-/// Filters of the review queue.
-#[derive(Debug, Clone, Default)]
-pub struct ReviewFilter {
-    /// Any of these states (none: every state).
-    pub states: Vec<State>,
-    pub author: Option<String>,
-    pub claim_id: Option<ClaimId>,
-    pub updated_since: Option<OffsetDateTime>,
 }
 
 pub async fn list_reviews(

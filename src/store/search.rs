@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use super::Result;
 use super::exec::{Cols, FromRow, Tx, stmt};
-use super::provenance::ClaimFilter;
+use crate::domain::filters::ClaimFilter;
 use crate::domain::ids::{ClaimId, SourceId};
 use crate::domain::search::{self, SearchQuery};
 use crate::domain::{ClaimItem, Source, Version};
@@ -32,7 +32,7 @@ fn pick(tx: &Tx, pair: &Pair) -> &'static str {
 
 mod sql {
     use super::Pair;
-    use crate::store::provenance::{claim_filters, claim_item_select};
+    use crate::store::claim_list::{claim_filters, claim_item_select};
 
     macro_rules! source_columns {
         () => {

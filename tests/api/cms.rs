@@ -76,31 +76,8 @@ pub(crate) async fn publish(
     corrects: Option<&str>,
     url: &str,
 ) -> Value {
-    let res = t
-        .post(
-            &format!("/v1/claims/{claim}/reviews"),
-            &json!({"rating": rating, "summary": "Construction was $2.1 billion.", "corrects": corrects}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let mut review: Value = res.json().await.unwrap();
-    let id = review["id"].as_str().unwrap().to_owned();
-    for (to, page) in [
-        ("in_review", None),
-        ("approved", None),
-        ("published", Some(url)),
-    ] {
-        let res = t
-            .post(
-                &format!("/v1/reviews/{id}/transitions"),
-                &json!({"to": to, "revision": review["revision"], "published_url": page}),
-            )
-            .await;
-        let status = res.status();
-        review = res.json().await.unwrap();
-        assert_eq!(status, StatusCode::OK, "{review}");
-    }
-    review
+    let draft = json!({"rating": rating, "summary": "Construction was $2.1 billion.", "corrects": corrects});
+    crate::helpers::publish_alone(t, claim, draft, Some(url)).await
 }
 
 async fn claimreview_is_complete_and_marks_the_exact_passage(backend: Backend) {

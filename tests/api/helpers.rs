@@ -403,6 +403,28 @@ pub fn anonymous_client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+/// A verdict on `claim` drafted from `draft` (its rating, summary, ...) and taken through
+/// review to publication by the test's admin alone (a one-person desk:
+/// `spawn_one_person_desk`), at the page `url` if given; returns the published review.
+pub async fn publish_alone(t: &TestApp, claim: &str, draft: Value, url: Option<&str>) -> Value {
+    let res = t.post(&format!("/v1/claims/{claim}/reviews"), &draft).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let mut review: Value = res.json().await.expect("JSON");
+    let id = review["id"].as_str().expect("id").to_owned();
+    for (to, page) in [("in_review", None), ("approved", None), ("published", url)] {
+        let res = t
+            .post(
+                &format!("/v1/reviews/{id}/transitions"),
+                &json!({"to": to, "revision": review["revision"], "published_url": page}),
+            )
+            .await;
+        let status = res.status();
+        review = res.json().await.expect("JSON");
+        assert_eq!(status, StatusCode::OK, "{to}: {review}");
+    }
+    review
+}
+
 /// A verdict on `claim` drafted by a fact-checker, approved and published by an editor (two
 /// people, so it works with the second-person rule on), at the page `url` if given; returns
 /// the published review.

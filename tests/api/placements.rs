@@ -71,29 +71,8 @@ async fn put(t: &TestApp, client: &Client, path: &str, body: &Value) -> reqwest:
 
 /// Drafts, submits, approves and publishes a verdict (one-person desk).
 async fn publish(t: &TestApp, claim: &str) -> Value {
-    let mut review: Value = t
-        .post(
-            &format!("/v1/claims/{claim}/reviews"),
-            &json!({"rating": "false", "summary": "The bank's figure is lower."}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    for to in ["in_review", "approved", "published"] {
-        let id = review["id"].as_str().unwrap();
-        let res = t
-            .client
-            .post(t.url(&format!("/v1/reviews/{id}/transitions")))
-            .header("if-match", format!("\"{}\"", review["revision"]))
-            .json(&json!({"to": to}))
-            .send()
-            .await
-            .unwrap();
-        assert!(res.status().is_success(), "{to}: {}", res.status());
-        review = res.json().await.unwrap();
-    }
-    review
+    let draft = json!({"rating": "false", "summary": "The bank's figure is lower."});
+    crate::helpers::publish_alone(t, claim, draft, None).await
 }
 
 fn placement_of<'a>(report: &'a Value, passage: &Value) -> &'a Value {

@@ -482,18 +482,27 @@ async fn similar_claims_never_match_figures_fuzzily(backend: Backend) {
 
 async fn integrations_may_not_search(backend: Backend) {
     let t = spawn_app(backend).await;
-    source_with(&t, json!({"title": "T", "text": "bridge"})).await;
+    let source = source_with(&t, json!({"title": "T", "text": "bridge"})).await;
+    let claim = claim(&t, "The bridge was built twice.").await;
     let integration = client_with_key(&t.key(Role::Integration).await);
     let auditor = client_with_key(&t.key(Role::Auditor).await);
-    for path in [
-        "/v1/sources?q=bridge",
-        "/v1/claims?q=bridge",
-        "/v1/claims/similar?text=bridge",
+    for (path, found) in [
+        ("/v1/sources?q=bridge", &source),
+        ("/v1/claims?q=bridge", &claim),
+        ("/v1/claims/similar?text=bridge", &claim),
     ] {
         let res = integration.get(t.url(path)).send().await.unwrap();
         assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+        // An auditor reads everything: the answer holds the record searched for.
         let res = auditor.get(t.url(path)).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let body: Value = res.json().await.unwrap();
+        let items = body["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{path}: {body}");
+        assert!(
+            body["items"][0].to_string().contains(found.as_str()),
+            "{path}: {body}"
+        );
     }
 }
 

@@ -360,6 +360,13 @@ async fn a_saved_checkpoint_catches_a_cut_tail(backend: Backend) {
             checkpoint_size: size
         })
     );
+    // Nor does the server sign the cut log: it signed a larger tree before.
+    let res = anonymous_client()
+        .get(t.url("/v1/audit/checkpoint"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, StatusCode::INTERNAL_SERVER_ERROR, "internal").await;
 }
 
 async fn a_saved_checkpoint_catches_a_rewritten_history(backend: Backend) {
@@ -413,8 +420,16 @@ async fn a_saved_checkpoint_catches_a_rewritten_history(backend: Backend) {
         verify_log(&t, &saved).await,
         Err(claimtrail::app::LogBreak::Rewritten { checkpoint_size })
     );
-    // The server does not sign the rewritten tree: a size once signed keeps its note.
+    // The server does not sign the rewritten tree: a size once signed keeps its note, and a
+    // larger tree that does not extend it is refused (C2SP: never two inconsistent heads).
     assert_eq!(checkpoint_text(&t).await, saved);
+    writes(&t, 1).await;
+    let res = anonymous_client()
+        .get(t.url("/v1/audit/checkpoint"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, StatusCode::INTERNAL_SERVER_ERROR, "internal").await;
 }
 
 async fn a_saved_checkpoint_catches_altered_tree_hashes(backend: Backend) {

@@ -81,25 +81,9 @@ async fn publish_a_verdict(t: &TestApp) -> String {
         .await;
     let claim: Value = res.json().await.unwrap();
     let cid = claim["id"].as_str().unwrap();
-    let res = t
-        .post(
-            &format!("/v1/claims/{cid}/reviews"),
-            &json!({"rating": "false", "summary": "No."}),
-        )
-        .await;
-    let mut review: Value = res.json().await.unwrap();
-    let rid = review["id"].as_str().unwrap().to_owned();
-    for to in ["in_review", "approved", "published"] {
-        let res = t
-            .post(
-                &format!("/v1/reviews/{rid}/transitions"),
-                &json!({"to": to, "revision": review["revision"]}),
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::OK);
-        review = res.json().await.unwrap();
-    }
-    rid
+    let draft = json!({"rating": "false", "summary": "No."});
+    let review = crate::helpers::publish_alone(t, cid, draft, None).await;
+    review["id"].as_str().unwrap().to_owned()
 }
 
 /// Checks a delivery with the `standardwebhooks` crate (an implementation we did not write).

@@ -3,7 +3,7 @@
 //! page costs what the first one does. A shape such as `($2 IS NULL OR id > $2)` makes SQLite
 //! (and PostgreSQL's generic plans) walk the key from the start instead.
 //!
-//! The tests run the service's own statements ([`sql::LIST_CLAIMS`], [`sql::LIST_SOURCES`],
+//! The tests run the service's own statements ([`claims::sql::LIST_CLAIMS`], [`sources::sql::LIST_SOURCES`],
 //! the audit list) with the arguments the store binds, on 100,000 rows per table, and assert
 //! on the plan and on the work done (SQLite's VM steps, PostgreSQL's rows read), never on time.
 //! `scripts/bench-pages.sh` gives the timings.
@@ -13,7 +13,7 @@ use rusqlite::types::Value as Sql;
 use sqlx::{Connection as _, Executor as _, Row as _};
 use uuid::Uuid;
 
-use super::sql;
+use super::{claims, sources};
 use crate::store::audit::LIST_SQL as AUDIT_LIST;
 use crate::store::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 
@@ -41,7 +41,7 @@ struct List {
 const LISTS: [List; 3] = [
     List {
         name: "LIST_CLAIMS",
-        sql: sql::LIST_CLAIMS,
+        sql: claims::sql::LIST_CLAIMS,
         table: "c",
         sqlite_range: "(id>?)",
         pg_cond: "(id >",
@@ -49,7 +49,7 @@ const LISTS: [List; 3] = [
     },
     List {
         name: "LIST_SOURCES",
-        sql: sql::LIST_SOURCES,
+        sql: sources::sql::LIST_SOURCES,
         table: "s",
         sqlite_range: "(id>?)",
         pg_cond: "(id >",
@@ -72,7 +72,7 @@ enum After {
     Seq(i64),
 }
 
-/// The arguments `store::provenance::list_*` and `store::audit::list` bind (no filters).
+/// The arguments `store::sources::list_sources`, `store::claims::list_claims` and `store::audit::list` bind (no filters).
 fn args(list: &List, after: After) -> Vec<Option<After>> {
     match list.name {
         "LIST_CLAIMS" => vec![Some(after)],
