@@ -95,45 +95,30 @@ pub async fn append(tx: &mut Tx, who: &Who, event: Event) -> Result<()> {
         let mut frontier = head.frontier;
         let leaf = leaf_hash(&e.hash).expect("a sealed hash is 64 hex digits");
         let hashes = frontier.push(leaf);
-        let appended = if tx.is_postgres() {
+        let mut insert = stmt!(
+            sql::INSERT,
+            e.seq,
+            e.at,
+            e.actor,
+            e.action,
+            e.entity,
+            e.entity_id,
+            e.changes,
+            e.prev_hash,
+            &e.hash,
+            e.key_id
+        );
+        let with_tree = tx.is_postgres();
+        if with_tree {
             let row: Vec<u8> = hashes.iter().flat_map(|h| h.0).collect();
-            tx.execute(stmt!(
-                sql::INSERT_WITH_TREE,
-                e.seq,
-                e.at,
-                e.actor,
-                e.action,
-                e.entity,
-                e.entity_id,
-                e.changes,
-                e.prev_hash,
-                &e.hash,
-                e.key_id,
-                row
-            ))
-            .await?
-        } else {
-            // In process, a second statement costs little.
-            let appended = tx
-                .execute(stmt!(
-                    sql::INSERT,
-                    e.seq,
-                    e.at,
-                    e.actor,
-                    e.action,
-                    e.entity,
-                    e.entity_id,
-                    e.changes,
-                    e.prev_hash,
-                    &e.hash,
-                    e.key_id
-                ))
-                .await?;
-            if appended == 1 {
-                tlog::store(tx, e.seq, &hashes).await?;
-            }
-            appended
-        };
+            insert.sql = std::borrow::Cow::Borrowed(sql::INSERT_WITH_TREE);
+            insert.args.push(super::exec::Arg::value(row));
+        }
+        let appended = tx.execute(insert).await?;
+        // In process (SQLite), a second statement costs little.
+        if appended == 1 && !with_tree {
+            tlog::store(tx, e.seq, &hashes).await?;
+        }
         if appended == 1 {
             tx.note_audit_head(Head {
                 seq: e.seq,

@@ -86,6 +86,22 @@ async fn checkpoint_text(t: &TestApp) -> String {
     res.text().await.unwrap()
 }
 
+/// A checkpoint of the test servers' log, its signature checked.
+fn signed_head(note: &str) -> tlog::SignedHead {
+    let key = crate::helpers::test_log_key();
+    tlog::verify_checkpoint(note.as_bytes(), key.verifier_key(), LOG_ORIGIN).unwrap()
+}
+
+/// The server refuses to sign the log as it now stands.
+async fn refused_to_sign(t: &TestApp) {
+    let res = anonymous_client()
+        .get(t.url("/v1/audit/checkpoint"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, StatusCode::INTERNAL_SERVER_ERROR, "internal").await;
+}
+
 async fn the_checkpoint_is_public_and_signs_the_trees_root(backend: Backend) {
     let t = spawn_app(backend).await;
     writes(&t, 5).await;
@@ -346,13 +362,7 @@ async fn a_saved_checkpoint_catches_a_cut_tail(backend: Backend) {
     }
     // The chain alone still verifies; the checkpoint shows the cut.
     assert_eq!(t.get_json("/v1/audit/verify").await["valid"], true);
-    let size = tlog::verify_checkpoint(
-        saved.as_bytes(),
-        crate::helpers::test_log_key().verifier_key(),
-        LOG_ORIGIN,
-    )
-    .unwrap()
-    .size;
+    let size = signed_head(&saved).size;
     assert_eq!(
         verify_log(&t, &saved).await,
         Err(claimtrail::app::LogBreak::CutTail {
@@ -361,12 +371,7 @@ async fn a_saved_checkpoint_catches_a_cut_tail(backend: Backend) {
         })
     );
     // Nor does the server sign the cut log: it signed a larger tree before.
-    let res = anonymous_client()
-        .get(t.url("/v1/audit/checkpoint"))
-        .send()
-        .await
-        .unwrap();
-    assert_problem(res, StatusCode::INTERNAL_SERVER_ERROR, "internal").await;
+    refused_to_sign(&t).await;
 }
 
 async fn a_saved_checkpoint_catches_a_rewritten_history(backend: Backend) {
@@ -409,13 +414,7 @@ async fn a_saved_checkpoint_catches_a_rewritten_history(backend: Backend) {
         .unwrap();
     assert!(t.app.backfill_log().await.unwrap() > 0);
     assert_eq!(t.get_json("/v1/audit/verify").await["valid"], true);
-    let checkpoint_size = tlog::verify_checkpoint(
-        saved.as_bytes(),
-        crate::helpers::test_log_key().verifier_key(),
-        LOG_ORIGIN,
-    )
-    .unwrap()
-    .size;
+    let checkpoint_size = signed_head(&saved).size;
     assert_eq!(
         verify_log(&t, &saved).await,
         Err(claimtrail::app::LogBreak::Rewritten { checkpoint_size })
@@ -424,12 +423,7 @@ async fn a_saved_checkpoint_catches_a_rewritten_history(backend: Backend) {
     // larger tree that does not extend it is refused (C2SP: never two inconsistent heads).
     assert_eq!(checkpoint_text(&t).await, saved);
     writes(&t, 1).await;
-    let res = anonymous_client()
-        .get(t.url("/v1/audit/checkpoint"))
-        .send()
-        .await
-        .unwrap();
-    assert_problem(res, StatusCode::INTERNAL_SERVER_ERROR, "internal").await;
+    refused_to_sign(&t).await;
 }
 
 async fn a_saved_checkpoint_catches_altered_tree_hashes(backend: Backend) {
@@ -599,12 +593,7 @@ async fn two_nodes_append_to_one_tree(backend: Backend) {
     }
     let leaves = leaves(&t).await;
     let note = checkpoint_text(&t).await;
-    let head = tlog::verify_checkpoint(
-        note.as_bytes(),
-        crate::helpers::test_log_key().verifier_key(),
-        LOG_ORIGIN,
-    )
-    .unwrap();
+    let head = signed_head(&note);
     assert_eq!(head.size, leaves.len() as u64);
     assert_eq!(
         head.root.0.as_slice(),
