@@ -3,7 +3,9 @@
 
 use crate::app::{App, PassageInput, Relation, ReviewInput, SourceInput};
 use crate::domain::access::{Actor, Role};
+use crate::domain::ids::{ClaimId, EvidenceId};
 use crate::domain::review::State;
+use crate::domain::{Passage, Source, Stance};
 
 /// The operator the audit trail records for the sample data.
 fn operator() -> Actor {
@@ -68,15 +70,38 @@ $4 billion.\n";
 
 /// Loads the samples if the database has no source yet. Returns whether it loaded them.
 pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
-    let demo = operator();
     if !app
-        .list_sources(&demo, Default::default(), None, Some(1))
+        .list_sources(&operator(), Default::default(), None, Some(1))
         .await?
         .items
         .is_empty()
     {
         return Ok(false);
     }
+    let (article, report) = sources(app).await?;
+    let bridge = bridge_claim(app, &article, &report).await?;
+    let desk = people(app).await?;
+    published_verdict(app, &desk, &bridge).await?;
+    review_queue(app, &desk, &article).await?;
+    citation_chain(app, &bridge).await?;
+    // Then the report is revised: its passages are placed on version 2, and the verdict that
+    // rests on the changed figure is flagged for a fact-checker.
+    app.add_version(&operator(), report.id, REPORT_REVISED)
+        .await?;
+    Ok(true)
+}
+
+/// A pasted quote.
+fn quote(q: &str) -> PassageInput {
+    PassageInput {
+        quote: Some(q.into()),
+        ..PassageInput::default()
+    }
+}
+
+/// The council article and the engineering report it got its figure from.
+async fn sources(app: &App) -> anyhow::Result<(Source, Source)> {
+    let demo = operator();
     let article = app
         .create_source(
             &demo,
@@ -107,10 +132,19 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
             },
         )
         .await?;
-    let quote = |q: &str| PassageInput {
-        quote: Some(q.into()),
-        ..PassageInput::default()
-    };
+    Ok((article, report))
+}
+
+/// The mayor's $4 billion claim: where it was said, and the report's passages as evidence.
+struct Bridge {
+    said: Passage,
+    lifetime: Passage,
+    claim: ClaimId,
+    evidence: Vec<EvidenceId>,
+}
+
+async fn bridge_claim(app: &App, article: &Source, report: &Source) -> anyhow::Result<Bridge> {
+    let demo = operator();
     // Pasted with straight quotes, as people do; the text has typographic ones.
     let (said, _) = app
         .create_passage(
@@ -138,7 +172,6 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
             &[said.id],
         )
         .await?;
-    use crate::domain::Stance;
     let contradicts = app
         .add_evidence(
             &demo,
@@ -157,19 +190,27 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
             Some("$4 billion is the lifetime cost including 30 years of maintenance."),
         )
         .await?;
-    // A published verdict, reached the way the workflow requires: drafted by a fact-checker,
-    // approved and published by an editor.
-    let desk = people(app).await?;
-    let (checker, other_checker, editor) = (&desk[0], &desk[1], &desk[2]);
+    Ok(Bridge {
+        said,
+        lifetime,
+        claim: claim.claim.id,
+        evidence: vec![contradicts.id, context.id],
+    })
+}
+
+/// A published verdict, reached the way the workflow requires: drafted by a fact-checker,
+/// approved and published by an editor.
+async fn published_verdict(app: &App, desk: &[Actor], bridge: &Bridge) -> anyhow::Result<()> {
+    let (checker, editor) = (&desk[0], &desk[2]);
     let input = ReviewInput {
         rating: "misleading".into(),
         summary: "Sample verdict: $4 billion is the lifetime cost (construction plus 30 years of \
                   maintenance); the engineering estimate for construction is $2.1 billion."
             .into(),
-        evidence: vec![contradicts.id, context.id],
+        evidence: bridge.evidence.clone(),
         ..ReviewInput::default()
     };
-    let draft = app.create_review(checker, claim.claim.id, input).await?;
+    let draft = app.create_review(checker, bridge.claim, input).await?;
     let submitted = app
         .transition_review(
             checker,
@@ -196,8 +237,14 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
         Some(approved.revision),
     )
     .await?;
-    // The desk's queue: a second fact-checker's review waits for an editor, and a draft is
-    // still being written.
+    Ok(())
+}
+
+/// The desk's queue: a second fact-checker's review waits for an editor, and a draft is
+/// still being written.
+async fn review_queue(app: &App, desk: &[Actor], article: &Source) -> anyhow::Result<()> {
+    let demo = operator();
+    let (checker, other_checker) = (&desk[0], &desk[1]);
     let (pays, _) = app
         .create_passage(&demo, article.id, quote("it will pay for itself"))
         .await?;
@@ -248,8 +295,13 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
         ..ReviewInput::default()
     };
     app.create_review(checker, vote.claim.id, input).await?;
-    // A citation chain: the roundup quotes the article, whose figure derives from the report's
-    // lifetime cost, the primary source.
+    Ok(())
+}
+
+/// A citation chain: the roundup quotes the article, whose figure derives from the report's
+/// lifetime cost, the primary source.
+async fn citation_chain(app: &App, bridge: &Bridge) -> anyhow::Result<()> {
+    let demo = operator();
     let roundup = app
         .create_source(
             &demo,
@@ -272,12 +324,14 @@ pub async fn load_if_empty(app: &App) -> anyhow::Result<bool> {
             quote("The Harbour Bridge will cost $4 billion, the Sample Gazette reported"),
         )
         .await?;
-    app.add_derivation(&demo, repeated.id, said.id, Relation::Quotes)
+    app.add_derivation(&demo, repeated.id, bridge.said.id, Relation::Quotes)
         .await?;
-    app.add_derivation(&demo, said.id, lifetime.id, Relation::PrimarySource)
-        .await?;
-    // Then the report is revised: its passages are placed on version 2, and the verdict that
-    // rests on the changed figure is flagged for a fact-checker.
-    app.add_version(&demo, report.id, REPORT_REVISED).await?;
-    Ok(true)
+    app.add_derivation(
+        &demo,
+        bridge.said.id,
+        bridge.lifetime.id,
+        Relation::PrimarySource,
+    )
+    .await?;
+    Ok(())
 }

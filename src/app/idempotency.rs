@@ -6,7 +6,8 @@ use std::time::Duration;
 
 // The parent's imports and helpers: these modules only split `App`'s methods by topic.
 use super::*;
-use crate::store::idempotency::{self as db, Begin, Kept};
+use crate::domain::idempotency::{Begin, Decision, Kept, decide};
+use crate::store::idempotency as db;
 
 /// A first attempt still "running" after this long died with its process: a retry takes it
 /// over (the write it made, if it committed, then happens again).
@@ -29,16 +30,22 @@ impl App {
             .store
             .write(move |tx| {
                 Box::pin(async move {
-                    db::begin(
-                        tx,
-                        key_id,
-                        &key,
-                        &fingerprint,
-                        now,
-                        expires,
-                        abandoned_before,
-                    )
-                    .await
+                    if db::claim(tx, key_id, &key, &fingerprint, now, expires).await? {
+                        return Ok::<_, StoreError>(Begin::First);
+                    }
+                    let Some(earlier) = db::earlier(tx, key_id, &key).await? else {
+                        // Claimed, and gone already (expired between the two statements).
+                        return Ok(Begin::Running);
+                    };
+                    Ok(match decide(earlier, &fingerprint, abandoned_before) {
+                        Decision::Answer(begin) => begin,
+                        Decision::TakeOver => {
+                            let taken =
+                                db::take_over(tx, key_id, &key, abandoned_before, now, expires)
+                                    .await?;
+                            if taken { Begin::First } else { Begin::Running }
+                        }
+                    })
                 })
             })
             .await?)

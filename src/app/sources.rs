@@ -217,13 +217,10 @@ impl App {
                     if let Some(kind) = kind {
                         after.kind = kind;
                     }
-                    let event = events::source_updated(&before, &after);
-                    if event.changes["after"]
-                        .as_object()
-                        .is_some_and(|m| m.is_empty())
-                    {
+                    if after.same_metadata(&before) {
                         return Ok(());
                     }
+                    let event = events::source_updated(&before, &after);
                     let urls_before = store::cms::source_urls(tx, id).await?;
                     db::update_source(tx, &before, &after).await?;
                     if after.url != before.url {

@@ -8,6 +8,7 @@ pub mod checked;
 pub mod claimreview;
 pub mod events;
 pub mod filters;
+pub mod idempotency;
 pub mod ids;
 pub mod model;
 pub mod public;

@@ -66,6 +66,28 @@ pub struct Source {
     pub warnings: Option<Vec<SourceWarning>>,
 }
 
+impl Source {
+    /// Whether the metadata a client may correct (title, URL, publisher, authors, date, kind)
+    /// is the same: a correction that changes none of it writes nothing.
+    pub fn same_metadata(&self, other: &Source) -> bool {
+        (
+            &self.title,
+            &self.url,
+            &self.publisher,
+            &self.authors,
+            &self.published_at,
+            &self.kind,
+        ) == (
+            &other.title,
+            &other.url,
+            &other.publisher,
+            &other.authors,
+            &other.published_at,
+            &other.kind,
+        )
+    }
+}
+
 /// Something worth knowing about a source just stored.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SourceWarning {

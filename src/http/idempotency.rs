@@ -15,7 +15,7 @@ use sha2::Digest;
 use super::error::{Kind, Problem};
 use super::extract::bearer_token;
 use crate::app::App;
-use crate::store::idempotency::{Begin, Kept};
+use crate::domain::idempotency::{Begin, Kept};
 
 pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";

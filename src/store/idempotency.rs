@@ -4,6 +4,7 @@ use time::OffsetDateTime;
 
 use super::Result;
 use super::exec::{Cols, FromRow, Json, Tx, stmt};
+use crate::domain::idempotency::{Earlier, Kept};
 use crate::domain::ids::KeyId;
 
 mod sql {
@@ -18,27 +19,6 @@ mod sql {
     pub const FINISH: &str = "UPDATE idempotency_keys SET status = $3, headers = $4, body = $5 \
          WHERE key_id = $1 AND idem_key = $2";
     pub const FORGET: &str = "DELETE FROM idempotency_keys WHERE key_id = $1 AND idem_key = $2";
-}
-
-/// A kept response: status, headers (name, value) and body.
-#[derive(Debug, Clone)]
-pub struct Kept {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-}
-
-/// What a request with an idempotency key meets.
-#[derive(Debug, Clone)]
-pub enum Begin {
-    /// First use: run the request, then `finish` (or `forget`).
-    First,
-    /// The first request with this key is still running.
-    Running,
-    /// The key was used with another request.
-    Mismatch,
-    /// The first request's response.
-    Done(Kept),
 }
 
 struct Row {
@@ -61,58 +41,60 @@ impl FromRow for Row {
     }
 }
 
-/// Claims `key` for this request, or says what the earlier use of it left. A first attempt
-/// started before `abandoned_before` and never finished is taken over.
-pub async fn begin(
+/// Claims `key` for this request (after dropping expired keys); false when it was claimed
+/// before.
+pub async fn claim(
     tx: &mut Tx,
     key_id: KeyId,
     key: &str,
     fingerprint: &str,
     now: OffsetDateTime,
     expires_at: OffsetDateTime,
-    abandoned_before: OffsetDateTime,
-) -> Result<Begin> {
+) -> Result<bool> {
     tx.execute(stmt!(sql::PURGE, now)).await?;
     let claimed = tx
         .execute(stmt!(sql::CLAIM, key_id, key, fingerprint, now, expires_at))
         .await?;
-    if claimed == 1 {
-        return Ok(Begin::First);
-    }
-    let Some(row) = tx
+    Ok(claimed == 1)
+}
+
+/// The earlier use of `key`, if it is still kept.
+pub async fn earlier(tx: &mut Tx, key_id: KeyId, key: &str) -> Result<Option<Earlier>> {
+    let row = tx
         .fetch_optional::<Row>(stmt!(sql::GET, key_id, key))
-        .await?
-    else {
-        return Ok(Begin::Running);
-    };
-    if row.fingerprint != fingerprint {
-        return Ok(Begin::Mismatch);
-    }
-    match row.status {
-        Some(status) => Ok(Begin::Done(Kept {
+        .await?;
+    Ok(row.map(|row| Earlier {
+        fingerprint: row.fingerprint,
+        kept: row.status.map(|status| Kept {
             status: u16::try_from(status).unwrap_or(500),
             headers: row.headers.map(|h| h.0).unwrap_or_default(),
             body: row.body.unwrap_or_default(),
-        })),
-        None if row.started_at < abandoned_before => {
-            let taken = tx
-                .execute(stmt!(
-                    sql::TAKE_OVER,
-                    key_id,
-                    key,
-                    abandoned_before,
-                    now,
-                    expires_at
-                ))
-                .await?;
-            Ok(if taken == 1 {
-                Begin::First
-            } else {
-                Begin::Running
-            })
-        }
-        None => Ok(Begin::Running),
-    }
+        }),
+        started_at: row.started_at,
+    }))
+}
+
+/// Takes over a first attempt that started before `abandoned_before` and never finished;
+/// false when another request took it first.
+pub async fn take_over(
+    tx: &mut Tx,
+    key_id: KeyId,
+    key: &str,
+    abandoned_before: OffsetDateTime,
+    now: OffsetDateTime,
+    expires_at: OffsetDateTime,
+) -> Result<bool> {
+    let taken = tx
+        .execute(stmt!(
+            sql::TAKE_OVER,
+            key_id,
+            key,
+            abandoned_before,
+            now,
+            expires_at
+        ))
+        .await?;
+    Ok(taken == 1)
 }
 
 pub async fn finish(tx: &mut Tx, key_id: KeyId, key: &str, kept: &Kept) -> Result<()> {
