@@ -94,10 +94,9 @@ impl App {
     }
 
     fn log(&self) -> Result<&LogState> {
-        self.log.as_deref().ok_or(AppError::NotFound {
-            entity: "log signing key",
-            id: "(none configured: CLAIMTRAIL_LOG_KEY_FILE)".to_owned(),
-        })
+        self.log.as_deref().ok_or(AppError::NotConfigured(
+            "CLAIMTRAIL_LOG_KEY_FILE (the transparency log's signing key)",
+        ))
     }
 
     /// The verifier key of the log, in signed-note form.

@@ -21,7 +21,7 @@ const TEXT: &str = "text/plain; charset=utf-8";
             blank line, and an Ed25519 signature line `— <key name> <base64(key id ‖ signature)>`. \
             Public: it discloses the log's size and a root, none of the entries.",
             body = String, content_type = "text/plain"),
-        (status = 404, description = "No signing key is configured (`CLAIMTRAIL_LOG_KEY_FILE`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No signing key is configured (`not-configured`: `CLAIMTRAIL_LOG_KEY_FILE`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn checkpoint(State(app): State<App>) -> Result<Response, Problem> {
     let note = app.checkpoint().await?;
@@ -41,7 +41,7 @@ pub async fn checkpoint(State(app): State<App>) -> Result<Response, Problem> {
             form: `<name>+<8 hex digits of key id>+<base64(0x01 ‖ Ed25519 public key)>`. Publish \
             it where readers of your checkpoints find it (it is what they trust).",
             body = String, content_type = "text/plain"),
-        (status = 404, description = "No signing key is configured (`CLAIMTRAIL_LOG_KEY_FILE`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No signing key is configured (`not-configured`: `CLAIMTRAIL_LOG_KEY_FILE`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn verifier_key(State(app): State<App>) -> Result<Response, Problem> {
     let key = app.log_verifier_key()?;

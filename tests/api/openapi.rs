@@ -134,8 +134,12 @@ fn every_error_response_is_a_problem_and_every_operation_documents_errors() {
                 }
             }
             if path.starts_with("/v1/") {
+                // Those that need no key (the log's checkpoint and key) can fail only on the
+                // server's side.
                 assert!(
-                    responses.keys().any(|s| s.starts_with('4')),
+                    responses
+                        .keys()
+                        .any(|s| s.starts_with('4') || s.starts_with('5')),
                     "{method} {path} documents no error"
                 );
             }

@@ -603,7 +603,26 @@ async fn two_nodes_append_to_one_tree(backend: Backend) {
     verify_log(&t, &note).await.unwrap();
 }
 
+/// A server started without a signing key says which setting it needs.
+async fn without_a_key_the_log_is_not_configured(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let store = claimtrail::store::Store::connect(&t.db_url, 2)
+        .await
+        .unwrap();
+    let unkeyed = claimtrail::app::App::new(store, 1 << 20);
+    for answer in [
+        unkeyed.checkpoint().await.map(|_| ()),
+        unkeyed.log_verifier_key().map(|_| ()),
+    ] {
+        assert!(
+            matches!(&answer, Err(claimtrail::app::AppError::NotConfigured(what)) if what.contains("CLAIMTRAIL_LOG_KEY_FILE")),
+            "{answer:?}"
+        );
+    }
+}
+
 crate::both_backends!(
+    without_a_key_the_log_is_not_configured,
     two_nodes_append_to_one_tree,
     the_command_line_verifies_and_proves,
     the_checkpoint_is_public_and_signs_the_trees_root,
