@@ -17,11 +17,18 @@ use crate::domain::anchor::{AnchorError, MAX_CANDIDATES, NearMatch, Span};
 /// one describes it.
 pub const PROBLEM_PATH: &str = "/problems/";
 
-/// Declares `Kind` and `Kind::ALL` from one list of variants, so that the catalogue (served at
-/// `/problems/{slug}`, looked up in `ALL`) cannot leave a kind out; `Kind::info` matches
-/// exhaustively, so no kind lacks its entry either.
-macro_rules! kinds {
-    ($($kind:ident),+ $(,)?) => {
+/// The problem catalogue, one entry per kind: its `slug` (the stable part of `type`), HTTP
+/// status, title, `hint` (what the client can do) and `cause` (when it happens, served at
+/// `/problems/{slug}`). Declares `Kind`, `Kind::ALL` and the lookups, so a kind cannot lack any
+/// of its parts.
+macro_rules! problems {
+    ($($kind:ident {
+        slug: $slug:literal,
+        status: $status:ident,
+        title: $title:literal,
+        hint: $hint:literal,
+        cause: $cause:literal $(,)?
+    }),+ $(,)?) => {
         /// Every kind of problem the API answers with. The slug is the stable part of `type`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum Kind {
@@ -31,455 +38,330 @@ macro_rules! kinds {
         impl Kind {
             /// Every kind, in declaration order: the catalogue of problem types.
             pub const ALL: [Kind; [$(stringify!($kind)),+].len()] = [$(Kind::$kind),+];
+
+            pub fn slug(self) -> &'static str {
+                match self { $(Kind::$kind => $slug),+ }
+            }
+
+            pub fn status(self) -> StatusCode {
+                match self { $(Kind::$kind => StatusCode::$status),+ }
+            }
+
+            pub fn title(self) -> &'static str {
+                match self { $(Kind::$kind => $title),+ }
+            }
+
+            /// What the client can do about it.
+            pub fn hint(self) -> &'static str {
+                match self { $(Kind::$kind => $hint),+ }
+            }
+
+            /// When this problem happens: the usual causes.
+            pub fn cause(self) -> &'static str {
+                match self { $(Kind::$kind => $cause),+ }
+            }
         }
     };
 }
 
-kinds![
-    InvalidJson,
-    InvalidUtf8,
-    UnsupportedMediaType,
-    BodyTooLarge,
-    ValidationFailed,
-    InvalidQuery,
-    InvalidCursor,
-    InvalidSearch,
-    NotFound,
-    MethodNotAllowed,
-    UnknownVersion,
-    UnknownPassage,
-    QuoteNotFound,
-    AmbiguousQuote,
-    InvalidPosition,
-    PositionMismatch,
-    SourceExists,
-    EvidenceExists,
-    Unauthorized,
-    Forbidden,
-    PreconditionRequired,
-    InvalidHeader,
-    PreconditionFailed,
-    InvalidTransition,
-    SecondPersonRequired,
-    StaleRevision,
-    NotEditable,
-    VerdictExists,
-    ScaleExists,
-    PersonExists,
-    OwnKey,
-    NotLatestVersion,
-    NoFigure,
-    DerivationCycle,
-    DerivationExists,
-    NotPublished,
-    Retracted,
-    IdempotencyKeyInUse,
-    IdempotencyKeyReused,
-    NotConfigured,
-    Unavailable,
-    Internal,
-];
+problems! {
+    InvalidJson {
+        slug: "invalid-json",
+        status: BAD_REQUEST,
+        title: "Body is not valid JSON",
+        hint: "Send one JSON value; the detail gives the line and column of the syntax error.",
+        cause: "The body is not one well-formed JSON value: a syntax error, a truncated body, or trailing text after the value.",
+    },
+    InvalidUtf8 {
+        slug: "invalid-utf8",
+        status: BAD_REQUEST,
+        title: "Body is not valid UTF-8",
+        hint: "Encode the request body as UTF-8; the detail gives the offset of the first bad byte.",
+        cause: "The body contains bytes that are not UTF-8, often text saved in Latin-1 or Windows-1252.",
+    },
+    UnsupportedMediaType {
+        slug: "unsupported-media-type",
+        status: UNSUPPORTED_MEDIA_TYPE,
+        title: "Body must be JSON",
+        hint: "Send the body with `Content-Type: application/json`.",
+        cause: "A request with a body was sent without `Content-Type: application/json` (or `application/merge-patch+json` for PATCH), e.g. as form data.",
+    },
+    BodyTooLarge {
+        slug: "body-too-large",
+        status: PAYLOAD_TOO_LARGE,
+        title: "Body is too large",
+        hint: "Send a smaller body, or ask the operator to raise CLAIMTRAIL_MAX_BODY_BYTES.",
+        cause: "The body is over the server's size limit (CLAIMTRAIL_MAX_BODY_BYTES, 32 MiB by default), usually a whole archive sent as one source.",
+    },
+    ValidationFailed {
+        slug: "validation-failed",
+        status: UNPROCESSABLE_ENTITY,
+        title: "Some fields are invalid",
+        hint: "Fix every field listed in `errors` (a wrong type, a missing or unknown field, or a value out of range; see /docs) and send the request again.",
+        cause: "A field has the wrong type, is missing, is not part of the schema, or holds a value the server refuses (blank text, a bad URL or date, a NUL character, a text over its length limit). `errors` names each field.",
+    },
+    InvalidQuery {
+        slug: "invalid-query",
+        status: BAD_REQUEST,
+        title: "Query string is invalid",
+        hint: "Fix the query parameter named in the detail; see /docs for the accepted ones.",
+        cause: "A query parameter is malformed or out of range: an unknown state or order, a limit outside 1 to 200, a date that is neither a date nor an RFC 3339 date-time, a bad search query.",
+    },
+    InvalidCursor {
+        slug: "invalid-cursor",
+        status: BAD_REQUEST,
+        title: "Cursor is not valid",
+        hint: "Pass back `next_cursor` from a previous page unchanged, or omit `cursor` to start over.",
+        cause: "The `cursor` was not a `next_cursor` this list returned, was changed, or belongs to another list or order.",
+    },
+    InvalidSearch {
+        slug: "invalid-search",
+        status: UNPROCESSABLE_ENTITY,
+        title: "Search query is not valid",
+        hint: "Write words (all must occur) and \"phrases in quotes\"; close every quote. There are no operators: punctuation, `*`, `-`, `OR` or `NEAR` are not special.",
+        cause: "The search query is empty, has no word, leaves a quote open, or is too long (too many characters or words).",
+    },
+    NotFound {
+        slug: "not-found",
+        status: NOT_FOUND,
+        title: "Not found",
+        hint: "Check the id or path; list the collection to find existing ids.",
+        cause: "No resource has this id (or path), or the caller's role may not see it (integrations see published verdicts only).",
+    },
+    MethodNotAllowed {
+        slug: "method-not-allowed",
+        status: METHOD_NOT_ALLOWED,
+        title: "Method not allowed",
+        hint: "Use one of the methods in the `Allow` header.",
+        cause: "The path exists, but not with this HTTP method; the `Allow` header lists the ones it takes.",
+    },
+    UnknownVersion {
+        slug: "unknown-version",
+        status: NOT_FOUND,
+        title: "Version does not exist",
+        hint: "Use a version number from 1 to the source's latest (GET /v1/sources/{id}/versions).",
+        cause: "The request names a version number the source does not have (yet).",
+    },
+    UnknownPassage {
+        slug: "unknown-passage",
+        status: UNPROCESSABLE_ENTITY,
+        title: "Passage does not exist",
+        hint: "Create the passage first (POST /v1/sources/{id}/passages) and use the id it returns.",
+        cause: "A passage id in the body (an appearance, evidence, a derivation) does not exist.",
+    },
+    QuoteNotFound {
+        slug: "quote-not-found",
+        status: UNPROCESSABLE_ENTITY,
+        title: "Quote not found in the source",
+        hint: "Check the quote against the version's text; `near_match` shows where the closest text differs.",
+        cause: "The pasted quote does not occur in the version, even after folding white space, quotes, dashes and Unicode forms; or it occurs, but not with the given `prefix`/`suffix`.",
+    },
+    AmbiguousQuote {
+        slug: "ambiguous-quote",
+        status: UNPROCESSABLE_ENTITY,
+        title: "Quote occurs more than once",
+        hint: "Send again with `prefix` or `suffix` from one of the `candidates`, or with its `start` and `end`.",
+        cause: "The quote occurs more than once in the version and nothing says which occurrence is meant.",
+    },
+    InvalidPosition {
+        slug: "invalid-position",
+        status: UNPROCESSABLE_ENTITY,
+        title: "Positions are outside the text",
+        hint: "Use 0 <= start < end <= the version's `length` (code points).",
+        cause: "`start`/`end` are outside the text, reversed, or split a character.",
+    },
+    PositionMismatch {
+        slug: "position-mismatch",
+        status: UNPROCESSABLE_ENTITY,
+        title: "Quote is not at the given positions",
+        hint: "Drop `start`/`end` to search for the quote, or use positions from `candidates`.",
+        cause: "The quote was sent with `start`/`end`, and the text at those positions is not the quote.",
+    },
+    SourceExists {
+        slug: "source-exists",
+        status: CONFLICT,
+        title: "A source with this URL exists",
+        hint: "Add a new version to the existing source (POST /v1/sources/{existing_id}/versions).",
+        cause: "Another source already has this URL (its own or an alias): one URL names one source.",
+    },
+    EvidenceExists {
+        slug: "evidence-exists",
+        status: CONFLICT,
+        title: "Passage is already evidence for this claim",
+        hint: "Use the existing evidence (`existing_id`).",
+        cause: "The passage is already evidence for this claim.",
+    },
+    Unauthorized {
+        slug: "unauthorized",
+        status: UNAUTHORIZED,
+        title: "Authentication required",
+        hint: "Send `Authorization: Bearer <key>` with a valid, unrevoked API key (admins create them with `claimtrail keys create`).",
+        cause: "The request has no `Authorization: Bearer <key>` header, or the key is unknown or revoked.",
+    },
+    Forbidden {
+        slug: "forbidden",
+        status: FORBIDDEN,
+        title: "Your role may not do this",
+        hint: "Use a key whose role allows this action; the detail names the role and the action.",
+        cause: "The key's role may not call this operation (see the operation's Roles line), or may not make this workflow step.",
+    },
+    PreconditionRequired {
+        slug: "precondition-required",
+        status: PRECONDITION_REQUIRED,
+        title: "Revision required",
+        hint: "Send the revision you last saw, as `If-Match` with the ETag from GET or as the `revision` field.",
+        cause: "A write to a review did not say which revision it is based on (`If-Match` or `revision`).",
+    },
+    InvalidHeader {
+        slug: "invalid-header",
+        status: BAD_REQUEST,
+        title: "A header is malformed",
+        hint: "Fix the header named in the detail; `If-Match` takes the ETag exactly as GET returned it.",
+        cause: "A header is malformed, e.g. an `If-Match` that is not one ETag, or a bad `Idempotency-Key`.",
+    },
+    PreconditionFailed {
+        slug: "precondition-failed",
+        status: PRECONDITION_FAILED,
+        title: "The precondition does not hold",
+        hint: "If-Match compares strong ETags only: send the ETag exactly as GET returned it, without `W/`.",
+        cause: "`If-Match` held a weak ETag (`W/\"3\"`); If-Match compares strongly, so a weak tag never matches (RFC 9110, section 13.1.1).",
+    },
+    InvalidTransition {
+        slug: "invalid-transition",
+        status: CONFLICT,
+        title: "The workflow does not allow this step",
+        hint: "Choose one of the states in `allowed` (an empty list means the review is final).",
+        cause: "The review's workflow has no step from its current state to the requested one (e.g. publishing a draft).",
+    },
+    SecondPersonRequired {
+        slug: "second-person-required",
+        status: FORBIDDEN,
+        title: "The author cannot approve their own review",
+        hint: "Ask another editor to approve it.",
+        cause: "The person approving the review is the person who wrote it, with whatever key, and the second-person rule is on.",
+    },
+    StaleRevision {
+        slug: "stale-revision",
+        status: CONFLICT,
+        title: "The review changed since you read it",
+        hint: "Look at `current` (the review as it is now) and send your change again with its revision.",
+        cause: "The review changed since the caller read it: the revision sent is not the current one.",
+    },
+    NotEditable {
+        slug: "not-editable",
+        status: CONFLICT,
+        title: "The review can no longer be edited",
+        hint: "Only drafts and reviews sent back with changes requested are editable; publish a correction instead.",
+        cause: "The review's content can only change while it is a draft or sent back for changes.",
+    },
+    VerdictExists {
+        slug: "verdict-exists",
+        status: CONFLICT,
+        title: "The claim already has a published verdict",
+        hint: "Publish a correction of the existing verdict (`corrects`: `existing_id`) instead.",
+        cause: "The claim already has a published verdict, and this review is not a correction of it.",
+    },
+    ScaleExists {
+        slug: "scale-exists",
+        status: CONFLICT,
+        title: "A rating scale with this id exists",
+        hint: "Choose another id; scales are never changed once created.",
+        cause: "A rating scale with this id exists; scales never change once created.",
+    },
+    PersonExists {
+        slug: "person-exists",
+        status: CONFLICT,
+        title: "A person with this handle exists",
+        hint: "Handles are unique and never change: make the key for the existing person (`person` in POST /v1/keys), or choose another handle.",
+        cause: "A person with this handle exists; handles are unique and never change.",
+    },
+    OwnKey {
+        slug: "own-key",
+        status: CONFLICT,
+        title: "A key cannot revoke itself",
+        hint: "Revoke it with another admin key, or on the server with `claimtrail keys revoke <id>`; an admin cannot lock themselves out.",
+        cause: "An admin tried to revoke the key making the request.",
+    },
+    NotLatestVersion {
+        slug: "not-latest-version",
+        status: CONFLICT,
+        title: "Placements are decided on the latest version",
+        hint: "Decide on the source's latest version (named in the detail); placements on earlier versions are kept as they were.",
+        cause: "Placements are decided on the source's latest version, and the request named an older one.",
+    },
+    NoFigure {
+        slug: "no-figure",
+        status: UNPROCESSABLE_ENTITY,
+        title: "No figure to trace",
+        hint: "Send a text with a number in it (\"$4bn\", \"about 15 per cent\", \"6,000 visas\"); years, dates and ordinals are not traced.",
+        cause: "The trace query or text holds no number the extractor recognizes.",
+    },
+    DerivationCycle {
+        slug: "derivation-cycle",
+        status: CONFLICT,
+        title: "The link would close a cycle",
+        hint: "A passage cannot derive, at any depth, from itself: check the direction of the link (`from_passage_id` is the earlier source).",
+        cause: "Recording this derivation would make a passage derive, through the chain, from itself.",
+    },
+    DerivationExists {
+        slug: "derivation-exists",
+        status: CONFLICT,
+        title: "The link is recorded already",
+        hint: "Nothing to do; `GET /v1/passages/{id}/lineage` shows the recorded links.",
+        cause: "This derivation between the two passages is recorded already.",
+    },
+    NotPublished {
+        slug: "not-published",
+        status: CONFLICT,
+        title: "The review is not published",
+        hint: "Publish the review first (`POST /v1/reviews/{id}/transitions` with `to: published`); markup and published pages belong to published verdicts.",
+        cause: "The operation needs a published verdict (e.g. ClaimReview), and the review is in another state.",
+    },
+    Retracted {
+        slug: "retracted",
+        status: GONE,
+        title: "The verdict was retracted",
+        hint: "Remove the verdict and its ClaimReview markup from your pages; `GET /v1/reviews/{id}` shows the retraction's note.",
+        cause: "The verdict was retracted; it stays on record but is no longer offered as a verdict.",
+    },
+    IdempotencyKeyInUse {
+        slug: "idempotency-key-in-use",
+        status: CONFLICT,
+        title: "The first request with this Idempotency-Key is still running",
+        hint: "Wait a moment and retry with the same key and request: you then get its response.",
+        cause: "A request with this `Idempotency-Key` is still running.",
+    },
+    IdempotencyKeyReused {
+        slug: "idempotency-key-reused",
+        status: UNPROCESSABLE_ENTITY,
+        title: "The Idempotency-Key was used with another request",
+        hint: "Use a new key for a new request; a key stands for one request (method, path and body) for 24 hours.",
+        cause: "This `Idempotency-Key` was used with another method, path or body.",
+    },
+    NotConfigured {
+        slug: "not-configured",
+        status: SERVICE_UNAVAILABLE,
+        title: "The server is missing a setting",
+        hint: "Ask the operator to set what the detail names and restart the server.",
+        cause: "The server lacks a setting this operation needs (e.g. the organisation for ClaimReview).",
+    },
+    Unavailable {
+        slug: "unavailable",
+        status: SERVICE_UNAVAILABLE,
+        title: "Service temporarily unavailable",
+        hint: "Retry after a short wait; nothing was written.",
+        cause: "The database is busy or unreachable: a lock not granted in time, or the server is shutting down.",
+    },
+    Internal {
+        slug: "internal",
+        status: INTERNAL_SERVER_ERROR,
+        title: "Internal error",
+        hint: "Retry later; if it persists, report the time of the request to the operator. Nothing was written.",
+        cause: "A fault in the server. Nothing was written; the server log has the details.",
+    },
+}
 
 impl Kind {
-    /// When this problem happens: the usual causes.
-    pub fn cause(self) -> &'static str {
-        match self {
-            Kind::InvalidJson => {
-                "The body is not one well-formed JSON value: a syntax error, a truncated body, or trailing text after the value."
-            }
-            Kind::InvalidUtf8 => {
-                "The body contains bytes that are not UTF-8, often text saved in Latin-1 or Windows-1252."
-            }
-            Kind::UnsupportedMediaType => {
-                "A request with a body was sent without `Content-Type: application/json` (or `application/merge-patch+json` for PATCH), e.g. as form data."
-            }
-            Kind::BodyTooLarge => {
-                "The body is over the server's size limit (CLAIMTRAIL_MAX_BODY_BYTES, 32 MiB by default), usually a whole archive sent as one source."
-            }
-            Kind::ValidationFailed => {
-                "A field has the wrong type, is missing, is not part of the schema, or holds a value the server refuses (blank text, a bad URL or date, a NUL character, a text over its length limit). `errors` names each field."
-            }
-            Kind::InvalidQuery => {
-                "A query parameter is malformed or out of range: an unknown state or order, a limit outside 1 to 200, a date that is neither a date nor an RFC 3339 date-time, a bad search query."
-            }
-            Kind::InvalidCursor => {
-                "The `cursor` was not a `next_cursor` this list returned, was changed, or belongs to another list or order."
-            }
-            Kind::NotFound => {
-                "No resource has this id (or path), or the caller's role may not see it (integrations see published verdicts only)."
-            }
-            Kind::MethodNotAllowed => {
-                "The path exists, but not with this HTTP method; the `Allow` header lists the ones it takes."
-            }
-            Kind::UnknownVersion => {
-                "The request names a version number the source does not have (yet)."
-            }
-            Kind::UnknownPassage => {
-                "A passage id in the body (an appearance, evidence, a derivation) does not exist."
-            }
-            Kind::QuoteNotFound => {
-                "The pasted quote does not occur in the version, even after folding white space, quotes, dashes and Unicode forms; or it occurs, but not with the given `prefix`/`suffix`."
-            }
-            Kind::AmbiguousQuote => {
-                "The quote occurs more than once in the version and nothing says which occurrence is meant."
-            }
-            Kind::InvalidPosition => {
-                "`start`/`end` are outside the text, reversed, or split a character."
-            }
-            Kind::PositionMismatch => {
-                "The quote was sent with `start`/`end`, and the text at those positions is not the quote."
-            }
-            Kind::SourceExists => {
-                "Another source already has this URL (its own or an alias): one URL names one source."
-            }
-            Kind::EvidenceExists => "The passage is already evidence for this claim.",
-            Kind::Unauthorized => {
-                "The request has no `Authorization: Bearer <key>` header, or the key is unknown or revoked."
-            }
-            Kind::Forbidden => {
-                "The key's role may not call this operation (see the operation's Roles line), or may not make this workflow step."
-            }
-            Kind::PreconditionRequired => {
-                "A write to a review did not say which revision it is based on (`If-Match` or `revision`)."
-            }
-            Kind::InvalidHeader => {
-                "A header is malformed, e.g. an `If-Match` that is not one ETag, or a bad `Idempotency-Key`."
-            }
-            Kind::PreconditionFailed => {
-                "`If-Match` held a weak ETag (`W/\"3\"`); If-Match compares strongly, so a weak tag never matches (RFC 9110, section 13.1.1)."
-            }
-            Kind::InvalidTransition => {
-                "The review's workflow has no step from its current state to the requested one (e.g. publishing a draft)."
-            }
-            Kind::SecondPersonRequired => {
-                "The person approving the review is the person who wrote it, with whatever key, and the second-person rule is on."
-            }
-            Kind::StaleRevision => {
-                "The review changed since the caller read it: the revision sent is not the current one."
-            }
-            Kind::NotEditable => {
-                "The review's content can only change while it is a draft or sent back for changes."
-            }
-            Kind::VerdictExists => {
-                "The claim already has a published verdict, and this review is not a correction of it."
-            }
-            Kind::ScaleExists => {
-                "A rating scale with this id exists; scales never change once created."
-            }
-            Kind::PersonExists => {
-                "A person with this handle exists; handles are unique and never change."
-            }
-            Kind::OwnKey => "An admin tried to revoke the key making the request.",
-            Kind::NotLatestVersion => {
-                "Placements are decided on the source's latest version, and the request named an older one."
-            }
-            Kind::NoFigure => "The trace query or text holds no number the extractor recognizes.",
-            Kind::DerivationCycle => {
-                "Recording this derivation would make a passage derive, through the chain, from itself."
-            }
-            Kind::DerivationExists => {
-                "This derivation between the two passages is recorded already."
-            }
-            Kind::NotPublished => {
-                "The operation needs a published verdict (e.g. ClaimReview), and the review is in another state."
-            }
-            Kind::Retracted => {
-                "The verdict was retracted; it stays on record but is no longer offered as a verdict."
-            }
-            Kind::IdempotencyKeyInUse => "A request with this `Idempotency-Key` is still running.",
-            Kind::IdempotencyKeyReused => {
-                "This `Idempotency-Key` was used with another method, path or body."
-            }
-            Kind::NotConfigured => {
-                "The server lacks a setting this operation needs (e.g. the organisation for ClaimReview)."
-            }
-            Kind::Unavailable => {
-                "The database is busy or unreachable: a lock not granted in time, or the server is shutting down."
-            }
-            Kind::InvalidSearch => {
-                "The search query is empty, has no word, leaves a quote open, or is too long (too many characters or words)."
-            }
-            Kind::Internal => {
-                "A fault in the server. Nothing was written; the server log has the details."
-            }
-        }
-    }
-
-    /// (slug, status, title, what the client can do)
-    fn info(self) -> (&'static str, StatusCode, &'static str, &'static str) {
-        use StatusCode as S;
-        match self {
-            Kind::InvalidJson => (
-                "invalid-json",
-                S::BAD_REQUEST,
-                "Body is not valid JSON",
-                "Send one JSON value; the detail gives the line and column of the syntax error.",
-            ),
-            Kind::InvalidUtf8 => (
-                "invalid-utf8",
-                S::BAD_REQUEST,
-                "Body is not valid UTF-8",
-                "Encode the request body as UTF-8; the detail gives the offset of the first bad byte.",
-            ),
-            Kind::UnsupportedMediaType => (
-                "unsupported-media-type",
-                S::UNSUPPORTED_MEDIA_TYPE,
-                "Body must be JSON",
-                "Send the body with `Content-Type: application/json`.",
-            ),
-            Kind::BodyTooLarge => (
-                "body-too-large",
-                S::PAYLOAD_TOO_LARGE,
-                "Body is too large",
-                "Send a smaller body, or ask the operator to raise CLAIMTRAIL_MAX_BODY_BYTES.",
-            ),
-            Kind::ValidationFailed => (
-                "validation-failed",
-                S::UNPROCESSABLE_ENTITY,
-                "Some fields are invalid",
-                "Fix every field listed in `errors` (a wrong type, a missing or unknown field, or a value out of range; see /docs) and send the request again.",
-            ),
-            Kind::InvalidQuery => (
-                "invalid-query",
-                S::BAD_REQUEST,
-                "Query string is invalid",
-                "Fix the query parameter named in the detail; see /docs for the accepted ones.",
-            ),
-            Kind::InvalidCursor => (
-                "invalid-cursor",
-                S::BAD_REQUEST,
-                "Cursor is not valid",
-                "Pass back `next_cursor` from a previous page unchanged, or omit `cursor` to start over.",
-            ),
-            Kind::InvalidSearch => (
-                "invalid-search",
-                S::UNPROCESSABLE_ENTITY,
-                "Search query is not valid",
-                "Write words (all must occur) and \"phrases in quotes\"; close every quote. There are no operators: punctuation, `*`, `-`, `OR` or `NEAR` are not special.",
-            ),
-            Kind::NotFound => (
-                "not-found",
-                S::NOT_FOUND,
-                "Not found",
-                "Check the id or path; list the collection to find existing ids.",
-            ),
-            Kind::MethodNotAllowed => (
-                "method-not-allowed",
-                S::METHOD_NOT_ALLOWED,
-                "Method not allowed",
-                "Use one of the methods in the `Allow` header.",
-            ),
-            Kind::UnknownVersion => (
-                "unknown-version",
-                S::NOT_FOUND,
-                "Version does not exist",
-                "Use a version number from 1 to the source's latest (GET /v1/sources/{id}/versions).",
-            ),
-            Kind::UnknownPassage => (
-                "unknown-passage",
-                S::UNPROCESSABLE_ENTITY,
-                "Passage does not exist",
-                "Create the passage first (POST /v1/sources/{id}/passages) and use the id it returns.",
-            ),
-            Kind::QuoteNotFound => (
-                "quote-not-found",
-                S::UNPROCESSABLE_ENTITY,
-                "Quote not found in the source",
-                "Check the quote against the version's text; `near_match` shows where the closest text differs.",
-            ),
-            Kind::AmbiguousQuote => (
-                "ambiguous-quote",
-                S::UNPROCESSABLE_ENTITY,
-                "Quote occurs more than once",
-                "Send again with `prefix` or `suffix` from one of the `candidates`, or with its `start` and `end`.",
-            ),
-            Kind::InvalidPosition => (
-                "invalid-position",
-                S::UNPROCESSABLE_ENTITY,
-                "Positions are outside the text",
-                "Use 0 <= start < end <= the version's `length` (code points).",
-            ),
-            Kind::PositionMismatch => (
-                "position-mismatch",
-                S::UNPROCESSABLE_ENTITY,
-                "Quote is not at the given positions",
-                "Drop `start`/`end` to search for the quote, or use positions from `candidates`.",
-            ),
-            Kind::SourceExists => (
-                "source-exists",
-                S::CONFLICT,
-                "A source with this URL exists",
-                "Add a new version to the existing source (POST /v1/sources/{existing_id}/versions).",
-            ),
-            Kind::EvidenceExists => (
-                "evidence-exists",
-                S::CONFLICT,
-                "Passage is already evidence for this claim",
-                "Use the existing evidence (`existing_id`).",
-            ),
-            Kind::Unauthorized => (
-                "unauthorized",
-                S::UNAUTHORIZED,
-                "Authentication required",
-                "Send `Authorization: Bearer <key>` with a valid, unrevoked API key (admins create them with `claimtrail keys create`).",
-            ),
-            Kind::Forbidden => (
-                "forbidden",
-                S::FORBIDDEN,
-                "Your role may not do this",
-                "Use a key whose role allows this action; the detail names the role and the action.",
-            ),
-            Kind::PreconditionRequired => (
-                "precondition-required",
-                S::PRECONDITION_REQUIRED,
-                "Revision required",
-                "Send the revision you last saw, as `If-Match` with the ETag from GET or as the `revision` field.",
-            ),
-            Kind::PreconditionFailed => (
-                "precondition-failed",
-                S::PRECONDITION_FAILED,
-                "The precondition does not hold",
-                "If-Match compares strong ETags only: send the ETag exactly as GET returned it, without `W/`.",
-            ),
-            Kind::InvalidHeader => (
-                "invalid-header",
-                S::BAD_REQUEST,
-                "A header is malformed",
-                "Fix the header named in the detail; `If-Match` takes the ETag exactly as GET returned it.",
-            ),
-            Kind::InvalidTransition => (
-                "invalid-transition",
-                S::CONFLICT,
-                "The workflow does not allow this step",
-                "Choose one of the states in `allowed` (an empty list means the review is final).",
-            ),
-            Kind::SecondPersonRequired => (
-                "second-person-required",
-                S::FORBIDDEN,
-                "The author cannot approve their own review",
-                "Ask another editor to approve it.",
-            ),
-            Kind::StaleRevision => (
-                "stale-revision",
-                S::CONFLICT,
-                "The review changed since you read it",
-                "Look at `current` (the review as it is now) and send your change again with its revision.",
-            ),
-            Kind::NotEditable => (
-                "not-editable",
-                S::CONFLICT,
-                "The review can no longer be edited",
-                "Only drafts and reviews sent back with changes requested are editable; publish a correction instead.",
-            ),
-            Kind::VerdictExists => (
-                "verdict-exists",
-                S::CONFLICT,
-                "The claim already has a published verdict",
-                "Publish a correction of the existing verdict (`corrects`: `existing_id`) instead.",
-            ),
-            Kind::ScaleExists => (
-                "scale-exists",
-                S::CONFLICT,
-                "A rating scale with this id exists",
-                "Choose another id; scales are never changed once created.",
-            ),
-            Kind::PersonExists => (
-                "person-exists",
-                S::CONFLICT,
-                "A person with this handle exists",
-                "Handles are unique and never change: make the key for the existing person (`person` in POST /v1/keys), or choose another handle.",
-            ),
-            Kind::OwnKey => (
-                "own-key",
-                S::CONFLICT,
-                "A key cannot revoke itself",
-                "Revoke it with another admin key, or on the server with `claimtrail keys revoke <id>`; an admin cannot lock themselves out.",
-            ),
-            Kind::NotLatestVersion => (
-                "not-latest-version",
-                S::CONFLICT,
-                "Placements are decided on the latest version",
-                "Decide on the source's latest version (named in the detail); placements on earlier versions are kept as they were.",
-            ),
-            Kind::NoFigure => (
-                "no-figure",
-                S::UNPROCESSABLE_ENTITY,
-                "No figure to trace",
-                "Send a text with a number in it (\"$4bn\", \"about 15 per cent\", \"6,000 visas\"); years, dates and ordinals are not traced.",
-            ),
-            Kind::DerivationCycle => (
-                "derivation-cycle",
-                S::CONFLICT,
-                "The link would close a cycle",
-                "A passage cannot derive, at any depth, from itself: check the direction of the link (`from_passage_id` is the earlier source).",
-            ),
-            Kind::DerivationExists => (
-                "derivation-exists",
-                S::CONFLICT,
-                "The link is recorded already",
-                "Nothing to do; `GET /v1/passages/{id}/lineage` shows the recorded links.",
-            ),
-            Kind::NotPublished => (
-                "not-published",
-                S::CONFLICT,
-                "The review is not published",
-                "Publish the review first (`POST /v1/reviews/{id}/transitions` with `to: published`); markup and published pages belong to published verdicts.",
-            ),
-            Kind::Retracted => (
-                "retracted",
-                S::GONE,
-                "The verdict was retracted",
-                "Remove the verdict and its ClaimReview markup from your pages; `GET /v1/reviews/{id}` shows the retraction's note.",
-            ),
-            Kind::IdempotencyKeyInUse => (
-                "idempotency-key-in-use",
-                S::CONFLICT,
-                "The first request with this Idempotency-Key is still running",
-                "Wait a moment and retry with the same key and request: you then get its response.",
-            ),
-            Kind::IdempotencyKeyReused => (
-                "idempotency-key-reused",
-                S::UNPROCESSABLE_ENTITY,
-                "The Idempotency-Key was used with another request",
-                "Use a new key for a new request; a key stands for one request (method, path and body) for 24 hours.",
-            ),
-            Kind::NotConfigured => (
-                "not-configured",
-                S::SERVICE_UNAVAILABLE,
-                "The server is missing a setting",
-                "Ask the operator to set what the detail names and restart the server.",
-            ),
-            Kind::Unavailable => (
-                "unavailable",
-                S::SERVICE_UNAVAILABLE,
-                "Service temporarily unavailable",
-                "Retry after a short wait; nothing was written.",
-            ),
-            Kind::Internal => (
-                "internal",
-                S::INTERNAL_SERVER_ERROR,
-                "Internal error",
-                "Retry later; if it persists, report the time of the request to the operator. Nothing was written.",
-            ),
-        }
-    }
-
-    pub fn slug(self) -> &'static str {
-        self.info().0
-    }
-
-    pub fn status(self) -> StatusCode {
-        self.info().1
-    }
-
-    pub fn title(self) -> &'static str {
-        self.info().2
-    }
-
-    pub fn hint(self) -> &'static str {
-        self.info().3
-    }
-
     pub fn from_slug(slug: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.slug() == slug)
     }
