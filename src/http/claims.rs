@@ -128,9 +128,7 @@ pub struct SimilarQuery {
     request_body = CreateClaim,
     responses(
         (status = 201, description = "Claim created", body = ClaimView),
-        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the size limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or `unknown-passage`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_claim(
@@ -236,11 +234,9 @@ pub async fn get_claim(
     request_body = CreateEvidence,
     responses(
         (status = 201, description = "Evidence added", body = Evidence),
-        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such claim", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The passage is already evidence for this claim (`existing_id`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the size limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (e.g. unknown stance), or `unknown-passage`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn add_evidence(
@@ -278,9 +274,7 @@ pub async fn add_evidence(
     request_body(content = UpdateClaim, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The claim as it is now", body = ClaimView),
-        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such claim", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_claim(
@@ -305,9 +299,7 @@ pub async fn update_claim(
     responses(
         (status = 201, description = "Appearance added; the claim as it is now", body = ClaimView),
         (status = 200, description = "The passage was an appearance already", body = ClaimView),
-        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such claim", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or `unknown-passage`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn add_appearance(
@@ -346,9 +338,7 @@ pub async fn get_evidence(
     request_body = WithdrawEvidence,
     responses(
         (status = 200, description = "The evidence, withdrawn", body = Evidence),
-        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such evidence for this claim", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No note, or an invalid one", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn withdraw_evidence(

@@ -97,7 +97,6 @@ pub struct PublishedUrl {
         (status = 412, description = "`precondition-failed`: If-Match holds a weak ETag, which never matches", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such review", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`not-published` or `stale-revision`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a web address", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "No revision given", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -186,11 +185,9 @@ pub struct Aliases {
     request_body = CreateAlias,
     responses(
         (status = 200, description = "The source's aliases (adding one it has is a no-op)", body = Aliases),
-        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such source", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`source-exists`: the URL names another source", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the size limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a web address", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn add_alias(

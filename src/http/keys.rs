@@ -40,8 +40,6 @@ pub struct CreatedKey {
     request_body = CreateKey,
     responses(
         (status = 201, description = "Key created; the token is shown once", body = CreatedKey),
-        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (e.g. unknown role, or no person with that handle)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_key(

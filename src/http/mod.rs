@@ -213,7 +213,7 @@ Every error is an RFC 9457 problem (`application/problem+json`) whose `type` is 
 )]
 struct ApiDoc;
 
-/// Applied once the routes are in: declares bearer keys and, on every `/v1` operation, the 401 and 403 problems they bring.
+/// Applied once the routes are in: declares bearer keys and, on every `/v1` operation, the 401 and 403 problems they bring, and on every operation with a body its 400 and 415.
 struct Security;
 
 impl utoipa::Modify for Security {
@@ -240,6 +240,28 @@ impl utoipa::Modify for Security {
         for (path, item) in openapi.paths.paths.iter_mut() {
             if !path.starts_with("/v1/") {
                 continue;
+            }
+            // Every operation with a body answers these the same way.
+            for op in [&mut item.post, &mut item.put, &mut item.patch]
+                .into_iter()
+                .flatten()
+                .filter(|op| op.request_body.is_some())
+            {
+                for (status, description) in [
+                    ("400", "Body is not JSON or not UTF-8"),
+                    ("415", "Body is not sent as JSON"),
+                ] {
+                    op.responses
+                        .responses
+                        .entry(status.into())
+                        .or_insert_with(|| {
+                            ResponseBuilder::new()
+                                .description(description)
+                                .content("application/problem+json", problem())
+                                .build()
+                                .into()
+                        });
+                }
             }
             if let Some(op) = item.post.as_mut() {
                 idempotent(op, &problem);

@@ -81,10 +81,8 @@ pub struct CreatePassage {
     responses(
         (status = 201, description = "Passage resolved and stored", body = Passage),
         (status = 200, description = "The same span was already a passage; it is returned", body = Passage),
-        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such source or version", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the size limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`quote-not-found` (with `near_match`), `ambiguous-quote` (with `candidates`), `invalid-position`, `position-mismatch` or invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_passage(
@@ -183,11 +181,9 @@ pub struct DecidePlacement {
     request_body = DecidePlacement,
     responses(
         (status = 200, description = "The placement as decided (`method` is `manual` when placed by hand)", body = Placement),
-        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such passage or placement", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`not-latest-version`: placements are decided on the latest version", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the size limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or a quote that does not resolve (as for a new passage)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn decide_placement(

@@ -33,9 +33,7 @@ pub struct CreatePerson {
     request_body = CreatePerson,
     responses(
         (status = 201, description = "Person added", body = Person),
-        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`person-exists`: the handle is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid handle or display name", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_person(

@@ -151,9 +151,7 @@ pub(super) fn revision(headers: &HeaderMap, body: Option<i64>) -> Result<Option<
     request_body = CreateReview,
     responses(
         (status = 201, description = "Draft review created", body = Review, headers(("ETag" = String, description = "The revision, for If-Match"))),
-        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such claim", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields: rating not in the scale, evidence not of this claim, `corrects` not the published verdict", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_review(
@@ -218,7 +216,6 @@ pub async fn review_evidence(
         (status = 412, description = "`precondition-failed`: If-Match holds a weak ETag, which never matches", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such review", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`stale-revision` (with `current`) or `not-editable`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "No revision given", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -252,7 +249,6 @@ pub async fn edit_review(
         (status = 403, description = "`forbidden` for the role, or `second-person-required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such review", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invalid-transition` (with `allowed`), `stale-revision` (with `current`) or `verdict-exists`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown state, or a note is missing", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "No revision given", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -303,9 +299,7 @@ pub async fn list_scales(
     request_body = CreateScale,
     responses(
         (status = 201, description = "Scale created", body = RatingScale),
-        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A scale with this id exists", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_scale(

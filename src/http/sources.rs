@@ -84,10 +84,8 @@ pub struct UpdateSource {
     request_body(content = UpdateSource, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The source as it is now", body = Source),
-        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such source", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another source has this URL (`existing_id`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_source(
@@ -171,10 +169,8 @@ fn location(path: String) -> [(header::HeaderName, String); 1] {
     request_body = CreateSource,
     responses(
         (status = 201, description = "Source created with version 1", body = Source),
-        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A source with this URL exists (`existing_id`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the size limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_source(
@@ -260,10 +256,8 @@ pub async fn get_source(
     responses(
         (status = 201, description = "New version stored", body = Version),
         (status = 200, description = "A version with this exact text already exists; it is returned", body = Version),
-        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such source", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the size limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn add_version(

@@ -58,10 +58,8 @@ pub struct TraceRequest {
     request_body = TraceRequest,
     responses(
         (status = 200, description = "Every mention of the figure, earliest appearance first", body = TraceReport),
-        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such passage", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the size limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not exactly one of `q`, `passage_id`, `value` + `unit`; or `no-figure`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn trace_post(
@@ -159,11 +157,9 @@ pub struct CreateDerivation {
     request_body = CreateDerivation,
     responses(
         (status = 201, description = "Link recorded (and audited)", body = Derivation),
-        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such passage", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`derivation-cycle` or `derivation-exists`", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the size limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or `unknown-passage`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn add_derivation(

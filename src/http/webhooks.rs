@@ -33,9 +33,7 @@ pub struct CreateWebhook {
     request_body = CreateWebhook,
     responses(
         (status = 201, description = "Endpoint created; `secret` is shown only now", body = CreatedWebhook),
-        (status = 400, description = "Body is not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the size limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown event, or a URL that is not public", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_webhook(
