@@ -203,24 +203,7 @@ async fn a_review_says_which_steps_the_caller_may_take(backend: Backend) {
     );
 }
 
-async fn step(
-    client: &reqwest::Client,
-    t: &TestApp,
-    review: &Value,
-    body: Value,
-) -> reqwest::Response {
-    let mut body = body;
-    body["revision"] = review["revision"].clone();
-    client
-        .post(t.url(&format!(
-            "/v1/reviews/{}/transitions",
-            review["id"].as_str().unwrap()
-        )))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
+use crate::helpers::transition as step;
 
 /// A review of a claim that has a published verdict, and is not its correction, cannot be
 /// published: it is warned of at drafting and at submission, and can be withdrawn.

@@ -403,6 +403,24 @@ pub fn anonymous_client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+/// Sends a workflow step (`{"to": …, "note": …}`) on `review` with `client`, the review's
+/// revision in the body.
+pub async fn transition(
+    client: &reqwest::Client,
+    t: &TestApp,
+    review: &Value,
+    mut body: Value,
+) -> Response {
+    body["revision"] = review["revision"].clone();
+    let id = review["id"].as_str().expect("a review id");
+    client
+        .post(t.url(&format!("/v1/reviews/{id}/transitions")))
+        .json(&body)
+        .send()
+        .await
+        .expect("POST")
+}
+
 /// A verdict on `claim` drafted from `draft` (its rating, summary, ...) and taken through
 /// review to publication by the test's admin alone (a one-person desk:
 /// `spawn_one_person_desk`), at the page `url` if given; returns the published review.

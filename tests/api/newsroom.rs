@@ -55,14 +55,8 @@ async fn claim_in(t: &TestApp, title: &str, url: &str, text: &str, claim: &str) 
 /// Takes a review to `to` through the workflow (a one-person desk).
 async fn step(t: &TestApp, review: &str, to: &str, note: Option<&str>) -> Value {
     let current = t.get_json(&format!("/v1/reviews/{review}")).await;
-    created(
-        t.post(
-            &format!("/v1/reviews/{review}/transitions"),
-            &json!({"to": to, "revision": current["revision"], "note": note}),
-        )
-        .await,
-    )
-    .await
+    let body = json!({"to": to, "note": note});
+    created(crate::helpers::transition(&t.client, t, &current, body).await).await
 }
 
 /// Drafts a review of `claim` with `summary`.

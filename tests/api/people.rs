@@ -58,14 +58,8 @@ async fn submitted_draft(t: &TestApp, author: &Client, text: &str) -> Value {
 }
 
 async fn step(t: &TestApp, who: &Client, review: &Value, to: &str) -> reqwest::Response {
-    who.post(t.url(&format!(
-        "/v1/reviews/{}/transitions",
-        review["id"].as_str().unwrap()
-    )))
-    .json(&json!({"to": to, "revision": review["revision"], "note": "Checked."}))
-    .send()
-    .await
-    .unwrap()
+    let body = json!({"to": to, "note": "Checked."});
+    crate::helpers::transition(who, t, review, body).await
 }
 
 async fn the_second_person_rule_compares_people(backend: Backend) {
