@@ -969,7 +969,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let (stop_delivery, delivery) = crate::delivery::spawn(app.clone());
     let (stop_metrics, metrics_stopped) = tokio::sync::watch::channel(false);
     let metrics_server = metrics_listener
-        .map(|l| tokio::spawn(crate::metrics::serve(l, app.clone(), metrics_stopped)));
+        .map(|l| tokio::spawn(http::metrics::serve(l, app.clone(), metrics_stopped)));
     http::serve(
         listener,
         app,

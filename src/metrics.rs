@@ -1,5 +1,5 @@
-//! Prometheus metrics: `GET /metrics` on a listener of its own (`CLAIMTRAIL_METRICS_BIND`),
-//! never on the API's port, so that a load balancer or the public internet never sees it and
+//! Prometheus metrics: recorded here, served by `http::metrics` on a listener of its own
+//! (`CLAIMTRAIL_METRICS_BIND`), never on the API's port, so that a load balancer or the public internet never sees it and
 //! no key is needed to scrape it. Without the setting no recorder is installed and every
 //! `metrics::…!` call is a no-op (and the HTTP layer is not added at all).
 //!
@@ -16,10 +16,8 @@ use std::time::{Duration, Instant};
 use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-
-use crate::app::App;
 
 /// OpenTelemetry's recommended boundaries for `http.server.request.duration`, in seconds.
 const HTTP_BUCKETS: &[f64] = &[
@@ -181,57 +179,4 @@ pub fn webhook_attempt(outcome: &'static str) {
         return;
     }
     metrics::counter!("claimtrail_webhook_attempts_total", "outcome" => outcome).increment(1);
-}
-
-/// The scrape: gauges read from the database at this moment, then the text.
-async fn scrape(app: App) -> Response {
-    let handle = install();
-    match app.operational_figures().await {
-        Ok(f) => {
-            metrics::gauge!("claimtrail_audit_log_entries").set(f.audit_entries as f64);
-            metrics::gauge!("claimtrail_changes_head_seq").set(f.changes_head as f64);
-            metrics::gauge!("claimtrail_webhook_deliveries_pending")
-                .set(f.pending_deliveries as f64);
-            metrics::gauge!("claimtrail_webhook_oldest_pending_age_seconds")
-                .set(f.oldest_pending_age.map_or(0.0, |d| d.as_secs_f64()));
-            if let Some((in_use, idle)) = f.pool {
-                metrics::gauge!("claimtrail_db_pool_connections", "state" => "in_use")
-                    .set(in_use as f64);
-                metrics::gauge!("claimtrail_db_pool_connections", "state" => "idle")
-                    .set(idle as f64);
-            }
-            metrics::gauge!("claimtrail_up").set(1.0);
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "metrics: the database figures could not be read");
-            metrics::gauge!("claimtrail_up").set(0.0);
-        }
-    }
-    handle.run_upkeep();
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        handle.render(),
-    )
-        .into_response()
-}
-
-/// The metrics listener's router: `GET /metrics` only.
-pub fn router(app: App) -> axum::Router {
-    axum::Router::new().route("/metrics", axum::routing::get(move || scrape(app.clone())))
-}
-
-/// Serves `GET /metrics` on `listener` until `stop` turns true.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    app: App,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) -> std::io::Result<()> {
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|s| *s).await;
-        })
-        .await
 }

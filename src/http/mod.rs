@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod keys;
+pub mod metrics;
 pub mod observe;
 pub mod operations;
 pub mod passages;
