@@ -385,7 +385,7 @@ impl App {
         let payload = hooks::payload(
             hooks::TEST_EVENT,
             at,
-            &serde_json::json!({"id": id, "links": {"webhook": format!("/v1/webhooks/{id}")}}),
+            &domain::changes::ChangeData::new(id, &[("webhook", format!("/v1/webhooks/{id}"))]),
         );
         let written = message.clone();
         self.store

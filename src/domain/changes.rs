@@ -2,9 +2,11 @@
 //! Payloads are thin (ids and links): a receiver fetches the rest with its own key, so it never
 //! sees more than its role may.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
-use serde_json::{Value, json};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use super::ids::{ReviewId, SourceId};
 use super::review::State;
@@ -150,47 +152,103 @@ impl Affected {
     }
 
     /// Writes `urls` and `reviews` into a payload.
-    pub fn into_data(self, mut data: Value) -> Value {
-        data["urls"] = json!(self.urls);
-        data["reviews"] = json!(self.reviews);
+    pub fn into_data(self, mut data: ChangeData) -> ChangeData {
+        data.urls = Some(self.urls);
+        data.reviews = Some(self.reviews.into_iter().map(ReviewId::uuid).collect());
         data
     }
 }
 
+/// The changed entity's id and links.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = WebhookData)]
+pub struct ChangeData {
+    /// The review (for `review.*`), the claim (`claim.updated`), the source
+    /// (`source.updated`, `source.version_added`), the passage (`passage.changed`) or the
+    /// endpoint (`webhook.test`).
+    pub id: Uuid,
+    /// Where to read it: `review`, `claimreview`; `claim`; `source`, `version`, `placements`.
+    #[schema(value_type = Object)]
+    pub links: BTreeMap<&'static str, String>,
+    /// `review.*`, `claim.updated`, `source.updated`: every URL (in lookup form) whose
+    /// `GET /v1/lookup` answer changed. A cache keyed on lookup URLs drops these.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub urls: Option<Vec<String>>,
+    /// `review.*`, `claim.updated`, `source.updated`: every review whose ClaimReview (or
+    /// public view) changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reviews: Option<Vec<Uuid>>,
+    /// `review.corrected`: the verdict the correction superseded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supersedes: Option<Uuid>,
+    /// `source.version_added`, `passage.changed`: the new version's number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+    /// `passage.changed`: the passage's source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_id: Option<Uuid>,
+    /// `passage.changed`: `changed` or `orphaned` on the new version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+impl ChangeData {
+    /// An entity's id and its links (name, path).
+    pub fn new(id: Uuid, links: &[(&'static str, String)]) -> ChangeData {
+        ChangeData {
+            id,
+            links: links.iter().cloned().collect(),
+            urls: None,
+            reviews: None,
+            supersedes: None,
+            version: None,
+            source_id: None,
+            state: None,
+        }
+    }
+}
+
 /// The payload of a claim change: the claim's id and link.
-pub fn claim_data(id: super::ids::ClaimId) -> Value {
-    json!({"id": id, "links": {"claim": format!("/v1/claims/{id}")}})
+pub fn claim_data(id: super::ids::ClaimId) -> ChangeData {
+    ChangeData::new(id.uuid(), &[("claim", format!("/v1/claims/{id}"))])
 }
 
 /// The payload of a source change: the source's id and link.
-pub fn source_data(id: SourceId) -> Value {
-    json!({"id": id, "links": {"source": format!("/v1/sources/{id}")}})
+pub fn source_data(id: SourceId) -> ChangeData {
+    ChangeData::new(id.uuid(), &[("source", format!("/v1/sources/{id}"))])
 }
 
 /// The payload of a review change: its id, links, and for a correction the verdict it
 /// superseded.
-pub fn review_data(kind: ChangeKind, id: ReviewId, corrects: Option<ReviewId>) -> Value {
-    let mut links = json!({"review": format!("/v1/reviews/{id}")});
+pub fn review_data(kind: ChangeKind, id: ReviewId, corrects: Option<ReviewId>) -> ChangeData {
+    let mut links = vec![("review", format!("/v1/reviews/{id}"))];
     if kind != ChangeKind::ReviewRetracted {
-        links["claimreview"] = json!(format!("/v1/reviews/{id}/claimreview"));
+        links.push(("claimreview", format!("/v1/reviews/{id}/claimreview")));
     }
-    let mut data = json!({"id": id, "links": links});
+    let mut data = ChangeData::new(id.uuid(), &links);
     if let (ChangeKind::ReviewCorrected, Some(old)) = (kind, corrects) {
-        data["supersedes"] = json!(old);
+        data.supersedes = Some(old.uuid());
     }
     data
 }
 
-pub fn version_data(source_id: SourceId, number: i64) -> Value {
-    json!({
-        "id": source_id,
-        "version": number,
-        "links": {
-            "source": format!("/v1/sources/{source_id}"),
-            "version": format!("/v1/sources/{source_id}/versions/{number}"),
-            "placements": format!("/v1/sources/{source_id}/versions/{number}/placements"),
-        },
-    })
+pub fn version_data(source_id: SourceId, number: i64) -> ChangeData {
+    let mut data = ChangeData::new(
+        source_id.uuid(),
+        &[
+            ("source", format!("/v1/sources/{source_id}")),
+            (
+                "version",
+                format!("/v1/sources/{source_id}/versions/{number}"),
+            ),
+            (
+                "placements",
+                format!("/v1/sources/{source_id}/versions/{number}/placements"),
+            ),
+        ],
+    );
+    data.version = Some(number);
+    data
 }
 
 /// The payload of a passage whose placement on a new version is `changed` or `orphaned`.
@@ -199,22 +257,27 @@ pub fn passage_data(
     source_id: SourceId,
     version: i64,
     state: &str,
-) -> Value {
-    json!({
-        "id": passage_id,
-        "source_id": source_id,
-        "version": version,
-        "state": state,
-        "links": {
-            "passage": format!("/v1/passages/{passage_id}"),
-            "placements": format!("/v1/passages/{passage_id}/placements"),
-        },
-    })
+) -> ChangeData {
+    let mut data = ChangeData::new(
+        passage_id.uuid(),
+        &[
+            ("passage", format!("/v1/passages/{passage_id}")),
+            (
+                "placements",
+                format!("/v1/passages/{passage_id}/placements"),
+            ),
+        ],
+    );
+    data.source_id = Some(source_id.uuid());
+    data.version = Some(version);
+    data.state = Some(state.to_owned());
+    data
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn steps_announce_publication_correction_and_retraction_only() {
@@ -235,7 +298,13 @@ mod tests {
             assert_eq!(for_transition(quiet, None), None);
         }
         let data = review_data(ChangeKind::ReviewCorrected, ReviewId::new(), Some(old));
-        assert_eq!(data["supersedes"], json!(old));
+        assert_eq!(data.supersedes, Some(old.uuid()));
+        // A payload names only what its kind has (no `null` members).
+        let json = serde_json::to_value(&data).unwrap();
+        assert_eq!(
+            json.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["id", "links", "supersedes"]
+        );
         for k in ChangeKind::ALL {
             assert_eq!(ChangeKind::parse(k.as_str()), Some(k));
             assert_eq!(serde_json::to_value(k).unwrap(), json!(k.as_str()));
@@ -260,14 +329,13 @@ mod tests {
             ])
             .with_urls(["https://a.example/".to_owned()])
             .with_reviews([b, a, b])
-            .into_data(json!({"id": 1}));
+            .into_data(claim_data(super::super::ids::ClaimId::new()));
         assert_eq!(
-            data["urls"],
-            json!(["https://a.example/", "https://b.example/x"])
+            data.urls.unwrap(),
+            ["https://a.example/", "https://b.example/x"]
         );
-        let mut both = vec![a, b];
+        let mut both = vec![a.uuid(), b.uuid()];
         both.sort();
-        assert_eq!(data["reviews"], json!(both));
-        assert_eq!(data["id"], 1);
+        assert_eq!(data.reviews.unwrap(), both);
     }
 }

@@ -7,12 +7,14 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
-use serde_json::{Value, json};
 use sha2::Sha256;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::changes::ChangeKind;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::changes::{ChangeData, ChangeKind};
 
 /// The event a test ping carries; not a change, never in the feed.
 pub const TEST_EVENT: &str = "webhook.test";
@@ -37,14 +39,28 @@ pub fn event_types() -> Vec<&'static str> {
     ChangeKind::ALL.iter().map(|k| k.as_str()).collect()
 }
 
+/// What every delivery's body holds: thin, so a receiver fetches the rest with its own key.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = WebhookPayload)]
+pub struct Payload {
+    /// The event type.
+    #[serde(rename = "type")]
+    #[schema(example = "review.published")]
+    pub kind: String,
+    /// When the change was made (RFC 3339).
+    #[schema(format = DateTime)]
+    pub timestamp: String,
+    pub data: ChangeData,
+}
+
 /// The body of a delivery: `{type, timestamp, data}` with ids and links only.
-pub fn payload(kind: &str, at: OffsetDateTime, data: &Value) -> String {
-    json!({
-        "type": kind,
-        "timestamp": at.format(&Rfc3339).unwrap_or_default(),
-        "data": data,
-    })
-    .to_string()
+pub fn payload(kind: &str, at: OffsetDateTime, data: &ChangeData) -> String {
+    let body = Payload {
+        kind: kind.to_owned(),
+        timestamp: at.format(&Rfc3339).unwrap_or_default(),
+        data: data.clone(),
+    };
+    serde_json::to_string(&body).expect("a payload serializes")
 }
 
 /// `webhook-id` of a change's deliveries: the same on every attempt and every endpoint.

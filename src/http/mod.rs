@@ -197,8 +197,8 @@ Every error is an RFC 9457 problem (`application/problem+json`) whose `type` is 
         schema::Checkpoint,
         schema::Sha256Hex,
         crate::domain::Order,
-        webhooks::WebhookPayload,
-        webhooks::WebhookData,
+        crate::domain::webhooks::Payload,
+        crate::domain::changes::ChangeData,
     )),
     tags(
         (name = "sources", description = "Articles, reports and transcripts, as immutable versions of their text"),

@@ -191,49 +191,8 @@ pub async fn replay_delivery(
     Ok((StatusCode::ACCEPTED, Json(Queued { message_id })))
 }
 
-/// What every delivery's body holds: thin, so a receiver fetches the rest with its own key.
-#[derive(Debug, Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct WebhookPayload {
-    /// The event type.
-    #[serde(rename = "type")]
-    #[schema(example = "review.published")]
-    pub kind: String,
-    /// When the change was made (RFC 3339).
-    #[schema(format = DateTime)]
-    pub timestamp: String,
-    pub data: WebhookData,
-}
-
-/// The changed entity's id and links.
-#[derive(Debug, Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct WebhookData {
-    /// The review (for `review.*`), the claim (`claim.updated`), the source
-    /// (`source.updated`, `source.version_added`), the passage (`passage.changed`) or the
-    /// endpoint (`webhook.test`).
-    pub id: Uuid,
-    /// Where to read it: `review`, `claimreview`; `claim`; `source`, `version`, `placements`.
-    #[schema(value_type = Object)]
-    pub links: serde_json::Value,
-    /// `review.*`, `claim.updated`, `source.updated`: every URL (in lookup form) whose
-    /// `GET /v1/lookup` answer changed. A cache keyed on lookup URLs drops these.
-    pub urls: Option<Vec<String>>,
-    /// `review.*`, `claim.updated`, `source.updated`: every review whose ClaimReview (or
-    /// public view) changed.
-    pub reviews: Option<Vec<Uuid>>,
-    /// `review.corrected`: the verdict the correction superseded.
-    pub supersedes: Option<Uuid>,
-    /// `source.version_added`, `passage.changed`: the new version's number.
-    pub version: Option<i64>,
-    /// `passage.changed`: the passage's source.
-    pub source_id: Option<Uuid>,
-    /// `passage.changed`: `changed` or `orphaned` on the new version.
-    pub state: Option<String>,
-}
-
 /// The document's `webhooks`: one entry per event type, each a signed POST of a
-/// [`WebhookPayload`].
+/// `WebhookPayload` (`domain::webhooks::Payload`).
 pub struct Webhooks;
 
 impl utoipa::Modify for Webhooks {

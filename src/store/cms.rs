@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use super::Result;
 use super::exec::{Cols, FromRow, Json, Tx, stmt};
 use super::touches::Touch;
-use crate::domain::changes::{Affected, ChangeKind};
+use crate::domain::changes::{Affected, ChangeData, ChangeKind};
 use crate::domain::ids::{ClaimId, ReviewId, SourceId};
 use crate::domain::urls::StoredUrl;
 
@@ -138,7 +138,7 @@ pub async fn record_change(
     kind: &str,
     entity_id: uuid::Uuid,
     public: bool,
-    data: &serde_json::Value,
+    data: &ChangeData,
     at: OffsetDateTime,
 ) -> Result<()> {
     tx.lock_writes().await?;
@@ -193,7 +193,7 @@ pub async fn announce(
     tx: &mut Tx,
     kind: ChangeKind,
     entity_id: uuid::Uuid,
-    data: serde_json::Value,
+    data: ChangeData,
     affected: Affected,
     at: OffsetDateTime,
 ) -> Result<()> {
