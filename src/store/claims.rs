@@ -30,29 +30,40 @@ pub(super) mod sql {
         "INSERT INTO claim_appearances (claim_id, passage_id, position) VALUES ($1, $2, $3)";
     pub const CLAIM_BY_ID: &str =
         "SELECT id, text, claimant, created_at, claimant_kind FROM claims WHERE id = $1";
-    pub const LIST_CLAIMS: &str = concat!(
-        claim_item_select!(),
-        " WHERE c.id > $1 ORDER BY c.id LIMIT $2"
-    );
-    /// With filters: appearing in or cited from a source (`$3`), with a published verdict or
-    /// not (`$4`: 1 or 0), current review in a state (`$5`), needing attention (`$6`).
-    pub const LIST_CLAIMS_FILTERED: &str = concat!(
-        claim_item_select!(),
-        " WHERE c.id > $1",
-        claim_filters!(),
-        " ORDER BY c.id LIMIT $2"
-    );
-    /// Newest first: `c.id < $1`.
-    pub const LIST_CLAIMS_DESC: &str = concat!(
-        claim_item_select!(),
-        " WHERE c.id < $1 ORDER BY c.id DESC LIMIT $2"
-    );
-    pub const LIST_CLAIMS_FILTERED_DESC: &str = concat!(
-        claim_item_select!(),
-        " WHERE c.id < $1",
-        claim_filters!(),
-        " ORDER BY c.id DESC LIMIT $2"
-    );
+    /// The claim list, written once: `$1` the cursor (`c.id > $1`, or `<` newest first: a
+    /// plain range that seeks to it), `$2` the page size, and in the filtered variants the
+    /// filters of `claim_filters!`: appearing in or cited from a source (`$3`), with a
+    /// published verdict or not (`$4`: 1 or 0), current review in a state (`$5`), needing
+    /// attention (`$6`). Without filters the statement has none, so SQLite walks the primary
+    /// key.
+    macro_rules! list_claims {
+        (plain, $after:literal, $order:literal) => {
+            concat!(
+                claim_item_select!(),
+                " WHERE c.id ",
+                $after,
+                " $1 ORDER BY c.id",
+                $order,
+                " LIMIT $2"
+            )
+        };
+        (filtered, $after:literal, $order:literal) => {
+            concat!(
+                claim_item_select!(),
+                " WHERE c.id ",
+                $after,
+                " $1",
+                claim_filters!(),
+                " ORDER BY c.id",
+                $order,
+                " LIMIT $2"
+            )
+        };
+    }
+    pub const LIST_CLAIMS: &str = list_claims!(plain, ">", "");
+    pub const LIST_CLAIMS_FILTERED: &str = list_claims!(filtered, ">", "");
+    pub const LIST_CLAIMS_DESC: &str = list_claims!(plain, "<", " DESC");
+    pub const LIST_CLAIMS_FILTERED_DESC: &str = list_claims!(filtered, "<", " DESC");
     pub const INSERT_EVIDENCE: &str = "INSERT INTO evidence (id, claim_id, passage_id, stance, note, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)";
     pub const EVIDENCE_FOR: &str =

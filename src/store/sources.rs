@@ -40,28 +40,30 @@ pub(super) mod sql {
     pub const FIND_SOURCE: &str = "SELECT id FROM sources WHERE ($1 IS NOT NULL AND url = $1) \
          OR ($2 IS NOT NULL AND import_key = $2) \
          OR id IN (SELECT source_id FROM source_urls WHERE url_key = $1) ORDER BY id LIMIT 1";
-    /// `s.id > $2` with the nil UUID for the first page: a plain range that seeks to the
+    /// The source list, written once: `$1` a URL (or null: any), `$2` the cursor, `$3` the
+    /// page size, and in the `_OF_PUBLISHER` variants `$4` the publisher (exact; that
+    /// condition seeks the `sources_publisher` index). `s.id > $2` (or `<` newest first) with
+    /// the nil (or the largest) UUID for the first page: a plain range that seeks to the
     /// cursor (`$2 IS NULL OR …` makes SQLite scan from the start).
-    pub const LIST_SOURCES: &str = concat!(
-        source_select!(),
-        " WHERE ($1 IS NULL OR s.url = $1) AND s.id > $2 ORDER BY s.id LIMIT $3"
-    );
-    /// The same, only sources of publisher `$4` (exact; seeks the `sources_publisher` index).
-    pub const LIST_SOURCES_OF_PUBLISHER: &str = concat!(
-        source_select!(),
-        " WHERE s.publisher = $4 AND ($1 IS NULL OR s.url = $1) AND s.id > $2 \
-         ORDER BY s.id LIMIT $3"
-    );
-    /// Newest first: `s.id < $2`.
-    pub const LIST_SOURCES_DESC: &str = concat!(
-        source_select!(),
-        " WHERE ($1 IS NULL OR s.url = $1) AND s.id < $2 ORDER BY s.id DESC LIMIT $3"
-    );
-    pub const LIST_SOURCES_OF_PUBLISHER_DESC: &str = concat!(
-        source_select!(),
-        " WHERE s.publisher = $4 AND ($1 IS NULL OR s.url = $1) AND s.id < $2 \
-         ORDER BY s.id DESC LIMIT $3"
-    );
+    macro_rules! list_sources {
+        ($publisher:literal, $after:literal, $order:literal) => {
+            concat!(
+                source_select!(),
+                " WHERE ",
+                $publisher,
+                "($1 IS NULL OR s.url = $1) AND s.id ",
+                $after,
+                " $2 ORDER BY s.id",
+                $order,
+                " LIMIT $3"
+            )
+        };
+    }
+    pub const LIST_SOURCES: &str = list_sources!("", ">", "");
+    pub const LIST_SOURCES_OF_PUBLISHER: &str = list_sources!("s.publisher = $4 AND ", ">", "");
+    pub const LIST_SOURCES_DESC: &str = list_sources!("", "<", " DESC");
+    pub const LIST_SOURCES_OF_PUBLISHER_DESC: &str =
+        list_sources!("s.publisher = $4 AND ", "<", " DESC");
     pub const VERSIONS: &str = "SELECT number, sha256, length, captured_at FROM source_versions WHERE source_id = $1 ORDER BY number";
     pub const VERSION_TEXT: &str = "SELECT source_id, number, sha256, length, captured_at, text FROM source_versions \
          WHERE source_id = $1 AND number = $2";
