@@ -85,7 +85,7 @@ wanted() { [ -z "$filter" ] || [[ $1 == *$filter* ]]; }
 loadtest="$release/examples/loadtest"
 minimal_write="$release/examples/minimal_write"
 # rate OUTPUT: the "(N/s)" of a loadtest line.
-rate() { grep -oE '\(([0-9.]+)/s\)' <<<"$1" | head -1 | tr -d '(/s)'; }
+rate() { grep -m1 -oE '\(([0-9.]+)/s\)' <<<"$1" | tr -d '(/s)'; }
 
 # transitions BACKEND DATABASE_URL_PREFIX
 transitions() {
@@ -106,14 +106,16 @@ transitions() {
             --clients 16 --seconds "$seconds")
         echo "   $backend round $i: $out"
         mins+=("$(rate "$out")")
-        out=$("$loadtest" --database-url "$(url load)" --clients 16 --seconds "$seconds" | head -1)
-        echo "   $backend round $i: $out"
+        # The whole output is read (a `head` would close the pipe under the audit line still
+        # to come), and a failed audit check fails the run.
+        out=$("$loadtest" --database-url "$(url load)" --clients 16 --seconds "$seconds")
+        echo "$out" | sed "s/^/   $backend round $i: /"
         ours+=("$(rate "$out")")
         if [ -n "${BENCH_REFERENCE:-}" ]; then
             out=$("$BENCH_REFERENCE/target/release/examples/loadtest" \
                 --binary "$BENCH_REFERENCE/target/release/claimtrail" \
-                --database-url "$(url reference)" --clients 16 --seconds "$seconds" | head -1)
-            echo "   $backend round $i (reference $BENCH_REFERENCE): $out"
+                --database-url "$(url reference)" --clients 16 --seconds "$seconds")
+            echo "$out" | sed "s/^/   $backend round $i (reference): /"
             refs+=("$(rate "$out")")
         fi
     done
