@@ -449,36 +449,16 @@ async fn open(cli: &Cli) -> anyhow::Result<Store> {
             done.dropped.len()
         );
     }
-    // Data the schema gained that only the application can compute.
-    let adopted = app(cli, store.clone(), 0)?
-        .adopt_keys()
-        .await
-        .map_err(describe)?;
-    if adopted > 0 {
-        tracing::info!("gave {adopted} keys made before people existed a person each");
-    }
-    let filled = app(cli, store.clone(), 0)?
-        .backfill_utf16()
-        .await
-        .map_err(describe)?;
-    if filled > 0 {
-        tracing::info!("filled in UTF-16 offsets of {filled} passages");
-    }
-    let urls = app(cli, store.clone(), 0)?
-        .backfill_source_urls()
-        .await
-        .map_err(describe)?;
-    if urls > 0 {
-        tracing::info!("recorded the lookup form of {urls} source URLs");
-    }
-    // Figures of versions stored before they were extracted; the bar shows only on a terminal.
+    // Upgrade steps the application computes (the schema's own are the migrations above):
+    // figures of versions extracted by an older extractor, extracted again (the bar shows
+    // only on a terminal).
     let bar = indicatif::ProgressBar::new(0).with_message("extracting figures of stored versions");
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}")
             .expect("a valid template"),
     );
     let extracted = app(cli, store.clone(), 0)?
-        .backfill_mentions(|done, total| {
+        .reextract_mentions(|done, total| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
         })
@@ -487,16 +467,6 @@ async fn open(cli: &Cli) -> anyhow::Result<Store> {
     bar.finish_and_clear();
     if extracted > 0 {
         tracing::info!("extracted the figures of {extracted} stored versions");
-    }
-    // The search index of sources and claims stored before it existed.
-    let bar = indicatif::ProgressBar::new_spinner().with_message("indexing for search");
-    let indexed = app(cli, store.clone(), 0)?
-        .backfill_search(|done| bar.set_position(done as u64))
-        .await
-        .map_err(describe)?;
-    bar.finish_and_clear();
-    if indexed > 0 {
-        tracing::info!("indexed {indexed} sources and claims for search");
     }
     // The transparency log's hashes of entries written before it existed.
     let logged = app(cli, store.clone(), 0)?

@@ -520,46 +520,6 @@ impl App {
             .await?)
     }
 
-    /// Gives sources stored before URLs were kept in lookup form their `source_urls` row. A
-    /// URL that two old sources share in lookup form stays with the older one (logged).
-    pub async fn backfill_source_urls(&self) -> Result<usize> {
-        let mut filled = 0;
-        loop {
-            let rows = self
-                .store
-                .fetch(|tx| Box::pin(db::without_url_row(tx)))
-                .await?;
-            if rows.is_empty() {
-                return Ok(filled);
-            }
-            let at = store::now();
-            let mut skipped = 0;
-            for (source_id, url) in rows {
-                let key = self.lookup_form(&url).unwrap_or(url.clone());
-                let written = self
-                    .store
-                    .write(move |tx| {
-                        Box::pin(async move {
-                            db::insert_url(tx, &key, source_id, &url, false, at).await
-                        })
-                    })
-                    .await;
-                match written {
-                    Ok(()) => filled += 1,
-                    Err(StoreError::Conflict(Constraint::SourceUrl)) => {
-                        tracing::warn!(%source_id, "its URL names another source in lookup form; not matched by the lookup");
-                        skipped += 1;
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            if skipped > 0 {
-                // Those rows stay without a URL row; stop rather than read them again.
-                return Ok(filled);
-            }
-        }
-    }
-
     /// Changes after `since`, oldest first (at most `limit`), and the newest `seq`.
     /// Integrations see publications, corrections and retractions only.
     pub async fn changes(

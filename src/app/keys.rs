@@ -203,51 +203,6 @@ impl App {
             .await?;
         Ok(page(items, limit, |p| p.id))
     }
-
-    /// Gives each key made before people existed a person of its own, with a handle made from
-    /// the key's name (`Handle::derive`), and rewrites the `author` of their reviews, when the
-    /// name was one key's only, so that the second-person rule keeps holding for reviews in
-    /// flight. Runs at every start; returns how many keys it adopted.
-    pub async fn adopt_keys(&self) -> Result<usize> {
-        let who = Who::operator("migration");
-        let adopted = self
-            .store
-            .write(move |tx| {
-                Box::pin(async move {
-                    let keys = db::without_person(tx).await?;
-                    if keys.is_empty() {
-                        return Ok::<_, AppError>(0);
-                    }
-                    let mut taken: std::collections::HashSet<String> =
-                        db::handles(tx).await?.into_iter().collect();
-                    let mut per_name: std::collections::HashMap<&str, usize> = Default::default();
-                    for (_, name) in &keys {
-                        *per_name.entry(name.as_str()).or_default() += 1;
-                    }
-                    for (key, name) in &keys {
-                        let handle = Handle::derive(name, |h| taken.contains(h)).into_inner();
-                        taken.insert(handle.clone());
-                        let person = Person {
-                            id: PersonId::new(),
-                            handle,
-                            display_name: name.clone(),
-                            created_by: who.person.clone(),
-                            created_at: store::now(),
-                        };
-                        db::insert_person(tx, &person).await?;
-                        db::set_person(tx, *key, person.id).await?;
-                        if per_name[name.as_str()] == 1 {
-                            store::reviews::rename_author(tx, name, &person.handle).await?;
-                        }
-                        let event = events::key_adopted(*key, &person);
-                        store::audit::append(tx, &who, event).await?;
-                    }
-                    Ok(keys.len())
-                })
-            })
-            .await?;
-        Ok(adopted)
-    }
 }
 
 fn token_secret(secret: &[u8; 32]) -> String {

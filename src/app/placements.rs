@@ -440,40 +440,4 @@ impl App {
             }
         })
     }
-
-    /// Fills in the UTF-16 offsets of passages stored before they were kept.
-    pub async fn backfill_utf16(&self) -> Result<usize> {
-        let versions = self
-            .store
-            .fetch(|tx| Box::pin(db::versions_without_utf16(tx)))
-            .await?;
-        let mut filled = 0;
-        for (source_id, number) in versions {
-            let index = self.anchor_index(source_id, number).await?;
-            let spans = self
-                .store
-                .fetch(move |tx| Box::pin(db::spans_without_utf16(tx, source_id, number)))
-                .await?;
-            let offsets: Vec<(PassageId, i64, i64)> = spans
-                .into_iter()
-                .map(|(id, start, end)| {
-                    let utf16 =
-                        |cp: i64| index.utf16_of_cp((cp as usize).min(index.char_len())) as i64;
-                    (id, utf16(start), utf16(end))
-                })
-                .collect();
-            filled += offsets.len();
-            self.store
-                .write(move |tx| {
-                    Box::pin(async move {
-                        for (id, start, end) in offsets {
-                            db::set_utf16(tx, id, start, end).await?;
-                        }
-                        Ok::<_, AppError>(())
-                    })
-                })
-                .await?;
-        }
-        Ok(filled)
-    }
 }

@@ -35,9 +35,10 @@ impl App {
         })
     }
 
-    /// Extracts the mentions of versions stored before extraction existed (or by an older
-    /// extractor); `progress` is told the total, then each version done.
-    pub async fn backfill_mentions(&self, progress: impl Fn(usize, usize)) -> Result<usize> {
+    /// Extracts again the figures of versions an older extractor read (a revision below
+    /// `statistics::EXTRACTOR_REVISION`): the upgrade step a better extractor needs, run at
+    /// start. `progress` is told the total, then each version done.
+    pub async fn reextract_mentions(&self, progress: impl Fn(usize, usize)) -> Result<usize> {
         let pending = self
             .store
             .fetch(|tx| Box::pin(db::not_extracted(tx)))

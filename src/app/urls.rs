@@ -52,7 +52,7 @@ impl App {
     /// Recomputes every stored lookup form (`source_urls.url_key`,
     /// `reviews.published_url_key`) when the rule in force differs from the one they were
     /// computed with, in one write that then records the rule. Runs at every start
-    /// (`serve`, `migrate`), before the other backfills. When two URLs now fold to one key,
+    /// (`serve`, `migrate`), before the other upgrade steps. When two URLs now fold to one key,
     /// the older row keeps it and the other is dropped, with a warning naming both sources
     /// (add the URL as an alias of the source it belongs to, or correct it). `None` when the
     /// rule is the one recorded.

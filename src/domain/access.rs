@@ -187,38 +187,6 @@ impl Handle {
         Ok(Handle(s.to_owned()))
     }
 
-    /// A handle made from a free-form name (for keys that predate people): lower-cased, accents
-    /// dropped, runs
-    /// of other characters as one `-`, `person` when nothing is left, and `-2`, `-3`, ... after
-    /// it until `taken` says no.
-    pub fn derive(name: &str, taken: impl Fn(&str) -> bool) -> Handle {
-        use unicode_normalization::UnicodeNormalization;
-        let mut base = String::new();
-        // Accents go (NFD, then only ASCII letters and digits are kept).
-        for c in name.nfd().flat_map(char::to_lowercase) {
-            if unicode_normalization::char::is_combining_mark(c) {
-                continue;
-            }
-            if c.is_ascii_lowercase() || c.is_ascii_digit() {
-                base.push(c);
-            } else if !base.is_empty() && !base.ends_with('-') {
-                base.push('-');
-            }
-        }
-        let mut base = base.trim_end_matches('-').to_owned();
-        base.truncate(56);
-        if base.is_empty() || RESERVED_HANDLES.contains(&base.as_str()) {
-            base = format!("person-{base}").trim_end_matches('-').to_owned();
-        }
-        let mut handle = base.clone();
-        let mut n = 2;
-        while taken(&handle) {
-            handle = format!("{base}-{n}");
-            n += 1;
-        }
-        Handle(handle)
-    }
-
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -322,29 +290,11 @@ mod tests {
     }
 
     #[test]
-    fn handles_are_checked_and_derived() {
+    fn handles_are_checked() {
         assert!(Handle::parse("ines.duarte").is_ok());
         assert!(Handle::parse("a").is_ok());
         for bad in ["", "Ines", "-x", "a b", "a:b", "cli", "é", &"a".repeat(65)] {
             assert!(Handle::parse(bad).is_err(), "{bad:?}");
-        }
-        let none = |_: &str| false;
-        assert_eq!(
-            Handle::derive("Ana María Editor", none).as_str(),
-            "ana-maria-editor"
-        );
-        assert_eq!(Handle::derive("test-editor", none).as_str(), "test-editor");
-        assert_eq!(Handle::derive("  !!  ", none).as_str(), "person");
-        assert_eq!(Handle::derive("CLI", none).as_str(), "person-cli");
-        let taken = |h: &str| h == "ed" || h == "ed-2";
-        assert_eq!(Handle::derive("Ed", taken).as_str(), "ed-3");
-        // Every derived handle is a valid one.
-        for name in ["Ana María Editor", "x", "ÉÉÉ", "CLI", &"long ".repeat(40)] {
-            let h = Handle::derive(name, none);
-            assert_eq!(
-                Handle::parse(h.as_str()).map(|h| h.into_inner()),
-                Ok(h.into_inner())
-            );
         }
     }
 

@@ -264,16 +264,6 @@ pub fn person_created(p: &super::access::Person) -> Event {
     )
 }
 
-/// A key made before people existed, given a person of its own.
-pub fn key_adopted(key: KeyId, p: &super::access::Person) -> Event {
-    Event::new(
-        "adopt",
-        "api_key",
-        key,
-        json!({"person": {"handle": p.handle, "display_name": p.display_name}}),
-    )
-}
-
 pub fn key_revoked(id: KeyId) -> Event {
     Event::new("revoke", "api_key", id, json!({}))
 }

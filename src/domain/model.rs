@@ -127,11 +127,10 @@ pub struct Passage {
     pub prefix: String,
     /// Up to 32 code points after the span.
     pub suffix: String,
-    /// `start` in UTF-16 code units, as DOM ranges count. `null` only for a passage stored
-    /// by an older release until the next start fills it in.
-    pub start_utf16: Option<i64>,
+    /// `start` in UTF-16 code units, as DOM ranges count.
+    pub start_utf16: i64,
     /// `end` in UTF-16 code units.
-    pub end_utf16: Option<i64>,
+    pub end_utf16: i64,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// The quote as the person pasted it (ellipses, quote marks and all), when the passage

@@ -17,10 +17,6 @@ mod sql {
     pub const SOURCES_BY_URL: &str =
         "SELECT source_id FROM source_urls WHERE url_key = $1 ORDER BY source_id";
     pub const ALIASES: &str = "SELECT url FROM source_urls WHERE source_id = $1 AND alias = $2 ORDER BY created_at, url_key";
-    /// Sources with a URL but no row in `source_urls` (stored before it existed).
-    pub const WITHOUT_URL_ROW: &str = "SELECT s.id, s.url FROM sources s \
-         WHERE s.url IS NOT NULL AND NOT EXISTS (SELECT 1 FROM source_urls u WHERE u.source_id = s.id AND u.alias = $1) \
-         ORDER BY s.id LIMIT 1000";
     pub const CLAIMS_OF_SOURCE: &str = "SELECT DISTINCT a.claim_id FROM passages p \
          JOIN claim_appearances a ON a.passage_id = p.id WHERE p.source_id = $1";
     pub const INSERT_CHANGE: &str = "INSERT INTO changes (id, type, entity_id, public, data, at) \
@@ -92,11 +88,6 @@ pub async fn sources_by_url(tx: &mut Tx, key: &str) -> Result<Vec<SourceId>> {
 pub async fn aliases(tx: &mut Tx, source_id: SourceId) -> Result<Vec<String>> {
     let rows: Vec<(String,)> = tx.fetch_all(stmt!(sql::ALIASES, source_id, true)).await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
-}
-
-/// Up to 1,000 sources whose own URL has no `source_urls` row yet.
-pub async fn without_url_row(tx: &mut Tx) -> Result<Vec<(SourceId, String)>> {
-    tx.fetch_all(stmt!(sql::WITHOUT_URL_ROW, false)).await
 }
 
 pub async fn claims_of_source(tx: &mut Tx, source_id: SourceId) -> Result<Vec<ClaimId>> {

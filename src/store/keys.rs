@@ -8,20 +8,17 @@ use crate::domain::ids::{KeyId, PersonId};
 mod sql {
     pub const INSERT: &str = "INSERT INTO api_keys (id, name, role, secret_hash, created_by, created_at, person_id) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)";
-    /// A key not yet given its person (see `App::adopt_keys`) reads as a person named after it.
+    /// A key with its person's handle (every key has one: migration 0023).
     macro_rules! key_select {
         () => {
-            "SELECT k.id, k.name, k.role, COALESCE(p.handle, k.name), k.created_by, \
+            "SELECT k.id, k.name, k.role, p.handle, k.created_by, \
              k.created_at, k.revoked_at, k.secret_hash FROM api_keys k \
-             LEFT JOIN people p ON p.id = k.person_id"
+             JOIN people p ON p.id = k.person_id"
         };
     }
     pub const BY_ID: &str = concat!(key_select!(), " WHERE k.id = $1");
     pub const ALL: &str = concat!(key_select!(), " ORDER BY k.id");
     pub const OF_PERSON: &str = concat!(key_select!(), " WHERE k.person_id = $1 ORDER BY k.id");
-    pub const WITHOUT_PERSON: &str =
-        "SELECT id, name FROM api_keys WHERE person_id IS NULL ORDER BY id";
-    pub const SET_PERSON: &str = "UPDATE api_keys SET person_id = $2 WHERE id = $1";
 
     pub const INSERT_PERSON: &str = "INSERT INTO people (id, handle, display_name, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5)";
@@ -31,7 +28,6 @@ mod sql {
          WHERE id > $1 ORDER BY id LIMIT $2";
     pub const PEOPLE_DESC: &str = "SELECT id, handle, display_name, created_by, created_at FROM people \
          WHERE id < $1 ORDER BY id DESC LIMIT $2";
-    pub const HANDLES: &str = "SELECT handle FROM people";
     pub const REVOKE: &str =
         "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
 }
@@ -104,17 +100,6 @@ pub async fn of_person(tx: &mut Tx, person: PersonId) -> Result<Vec<ApiKey>> {
     Ok(keys.into_iter().map(|k| k.key).collect())
 }
 
-/// Keys made before people existed: their ids and names.
-pub async fn without_person(tx: &mut Tx) -> Result<Vec<(KeyId, String)>> {
-    tx.fetch_all(stmt!(sql::WITHOUT_PERSON)).await
-}
-
-pub async fn set_person(tx: &mut Tx, key: KeyId, person: PersonId) -> Result<()> {
-    tx.execute(stmt!(sql::SET_PERSON, key, person))
-        .await
-        .map(drop)
-}
-
 impl FromRow for Person {
     fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
         Ok(Person {
@@ -158,10 +143,4 @@ pub async fn people(
         sql::PEOPLE
     };
     tx.fetch_all(stmt!(sql, after, i64::from(limit))).await
-}
-
-/// Every handle taken.
-pub async fn handles(tx: &mut Tx) -> Result<Vec<String>> {
-    let rows: Vec<(String,)> = tx.fetch_all(stmt!(sql::HANDLES)).await?;
-    Ok(rows.into_iter().map(|r| r.0).collect())
 }

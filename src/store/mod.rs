@@ -162,6 +162,10 @@ pub const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "transparency_log",
         include_str!("../../migrations/sqlite/0022_transparency_log.sql"),
     ),
+    (
+        "required_columns",
+        include_str!("../../migrations/sqlite/0023_required_columns.sql"),
+    ),
 ];
 pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -251,6 +255,10 @@ pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "transparency_log",
         include_str!("../../migrations/postgres/0022_transparency_log.sql"),
+    ),
+    (
+        "required_columns",
+        include_str!("../../migrations/postgres/0023_required_columns.sql"),
     ),
 ];
 

@@ -66,12 +66,6 @@ mod sql {
          JOIN placements pl ON pl.passage_id = x.passage_id ",
         needs_attention!()
     );
-    pub const WITHOUT_UTF16: &str =
-        "SELECT DISTINCT source_id, version FROM passages WHERE start_utf16 IS NULL";
-    pub const SPANS_WITHOUT_UTF16: &str = "SELECT id, start_cp, end_cp FROM passages \
-         WHERE source_id = $1 AND version = $2 AND start_utf16 IS NULL";
-    pub const SET_UTF16: &str =
-        "UPDATE passages SET start_utf16 = $2, end_utf16 = $3 WHERE id = $1";
 }
 
 impl FromRow for Placement {
@@ -269,35 +263,6 @@ pub async fn claim_attention(tx: &mut Tx, claim_id: ClaimId) -> Result<Vec<Atten
     let mut attention: Vec<Attention> = rows.into_iter().map(|r| r.0).collect();
     attention.sort_by_key(|a| (a.role, a.passage_id));
     Ok(attention)
-}
-
-/// Claims with a passage that needs attention, in id order after `after`.
-/// Versions with passages stored before UTF-16 offsets were kept.
-pub async fn versions_without_utf16(tx: &mut Tx) -> Result<Vec<(SourceId, i64)>> {
-    tx.fetch_all(stmt!(sql::WITHOUT_UTF16)).await
-}
-
-pub async fn spans_without_utf16(
-    tx: &mut Tx,
-    source_id: SourceId,
-    version: i64,
-) -> Result<Vec<(PassageId, i64, i64)>> {
-    struct Row(PassageId, i64, i64);
-    impl FromRow for Row {
-        fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
-            Ok(Row(c.get()?, c.get()?, c.get()?))
-        }
-    }
-    let rows: Vec<Row> = tx
-        .fetch_all(stmt!(sql::SPANS_WITHOUT_UTF16, source_id, version))
-        .await?;
-    Ok(rows.into_iter().map(|Row(a, b, c)| (a, b, c)).collect())
-}
-
-pub async fn set_utf16(tx: &mut Tx, id: PassageId, start: i64, end: i64) -> Result<()> {
-    tx.execute(stmt!(sql::SET_UTF16, id, start, end))
-        .await
-        .map(drop)
 }
 
 #[cfg(test)]

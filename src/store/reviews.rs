@@ -74,8 +74,6 @@ mod sql {
            (SELECT r3.id FROM reviews r3 WHERE r3.claim_id = $1 \
             AND r3.state NOT IN ('superseded', 'retracted', 'withdrawn') ORDER BY r3.id DESC LIMIT 1)) AS id) current \
          WHERE claims.id = $1 AND claims.review_id IS DISTINCT FROM current.id";
-    /// Keys adopted by people: their reviews' author becomes the person's handle.
-    pub const RENAME_AUTHOR: &str = "UPDATE reviews SET author = $2 WHERE author = $1";
     pub const INSERT_REVIEW: &str = "INSERT INTO reviews (id, claim_id, author, state, scale_id, rating, summary, evidence_ids, corrects, revision, created_at, updated_at) \
          VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $8, 1, $9, $9)";
     pub const INSERT_EVENT: &str = "INSERT INTO review_events (id, review_id, from_state, to_state, actor, note, second_person_rule, at) \
@@ -307,13 +305,6 @@ pub async fn insert_review(tx: &mut Tx, r: &Review) -> Result<()> {
 /// `Tx::lock_writes`: when the current review changes, it locks the claim's row.
 pub async fn refresh_current(tx: &mut Tx, claim_id: ClaimId) -> Result<()> {
     tx.execute(stmt!(sql::REFRESH_CURRENT, claim_id))
-        .await
-        .map(drop)
-}
-
-/// Reviews written under a key's name now name its person (see `App::adopt_keys`).
-pub async fn rename_author(tx: &mut Tx, from: &str, to: &str) -> Result<()> {
-    tx.execute(stmt!(sql::RENAME_AUTHOR, from, to))
         .await
         .map(drop)
 }

@@ -170,17 +170,6 @@ mod sql {
              ORDER BY hit.rank DESC, c.id"
         ),
     };
-
-    /// Sources whose latest version is not indexed (stored before the index, or by a
-    /// version written around it), in id order after `$1`.
-    pub const UNINDEXED_SOURCES: &str = "SELECT s.id, s.latest_version, s.title, v.text FROM sources s \
-         JOIN source_versions v ON v.source_id = s.id AND v.number = s.latest_version \
-         LEFT JOIN source_search m ON m.source_id = s.id \
-         WHERE s.id > $1 AND (m.source_id IS NULL OR m.version <> s.latest_version) \
-         ORDER BY s.id LIMIT $2";
-    pub const UNINDEXED_CLAIMS: &str = "SELECT c.id, c.text FROM claims c \
-         LEFT JOIN claim_search m ON m.claim_id = c.id \
-         WHERE c.id > $1 AND m.claim_id IS NULL ORDER BY c.id LIMIT $2";
 }
 
 /// Indexes a source's title and the words of its latest version (`number`), replacing what
@@ -344,51 +333,10 @@ pub async fn search_claims(
     .await
 }
 
-/// A stored text the index lacks.
-pub struct Unindexed {
-    pub id: uuid::Uuid,
-    pub version: i64,
-    pub title: String,
-    pub text: String,
-}
-
-/// Sources whose latest version is not indexed, in id order after `after`.
-pub async fn unindexed_sources(
-    tx: &mut Tx,
-    after: uuid::Uuid,
-    limit: u32,
-) -> Result<Vec<Unindexed>> {
-    struct Row(Unindexed);
-    impl FromRow for Row {
-        fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
-            Ok(Row(Unindexed {
-                id: c.get()?,
-                version: c.get()?,
-                title: c.get()?,
-                text: c.get()?,
-            }))
-        }
-    }
-    let rows: Vec<Row> = tx
-        .fetch_all(stmt!(sql::UNINDEXED_SOURCES, after, i64::from(limit)))
-        .await?;
-    Ok(rows.into_iter().map(|r| r.0).collect())
-}
-
-/// Claims not indexed, in id order after `after`: (id, text).
 /// The oldest claim whose text is the same as `text` once white space, case and quote marks
 /// are normalized ([`search::claim_key`]), by one indexed read.
 pub async fn same_text_claim(tx: &mut Tx, text: &str) -> Result<Option<crate::domain::Claim>> {
     tx.fetch_optional(stmt!(sql::SAME_TEXT, search::claim_key_digest(text)))
-        .await
-}
-
-pub async fn unindexed_claims(
-    tx: &mut Tx,
-    after: uuid::Uuid,
-    limit: u32,
-) -> Result<Vec<(ClaimId, String)>> {
-    tx.fetch_all(stmt!(sql::UNINDEXED_CLAIMS, after, i64::from(limit)))
         .await
 }
 

@@ -1,5 +1,5 @@
 //! People behind keys: the second-person rule compares people, not key names; records and the
-//! audit trail name the person and the key used; keys made before people are adopted.
+//! audit trail name the person and the key used.
 
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -192,73 +192,7 @@ async fn handles_are_unique_and_checked(backend: Backend) {
     assert_eq!(t.row_counts().await, before);
 }
 
-async fn keys_made_before_people_are_adopted(backend: Backend) {
-    let t = spawn_app(backend).await;
-    // A key and a review as they were stored before people existed: the review's author is
-    // the key's name.
-    let claim: Value = t
-        .post("/v1/claims", &json!({"text": "Old claim."}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let review: Value = t
-        .post(
-            &format!("/v1/claims/{}/reviews", claim["id"].as_str().unwrap()),
-            &json!({"rating": "true", "summary": "Yes."}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let insert = match t.backend {
-        Backend::Sqlite => {
-            "INSERT INTO api_keys (id, name, role, secret_hash, created_by, created_at) VALUES \
-             (X'01920000000070008000000000000001', 'Old Desk Key', 'editor', 'x', 'cli', \
-             '2026-01-01T00:00:00.000000Z')"
-        }
-        Backend::Postgres => {
-            "INSERT INTO api_keys (id, name, role, secret_hash, created_by, created_at) VALUES \
-             ('01920000-0000-7000-8000-000000000001', 'Old Desk Key', 'editor', 'x', 'cli', \
-             '2026-01-01T00:00:00Z')"
-        }
-    };
-    t.execute_sql(insert).await.unwrap();
-    t.execute_sql("UPDATE reviews SET author = 'Old Desk Key'")
-        .await
-        .unwrap();
-    let keys = t.get_json("/v1/keys").await["items"].clone();
-    let old = |keys: &Value| {
-        keys.as_array()
-            .unwrap()
-            .iter()
-            .find(|k| k["name"] == "Old Desk Key")
-            .unwrap()
-            .clone()
-    };
-    assert_eq!(
-        old(&keys)["person"],
-        "Old Desk Key",
-        "unadopted: named after the key"
-    );
-    assert_eq!(t.app.adopt_keys().await.unwrap(), 1);
-    assert_eq!(t.app.adopt_keys().await.unwrap(), 0, "once only");
-    assert_eq!(
-        old(&t.get_json("/v1/keys").await["items"].clone())["person"],
-        "old-desk-key"
-    );
-    let person = t.get_json("/v1/people/old-desk-key").await;
-    assert_eq!(person["display_name"], "Old Desk Key");
-    let review = t
-        .get_json(&format!("/v1/reviews/{}", review["id"].as_str().unwrap()))
-        .await;
-    assert_eq!(review["author"], "old-desk-key");
-    let report = t.get_json("/v1/audit/verify").await;
-    assert_eq!(report["valid"], true, "{report}");
-}
-
 crate::both_backends!(
     the_second_person_rule_compares_people,
     handles_are_unique_and_checked,
-    keys_made_before_people_are_adopted,
 );

@@ -506,33 +506,6 @@ async fn integrations_may_not_search(backend: Backend) {
     }
 }
 
-async fn rows_stored_before_the_index_are_indexed_at_start(backend: Backend) {
-    let t = spawn_app(backend).await;
-    let s = source_with(
-        &t,
-        json!({"title": "Old", "text": "stored before the index"}),
-    )
-    .await;
-    let c = claim(&t, "an old claim before the index").await;
-    // As a database migrated from before search existed: nothing indexed.
-    t.execute_sql("DELETE FROM source_search").await.unwrap();
-    t.execute_sql("DELETE FROM claim_search").await.unwrap();
-    if backend == Backend::Sqlite {
-        for sql in [
-            "INSERT INTO source_search_fts (source_search_fts) VALUES ('delete-all')",
-            "INSERT INTO claim_search_fts (claim_search_fts) VALUES ('delete-all')",
-        ] {
-            t.execute_sql(sql).await.unwrap();
-        }
-    }
-    assert!(ids(&search_sources(&t, "index").await).is_empty());
-    let indexed = t.app.backfill_search(|_| {}).await.unwrap();
-    assert_eq!(indexed, 2);
-    assert_eq!(ids(&search_sources(&t, "stored index").await), [s]);
-    assert_eq!(ids(&search_claims(&t, "old claim").await), [c]);
-    assert_eq!(t.app.backfill_search(|_| {}).await.unwrap(), 0);
-}
-
 /// The corpus's articles in the order a search ranks them, by the first characters of their
 /// file names.
 async fn corpus_ranking(t: &TestApp, q: &str) -> Vec<String> {
@@ -627,5 +600,4 @@ crate::both_backends!(
     claims_are_searched_with_the_list_filters,
     similar_claims_never_match_figures_fuzzily,
     integrations_may_not_search,
-    rows_stored_before_the_index_are_indexed_at_start,
 );

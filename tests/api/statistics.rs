@@ -100,7 +100,7 @@ async fn a_versions_figures_are_listed_with_exact_values_and_spans(backend: Back
         .await;
 }
 
-async fn versions_stored_before_extraction_are_backfilled(backend: Backend) {
+async fn versions_extracted_by_an_older_extractor_are_extracted_again(backend: Backend) {
     let t = spawn_app(backend).await;
     claimtrail::import::import_paths(
         &t.app,
@@ -116,21 +116,24 @@ async fn versions_stored_before_extraction_are_backfilled(backend: Backend) {
     let stored = count(&before, "mentions");
     assert!(stored > 50, "the corpus states many figures: {stored}");
     assert_eq!(count(&before, "mention_extractions"), 5);
-    t.execute_sql("DELETE FROM mentions").await.unwrap();
-    t.execute_sql("DELETE FROM mention_extractions")
+    // As an older extractor left them: a revision below this one's, and fewer figures.
+    t.execute_sql("DELETE FROM mentions WHERE ordinal % 2 = 1")
+        .await
+        .unwrap();
+    t.execute_sql("UPDATE mention_extractions SET extractor = 0")
         .await
         .unwrap();
     let seen = std::sync::Mutex::new(Vec::new());
     let done = t
         .app
-        .backfill_mentions(|done, total| seen.lock().unwrap().push((done, total)))
+        .reextract_mentions(|done, total| seen.lock().unwrap().push((done, total)))
         .await
         .unwrap();
     assert_eq!(done, 5);
     assert_eq!(seen.lock().unwrap().last(), Some(&(5, 5)));
     assert_eq!(t.row_counts().await, before);
     // Nothing left to do the next time.
-    assert_eq!(t.app.backfill_mentions(|_, _| ()).await.unwrap(), 0);
+    assert_eq!(t.app.reextract_mentions(|_, _| ()).await.unwrap(), 0);
 }
 
 async fn source_on(
@@ -555,7 +558,7 @@ crate::both_backends!(
     an_import_batch_that_fails_falls_back_to_one_file_at_a_time,
     sources_are_created_in_batches_whole_or_not_at_all,
     a_versions_figures_are_listed_with_exact_values_and_spans,
-    versions_stored_before_extraction_are_backfilled,
+    versions_extracted_by_an_older_extractor_are_extracted_again,
     a_figure_is_traced_through_every_source_and_chains_are_recorded,
     the_corpus_figures_are_traced_across_articles,
 );
