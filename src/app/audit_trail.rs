@@ -155,7 +155,7 @@ impl App {
         loop {
             let batch = self
                 .store
-                .fetch(move |tx| {
+                .fetch_long(move |tx| {
                     Box::pin(async move {
                         let all = store::audit::AuditFilter::default();
                         store::audit::list(tx, &all, after, 1000).await

@@ -75,7 +75,7 @@ impl App {
         let q = query.clone();
         let hits = self
             .store
-            .fetch(move |tx| {
+            .fetch_long(move |tx| {
                 Box::pin(async move {
                     db::search_sources(tx, &q, url.as_deref(), publisher.as_deref(), offset, limit)
                         .await
@@ -118,7 +118,7 @@ impl App {
         let q = query.clone();
         let hits = self
             .store
-            .fetch(move |tx| {
+            .fetch_long(move |tx| {
                 Box::pin(async move { db::search_claims(tx, &q, &filter, offset, limit).await })
             })
             .await?;
@@ -171,7 +171,7 @@ impl App {
         let filter = ClaimFilter::default();
         let candidates = self
             .store
-            .fetch(move |tx| {
+            .fetch_long(move |tx| {
                 Box::pin(async move {
                     db::search_claims(tx, &query, &filter, 0, SIMILAR_CANDIDATES).await
                 })
@@ -195,7 +195,7 @@ impl App {
         let filter = ClaimFilter::default();
         let candidates = self
             .store
-            .fetch(move |tx| {
+            .fetch_long(move |tx| {
                 Box::pin(async move {
                     db::search_claims(tx, &query, &filter, 0, SIMILAR_CANDIDATES).await
                 })

@@ -240,7 +240,7 @@ impl App {
         let asked = query.clone();
         let found = self
             .store
-            .fetch(move |tx| {
+            .fetch_long(move |tx| {
                 Box::pin(async move { db::candidates(tx, &asked, (MAX_HITS + 1) as i64).await })
             })
             .await?;

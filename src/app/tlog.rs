@@ -383,7 +383,7 @@ impl App {
             let after = rebuilt.size() as i64;
             let batch = self
                 .store
-                .fetch(move |tx| {
+                .fetch_long(move |tx| {
                     Box::pin(async move { store::tlog::entries_with_tree(tx, after, 1000).await })
                 })
                 .await?;

@@ -448,6 +448,26 @@ impl Store {
         self.reading(false, read).await
     }
 
+    /// As [`Store::fetch`], for a read that may run long (a batch of the audit trail's walk,
+    /// a search, a trace): SQLite reads run on the caller's thread, so this one runs on the
+    /// blocking pool and the async threads keep serving other requests meanwhile.
+    pub async fn fetch_long<T, E, F>(&self, read: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+    {
+        match &self.backend {
+            Backend::Sqlite(db) => {
+                let db = db.clone();
+                tokio::task::spawn_blocking(move || db.read(read))
+                    .await
+                    .map_err(|e| StoreError::other(format!("a long read failed: {e}")))?
+            }
+            Backend::Postgres(_) => self.reading(false, read).await,
+        }
+    }
+
     async fn reading<T, E, F>(&self, snapshot: bool, read: F) -> Result<T, E>
     where
         E: From<StoreError>,
@@ -579,6 +599,21 @@ mod tests {
                 other => panic!("{url}: {other:?}"),
             }
         }
+    }
+
+    /// A long SQLite read leaves the async thread free: it runs on another thread, while a
+    /// plain read runs on the caller's.
+    #[tokio::test]
+    async fn a_long_sqlite_read_runs_off_the_callers_thread() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::connect(&url, 2).await.expect("store");
+        let here = std::thread::current().id();
+        fn thread(_: &mut Tx) -> BoxFuture<'_, Result<std::thread::ThreadId>> {
+            Box::pin(async { Ok(std::thread::current().id()) })
+        }
+        assert_eq!(store.fetch(thread).await.unwrap(), here);
+        assert_ne!(store.fetch_long(thread).await.unwrap(), here);
     }
 
     /// The embedded lists are exactly the files of `migrations/<backend>/`, in order, with
