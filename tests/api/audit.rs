@@ -19,22 +19,8 @@ async fn one_of_each(t: &TestApp) -> usize {
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let passage = t.passage(id, json!({"quote": "beta gamma"})).await;
-    let claim: Value = t
-        .post(
-            "/v1/claims",
-            &json!({"text": "Beta is gamma.", "appearances": [passage["id"]]}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let res = t
-        .post(
-            &format!("/v1/claims/{}/evidence", claim["id"].as_str().unwrap()),
-            &json!({"passage_id": passage["id"], "stance": "supports"}),
-        )
+    t.claim_with_evidence("Beta is gamma.", &passage, &passage, "supports")
         .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
     5
 }
 

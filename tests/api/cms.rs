@@ -49,22 +49,11 @@ pub(crate) async fn claim_in_article(t: &TestApp, claim_text: &str) -> (String, 
         .passage(&sid, json!({"quote": "the new bridge cost $4 billion"}))
         .await;
     let pid = passage["id"].as_str().unwrap();
-    let res = t
-        .post(
-            "/v1/claims",
-            &json!({"text": claim_text, "claimant": "The mayor", "appearances": [pid]}),
-        )
+    let claim = t
+        .claim(json!({"text": claim_text, "claimant": "The mayor", "appearances": [pid]}))
         .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let claim: Value = res.json().await.unwrap();
     let cid = claim["id"].as_str().unwrap().to_owned();
-    let res = t
-        .post(
-            &format!("/v1/claims/{cid}/evidence"),
-            &json!({"passage_id": pid, "stance": "contradicts"}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    t.evidence(&cid, &passage, "contradicts").await;
     (sid, cid, pid.to_owned())
 }
 

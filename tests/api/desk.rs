@@ -8,9 +8,7 @@ use crate::helpers::{Backend, TestApp, assert_problem, client_with_key, spawn_ap
 use claimtrail::domain::access::Role;
 
 async fn claim(t: &TestApp, text: &str) -> String {
-    let res = t.post("/v1/claims", &json!({"text": text})).await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    res.json::<Value>().await.unwrap()["id"]
+    t.claim(json!({"text": text})).await["id"]
         .as_str()
         .unwrap()
         .to_owned()

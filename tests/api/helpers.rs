@@ -335,6 +335,46 @@ impl TestApp {
         json
     }
 
+    /// Makes a claim (201 expected) and returns its JSON.
+    pub async fn claim(&self, body: Value) -> Value {
+        let res = self.post("/v1/claims", &body).await;
+        let status = res.status();
+        let json: Value = res.json().await.expect("json");
+        assert_eq!(status, StatusCode::CREATED, "{json}");
+        json
+    }
+
+    /// Adds a passage as evidence for or against a claim (201 expected); its JSON.
+    pub async fn evidence(&self, claim_id: &str, passage: &Value, stance: &str) -> Value {
+        let res = self
+            .post(
+                &format!("/v1/claims/{claim_id}/evidence"),
+                &json!({"passage_id": passage["id"], "stance": stance}),
+            )
+            .await;
+        let status = res.status();
+        let json: Value = res.json().await.expect("json");
+        assert_eq!(status, StatusCode::CREATED, "{json}");
+        json
+    }
+
+    /// A claim stated in the passage `appeared`, with the passage `evidence` taken as
+    /// evidence with `stance`; the claim's id and the evidence's.
+    pub async fn claim_with_evidence(
+        &self,
+        text: &str,
+        appeared: &Value,
+        evidence: &Value,
+        stance: &str,
+    ) -> (String, String) {
+        let claim = self
+            .claim(json!({"text": text, "appearances": [appeared["id"]]}))
+            .await;
+        let cid = claim["id"].as_str().expect("claim id").to_owned();
+        let ev = self.evidence(&cid, evidence, stance).await;
+        (cid, ev["id"].as_str().expect("evidence id").to_owned())
+    }
+
     /// Rows in every table, the audit log included.
     pub async fn row_counts(&self) -> Vec<(String, i64)> {
         self.app.row_counts().await.expect("row counts")

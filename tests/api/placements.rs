@@ -110,23 +110,9 @@ async fn a_revision_places_moves_flags_and_orphans_passages(backend: Backend) {
 
     // One claim rests on the figure (evidence) and has a published verdict; another only
     // appeared in the visas paragraph.
-    let claim: Value = t
-        .post(
-            "/v1/claims",
-            &json!({"text": "Remittances are $19 billion.", "appearances": [visas["id"]]}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let cid = claim["id"].as_str().unwrap().to_owned();
-    let res = t
-        .post(
-            &format!("/v1/claims/{cid}/evidence"),
-            &json!({"passage_id": figure["id"], "stance": "supports"}),
-        )
+    let (cid, _) = t
+        .claim_with_evidence("Remittances are $19 billion.", &visas, &figure, "supports")
         .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
     let other: Value = t
         .post(
             "/v1/claims",

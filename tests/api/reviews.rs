@@ -23,26 +23,8 @@ async fn claim_with_evidence(t: &TestApp) -> (String, String) {
     let estimate = t
         .passage(sid, json!({"quote": "Engineers estimate $2.1 billion."}))
         .await;
-    let claim: Value = t
-        .post(
-            "/v1/claims",
-            &json!({"text": "It costs $4 billion.", "appearances": [said["id"]]}),
-        )
+    t.claim_with_evidence("It costs $4 billion.", &said, &estimate, "contradicts")
         .await
-        .json()
-        .await
-        .unwrap();
-    let cid = claim["id"].as_str().unwrap().to_owned();
-    let ev: Value = t
-        .post(
-            &format!("/v1/claims/{cid}/evidence"),
-            &json!({"passage_id": estimate["id"], "stance": "contradicts"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    (cid, ev["id"].as_str().unwrap().to_owned())
 }
 
 struct Desk {

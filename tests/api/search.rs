@@ -21,9 +21,7 @@ async fn source_with(t: &TestApp, body: Value) -> String {
 }
 
 async fn claim(t: &TestApp, text: &str) -> String {
-    let res = t.post("/v1/claims", &json!({"text": text})).await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    res.json::<Value>().await.unwrap()["id"]
+    t.claim(json!({"text": text})).await["id"]
         .as_str()
         .unwrap()
         .to_owned()
