@@ -168,20 +168,7 @@ impl App {
             field: "text",
             error: search::QueryError::NoWords,
         })?;
-        let filter = ClaimFilter::default();
-        let candidates = self
-            .store
-            .fetch_long(move |tx| {
-                Box::pin(async move {
-                    db::search_claims(tx, &query, &filter, 0, SIMILAR_CANDIDATES).await
-                })
-            })
-            .await?;
-        let text = text.to_owned();
-        let items = place_hits(text.len() * 4, move || {
-            search::rank_similar(&text, candidates, limit as usize)
-        })
-        .await?;
+        let items = self.rank_similar(text.to_owned(), query, limit).await?;
         Ok(SimilarClaims { items })
     }
 
@@ -192,6 +179,16 @@ impl App {
         let Some(query) = SearchQuery::any_word_of(&text) else {
             return Ok(Vec::new());
         };
+        self.rank_similar(text, query, SIMILAR_DEFAULT).await
+    }
+
+    /// The claims that `query` finds, ranked by their closeness to `text`; the first `limit`.
+    async fn rank_similar(
+        &self,
+        text: String,
+        query: SearchQuery,
+        limit: u32,
+    ) -> Result<Vec<search::SimilarClaim>> {
         let filter = ClaimFilter::default();
         let candidates = self
             .store
@@ -202,7 +199,7 @@ impl App {
             })
             .await?;
         place_hits(text.len() * 4, move || {
-            search::rank_similar(&text, candidates, SIMILAR_DEFAULT as usize)
+            search::rank_similar(&text, candidates, limit as usize)
         })
         .await
     }
