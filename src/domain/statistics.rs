@@ -16,7 +16,7 @@ pub use ratio::Ratio;
 pub use trace::*;
 
 /// Bumped when the extractor changes what it finds, so stored versions are extracted again.
-pub const EXTRACTOR_REVISION: i64 = 1;
+pub const EXTRACTOR_REVISION: i64 = 2;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -164,6 +164,14 @@ fn tail_at(
         scale = Some((t.text.to_owned(), p));
         i += 1;
     }
+    // "4 hundred million": the two scale words multiply.
+    if let Some((w, 2)) = &scale
+        && let Some(t) = toks.get(i)
+        && let Some(p) = scale_of(t.text).filter(|&p| p > 2 && t.text.chars().count() > 1)
+    {
+        scale = Some((format!("{w} {}", t.text), 2 + p));
+        i += 1;
+    }
     if let Some(t) = toks.get(i) {
         let lower = t.text.to_lowercase();
         let next = toks.get(i + 1).map(|n| n.text.to_lowercase());
@@ -194,6 +202,10 @@ pub fn extract(text: &str) -> Vec<Mention> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < toks.len() {
+        if let Some(next) = not_a_figure(&toks, i) {
+            i = next;
+            continue;
+        }
         match mention_at(text, &toks, i) {
             Some((m, next)) => {
                 out.push(m);
@@ -221,6 +233,54 @@ pub fn extract(text: &str) -> Vec<Mention> {
         }
     }
     out
+}
+
+/// Numbers that are not figures, from token `i`: a time of day ("9:35"), a score or vote
+/// ("2-1", "7-2"), a product or index name ("iPhone 11", "S&P 500"). The index after them.
+fn not_a_figure(toks: &[Tok<'_>], i: usize) -> Option<usize> {
+    let digits = |k: usize, most: usize| {
+        toks.get(k).is_some_and(|t| {
+            (1..=most).contains(&t.text.len()) && t.text.bytes().all(|b| b.is_ascii_digit())
+        })
+    };
+    let tight = |k: usize| toks.get(k).is_some_and(|t| !t.space_before);
+    if !digits(i, 4) {
+        return None;
+    }
+    // 9:35, 21:05
+    if toks.get(i + 1).is_some_and(|t| t.text == ":")
+        && tight(i + 1)
+        && tight(i + 2)
+        && digits(i + 2, 2)
+        && toks[i + 2].text.len() == 2
+        && toks[i].text.len() <= 2
+    {
+        return Some(i + 3);
+    }
+    // 2-1, 7-2: a dash between two small counts, the second no larger (a range ascends).
+    if toks.get(i + 1).is_some_and(|t| matches!(t.text, "-" | "–"))
+        && tight(i + 1)
+        && tight(i + 2)
+        && digits(i + 2, 3)
+        && toks[i].text.len() <= 3
+        && toks[i + 2].text.parse::<u32>().ok()? <= toks[i].text.parse::<u32>().ok()?
+        && !(i > 0 && currency_sign(toks[i - 1].text).is_some())
+        && !toks.get(i + 3).is_some_and(|t| {
+            t.text == "%" || t.text.eq_ignore_ascii_case("percent") || scale_of(t.text).is_some()
+        })
+    {
+        return Some(i + 3);
+    }
+    // iPhone 11, eBay 2: a name written in camel case; S&P 500.
+    let prev = i.checked_sub(1).map(|p| toks[p].text)?;
+    let camel =
+        prev.starts_with(|c: char| c.is_lowercase()) && prev.chars().any(char::is_uppercase);
+    let ampersand = i >= 3
+        && toks[i - 2].text == "&"
+        && [toks[i - 1].text, toks[i - 3].text]
+            .iter()
+            .all(|w| w.chars().all(|c| c.is_uppercase()) && w.chars().count() <= 2);
+    (camel || ampersand).then_some(i + 1)
 }
 
 fn mention_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(Mention, usize)> {
@@ -251,6 +311,14 @@ fn mention_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(Mention, usize)
     if starts_digit && is_ordinal(t.text) {
         return Some((simple(text, toks, i, i + 1, Kind::Ordinal), i + 1));
     }
+    // ".001 per cent": a decimal written without its leading zero.
+    let leading_dot = i > 0
+        && toks[i - 1].text == "."
+        && !t.space_before
+        && t.text.bytes().all(|b| b.is_ascii_digit())
+        && (i == 1
+            || toks[i - 1].space_before
+            || !toks[i - 2].text.ends_with(char::is_alphanumeric));
     let (core, attached, after_core) = core_at(toks, i)?;
     // A currency sign right before ("$4", "US$ 4", "€5").
     let mut first = i;
@@ -265,6 +333,9 @@ fn mention_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(Mention, usize)
             first = i - 2;
         }
     }
+    if leading_dot {
+        first = i - 1;
+    }
     // A sign written against the figure ("-0.3%", "−3"), not a dash between words.
     let mut negative = false;
     if first > 0
@@ -277,9 +348,19 @@ fn mention_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(Mention, usize)
         negative = true;
         first -= 1;
     }
+    // "minus 387" (a word, so not written against the figure).
+    if !negative && first > 0 && toks[first - 1].text.eq_ignore_ascii_case("minus") {
+        negative = true;
+        first -= 1;
+    }
     let (qualifier, qstart) = qualifier_before(toks, first);
-    let between =
-        qstart == first && first > 0 && toks[first - 1].text.eq_ignore_ascii_case("between");
+    // "between 2 and 5", "between the ages of 15 and 25".
+    let between = qstart == first
+        && toks[first.saturating_sub(4)..first]
+            .iter()
+            .rev()
+            .take_while(|t| !t.text.starts_with(|c: char| c.is_ascii_digit()))
+            .any(|t| t.text.eq_ignore_ascii_case("between"));
     if let Core::Vague = core {
         // "hundreds of thousands", "millions of": through the "of" and a following scale.
         let mut end = after_core + 1;
@@ -296,6 +377,9 @@ fn mention_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(Mention, usize)
     let Core::Value(mut value) = core else {
         unreachable!()
     };
+    if leading_dot {
+        value = Ratio::parse_decimal(&format!("0.{}", t.text))?;
+    }
     let (scale, tail_unit, mut end) = tail_at(toks, after_core, attached);
     if let Some((_, p)) = &scale {
         value = value.checked_mul(pow10(*p))?;
@@ -304,51 +388,40 @@ fn mention_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(Mention, usize)
         value = value.checked_mul(Ratio::integer(-1))?;
     }
     let unit = unit.or(tail_unit);
-    // A range: "4,000 to 6,000", "4,000-6,000", "between 2 and 5", "$10,000 to $15,000".
+    // A range: "4,000 to 6,000", "4,000-6,000", "between 2 and 5", "$10,000 to $15,000",
+    // "seven or eight". A refused one leaves both ends as figures of their own: neither end's
+    // scale or unit ever reaches the other ("dropped 7% to $2.3 billion").
     let mut high = None;
-    if let Some(sep) = toks.get(end) {
-        let word = sep.text.to_lowercase();
-        let joins =
-            word == "to" || (word == "and" && between) || matches!(sep.text, "-" | "–" | "—");
-        let mut j = end + 1;
-        if joins && toks.get(j).is_some_and(|n| currency_sign(n.text).is_some()) {
-            j += 1;
-        }
-        if joins
-            && j < toks.len()
-            && toks[j]
-                .text
-                .starts_with(|c: char| c.is_ascii_digit() || c.is_alphabetic())
-            && let Some((Core::Value(mut h), attached2, after2)) = core_at(toks, j)
-        {
-            let (scale2, unit2, end2) = tail_at(toks, after2, attached2);
-            // "4 to 6 billion": the scale of the high end covers the low end.
-            if let Some((_, p)) = scale2.as_ref().or(scale.as_ref()) {
-                h = h.checked_mul(pow10(*p))?;
-                if let (None, Some((_, p2))) = (&scale, &scale2) {
-                    value = value.checked_mul(pow10(*p2))?;
-                }
-            }
-            if h > value && (unit2.is_none() || unit2 == unit || unit.is_none()) {
-                high = Some(h);
-                end = end2;
-                if unit.is_none() && unit2.is_some() {
-                    return Some((
-                        finish(
-                            text,
-                            toks,
-                            qstart,
-                            end,
-                            value,
-                            high,
-                            unit2,
-                            scale.or(scale2),
-                            qualifier,
-                        ),
-                        end,
-                    ));
-                }
-            }
+    if let Some(r) = range_after(
+        toks,
+        end,
+        between,
+        RangeLow {
+            value,
+            unit: &unit,
+            scale: &scale,
+        },
+    )
+    .filter(|_| !changes_from(toks, qstart))
+    {
+        value = r.low;
+        high = Some(r.high);
+        end = r.end;
+        if unit.is_none() && r.unit.is_some() {
+            return Some((
+                finish(
+                    text,
+                    toks,
+                    qstart,
+                    end,
+                    value,
+                    high,
+                    r.unit,
+                    scale.or(r.scale),
+                    qualifier,
+                ),
+                end,
+            ));
         }
     }
     // "1 in 10": one ratio.
@@ -378,6 +451,105 @@ fn mention_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(Mention, usize)
     Some((m, end))
 }
 
+/// A range's low end as read so far.
+struct RangeLow<'a> {
+    value: Ratio,
+    unit: &'a Option<Unit>,
+    scale: &'a Option<Scale>,
+}
+
+/// A range's ends, the high end's own unit and scale, and the token after it.
+struct Range {
+    low: Ratio,
+    high: Ratio,
+    unit: Option<Unit>,
+    scale: Option<Scale>,
+    end: usize,
+}
+
+/// The high end of a range starting at the separator `toks[sep]`, when the two ends make one
+/// expression: ascending, in one unit, and not two years. The high end's scale covers a low
+/// end written without one only when that keeps it the low end ("4 to 6 billion"); a low end
+/// written in full is kept as written when both ends name their unit ("$800,000 to $1.3
+/// million").
+fn range_after(toks: &[Tok<'_>], sep: usize, between: bool, low: RangeLow<'_>) -> Option<Range> {
+    let word = toks.get(sep)?.text.to_lowercase();
+    let joins = word == "to"
+        || word == "or"
+        || (word == "and" && between)
+        || matches!(toks[sep].text, "-" | "–" | "—");
+    if !joins {
+        return None;
+    }
+    let mut j = sep + 1;
+    let mut sign = None;
+    if let Some(code) = toks.get(j).and_then(|n| currency_sign(n.text)) {
+        sign = Some(Unit::Currency(code.to_owned()));
+        j += 1;
+    }
+    let first = toks.get(j)?;
+    if !first
+        .text
+        .starts_with(|c: char| c.is_ascii_digit() || c.is_alphabetic())
+    {
+        return None;
+    }
+    let (Core::Value(mut high), attached, after) = core_at(toks, j)? else {
+        return None;
+    };
+    let (scale, tail, end) = tail_at(toks, after, attached);
+    let unit = sign.or(tail);
+    if let Some((_, p)) = scale.as_ref().or(low.scale.as_ref()) {
+        high = high.checked_mul(pow10(*p))?;
+    }
+    let same_unit = match (low.unit, &unit) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    };
+    let mut value = low.value;
+    if let (None, Some((_, p))) = (low.scale, &scale) {
+        let scaled = value.checked_mul(pow10(*p))?;
+        if scaled < high {
+            value = scaled;
+        } else if low.unit.is_none() || unit.is_none() {
+            // "in 2018 to 3.9 million": not one expression.
+            return None;
+        }
+    }
+    let year = |r: Ratio| r.denom() == 1 && (1000..=2100).contains(&r.numer());
+    let years = low.unit.is_none()
+        && unit.is_none()
+        && low.scale.is_none()
+        && scale.is_none()
+        && year(low.value)
+        && year(high);
+    // "seven or eight hours", "2 or 3 percent": one range; "or" joins only a figure at most
+    // twice the first ("3 or 300" are two).
+    let near = word != "or"
+        || value
+            .checked_mul(Ratio::integer(2))
+            .is_some_and(|v| high <= v);
+    (high > value && same_unit && !years && near).then_some(Range {
+        low: value,
+        high,
+        unit,
+        scale,
+        end,
+    })
+}
+
+/// "from $2,415 to $2,315", "rose from 4 to 6": a change between two figures, not a range,
+/// unless the text says the figure ranges ("ranging from 4,000 to 6,000").
+fn changes_from(toks: &[Tok<'_>], first: usize) -> bool {
+    first > 0
+        && toks[first - 1].text.eq_ignore_ascii_case("from")
+        && !(first > 1
+            && [
+                "ranging", "range", "ranges", "ranged", "varying", "varies", "vary",
+            ]
+            .contains(&toks[first - 2].text.to_lowercase().as_str()))
+}
+
 /// Years, dates and list numbers are told apart from quantities by their form and neighbours.
 fn kind_of(
     toks: &[Tok<'_>],
@@ -398,11 +570,17 @@ fn kind_of(
     if plain && (prev.is_some_and(is_month) || next.is_some_and(is_month)) && t.len() <= 2 {
         return Kind::Date;
     }
+    // A year: 1800 to 2100 alone, or from 1000 after a word that introduces one ("in 1600").
+    let introduced = prev.is_some_and(|p| {
+        ["in", "since", "until", "between", "circa", "around", "by"]
+            .contains(&p.to_lowercase().as_str())
+    });
     if plain
         && t.len() == 4
         && unit.is_none()
         && scale.is_none()
-        && (1800..=2100).contains(&value.numer())
+        && ((1800..=2100).contains(&value.numer())
+            || introduced && (1000..=2100).contains(&value.numer()))
     {
         return Kind::Year;
     }

@@ -302,3 +302,101 @@ mod properties {
         }
     }
 }
+
+/// (exact, value, high, unit key, kind) of every mention, for the neighbour cases below.
+fn figures(text: &str) -> Vec<(String, String, Option<String>, String, Kind)> {
+    extract(text)
+        .into_iter()
+        .map(|m| {
+            (
+                m.exact,
+                m.value.to_string(),
+                m.high.map(|h| h.to_string()),
+                m.unit.key(),
+                m.kind,
+            )
+        })
+        .collect()
+}
+
+fn fig(exact: &str, v: &str, unit: &str) -> (String, String, Option<String>, String, Kind) {
+    (exact.into(), v.into(), None, unit.into(), Kind::Quantity)
+}
+
+#[test]
+fn a_figure_never_takes_its_neighbours_scale_or_unit() {
+    assert_eq!(
+        figures("rose from $800,000 to $1.3 million"),
+        [
+            fig("$800,000", "800000", "currency:USD"),
+            fig("$1.3 million", "1300000", "currency:USD")
+        ]
+    );
+    assert_eq!(
+        figures("profit dropped 7% to $2.3 billion"),
+        [
+            fig("7%", "7", "percent"),
+            fig("$2.3 billion", "2300000000", "currency:USD")
+        ]
+    );
+    let rose = figures("sales rose 60% in 2018 to 3.9 million");
+    assert_eq!(rose[0], fig("60%", "60", "percent"));
+    assert_eq!((rose[1].1.as_str(), rose[1].4), ("2018", Kind::Year));
+    assert_eq!(rose[2], fig("3.9 million", "3900000", "count"));
+    // A change and the level it reached stay two figures.
+    assert_eq!(
+        figures("shares were up 9.4 per cent to $84"),
+        [
+            fig("9.4 per cent", "9.4", "percent"),
+            fig("$84", "84", "currency:USD")
+        ]
+    );
+    // "from … to" is a change, in either direction, unless the text says it ranges.
+    assert_eq!(figures("fell from $2,415 to $2,315").len(), 2);
+    assert_eq!(figures("went from 4 to 6 billion").len(), 2);
+    let m = one("estimates ranging from 4,000 to 6,000 workers");
+    assert_eq!((m.value, m.high), (value("4000"), Some(value("6000"))));
+}
+
+#[test]
+fn ranges_and_alternatives_are_one_expression() {
+    let m = one("between the ages of 15 and 25");
+    assert_eq!((m.value, m.high), (value("15"), Some(value("25"))));
+    let m = one("seven or eight hours");
+    assert_eq!((m.value, m.high), (value("7"), Some(value("8"))));
+    assert_eq!(figures("3 or 300 people").len(), 2);
+    let years = figures("between 1600 and 1900");
+    assert_eq!(
+        years
+            .iter()
+            .map(|f| (f.1.as_str(), f.4))
+            .collect::<Vec<_>>(),
+        [("1600", Kind::Year), ("1900", Kind::Year)]
+    );
+}
+
+#[test]
+fn decimals_signs_and_scales_as_written() {
+    let m = one("a rise of .001 per cent");
+    assert_eq!(
+        (m.exact.as_str(), m.value, &m.unit),
+        (".001 per cent", value("0.001"), &Unit::Percent)
+    );
+    assert_eq!(one("it reached minus 387").value, Ratio::integer(-387));
+    let m = one("4 hundred million people");
+    assert_eq!(
+        (m.value, m.scale.as_deref()),
+        (value("400000000"), Some("hundred million"))
+    );
+}
+
+#[test]
+fn times_scores_and_names_are_not_figures() {
+    assert!(extract("The session opened at 9:35 and closed at 17:05.").is_empty());
+    assert!(extract("They won 2-1 after a 7-2 ruling.").is_empty());
+    assert!(extract("the iPhone 11 launch").is_empty());
+    let m = one("the S&P 500 rose 2%");
+    assert_eq!((m.value, m.unit), (value("2"), Unit::Percent));
+    // An ascending pair is still a range.
+    assert_eq!(one("ages 15-18").high, Some(value("18")));
+}
