@@ -32,6 +32,9 @@ pub enum Unit {
     PercentagePoints,
     /// A plain count.
     Count,
+    /// A length of time, by its unit: `year`, `month`, `week`, `day`, `hour`, `minute`,
+    /// `decade`, `century` ("over the past two months", "a two-day trip").
+    Duration(String),
 }
 
 impl Unit {
@@ -42,6 +45,7 @@ impl Unit {
             Unit::Percent => "percent".into(),
             Unit::PercentagePoints => "percentage_points".into(),
             Unit::Count => "count".into(),
+            Unit::Duration(code) => format!("duration:{code}"),
         }
     }
 
@@ -50,7 +54,11 @@ impl Unit {
             "percent" => Unit::Percent,
             "percentage_points" => Unit::PercentagePoints,
             "count" => Unit::Count,
-            _ => Unit::Currency(key.strip_prefix("currency:")?.to_owned()),
+            _ => match key.split_once(':')? {
+                ("currency", code) => Unit::Currency(code.to_owned()),
+                ("duration", code) => Unit::Duration(code.to_owned()),
+                _ => return None,
+            },
         })
     }
 }
@@ -97,6 +105,7 @@ names!(Kind {
     Date => "date",
     Ordinal => "ordinal",
     ListNumber => "list_number",
+    Age => "age",
 });
 
 /// What kind of number it is: only quantities are traced.
@@ -111,6 +120,9 @@ pub enum Kind {
     Ordinal,
     /// A numbered list item at the start of a line ("1.", "2)").
     ListNumber,
+    /// A person's age ("the 78-year-old", "aged 78", "78 years old"), in years: kept apart
+    /// from durations and not traced.
+    Age,
 }
 
 /// One figure found in a text.
@@ -191,6 +203,9 @@ fn tail_at(
         } else if let Some(code) = currency_word(&lower) {
             unit = Some(Unit::Currency(code.to_owned()));
             i += 1;
+        } else if let Some(code) = duration_word(&lower) {
+            unit = Some(Unit::Duration(code.to_owned()));
+            i += 1;
         }
     }
     (scale, unit, i)
@@ -235,6 +250,38 @@ pub fn extract(text: &str) -> Vec<Mention> {
     out
 }
 
+/// A number and a time unit in one word: "a two-day trip", "10-year", "the 78-year-old" (an
+/// age), "twenty-eight-day".
+fn hyphened_duration(text: &str, toks: &[Tok<'_>], i: usize) -> Option<Mention> {
+    let t = toks[i].text;
+    let parts: Vec<&str> = t.split('-').collect();
+    let at = parts.iter().position(|p| duration_word(p).is_some())?;
+    let rest = &parts[at + 1..];
+    let age = rest == ["old"];
+    if at == 0 || !(rest.is_empty() || age) {
+        return None;
+    }
+    let head = parts[..at].join("-");
+    let value = numeral(&head).or_else(|| word_number(&head).map(Ratio::integer))?;
+    let unit = Unit::Duration(duration_word(parts[at])?.to_owned());
+    let (qualifier, qstart) = qualifier_before(toks, i);
+    let mut m = finish(
+        text,
+        toks,
+        qstart,
+        i + 1,
+        value,
+        None,
+        Some(unit),
+        None,
+        qualifier,
+    );
+    if age {
+        m.kind = Kind::Age;
+    }
+    Some(m)
+}
+
 /// Numbers that are not figures, from token `i`: a time of day ("9:35"), a score or vote
 /// ("2-1", "7-2"), a product or index name ("iPhone 11", "S&P 500"). The index after them.
 fn not_a_figure(toks: &[Tok<'_>], i: usize) -> Option<usize> {
@@ -244,6 +291,11 @@ fn not_a_figure(toks: &[Tok<'_>], i: usize) -> Option<usize> {
         })
     };
     let tight = |k: usize| toks.get(k).is_some_and(|t| !t.space_before);
+    if toks[i].text.starts_with(|c: char| c.is_ascii_digit())
+        && let Some(end) = digit_chain_end(toks, i)
+    {
+        return Some(end);
+    }
     if !digits(i, 4) {
         return None;
     }
@@ -285,10 +337,23 @@ fn not_a_figure(toks: &[Tok<'_>], i: usize) -> Option<usize> {
 
 fn mention_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(Mention, usize)> {
     let t = toks[i];
+    if let Some(m) = hyphened_duration(text, toks, i) {
+        return Some((m, i + 1));
+    }
+    // Digits glued to a currency code before them or "pc" after ("USD10m", "RM79", "1.38pc").
+    let glued = glued_currency(t.text)
+        .map(|(code, rest)| (Unit::Currency(code.to_owned()), rest))
+        .or_else(|| {
+            t.text
+                .strip_suffix("pc")
+                .filter(|d| numeral(d).is_some())
+                .map(|d| (Unit::Percent, d))
+        })
+        .filter(|(_, rest)| rest.starts_with(|c: char| c.is_ascii_digit()));
     // Letters and digits in one word are a name ("H-2B", "COVID-19", "G20"), not a figure;
     // so is a number glued to a letter before it.
     let starts_digit = t.text.starts_with(|c: char| c.is_ascii_digit());
-    if starts_digit {
+    if starts_digit && glued.is_none() {
         let (digits, attached) = split_attached(t.text);
         let named = digits.contains(|c: char| !(c.is_ascii_digit() || c == ',' || c == '.'))
             || attached.is_none() && t.text.contains(|c: char| c.is_alphabetic());
@@ -305,7 +370,7 @@ fn mention_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(Mention, usize)
         }
     }
     // Phone numbers and codes: digit groups joined by dashes or dots ("555-123-4567").
-    if starts_digit && is_digit_chain(toks, i) {
+    if starts_digit && digit_chain_end(toks, i).is_some() {
         return None;
     }
     if starts_digit && is_ordinal(t.text) {
@@ -319,18 +384,37 @@ fn mention_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(Mention, usize)
         && (i == 1
             || toks[i - 1].space_before
             || !toks[i - 2].text.ends_with(char::is_alphanumeric));
-    let (core, attached, after_core) = core_at(toks, i)?;
-    // A currency sign right before ("$4", "US$ 4", "€5").
+    let (core, attached, after_core) = match &glued {
+        Some((_, rest)) => {
+            let (digits, attached) = split_attached(rest);
+            if digits.contains(char::is_alphabetic) {
+                return None;
+            }
+            let scale = attached.and_then(|a| scale_of(a).map(|p| (a.to_owned(), p)));
+            (Core::Value(numeral(digits)?), scale, i + 1)
+        }
+        None => core_at(toks, i)?,
+    };
+    // A currency sign right before ("$4", "US$ 4", "HK$3.7", "€5", "$US113").
     let mut first = i;
     let mut unit = None;
-    if i > 0
+    if let Some((u, _)) = &glued {
+        unit = Some(u.clone());
+        if i > 0 && toks[i - 1].text == "$" && !t.space_before {
+            first = i - 1;
+        }
+    } else if i > 0
         && let Some(code) = currency_sign(toks[i - 1].text)
     {
         first = i - 1;
         unit = Some(Unit::Currency(code.to_owned()));
-        if i > 1 && toks[i - 2].text == "US" && toks[i - 1].text == "$" && !toks[i - 1].space_before
+        if i > 1
+            && toks[i - 1].text == "$"
+            && !toks[i - 1].space_before
+            && let Some(code) = dollar_prefix(toks[i - 2].text)
         {
             first = i - 2;
+            unit = Some(Unit::Currency(code.to_owned()));
         }
     }
     if leading_dot {
@@ -362,15 +446,47 @@ fn mention_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(Mention, usize)
             .take_while(|t| !t.text.starts_with(|c: char| c.is_ascii_digit()))
             .any(|t| t.text.eq_ignore_ascii_case("between"));
     if let Core::Vague = core {
-        // "hundreds of thousands", "millions of": through the "of" and a following scale.
-        let mut end = after_core + 1;
-        if toks
-            .get(end)
-            .is_some_and(|n| scale_of(n.text).is_some() && n.text.len() > 1)
-        {
-            end += 1;
+        // "hundreds of thousands of doses", "millions of dollars": the order of magnitude (the
+        // least the words can mean) and the currency when one is named, never a value.
+        let power = |w: &str| match w.to_lowercase().as_str() {
+            "tens" => Some(1),
+            "dozens" => Some(1),
+            w => scale_of(w),
+        };
+        let mut magnitude = pow10(power(t.text)?);
+        if t.text.eq_ignore_ascii_case("dozens") {
+            magnitude = Ratio::integer(12);
         }
-        let mut m = simple(text, toks, qstart, end, Kind::Vague);
+        let mut end = after_core + 1;
+        if let Some(p) = toks
+            .get(end)
+            .filter(|n| n.text.len() > 1)
+            .and_then(|n| scale_of(n.text))
+        {
+            magnitude = magnitude.checked_mul(pow10(p))?;
+            end += 1;
+            if toks
+                .get(end)
+                .is_some_and(|n| n.text.eq_ignore_ascii_case("of"))
+            {
+                end += 1;
+            }
+        }
+        let unit = toks.get(end).and_then(|n| currency_word(n.text));
+        let mut m = if unit.is_some() {
+            end += 1;
+            simple(text, toks, qstart, end, Kind::Vague)
+        } else {
+            // The span ends before the "of" it read past.
+            let e = if toks[end - 1].text.eq_ignore_ascii_case("of") {
+                end - 1
+            } else {
+                end
+            };
+            simple(text, toks, qstart, e, Kind::Vague)
+        };
+        m.value = magnitude;
+        m.unit = unit.map_or(Unit::Count, |c| Unit::Currency(c.to_owned()));
         m.qualifier = qualifier;
         return Some((m, end));
     }
@@ -380,7 +496,23 @@ fn mention_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(Mention, usize)
     if leading_dot {
         value = Ratio::parse_decimal(&format!("0.{}", t.text))?;
     }
-    let (scale, tail_unit, mut end) = tail_at(toks, after_core, attached);
+    let (scale, mut tail_unit, mut end) = tail_at(toks, after_core, attached);
+    // "1/2 pound" weighs: a fraction is not an amount of money.
+    if after_core == i + 3 && matches!(tail_unit, Some(Unit::Currency(_))) {
+        tail_unit = None;
+        end -= 1;
+    }
+    // "37m (121ft)-long": metres beside their conversion, not millions.
+    if unit.is_none()
+        && scale.as_ref().is_some_and(|(w, _)| w == "m")
+        && toks.get(end).is_some_and(|n| n.text == "(")
+        && toks.get(end + 1).is_some_and(|n| {
+            n.text.starts_with(|c: char| c.is_ascii_digit())
+                && n.text.ends_with(char::is_alphabetic)
+        })
+    {
+        return None;
+    }
     if let Some((_, p)) = &scale {
         value = value.checked_mul(pow10(*p))?;
     }
@@ -439,7 +571,26 @@ fn mention_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(Mention, usize)
         value = ratio;
         end += 2;
     }
-    let kind = kind_of(toks, i, after_core, &unit, &scale, value);
+    let mut kind = kind_of(toks, i, after_core, &unit, &scale, value);
+    // "78 years old", "aged 78": an age.
+    let year = Some(Unit::Duration("year".into()));
+    let aged =
+        qstart > 0 && ["aged", "age"].contains(&toks[qstart - 1].text.to_lowercase().as_str());
+    let mut unit = unit;
+    if high.is_none()
+        && scale.is_none()
+        && (unit == year
+            && toks
+                .get(end)
+                .is_some_and(|n| n.text.eq_ignore_ascii_case("old"))
+            || aged && unit.is_none())
+    {
+        if unit == year {
+            end += 1;
+        }
+        unit = year;
+        kind = Kind::Age;
+    }
     let mut m = finish(text, toks, qstart, end, value, high, unit, scale, qualifier);
     m.kind = kind;
     if kind == Kind::Date {
@@ -601,6 +752,9 @@ fn date_extent(toks: &[Tok<'_>], i: usize, after: usize) -> (usize, usize) {
     let mut e = after;
     if i > 0 && is_month(toks[i - 1].text) {
         s = i - 1;
+    } else if i > 1 && toks[i - 1].text == "." && is_month(toks[i - 2].text) {
+        // "Dec. 28"
+        s = i - 2;
     } else if toks.get(after).is_some_and(|n| is_month(n.text)) {
         e = after + 1;
     }

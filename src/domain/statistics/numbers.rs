@@ -156,6 +156,17 @@ pub(super) fn currency_word(w: &str) -> Option<&'static str> {
         "peso" | "pesos" => Some("MXN"),
         "quetzal" | "quetzales" | "quetzals" => Some("GTQ"),
         "lempira" | "lempiras" => Some("HNL"),
+        "yen" => Some("JPY"),
+        "yuan" | "renminbi" => Some("CNY"),
+        "rupee" | "rupees" => Some("INR"),
+        "ruble" | "rubles" | "rouble" | "roubles" => Some("RUB"),
+        "franc" | "francs" => Some("CHF"),
+        "rand" => Some("ZAR"),
+        "naira" => Some("NGN"),
+        "ringgit" => Some("MYR"),
+        "shekel" | "shekels" => Some("ILS"),
+        "colón" | "colones" => Some("CRC"),
+        "córdoba" | "córdobas" | "cordoba" | "cordobas" => Some("NIO"),
         _ => None,
     }
 }
@@ -169,6 +180,62 @@ pub(super) fn currency_sign(s: &str) -> Option<&'static str> {
         "Q" => Some("GTQ"),
         _ => None,
     }
+}
+
+/// The currency of a country prefix written against "$" ("HK$", "A$", "NZ$").
+pub(super) fn dollar_prefix(s: &str) -> Option<&'static str> {
+    match s {
+        "US" => Some("USD"),
+        "HK" => Some("HKD"),
+        "A" | "AU" => Some("AUD"),
+        "C" | "CA" => Some("CAD"),
+        "NZ" => Some("NZD"),
+        "S" => Some("SGD"),
+        "NT" => Some("TWD"),
+        "R" => Some("BRL"),
+        "MX" => Some("MXN"),
+        _ => None,
+    }
+}
+
+/// An ISO code or sign written against the digits ("USD10m", "RM79", "EUR5bn"): the
+/// currency and the rest of the token.
+pub(super) fn glued_currency(s: &str) -> Option<(&'static str, &str)> {
+    let cut = s.find(|c: char| c.is_ascii_digit())?;
+    let (code, rest) = s.split_at(cut);
+    let code = match code {
+        "USD" | "US" => "USD",
+        "EUR" => "EUR",
+        "GBP" => "GBP",
+        "JPY" => "JPY",
+        "CNY" | "RMB" => "CNY",
+        "HKD" => "HKD",
+        "AUD" => "AUD",
+        "CAD" => "CAD",
+        "CHF" => "CHF",
+        "INR" | "Rs" => "INR",
+        "RM" | "MYR" => "MYR",
+        "MXN" => "MXN",
+        "GTQ" => "GTQ",
+        "HNL" => "HNL",
+        _ => return None,
+    };
+    Some((code, rest))
+}
+
+/// A time unit word ("years", "yr", "days"), as the duration's code.
+pub(super) fn duration_word(w: &str) -> Option<&'static str> {
+    Some(match w.to_lowercase().as_str() {
+        "year" | "years" | "yr" | "yrs" => "year",
+        "month" | "months" => "month",
+        "week" | "weeks" => "week",
+        "day" | "days" => "day",
+        "hour" | "hours" | "hr" | "hrs" => "hour",
+        "minute" | "minutes" => "minute",
+        "decade" | "decades" => "decade",
+        "century" | "centuries" => "century",
+        _ => return None,
+    })
 }
 
 pub(super) const MONTHS: &[&str] = &[
@@ -257,6 +324,22 @@ pub(super) fn core_at(toks: &[Tok<'_>], i: usize) -> Option<(Core, Option<Scale>
     if t.starts_with(|c: char| c.is_ascii_digit()) {
         let (digits, attached) = split_attached(t);
         let value = numeral(digits)?;
+        // "2/3 of voters", "1/2": one fraction, proper and over a common denominator ("24/7"
+        // and "9/11" are names).
+        if attached.is_none()
+            && let Some([slash, den]) = toks.get(i + 1..i + 3)
+            && slash.text == "/"
+            && !slash.space_before
+            && !den.space_before
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && den.text.bytes().all(|b| b.is_ascii_digit())
+            && let (Ok(n), Ok(d)) = (digits.parse::<i128>(), den.text.parse::<i128>())
+            && n < d
+            && [2, 3, 4, 5, 6, 8, 10, 100].contains(&d)
+            && let Some(r) = Ratio::new(n, d)
+        {
+            return Some((Core::Value(r), None, i + 3));
+        }
         let scale = attached.and_then(|a| scale_of(a).map(|p| (a.to_owned(), p)));
         return Some((Core::Value(value), scale, i + 1));
     }
@@ -328,12 +411,13 @@ pub(super) fn is_ordinal(s: &str) -> bool {
         && ["st", "nd", "rd", "th"].contains(&suffix.as_str())
 }
 
-/// Three or more digit groups joined by `-` or `.` with no space ("555-123-4567").
-pub(super) fn is_digit_chain(toks: &[Tok<'_>], i: usize) -> bool {
+/// Three or more digit groups joined by `-`, `.` or `/` with no space ("555-123-4567",
+/// "12/25/2020"), or a numeral with two dots: the index after the chain.
+pub(super) fn digit_chain_end(toks: &[Tok<'_>], i: usize) -> Option<usize> {
     let mut groups = 1;
     let mut j = i;
     while j + 2 < toks.len()
-        && matches!(toks[j + 1].text, "-" | ".")
+        && matches!(toks[j + 1].text, "-" | "." | "/")
         && !toks[j + 1].space_before
         && !toks[j + 2].space_before
         && toks[j + 2].text.bytes().all(|b| b.is_ascii_digit())
@@ -341,5 +425,5 @@ pub(super) fn is_digit_chain(toks: &[Tok<'_>], i: usize) -> bool {
         groups += 1;
         j += 2;
     }
-    groups >= 3 || toks[i].text.matches('.').count() >= 2
+    (groups >= 3 || toks[i].text.matches('.').count() >= 2).then_some(j + 1)
 }

@@ -400,3 +400,96 @@ fn times_scores_and_names_are_not_figures() {
     // An ascending pair is still a range.
     assert_eq!(one("ages 15-18").high, Some(value("18")));
 }
+
+#[test]
+fn currencies_glued_prefixed_and_named() {
+    let m = one("a USD10m fund");
+    assert_eq!(
+        (m.value, &m.unit),
+        (value("10000000"), &Unit::Currency("USD".into()))
+    );
+    assert_eq!(one("priced at RM79").unit, Unit::Currency("MYR".into()));
+    let m = one("debts of $US113 trillion");
+    assert_eq!(
+        (m.exact.as_str(), m.value),
+        ("$US113 trillion", value("113000000000000"))
+    );
+    assert_eq!(m.unit, Unit::Currency("USD".into()));
+    let m = one("HK$3.7 billion");
+    assert_eq!(
+        (m.exact.as_str(), &m.unit),
+        ("HK$3.7 billion", &Unit::Currency("HKD".into()))
+    );
+    assert_eq!(one("333.6 million yen").unit, Unit::Currency("JPY".into()));
+    assert_eq!(one("18.97 yuan").unit, Unit::Currency("CNY".into()));
+    assert_eq!(one("300 lempiras").unit, Unit::Currency("HNL".into()));
+    let m = one("inflation of 1.38pc");
+    assert_eq!((m.value, &m.unit), (value("1.38"), &Unit::Percent));
+    // Metres beside their conversion are not millions (and not yet measured).
+    assert!(extract("a 37m (121ft)-long hull").is_empty());
+}
+
+#[test]
+fn durations_have_units_and_ages_stand_apart() {
+    let year = Unit::Duration("year".into());
+    let m = one("more than 10 years ago");
+    assert_eq!(
+        (m.value, &m.unit, m.qualifier),
+        (value("10"), &year, Qualifier::LowerBound)
+    );
+    assert_eq!(
+        one("over the past two months").unit,
+        Unit::Duration("month".into())
+    );
+    let m = one("a two-day trip");
+    assert_eq!(
+        (m.value, &m.unit, m.kind),
+        (value("2"), &Unit::Duration("day".into()), Kind::Quantity)
+    );
+    for text in ["the 78-year-old", "she is 78 years old", "aged 78"] {
+        let m = one(text);
+        assert_eq!(
+            (m.value, &m.unit, m.kind),
+            (value("78"), &year, Kind::Age),
+            "{text}"
+        );
+    }
+    assert_eq!(Unit::from_key(&year.key()), Some(year));
+}
+
+#[test]
+fn vague_amounts_keep_their_magnitude_and_unit() {
+    let m = one("hundreds of thousands of doses");
+    assert_eq!(
+        (m.kind, m.value, &m.unit),
+        (Kind::Vague, value("100000"), &Unit::Count)
+    );
+    assert_eq!(m.exact, "hundreds of thousands");
+    let m = one("millions of dollars in aid");
+    assert_eq!(
+        (m.kind, m.value, &m.unit),
+        (Kind::Vague, value("1000000"), &Unit::Currency("USD".into()))
+    );
+}
+
+#[test]
+fn fractions_and_dates_are_whole() {
+    let m = one("2/3 of voters");
+    assert_eq!(
+        (m.value, m.of.as_deref()),
+        (Ratio::new(2, 3).unwrap(), Some("of voters"))
+    );
+    let m = one("add 1/2 pound of flour");
+    assert_eq!(
+        (m.value, &m.unit),
+        (Ratio::new(1, 2).unwrap(), &Unit::Count)
+    );
+    assert!(
+        extract("open 24/7")
+            .iter()
+            .all(|m| m.value != Ratio::new(24, 7).unwrap())
+    );
+    let m = one("on Dec. 28, 2018");
+    assert_eq!((m.exact.as_str(), m.kind), ("Dec. 28, 2018", Kind::Date));
+    assert!(extract("on 12/25/2020").is_empty());
+}
