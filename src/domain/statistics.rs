@@ -254,6 +254,9 @@ pub fn extract(text: &str) -> Vec<Mention> {
 /// age), "twenty-eight-day".
 fn hyphened_duration(text: &str, toks: &[Tok<'_>], i: usize) -> Option<Mention> {
     let t = toks[i].text;
+    if !t.contains('-') {
+        return None;
+    }
     let parts: Vec<&str> = t.split('-').collect();
     let at = parts.iter().position(|p| duration_word(p).is_some())?;
     let rest = &parts[at + 1..];
@@ -813,6 +816,7 @@ fn finish(
     qualifier: Qualifier,
 ) -> Mention {
     let (start, end, exact) = span_text(text, toks, s, e);
+    let of = of_phrase(toks, e, &unit);
     Mention {
         start,
         end,
@@ -825,7 +829,7 @@ fn finish(
         scale: scale.map(|(w, _)| w),
         qualifier,
         kind: Kind::Quantity,
-        of: of_phrase(toks, e),
+        of,
         attribution: attribution(toks, s, e),
         prefix: String::new(),
         suffix: String::new(),

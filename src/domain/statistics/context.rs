@@ -74,11 +74,23 @@ pub(super) fn qualifier_before(toks: &[Tok<'_>], i: usize) -> (Qualifier, usize)
     (Qualifier::Exact, i)
 }
 
-/// "of Guatemala's economy": "of" and up to five words after, to the next punctuation.
-pub(super) fn of_phrase(toks: &[Tok<'_>], e: usize) -> Option<String> {
+/// What a figure counts or pays for: "of Guatemala's economy" ("of" and up to five words after,
+/// to the next punctuation); for a count without "of", the words it counts ("6,000 H-2B
+/// visas"); for an amount, what it is "in" or "for" ("$310 million in aid").
+pub(super) fn of_phrase(toks: &[Tok<'_>], e: usize, unit: &Option<Unit>) -> Option<String> {
     let first = toks.get(e)?;
     if !first.text.eq_ignore_ascii_case("of") {
-        return None;
+        return match unit {
+            None => counted(toks, e),
+            Some(Unit::Currency(_)) => {
+                let word = first.text.to_lowercase();
+                if !(word == "in" || word == "for") {
+                    return None;
+                }
+                counted(toks, e + 1).map(|c| format!("{} {c}", first.text))
+            }
+            _ => None,
+        };
     }
     // Up to the punctuation, a conjunction or a relative word that starts another clause.
     const ENDS: &[&str] = &[
@@ -95,6 +107,37 @@ pub(super) fn of_phrase(toks: &[Tok<'_>], e: usize) -> Option<String> {
         .map(|(_, t)| t.text)
         .collect();
     (words.len() > 1).then(|| words.join(" "))
+}
+
+/// Up to three words after a figure that name what it counts: words of letters (and the
+/// digits inside a name such as "H-2B"), no function word or verb form among them, none glued
+/// to the figure ("5km" is not counting "km").
+fn counted(toks: &[Tok<'_>], e: usize) -> Option<String> {
+    const STOP: &[&str] = &[
+        "a", "an", "the", "and", "or", "but", "of", "in", "on", "at", "to", "for", "from", "by",
+        "with", "as", "than", "that", "which", "who", "whom", "whose", "while", "is", "are", "was",
+        "were", "be", "been", "being", "has", "have", "had", "will", "would", "could", "should",
+        "may", "might", "can", "must", "do", "does", "did", "said", "says", "say", "more", "less",
+        "fewer", "each", "per", "ago", "earlier", "later", "last", "next", "this", "these",
+        "those", "it", "its", "they", "their", "he", "she", "his", "her", "we", "our", "you",
+        "your", "i", "not", "no", "so", "up", "down", "over", "under", "about", "into", "out",
+        "times", "percent", "cent", "points",
+    ];
+    let words: Vec<&str> = toks
+        .get(e..)?
+        .iter()
+        .take(3)
+        .enumerate()
+        .take_while(|(k, t)| {
+            t.space_before
+                && t.text.starts_with(char::is_alphabetic)
+                && t.text.chars().any(|c| c.is_lowercase() || c.is_ascii_digit())
+                && !(*k == 0 && t.text.ends_with("ly"))
+                && !STOP.contains(&t.text.to_lowercase().as_str())
+        })
+        .map(|(_, t)| t.text)
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
 }
 
 /// Where the figure's sentence starts and ends (token indices).

@@ -383,6 +383,9 @@ pub(super) fn core_at(toks: &[Tok<'_>], i: usize) -> Option<(Core, Option<Scale>
         if (n == 1 || next.as_deref() == Some("of")) && !sized {
             return None;
         }
+        if let Some((value, end)) = compound_words(toks, i, n) {
+            return Some((Core::Value(Ratio::integer(value)), None, end));
+        }
         return Some((Core::Value(Ratio::integer(n)), None, i + 1));
     }
     if lower == "dozen" {
@@ -392,6 +395,53 @@ pub(super) fn core_at(toks: &[Tok<'_>], i: usize) -> Option<(Core, Option<Scale>
         return fraction_word(t).map(|r| (Core::Value(r), None, i + 1));
     }
     None
+}
+
+/// "twenty-eight thousand six hundred forty-two", "one hundred and five": number words that
+/// make one number, read when a number word follows "hundred" or a scale word (else "two
+/// million" keeps its scale word as the scale). The value and the index after it.
+fn compound_words(toks: &[Tok<'_>], i: usize, first: i128) -> Option<(i128, usize)> {
+    let (mut total, mut current, mut j) = (0i128, first, i + 1);
+    let (mut multiplied, mut compound, mut end) = (false, false, i + 1);
+    while let Some(t) = toks.get(j) {
+        let w = t.text.to_lowercase();
+        if w == "hundred" && (1..100).contains(&current) {
+            current *= 100;
+            multiplied = true;
+        } else if let Some(p) = scale_of(&w).filter(|&p| p >= 3 && w.len() > 1 && !w.ends_with('s'))
+        {
+            if current == 0 {
+                break;
+            }
+            total = total.checked_add(current.checked_mul(10i128.checked_pow(p)?)?)?;
+            current = 0;
+            multiplied = true;
+        } else if let Some(n) = word_number(&w).filter(|&n| n > 0) {
+            // After a multiplier ("six hundred forty"), or ones after tens ("twenty eight").
+            let after_tens = current % 100 >= 20 && current % 10 == 0 && n < 10 && !multiplied;
+            if !(multiplied && n < 100 || after_tens) {
+                break;
+            }
+            current += n;
+            compound = true;
+            multiplied = false;
+            end = j + 1;
+        } else if w == "and"
+            && multiplied
+            && toks
+                .get(j + 1)
+                .is_some_and(|n| word_number(n.text).is_some())
+        {
+            // "one hundred and five"
+        } else {
+            break;
+        }
+        j += 1;
+        if multiplied && compound {
+            end = j;
+        }
+    }
+    compound.then_some((total + current, end))
 }
 
 /// The power of ten a scale adds, as a ratio.

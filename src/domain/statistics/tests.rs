@@ -493,3 +493,37 @@ fn fractions_and_dates_are_whole() {
     assert_eq!((m.exact.as_str(), m.kind), ("Dec. 28, 2018", Kind::Date));
     assert!(extract("on 12/25/2020").is_empty());
 }
+
+#[test]
+fn compound_number_words_are_one_number() {
+    let m = one("twenty-eight thousand six hundred forty-two people");
+    assert_eq!(
+        (m.value, m.exact.as_str()),
+        (
+            value("28642"),
+            "twenty-eight thousand six hundred forty-two"
+        )
+    );
+    assert_eq!(one("one hundred and five days").value, value("105"));
+    assert_eq!(
+        one("six hundred forty-two million dollars").value,
+        value("642000000")
+    );
+    // A plain scale word stays the scale.
+    let m = one("two million people");
+    assert_eq!(
+        (m.value, m.scale.as_deref()),
+        (value("2000000"), Some("million"))
+    );
+}
+
+#[test]
+fn what_a_figure_counts_is_its_of() {
+    assert_eq!(
+        one("6,000 H-2B visas were issued").of.as_deref(),
+        Some("H-2B visas")
+    );
+    assert_eq!(one("$310 million in aid").of.as_deref(), Some("in aid"));
+    assert_eq!(extract("$310 million in 2019 money")[0].of, None);
+    assert_eq!(one("rose 12 percent last year").of, None);
+}
