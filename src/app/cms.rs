@@ -335,41 +335,49 @@ impl App {
         self.store.touches().complete()
     }
 
-    /// The lookup by article URL for a bearer token: the read a CMS makes on every page
-    /// render. Answered from [`ReadCache`] when nothing it depends on changed since it was
-    /// read, with no database read.
-    pub async fn lookup_as(&self, token: &str, url: &str) -> Result<(Actor, Arc<LookupAnswer>)> {
+    /// The actor behind a bearer token, for a read: from [`ReadCache`] when no key changed
+    /// since it was read (a revocation is heard at its commit on this node, through `NOTIFY`
+    /// on the others, and nothing is answered from memory while those notices may be missing).
+    /// Writes use [`App::authenticate`], which always reads the key.
+    pub async fn authenticate_read(&self, token: &str) -> Result<Actor> {
         let token_key: [u8; 32] = {
             use sha2::Digest;
             sha2::Sha256::digest(token.as_bytes()).into()
         };
-        let key = self.lookup_form(url);
         let from_memory = self.store.touches().complete();
-        let (generation, actor, found) = {
+        let (generation, kept_actor) = {
             let mut kept = self.reads.lock();
             let actor = from_memory
                 .then(|| kept.keys.get(&token_key).cloned())
                 .flatten();
+            (kept.generation, actor)
+        };
+        if let Some(actor) = kept_actor {
+            return Ok(actor);
+        }
+        let actor = self.authenticate(token).await?;
+        let mut kept = self.reads.lock();
+        if from_memory && kept.generation == generation {
+            kept.keys.put(token_key, actor.clone());
+        }
+        Ok(actor)
+    }
+
+    /// The lookup by article URL for a bearer token: the read a CMS makes on every page
+    /// render. Answered from [`ReadCache`] when nothing it depends on changed since it was
+    /// read, with no database read.
+    pub async fn lookup_as(&self, token: &str, url: &str) -> Result<(Actor, Arc<LookupAnswer>)> {
+        let key = self.lookup_form(url);
+        let from_memory = self.store.touches().complete();
+        let (generation, found) = {
+            let mut kept = self.reads.lock();
             let found = match &key {
                 Ok(key) if from_memory => kept.lookups.get(key).cloned(),
                 _ => None,
             };
-            (kept.generation, actor, found)
+            (kept.generation, found)
         };
-        if let (Some(actor), Some(found)) = (&actor, &found) {
-            return Ok((actor.clone(), found.clone()));
-        }
-        let actor = match actor {
-            Some(actor) => actor,
-            None => {
-                let actor = self.authenticate(token).await?;
-                let mut kept = self.reads.lock();
-                if from_memory && kept.generation == generation {
-                    kept.keys.put(token_key, actor.clone());
-                }
-                actor
-            }
-        };
+        let actor = self.authenticate_read(token).await?;
         require(&actor, Permission::ReadPublished, "look up articles")?;
         let key = key.map_err(|m| AppError::field("url", m))?;
         if let Some(found) = found {

@@ -69,7 +69,12 @@ pub enum AppError {
     #[error("a key cannot revoke itself")]
     OwnKey { id: KeyId },
     #[error("the text holds no figure to trace")]
-    NoFigure { field: &'static str, text: String },
+    NoFigure {
+        field: &'static str,
+        text: String,
+        /// What the text holds instead (a year, a date, an age…), when it holds a number.
+        instead: Option<crate::domain::statistics::Kind>,
+    },
     #[error("the link would close a cycle")]
     DerivationCycle { path: Vec<PassageId> },
     #[error("the link is recorded already")]

@@ -103,8 +103,12 @@ pub struct TraceHit {
     #[serde(with = "time::serde::rfc3339")]
     pub captured_at: time::OffsetDateTime,
     pub mention: Mention,
-    /// Whether a recorded citation chain holds a passage around this mention.
+    /// Whether a recorded citation chain holds a passage around this mention (or around the
+    /// figure in an earlier version that states it).
     pub in_chain: bool,
+    /// Earlier versions of the source that state the figure too: a revised source counts
+    /// once, by the latest version that states it.
+    pub earlier_versions: Vec<i64>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -216,16 +220,18 @@ impl App {
         require(actor, Permission::ReadRecords, "trace statistics")?;
         let query = match input {
             TraceInput::Text(text) => {
-                TraceQuery::parse(&text).ok_or_else(|| AppError::NoFigure {
+                TraceQuery::parse_or_kind(&text).map_err(|instead| AppError::NoFigure {
                     field: "q",
                     text: text.chars().take(80).collect(),
+                    instead,
                 })?
             }
             TraceInput::Passage(id) => {
                 let passage = self.get_passage(actor, id).await?;
-                TraceQuery::parse(&passage.exact).ok_or_else(|| AppError::NoFigure {
+                TraceQuery::parse_or_kind(&passage.exact).map_err(|instead| AppError::NoFigure {
                     field: "passage_id",
                     text: passage.exact.chars().take(80).collect(),
+                    instead,
                 })?
             }
             TraceInput::Figure { value, unit } => TraceQuery {
@@ -249,14 +255,6 @@ impl App {
             let Some(matched) = query.matches(&h.mention) else {
                 continue;
             };
-            // The same words in a later version of the same source are one appearance.
-            if hits.iter().any(|k| {
-                k.source.id == h.source.id
-                    && k.mention.exact == h.mention.exact
-                    && k.mention.start == h.mention.start
-            }) {
-                continue;
-            }
             hits.push(TraceHit {
                 matched,
                 source: TraceSource {
@@ -270,8 +268,10 @@ impl App {
                 captured_at: h.captured_at,
                 mention: h.mention,
                 in_chain: h.in_chain,
+                earlier_versions: Vec::new(),
             });
         }
+        let mut hits = fold_revisions(hits);
         hits.sort_by(|a, b| {
             let date = |h: &TraceHit| {
                 (
@@ -465,4 +465,26 @@ impl App {
             })
             .await
     }
+}
+
+/// A revised source counts once: the hits of the latest version that states the figure stay,
+/// each naming the earlier versions that stated it too; the earlier versions' hits go.
+fn fold_revisions(hits: Vec<TraceHit>) -> Vec<TraceHit> {
+    use std::collections::{BTreeSet, HashMap};
+    let mut versions: HashMap<SourceId, (BTreeSet<i64>, bool)> = HashMap::new();
+    for h in &hits {
+        let (stated, chained) = versions.entry(h.source.id).or_default();
+        stated.insert(h.version);
+        *chained |= h.in_chain;
+    }
+    hits.into_iter()
+        .filter_map(|mut h| {
+            let (stated, chained) = &versions[&h.source.id];
+            (stated.last() == Some(&h.version)).then(|| {
+                h.earlier_versions = stated.range(..h.version).copied().collect();
+                h.in_chain |= *chained;
+                h
+            })
+        })
+        .collect()
 }

@@ -125,6 +125,21 @@ pub enum Kind {
     Age,
 }
 
+impl Kind {
+    /// In a sentence: "2019 holds a year".
+    pub fn described(self) -> &'static str {
+        match self {
+            Kind::Quantity => "a quantity",
+            Kind::Vague => "a vague amount, with no value",
+            Kind::Year => "a year",
+            Kind::Date => "a date",
+            Kind::Ordinal => "an ordinal",
+            Kind::ListNumber => "a list number",
+            Kind::Age => "an age",
+        }
+    }
+}
+
 /// One figure found in a text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Mention {

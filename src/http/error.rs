@@ -818,14 +818,28 @@ impl From<AppError> for Problem {
                     },
                 ])
             }
-            AppError::NoFigure { field, text } => Problem::new(
-                Kind::NoFigure,
-                format!("{text:?} holds no number that can be traced."),
-            )
-            .with_errors(vec![FieldError {
-                field: field.to_owned(),
-                message: "holds no figure".into(),
-            }]),
+            AppError::NoFigure {
+                field,
+                text,
+                instead,
+            } => {
+                // "2019" is a year: say so rather than that there is no number.
+                let what = instead.map(crate::domain::statistics::Kind::described);
+                let (detail, message) = match what {
+                    Some(what) => (
+                        format!("{text:?} holds {what}, which is not traced: only quantities are."),
+                        format!("holds {what}, not a quantity"),
+                    ),
+                    None => (
+                        format!("{text:?} holds no number that can be traced."),
+                        "holds no figure".to_owned(),
+                    ),
+                };
+                Problem::new(Kind::NoFigure, detail).with_errors(vec![FieldError {
+                    field: field.to_owned(),
+                    message,
+                }])
+            }
             AppError::DerivationCycle { path } => {
                 let path: Vec<String> = path.iter().map(ToString::to_string).collect();
                 Problem::new(

@@ -255,7 +255,12 @@ impl FromRequestParts<crate::app::App> for Auth {
         app: &crate::app::App,
     ) -> Result<Self, Problem> {
         let token = bearer_token(&parts.headers)?;
-        let actor = app.authenticate(token).await?;
+        // Reads take the actor from memory while no key changed; writes read the key.
+        let actor = if parts.method.is_safe() {
+            app.authenticate_read(token).await?
+        } else {
+            app.authenticate(token).await?
+        };
         let span = tracing::Span::current();
         span.record("actor", tracing::field::display(&actor.person));
         span.record("key_id", tracing::field::display(actor.key_id));

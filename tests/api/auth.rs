@@ -144,6 +144,9 @@ async fn keys_are_created_shown_once_and_revoked(backend: Backend) {
     );
     assert!(listed.iter().any(|k| k["id"] == id.as_str()));
 
+    // Reads keep who a key is in memory: a revocation forgets it at its commit.
+    let res = ana.get(t.url("/v1/sources")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
     let res = t.post(&format!("/v1/keys/{id}/revoke"), &json!({})).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.json::<Value>().await.unwrap()["revoked_at"].is_string());

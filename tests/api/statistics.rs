@@ -277,6 +277,19 @@ async fn a_figure_is_traced_through_every_source_and_chains_are_recorded(backend
     let res = t.get("/v1/trace?q=no%20figure%20at%20all").await;
     crate::helpers::assert_problem(res, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "no-figure")
         .await;
+    // A year is not traced, and the answer says that it is a year.
+    let res = t.get("/v1/trace?q=in%202019").await;
+    let problem =
+        crate::helpers::assert_problem(res, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "no-figure")
+            .await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("a year"),
+        "{problem}"
+    );
+    assert_eq!(
+        problem["errors"][0]["message"],
+        "holds a year, not a quantity"
+    );
     let res = t
         .post("/v1/trace", &json!({"q": "$4bn", "value": "4"}))
         .await;
@@ -561,7 +574,46 @@ crate::both_backends!(
     versions_extracted_by_an_older_extractor_are_extracted_again,
     a_figure_is_traced_through_every_source_and_chains_are_recorded,
     the_corpus_figures_are_traced_across_articles,
+    a_revised_source_counts_once,
 );
+
+/// Two versions of one article that state a figure are one hit, the latest version's, naming
+/// the earlier one; a source with one version names none.
+async fn a_revised_source_counts_once(backend: Backend) {
+    let t = spawn_app(backend).await;
+    let revised = t
+        .source("Remittances", "Remittances reached $19 billion last year.")
+        .await;
+    let sid = revised["id"].as_str().unwrap();
+    let res = t
+        .post(
+            &format!("/v1/sources/{sid}/versions"),
+            &json!({"text": "Correction: remittances reached $19 billion last year, the bank said."}),
+        )
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+    let other = t
+        .source("Weekly", "The weekly repeated the $19 billion figure.")
+        .await;
+    let report = t.get_json("/v1/trace?q=%2419%20billion").await;
+    let hits = report["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 2, "{report}");
+    let of = |source: &Value| {
+        hits.iter()
+            .find(|h| h["source"]["id"] == source["id"])
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(of(&revised)["version"], 2);
+    assert_eq!(of(&revised)["earlier_versions"], json!([1]));
+    assert_eq!(of(&other)["earlier_versions"], json!([]));
+    assert_eq!(
+        report["publishers"].as_array().unwrap().len(),
+        1,
+        "both without a publisher"
+    );
+    assert_eq!(report["publishers"][0]["hits"], 2);
+}
 
 /// New files go in one batch; a batch the store refuses (two files claim one URL) is imported
 /// file by file, as before batches, so nothing is lost and nothing doubles.

@@ -131,7 +131,9 @@ fn counted(toks: &[Tok<'_>], e: usize) -> Option<String> {
         .take_while(|(k, t)| {
             t.space_before
                 && t.text.starts_with(char::is_alphabetic)
-                && t.text.chars().any(|c| c.is_lowercase() || c.is_ascii_digit())
+                && t.text
+                    .chars()
+                    .any(|c| c.is_lowercase() || c.is_ascii_digit())
                 && !(*k == 0 && t.text.ends_with("ly"))
                 && !STOP.contains(&t.text.to_lowercase().as_str())
         })

@@ -32,15 +32,23 @@ pub const TOLERANCE_PERCENT: i128 = 5;
 impl TraceQuery {
     /// The first figure of a text that can be traced (a quantity), if any.
     pub fn parse(text: &str) -> Option<TraceQuery> {
-        extract(text)
-            .into_iter()
+        Self::parse_or_kind(text).ok()
+    }
+
+    /// As [`TraceQuery::parse`]; without a quantity, the kind of the first number the text
+    /// holds instead ("2019" is a year), so that the answer can say why nothing is traced.
+    pub fn parse_or_kind(text: &str) -> Result<TraceQuery, Option<Kind>> {
+        let mentions = extract(text);
+        mentions
+            .iter()
             .find(|m| m.kind == Kind::Quantity)
             .map(|m| TraceQuery {
                 value: m.value,
                 high: m.high,
-                unit: m.unit,
+                unit: m.unit.clone(),
                 qualifier: m.qualifier,
             })
+            .ok_or_else(|| mentions.first().map(|m| m.kind))
     }
 
     /// The lowest and highest values a match can have (for an index range scan).
