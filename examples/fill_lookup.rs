@@ -108,12 +108,12 @@ async fn main() -> anyhow::Result<()> {
                     .map_err(err)?;
                 for to in [State::InReview, State::Approved] {
                     r = app
-                        .transition_review(&actor, r.id, to, None, Some(r.revision))
+                        .transition_review(&actor, r.id, to, None, Some(r.revision), None)
                         .await
                         .map_err(err)?;
                 }
                 let page = format!("https://factdesk.example/checks/{n}");
-                app.transition_review_at(
+                app.transition_review(
                     &actor,
                     r.id,
                     State::Published,

@@ -218,6 +218,7 @@ async fn published_verdict(app: &App, desk: &[Actor], bridge: &Bridge) -> anyhow
             State::InReview,
             None,
             Some(draft.revision),
+            None,
         )
         .await?;
     let approved = app
@@ -227,6 +228,7 @@ async fn published_verdict(app: &App, desk: &[Actor], bridge: &Bridge) -> anyhow
             State::Approved,
             Some("Figures checked against the estimate."),
             Some(submitted.revision),
+            None,
         )
         .await?;
     app.transition_review(
@@ -235,6 +237,7 @@ async fn published_verdict(app: &App, desk: &[Actor], bridge: &Bridge) -> anyhow
         State::Published,
         None,
         Some(approved.revision),
+        None,
     )
     .await?;
     Ok(())
@@ -272,6 +275,7 @@ async fn review_queue(app: &App, desk: &[Actor], article: &Source) -> anyhow::Re
         State::InReview,
         None,
         Some(waiting.revision),
+        None,
     )
     .await?;
     let (vote, _) = app

@@ -568,23 +568,10 @@ impl App {
         self.load_review(id).await
     }
 
-    /// Moves a review through its workflow, if `revision` is the current one. Of many
-    /// concurrent attempts from the same revision, exactly one succeeds.
+    /// Moves a review through its workflow, if `revision` is the current one (of many
+    /// concurrent attempts from the same revision, exactly one succeeds), publishing at
+    /// `published_url` (the newsroom's page) when the step publishes.
     pub async fn transition_review(
-        &self,
-        actor: &Actor,
-        id: ReviewId,
-        to: State,
-        note: Option<&str>,
-        revision: Option<i64>,
-    ) -> Result<Review> {
-        self.transition_review_at(actor, id, to, note, revision, None)
-            .await
-    }
-
-    /// [`App::transition_review`], publishing at `published_url` (the newsroom's page) when
-    /// the step publishes.
-    pub async fn transition_review_at(
         &self,
         actor: &Actor,
         id: ReviewId,

@@ -37,7 +37,12 @@ fn ranked_page_args(cursor: Option<&str>, limit: Option<u32>) -> Result<(u32, u3
         None => 0,
         Some(c) => RankCursor::decode(c).ok_or(AppError::InvalidCursor)?.0,
     };
-    Ok((offset, check_limit(limit.unwrap_or(domain::DEFAULT_LIMIT))?))
+    let limit = check_limit(limit.unwrap_or(domain::DEFAULT_LIMIT))?;
+    // Never past the ranked window (and at least one row, so that the page says it ended).
+    Ok((
+        offset,
+        limit.min(search::MAX_RANKED.saturating_sub(offset)).max(1),
+    ))
 }
 
 fn ranked_page<T>(items: Vec<T>, rows: usize, offset: u32, limit: u32) -> Page<T> {
@@ -71,7 +76,6 @@ impl App {
         limit: Option<u32>,
     ) -> Result<Page<SourceItem>> {
         let (offset, limit) = ranked_page_args(cursor, limit)?;
-        let limit = limit.min(search::MAX_RANKED.saturating_sub(offset)).max(1);
         let q = query.clone();
         let hits = self
             .store
@@ -114,7 +118,6 @@ impl App {
         limit: Option<u32>,
     ) -> Result<Page<domain::ClaimItem>> {
         let (offset, limit) = ranked_page_args(cursor, limit)?;
-        let limit = limit.min(search::MAX_RANKED.saturating_sub(offset)).max(1);
         let q = query.clone();
         let hits = self
             .store

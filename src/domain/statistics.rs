@@ -792,12 +792,24 @@ fn span_text(text: &str, toks: &[Tok<'_>], s: usize, e: usize) -> (usize, usize,
     (start, end, exact)
 }
 
+/// A number that is not traced (a date, an ordinal, a vague amount): its span and first
+/// numeral, as a count, with no "of" or attribution.
 fn simple(text: &str, toks: &[Tok<'_>], s: usize, e: usize, kind: Kind) -> Mention {
-    let (start, end, exact) = span_text(text, toks, s, e);
     let value = toks[s..e]
         .iter()
         .find_map(|t| numeral(t.text.trim_end_matches(|c: char| c.is_alphabetic())))
         .unwrap_or(Ratio::ZERO);
+    let (start, end, exact) = span_text(text, toks, s, e);
+    Mention {
+        kind,
+        of: None,
+        attribution: None,
+        ..blank(start, end, exact, value)
+    }
+}
+
+/// A mention of `value` at a span, exact, as a count; the rest filled in by its caller.
+fn blank(start: usize, end: usize, exact: String, value: Ratio) -> Mention {
     Mention {
         start,
         end,
@@ -809,7 +821,7 @@ fn simple(text: &str, toks: &[Tok<'_>], s: usize, e: usize, kind: Kind) -> Menti
         unit: Unit::Count,
         scale: None,
         qualifier: Qualifier::Exact,
-        kind,
+        kind: Kind::Quantity,
         of: None,
         attribution: None,
         prefix: String::new(),
@@ -831,24 +843,14 @@ fn finish(
     qualifier: Qualifier,
 ) -> Mention {
     let (start, end, exact) = span_text(text, toks, s, e);
-    let of = of_phrase(toks, e, &unit);
     Mention {
-        start,
-        end,
-        start_utf16: 0,
-        end_utf16: 0,
-        exact,
-        value,
         high,
+        of: of_phrase(toks, e, &unit),
         unit: unit.unwrap_or(Unit::Count),
         scale: scale.map(|(w, _)| w),
         qualifier,
-        kind: Kind::Quantity,
-        of,
         attribution: attribution(toks, s, e),
-        prefix: String::new(),
-        suffix: String::new(),
-        sentence: String::new(),
+        ..blank(start, end, exact, value)
     }
 }
 

@@ -261,7 +261,7 @@ pub async fn transition(
 ) -> Result<Response, Problem> {
     let revision = revision(&headers, body.revision)?;
     let review = app
-        .transition_review_at(
+        .transition_review(
             &actor,
             id,
             body.to,
