@@ -178,7 +178,10 @@ def ours(binary, texts):
             if m["kind"] != "quantity":
                 continue
             unit = m["unit"]
-            unit = unit.get("code") if unit["type"] == "currency" else unit["type"]
+            unit = {
+                "currency": unit.get("code"),
+                "duration": f"duration:{unit.get('code')}",
+            }.get(unit["type"], unit["type"])
             high = Fraction(m["high"]) if m["high"] is not None else None
             found[answer["id"]].append(
                 (m["start"], m["end"], Fraction(m["value"]), high, unit, m["qualifier"]))

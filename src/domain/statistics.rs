@@ -707,16 +707,84 @@ fn range_after(toks: &[Tok<'_>], sep: usize, between: bool, low: RangeLow<'_>) -
     })
 }
 
-/// "from $2,415 to $2,315", "rose from 4 to 6": a change between two figures, not a range,
-/// unless the text says the figure ranges ("ranging from 4,000 to 6,000").
+/// "rose from 4 to 6", "was cut from $2,415 to $2,315": a change between two figures, not a
+/// range. A "from … to" after a word of change is one; "costs anywhere from $10,000 to
+/// $15,000" is a range.
 fn changes_from(toks: &[Tok<'_>], first: usize) -> bool {
+    const CHANGE: &[&str] = &[
+        "rose",
+        "rise",
+        "rises",
+        "risen",
+        "rising",
+        "fell",
+        "fall",
+        "falls",
+        "fallen",
+        "falling",
+        "increased",
+        "increase",
+        "increases",
+        "increasing",
+        "decreased",
+        "decrease",
+        "decreases",
+        "decreasing",
+        "dropped",
+        "drop",
+        "drops",
+        "dropping",
+        "grew",
+        "grow",
+        "grows",
+        "grown",
+        "growing",
+        "jumped",
+        "jump",
+        "jumps",
+        "climbed",
+        "climb",
+        "climbs",
+        "declined",
+        "decline",
+        "declines",
+        "went",
+        "go",
+        "goes",
+        "gone",
+        "cut",
+        "cuts",
+        "raised",
+        "raise",
+        "raises",
+        "lowered",
+        "reduced",
+        "shrank",
+        "shrunk",
+        "surged",
+        "soared",
+        "plunged",
+        "slid",
+        "dipped",
+        "tumbled",
+        "doubled",
+        "tripled",
+        "up",
+        "down",
+        "moved",
+        "changed",
+        "shifted",
+        "revised",
+        "boosted",
+        "expanded",
+        "swelled",
+        "slashed",
+    ];
     first > 0
         && toks[first - 1].text.eq_ignore_ascii_case("from")
-        && !(first > 1
-            && [
-                "ranging", "range", "ranges", "ranged", "varying", "varies", "vary",
-            ]
-            .contains(&toks[first - 2].text.to_lowercase().as_str()))
+        && toks[first.saturating_sub(4)..first - 1]
+            .iter()
+            .any(|t| CHANGE.contains(&t.text.to_lowercase().as_str()))
 }
 
 /// Years, dates and list numbers are told apart from quantities by their form and neighbours.

@@ -351,11 +351,14 @@ fn a_figure_never_takes_its_neighbours_scale_or_unit() {
             fig("$84", "84", "currency:USD")
         ]
     );
-    // "from … to" is a change, in either direction, unless the text says it ranges.
+    // "from … to" after a word of change is a change, in either direction; else a range.
     assert_eq!(figures("fell from $2,415 to $2,315").len(), 2);
     assert_eq!(figures("went from 4 to 6 billion").len(), 2);
+    assert_eq!(figures("was cut from 300 to 400 staff").len(), 2);
     let m = one("estimates ranging from 4,000 to 6,000 workers");
     assert_eq!((m.value, m.high), (value("4000"), Some(value("6000"))));
+    let m = one("it costs anywhere from $10,000 to $15,000 a trip");
+    assert_eq!((m.value, m.high), (value("10000"), Some(value("15000"))));
 }
 
 #[test]
