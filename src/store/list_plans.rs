@@ -240,6 +240,7 @@ fn sqlite_run(conn: &Connection, list: &List, args: &[Option<After>]) -> (usize,
 fn list_pages_seek_to_the_cursor_on_sqlite() {
     let (claims, sources) = (sorted_ids(), sorted_ids());
     let mut conn = Connection::open_in_memory().expect("open");
+    crate::store::sqlite::stable_plans(&conn).expect("stable plans");
     sqlite_fill(&mut conn, &claims, &sources);
 
     let mut failures = Vec::new();

@@ -562,6 +562,7 @@ fn describe_unavailable(e: &StoreError) -> String {
 #[cfg(test)]
 pub(crate) fn sqlite_plan(statement: &str) -> String {
     let conn = rusqlite::Connection::open_in_memory().expect("memory");
+    sqlite::stable_plans(&conn).expect("stable plans");
     for (_, migration) in SQLITE_MIGRATIONS {
         conn.execute_batch(migration).expect("migration");
     }

@@ -462,6 +462,7 @@ mod plans {
     /// A claim with 2,000 reviews in review, its current review the newest.
     fn claim_with_reviews() -> Connection {
         let mut conn = Connection::open_in_memory().expect("memory");
+        crate::store::sqlite::stable_plans(&conn).expect("stable plans");
         for (_, migration) in SQLITE_MIGRATIONS {
             conn.execute_batch(migration).expect("migration");
         }
