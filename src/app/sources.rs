@@ -72,7 +72,8 @@ impl App {
                 Box::pin(async move {
                     db::insert_source(tx, id, &new, &version, at).await?;
                     store::audit::append(tx, &actor, events::source_created(id, &new, &version))
-                        .await
+                        .await?;
+                    db::index_new_sources(tx, &[(id, &new, &version)]).await
                 })
             })
             .await;
@@ -280,6 +281,9 @@ impl App {
                         let event = events::source_created(*id, new, version);
                         store::audit::append(tx, &actor, event).await?;
                     }
+                    // Last, all together (see `store::search::index_sources`).
+                    let rows: Vec<_> = prepared.iter().map(|(id, n, v)| (*id, n, v)).collect();
+                    db::index_new_sources(tx, &rows).await?;
                     Ok::<_, AppError>(())
                 })
             })

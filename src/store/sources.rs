@@ -168,8 +168,20 @@ pub async fn insert_source(
         let key = new.url_key.as_deref().unwrap_or(url.as_str());
         super::cms::insert_url(tx, key, id, url.as_str(), false, at).await?;
     }
-    insert_version(tx, id, 1, version, at).await?;
-    super::search::index_source(tx, id, 1, new.title.as_str(), &version.index_text).await
+    insert_version(tx, id, 1, version, at).await
+}
+
+/// Indexes new sources' first versions for search. Run it after the write's other
+/// statements (see [`super::search::index_sources`]).
+pub async fn index_new_sources(
+    tx: &mut Tx,
+    sources: &[(SourceId, &NewSource, &NewVersion)],
+) -> Result<()> {
+    let rows: Vec<(SourceId, i64, &str, &str)> = sources
+        .iter()
+        .map(|(id, new, version)| (*id, 1, new.title.as_str(), version.index_text.as_str()))
+        .collect();
+    super::search::index_sources(tx, &rows).await
 }
 
 async fn insert_version(
