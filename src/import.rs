@@ -217,6 +217,18 @@ async fn create(
 /// bytes whatever the files' sizes.
 const IMPORT_BATCH_BYTES: usize = 32 << 20;
 const IMPORT_BATCH_FILES: usize = 8000;
+/// The first batch's bytes; each next batch's doubles, up to [`IMPORT_BATCH_BYTES`]. While the
+/// first batch has its figures extracted the writer has nothing to do: a small one starts it
+/// early.
+const FIRST_BATCH_BYTES: usize = 1 << 20;
+
+/// The most bytes of text in the `n`-th batch (from 0).
+fn batch_bytes(n: u32) -> usize {
+    // Shifted at most until it passes the cap (a larger shift would overflow).
+    let cap_shift = (IMPORT_BATCH_BYTES / FIRST_BATCH_BYTES).ilog2() + 1;
+    (FIRST_BATCH_BYTES << n.min(cap_shift)).min(IMPORT_BATCH_BYTES)
+}
+
 /// Batches in flight: one has its figures extracted while the other is written.
 const BATCHES_IN_FLIGHT: usize = 2;
 
@@ -254,6 +266,7 @@ pub async fn import_paths(app: &App, actor: &Actor, paths: &[PathBuf]) -> anyhow
     let mut summary = Summary::default();
     let mut pending: Vec<Pending> = Vec::new();
     let mut pending_bytes = 0usize;
+    let mut batches = 0u32;
     let mut in_flight: std::collections::VecDeque<tokio::task::JoinHandle<BatchResults>> =
         std::collections::VecDeque::new();
     for file in &files {
@@ -290,7 +303,9 @@ pub async fn import_paths(app: &App, actor: &Actor, paths: &[PathBuf]) -> anyhow
                         input,
                         import_key,
                     });
-                    if pending_bytes >= IMPORT_BATCH_BYTES || pending.len() >= IMPORT_BATCH_FILES {
+                    if pending_bytes >= batch_bytes(batches) || pending.len() >= IMPORT_BATCH_FILES
+                    {
+                        batches += 1;
                         if in_flight.len() >= BATCHES_IN_FLIGHT
                             && let Some(oldest) = in_flight.pop_front()
                         {
@@ -310,11 +325,15 @@ pub async fn import_paths(app: &App, actor: &Actor, paths: &[PathBuf]) -> anyhow
         };
         count(&mut summary, &bar, file, result);
     }
+    // The last batch goes out beside those still in flight, not after them.
+    in_flight.push_back(tokio::spawn(write_batch(
+        app.clone(),
+        actor.clone(),
+        pending,
+    )));
     for batch in in_flight {
         count_all(&mut summary, &bar, batch.await?);
     }
-    let last = write_batch(app.clone(), actor.clone(), pending).await;
-    count_all(&mut summary, &bar, last);
     bar.finish_and_clear();
     Ok(summary)
 }
@@ -384,6 +403,18 @@ fn describe(e: &AppError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Batches start small and double up to the cap, where they stay, however many there are.
+    #[test]
+    fn batches_grow_to_the_cap_and_stay_there() {
+        assert_eq!(batch_bytes(0), FIRST_BATCH_BYTES);
+        assert_eq!(batch_bytes(1), 2 * FIRST_BATCH_BYTES);
+        let sizes: Vec<usize> = (0..200).map(batch_bytes).collect();
+        assert!(sizes.windows(2).all(|w| w[0] <= w[1]), "{sizes:?}");
+        assert!(sizes.iter().all(|&b| b > 0 && b <= IMPORT_BATCH_BYTES));
+        assert_eq!(sizes[199], IMPORT_BATCH_BYTES);
+        assert_eq!(batch_bytes(u32::MAX), IMPORT_BATCH_BYTES);
+    }
 
     #[test]
     fn title_is_the_first_sentence_of_the_first_paragraph() {

@@ -248,8 +248,9 @@ impl<T: Column> Column for Option<T> {
 /// SQLite keeps times as RFC 3339 text ([`time_text`]).
 impl Column for OffsetDateTime {
     fn sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
-        let text: String = row.get(i)?;
-        OffsetDateTime::parse(&text, &Rfc3339).map_err(|e| conversion(i, e))
+        // Read in place: a page of a list reads one or two per row.
+        let text = row.get_ref(i)?.as_str().map_err(|e| conversion(i, e))?;
+        OffsetDateTime::parse(text, &Rfc3339).map_err(|e| conversion(i, e))
     }
 
     fn postgres(row: &PgRow, i: usize) -> sqlx::Result<Self> {
@@ -259,8 +260,8 @@ impl Column for OffsetDateTime {
 
 impl<T: DeserializeOwned> Column for Json<T> {
     fn sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
-        let text: String = row.get(i)?;
-        serde_json::from_str(&text)
+        let text = row.get_ref(i)?.as_str().map_err(|e| conversion(i, e))?;
+        serde_json::from_str(text)
             .map(Json)
             .map_err(|e| conversion(i, e))
     }
