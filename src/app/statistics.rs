@@ -235,11 +235,25 @@ impl App {
                 })?
             }
             TraceInput::Figure { value, unit } => TraceQuery {
+                unit: match unit.measure() {
+                    Some((dimension, name))
+                        if statistics::units::by_name(dimension, name).is_none() =>
+                    {
+                        return Err(AppError::field(
+                            "unit",
+                            format!(
+                                "{name:?} is not a {} unit the extractor knows; use a unit's name \
+                                 as a figure of that dimension shows it (e.g. \"kilometre\")",
+                                dimension.as_str()
+                            ),
+                        ));
+                    }
+                    _ => unit,
+                },
                 value: value
                     .parse()
                     .map_err(|m: String| AppError::field("value", m))?,
                 high: None,
-                unit,
                 qualifier: statistics::Qualifier::Exact,
             },
         };

@@ -9,6 +9,7 @@ mod context;
 mod numbers;
 pub mod ratio;
 mod trace;
+pub mod units;
 
 use context::*;
 use numbers::*;
@@ -16,7 +17,7 @@ pub use ratio::Ratio;
 pub use trace::*;
 
 /// Bumped when the extractor changes what it finds, so stored versions are extracted again.
-pub const EXTRACTOR_REVISION: i64 = 2;
+pub const EXTRACTOR_REVISION: i64 = 3;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -35,6 +36,17 @@ pub enum Unit {
     /// A length of time, by its unit: `year`, `month`, `week`, `day`, `hour`, `minute`,
     /// `decade`, `century` ("over the past two months", "a two-day trip").
     Duration(String),
+    /// A physical quantity, by its unit's name in the units lexicon (`statistics::units`):
+    /// "5 km" is `length` `kilometre`, "50mph" `speed` `mile per hour`, "256GB" `data_size`
+    /// `gigabyte`.
+    Length(String),
+    Area(String),
+    Volume(String),
+    Mass(String),
+    Speed(String),
+    Temperature(String),
+    DataSize(String),
+    Energy(String),
 }
 
 impl Unit {
@@ -46,7 +58,43 @@ impl Unit {
             Unit::PercentagePoints => "percentage_points".into(),
             Unit::Count => "count".into(),
             Unit::Duration(code) => format!("duration:{code}"),
+            _ => {
+                let (dimension, name) = self.measure().expect("the other units are measures");
+                format!("{}:{name}", dimension.as_str())
+            }
         }
+    }
+
+    /// A unit of the lexicon as a `Unit`.
+    pub fn of_measure(u: &units::MeasureUnit) -> Unit {
+        use units::Dimension as D;
+        let name = u.name.to_owned();
+        match u.dimension {
+            D::Length => Unit::Length(name),
+            D::Area => Unit::Area(name),
+            D::Volume => Unit::Volume(name),
+            D::Mass => Unit::Mass(name),
+            D::Speed => Unit::Speed(name),
+            D::Temperature => Unit::Temperature(name),
+            D::DataSize => Unit::DataSize(name),
+            D::Energy => Unit::Energy(name),
+        }
+    }
+
+    /// The dimension and unit name of a physical quantity.
+    pub fn measure(&self) -> Option<(units::Dimension, &str)> {
+        use units::Dimension as D;
+        Some(match self {
+            Unit::Length(n) => (D::Length, n),
+            Unit::Area(n) => (D::Area, n),
+            Unit::Volume(n) => (D::Volume, n),
+            Unit::Mass(n) => (D::Mass, n),
+            Unit::Speed(n) => (D::Speed, n),
+            Unit::Temperature(n) => (D::Temperature, n),
+            Unit::DataSize(n) => (D::DataSize, n),
+            Unit::Energy(n) => (D::Energy, n),
+            _ => return None,
+        })
     }
 
     pub fn from_key(key: &str) -> Option<Unit> {
@@ -57,7 +105,9 @@ impl Unit {
             _ => match key.split_once(':')? {
                 ("currency", code) => Unit::Currency(code.to_owned()),
                 ("duration", code) => Unit::Duration(code.to_owned()),
-                _ => return None,
+                (dimension, name) => {
+                    Unit::of_measure(units::by_name(units::Dimension::parse(dimension)?, name)?)
+                }
             },
         })
     }
@@ -221,6 +271,9 @@ fn tail_at(
         } else if let Some(code) = duration_word(&lower) {
             unit = Some(Unit::Duration(code.to_owned()));
             i += 1;
+        } else if let Some((u, next)) = units::after(toks, i) {
+            unit = Some(Unit::of_measure(u));
+            i = next;
         }
     }
     (scale, unit, i)
@@ -300,6 +353,37 @@ fn hyphened_duration(text: &str, toks: &[Tok<'_>], i: usize) -> Option<Mention> 
     Some(m)
 }
 
+/// A number and a unit of measurement in one word: "a 10-mile run", "a 3,000-square-foot
+/// house", "a 20-foot-high wall" (the shape word after the unit is left out of the span's
+/// meaning, not of its text).
+fn hyphened_measure(text: &str, toks: &[Tok<'_>], i: usize) -> Option<Mention> {
+    let t = toks[i].text;
+    let parts: Vec<&str> = t.split('-').collect();
+    let (head, mut rest) = parts.split_first()?;
+    if let Some((last, before)) = rest.split_last()
+        && ["long", "tall", "wide", "high", "deep", "thick"].contains(last)
+    {
+        rest = before;
+    }
+    if rest.is_empty() {
+        return None;
+    }
+    let value = numeral(head).or_else(|| word_number(head).map(Ratio::integer))?;
+    let unit = Unit::of_measure(units::hyphened(rest)?);
+    let (qualifier, qstart) = qualifier_before(toks, i);
+    Some(finish(
+        text,
+        toks,
+        qstart,
+        i + 1,
+        value,
+        None,
+        Some(unit),
+        None,
+        qualifier,
+    ))
+}
+
 /// Numbers that are not figures, from token `i`: a time of day ("9:35"), a score or vote
 /// ("2-1", "7-2"), a product or index name ("iPhone 11", "S&P 500"). The index after them.
 fn not_a_figure(toks: &[Tok<'_>], i: usize) -> Option<usize> {
@@ -355,7 +439,7 @@ fn not_a_figure(toks: &[Tok<'_>], i: usize) -> Option<usize> {
 
 fn mention_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(Mention, usize)> {
     let t = toks[i];
-    if let Some(m) = hyphened_duration(text, toks, i) {
+    if let Some(m) = hyphened_duration(text, toks, i).or_else(|| hyphened_measure(text, toks, i)) {
         return Some((m, i + 1));
     }
     // Digits glued to a currency code before them or "pc" after ("USD10m", "RM79", "1.38pc").
@@ -366,6 +450,16 @@ fn mention_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(Mention, usize)
                 .strip_suffix("pc")
                 .filter(|d| numeral(d).is_some())
                 .map(|d| (Unit::Percent, d))
+        })
+        .or_else(|| {
+            // A unit symbol glued to the number ("256GB", "50mph", "1.5km"); a scale ("5m",
+            // "2bn") is read as one before.
+            let cut = t.text.find(char::is_alphabetic).filter(|&c| c > 0)?;
+            let (digits, symbol) = t.text.split_at(cut);
+            if scale_of(symbol).is_some() || numeral(digits).is_none() {
+                return None;
+            }
+            units::glued(symbol).map(|u| (Unit::of_measure(u), digits))
         })
         .filter(|(_, rest)| rest.starts_with(|c: char| c.is_ascii_digit()));
     // Letters and digits in one word are a name ("H-2B", "COVID-19", "G20"), not a figure;
@@ -514,7 +608,7 @@ fn mention_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(Mention, usize)
     if leading_dot {
         value = Ratio::parse_decimal(&format!("0.{}", t.text))?;
     }
-    let (scale, mut tail_unit, mut end) = tail_at(toks, after_core, attached);
+    let (mut scale, mut tail_unit, mut end) = tail_at(toks, after_core, attached);
     // "1/2 pound" weighs: a fraction is not an amount of money.
     if after_core == i + 3 && matches!(tail_unit, Some(Unit::Currency(_))) {
         tail_unit = None;
@@ -529,7 +623,8 @@ fn mention_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(Mention, usize)
                 && n.text.ends_with(char::is_alphabetic)
         })
     {
-        return None;
+        scale = None;
+        tail_unit = units::glued("m").map(Unit::of_measure);
     }
     if let Some((_, p)) = &scale {
         value = value.checked_mul(pow10(*p))?;

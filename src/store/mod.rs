@@ -166,6 +166,10 @@ pub const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "required_columns",
         include_str!("../../migrations/sqlite/0023_required_columns.sql"),
     ),
+    (
+        "review_events_order",
+        include_str!("../../migrations/sqlite/0024_review_events_order.sql"),
+    ),
 ];
 pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -259,6 +263,10 @@ pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "required_columns",
         include_str!("../../migrations/postgres/0023_required_columns.sql"),
+    ),
+    (
+        "review_events_order",
+        include_str!("../../migrations/postgres/0024_review_events_order.sql"),
     ),
 ];
 

@@ -9,17 +9,33 @@ use crate::domain::ids::{ClaimId, EvidenceId, ReviewId};
 use crate::domain::review::{Rating, RatingScale, Review, ReviewEvent, State};
 
 mod sql {
-    /// The columns of a [`super::Review`] row, for `concat!`. A review has at most one
-    /// published correction (publishing needs the corrected verdict still published), so its
+    /// The columns of a [`super::Review`], for `concat!`. A review has at most one published
+    /// correction (publishing needs the corrected verdict still published), so its
     /// `superseded_by` needs no `ORDER BY`: with one, SQLite built a sorter for every row.
-    macro_rules! review_select {
+    macro_rules! review_columns {
         () => {
-            "SELECT r.id, r.claim_id, r.author, r.state, r.scale_id, r.rating, g.label, g.value, r.summary, \
+            "r.id, r.claim_id, r.author, r.state, r.scale_id, r.rating, g.label, g.value, r.summary, \
              r.evidence_ids, r.corrects, \
              (SELECT c.id FROM reviews c WHERE c.corrects = r.id AND c.published_at IS NOT NULL LIMIT 1), \
-             r.revision, r.created_at, r.updated_at, r.published_at, r.published_url, \
-             e.from_state, e.to_state, e.actor, e.note, e.second_person_rule, e.at \
-             FROM reviews r JOIN ratings g ON g.scale_id = r.scale_id AND g.key = r.rating"
+             r.revision, r.created_at, r.updated_at, r.published_at, r.published_url"
+        };
+    }
+    /// The columns of an event of a review's history.
+    macro_rules! event_columns {
+        () => {
+            "e.from_state, e.to_state, e.actor, e.note, e.second_person_rule, e.at"
+        };
+    }
+    /// A review row with one event's columns (a `LEFT JOIN review_events e` follows).
+    macro_rules! review_select {
+        () => {
+            concat!(
+                "SELECT ",
+                review_columns!(),
+                ", ",
+                event_columns!(),
+                " FROM reviews r JOIN ratings g ON g.scale_id = r.scale_id AND g.key = r.rating"
+            )
         };
     }
 
@@ -62,9 +78,23 @@ mod sql {
         review_filters!(),
         " ORDER BY r.id DESC LIMIT $6"
     );
+    /// A claim's reviews without their histories, in order (from `reviews_claim_newest`)...
     pub const CLAIM_REVIEWS: &str = concat!(
-        review_select!(),
-        " LEFT JOIN review_events e ON e.review_id = r.id WHERE r.claim_id = $1 ORDER BY r.id, e.id"
+        "SELECT ",
+        review_columns!(),
+        " FROM reviews r JOIN ratings g ON g.scale_id = r.scale_id AND g.key = r.rating \
+         WHERE r.claim_id = $1 ORDER BY r.id"
+    );
+    /// ...and their events, in the same order (from `review_events_order`): two statements, so
+    /// that a review's columns and its `superseded_by` are read once, not once per event.
+    /// (`IN`, not a join: SQLite cannot tell that a claim's review ids are distinct in
+    /// `reviews_claim_newest`, and sorted each review's events again.)
+    pub const CLAIM_REVIEW_EVENTS: &str = concat!(
+        "SELECT e.review_id, ",
+        event_columns!(),
+        " FROM review_events e \
+         WHERE e.review_id IN (SELECT r.id FROM reviews r WHERE r.claim_id = $1) \
+         ORDER BY e.review_id, e.id"
     );
     /// The claim's current review: the published one, else the newest not ended. Written
     /// only when it changes: most steps keep it, and an unchanged row is not locked, so that
@@ -118,21 +148,47 @@ struct ReviewRow {
 
 impl FromRow for ReviewRow {
     fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
-        let review = review_columns(c)?;
-        let from: Option<String> = c.get()?;
-        let to: Option<String> = c.get()?;
-        let event = match to {
-            None => None,
-            Some(to) => Some(ReviewEvent {
-                from: from.as_deref().map(state).transpose()?,
-                to: state(&to)?,
-                actor: c.get()?,
-                note: c.get()?,
-                second_person_rule: c.get()?,
-                at: c.get()?,
-            }),
-        };
-        Ok(ReviewRow { review, event })
+        Ok(ReviewRow {
+            review: review_columns(c)?,
+            event: event_columns(c)?,
+        })
+    }
+}
+
+/// One event of a review's history, with the review it belongs to.
+struct EventRow {
+    review: ReviewId,
+    event: ReviewEvent,
+}
+
+impl FromRow for EventRow {
+    fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
+        let review = c.get()?;
+        let event = event_columns(c)?
+            .ok_or_else(|| StoreError::other("a review event without its state"))?;
+        Ok(EventRow { review, event })
+    }
+}
+
+/// The columns of `event_columns!`: none when a `LEFT JOIN` found no event.
+fn event_columns(c: &mut Cols<'_, '_>) -> Result<Option<ReviewEvent>> {
+    let from: Option<String> = c.get()?;
+    let Some(to) = c.get::<Option<String>>()? else {
+        return Ok(None);
+    };
+    Ok(Some(ReviewEvent {
+        from: from.as_deref().map(state).transpose()?,
+        to: state(&to)?,
+        actor: c.get()?,
+        note: c.get()?,
+        second_person_rule: c.get()?,
+        at: c.get()?,
+    }))
+}
+
+impl FromRow for Review {
+    fn from_row(c: &mut Cols<'_, '_>) -> Result<Self> {
+        review_columns(c)
     }
 }
 
@@ -277,10 +333,28 @@ pub async fn get_review(tx: &mut Tx, id: ReviewId, history: bool) -> Result<Opti
     Ok(with_history(rows).pop())
 }
 
-/// Every review of a claim, oldest first, each with its history (one statement).
+/// Every review of a claim, oldest first, each with its history. Both statements read in
+/// review order, so the events are handed out in one pass.
 pub async fn claim_reviews(tx: &mut Tx, claim_id: ClaimId) -> Result<Vec<Review>> {
-    let rows: Vec<ReviewRow> = tx.fetch_all(stmt!(sql::CLAIM_REVIEWS, claim_id)).await?;
-    Ok(with_history(rows))
+    let mut reviews: Vec<Review> = tx.fetch_all(stmt!(sql::CLAIM_REVIEWS, claim_id)).await?;
+    if reviews.is_empty() {
+        return Ok(reviews);
+    }
+    let events: Vec<EventRow> = tx
+        .fetch_all(stmt!(sql::CLAIM_REVIEW_EVENTS, claim_id))
+        .await?;
+    let mut open = reviews.iter_mut();
+    let mut review = open.next();
+    for row in events {
+        while review.as_ref().is_some_and(|r| r.id != row.review) {
+            review = open.next();
+        }
+        match review.as_mut() {
+            Some(r) => r.history.push(row.event),
+            None => return Err(StoreError::other("review events out of the reviews' order")),
+        }
+    }
+    Ok(reviews)
 }
 
 /// Writes a new review as a draft (at revision 1).
@@ -517,6 +591,28 @@ mod plans {
             plan.contains("reviews_claim_state (claim_id=? AND state=?)"),
             "{plan}"
         );
+    }
+
+    /// A claim's reviews and their events come in review order from the indexes, without a
+    /// sort per read (issue 17: the claim view sorted its reviews' events on every read).
+    #[test]
+    fn a_claims_reviews_and_their_events_come_in_order_without_a_sort() {
+        let conn = claim_with_reviews();
+        let reviews = plan(&conn, sql::CLAIM_REVIEWS);
+        assert!(
+            reviews.contains("reviews_claim_newest (claim_id=?)"),
+            "{reviews}"
+        );
+        let events = plan(&conn, sql::CLAIM_REVIEW_EVENTS);
+        assert!(
+            events.contains("review_events_order (review_id=?)"),
+            "{events}"
+        );
+        let one = plan(&conn, sql::REVIEW_WITH_EVENTS);
+        assert!(one.contains("review_events_order (review_id=?)"), "{one}");
+        for plan in [reviews, events, one] {
+            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        }
     }
 
     /// An unchanged current review writes (and so locks) nothing.

@@ -708,7 +708,7 @@ mod tests {
             .is_err()
         );
         for index in [
-            "review_events_review",
+            "review_events_order",
             "reviews_corrects",
             "reviews_claim_state",
             "reviews_published_url",

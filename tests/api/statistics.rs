@@ -575,7 +575,59 @@ crate::both_backends!(
     a_figure_is_traced_through_every_source_and_chains_are_recorded,
     the_corpus_figures_are_traced_across_articles,
     a_revised_source_counts_once,
+    a_measure_is_traced_in_its_unit,
 );
+
+/// A length written three ways is one figure in one unit; another unit of the same dimension
+/// is not the same figure; a unit the lexicon does not know is refused, not searched for.
+async fn a_measure_is_traced_in_its_unit(backend: Backend) {
+    let t = spawn_app(backend).await;
+    for (title, text) in [
+        (
+            "Wall",
+            "Officials said the new wall runs 5 km along the river.",
+        ),
+        (
+            "Run",
+            "The charity run, a 5-kilometre loop, drew 800 people.",
+        ),
+        (
+            "Glued",
+            "Locals call the 5km path the longest in the region.",
+        ),
+        ("Miles", "The path is 5 miles long, the council said."),
+    ] {
+        t.source(title, text).await;
+    }
+    let report = t.get_json("/v1/trace?q=5%20kilometres").await;
+    assert_eq!(
+        report["query"]["unit"],
+        json!({"type": "length", "code": "kilometre"})
+    );
+    let mut found: Vec<&str> = report["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["mention"]["exact"].as_str().unwrap())
+        .collect();
+    found.sort();
+    assert_eq!(found, ["5 km", "5-kilometre", "5km"], "{report}");
+    let before = t.row_counts().await;
+    let res = t
+        .post(
+            "/v1/trace",
+            &json!({"value": "5", "unit": {"type": "length", "code": "furlongs of road"}}),
+        )
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = res.json().await.unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("unit")
+            || problem.to_string().contains("furlongs"),
+        "{problem}"
+    );
+    assert_eq!(t.row_counts().await, before);
+}
 
 /// Two versions of one article that state a figure are one hit, the latest version's, naming
 /// the earlier one; a source with one version names none.

@@ -29,11 +29,11 @@ use crate::domain::statistics::{Mention, extract};
 use imara_diff::{Algorithm, Diff, Hunk, InternedInput, Token};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use utoipa::ToSchema;
 
 /// The word maps' hasher: rapidhash with a random seed. std's SipHash was a fifth of the time
 /// of re-anchoring 1,000 passages (`benches/reanchor.rs`).
 type Words = rapidhash::fast::RandomState;
-use utoipa::ToSchema;
 
 /// Characters of context by which one occurrence must beat every other to be chosen.
 pub const CONTEXT_MARGIN: usize = 8;

@@ -428,8 +428,19 @@ fn currencies_glued_prefixed_and_named() {
     assert_eq!(one("300 lempiras").unit, Unit::Currency("HNL".into()));
     let m = one("inflation of 1.38pc");
     assert_eq!((m.value, &m.unit), (value("1.38"), &Unit::Percent));
-    // Metres beside their conversion are not millions (and not yet measured).
-    assert!(extract("a 37m (121ft)-long hull").is_empty());
+    // Metres beside their conversion are not millions.
+    let both = extract("a 37m (121ft)-long hull");
+    let read: Vec<_> = both
+        .iter()
+        .map(|m| (m.exact.as_str(), m.value, &m.unit))
+        .collect();
+    assert_eq!(
+        read,
+        [
+            ("37m", value("37"), &length("metre")),
+            ("121ft", value("121"), &length("foot"))
+        ]
+    );
 }
 
 #[test]
@@ -529,4 +540,114 @@ fn what_a_figure_counts_is_its_of() {
     assert_eq!(one("$310 million in aid").of.as_deref(), Some("in aid"));
     assert_eq!(extract("$310 million in 2019 money")[0].of, None);
     assert_eq!(one("rose 12 percent last year").of, None);
+}
+
+fn length(name: &str) -> Unit {
+    Unit::Length(name.into())
+}
+
+/// Units of measurement come from the generated lexicon, by name, symbol, glued to the number
+/// or hyphened into one word, with the number's value as written (issue 18).
+#[test]
+fn units_of_measurement_are_read_by_name_symbol_and_glued() {
+    for (text, exact, v, unit) in [
+        ("a 5 km walk", "5 km", "5", length("kilometre")),
+        ("ran 26.2 miles", "26.2 miles", "26.2", length("mile")),
+        ("the 1.5km stretch", "1.5km", "1.5", length("kilometre")),
+        ("a 10-mile run", "10-mile", "10", length("mile")),
+        ("a 20-foot-high wall", "20-foot-high", "20", length("foot")),
+        ("a 12in pizza", "12in", "12", length("inch")),
+        (
+            "a 3,000-square-foot house",
+            "3,000-square-foot",
+            "3000",
+            Unit::Area("square foot".into()),
+        ),
+        (
+            "burned 40,000 acres",
+            "40,000 acres",
+            "40000",
+            Unit::Area("acre".into()),
+        ),
+        (
+            "about 2 million barrels",
+            "about 2 million barrels",
+            "2000000",
+            Unit::Volume("barrel".into()),
+        ),
+        (
+            "a 1.5 kg bag",
+            "1.5 kg",
+            "1.5",
+            Unit::Mass("kilogram".into()),
+        ),
+        (
+            "50 metric tons of food",
+            "50 metric tons",
+            "50",
+            Unit::Mass("tonne".into()),
+        ),
+        (
+            "at 50mph",
+            "50mph",
+            "50",
+            Unit::Speed("mile per hour".into()),
+        ),
+        (
+            "gusts of 120 kilometres per hour",
+            "120 kilometres per hour",
+            "120",
+            Unit::Speed("kilometre per hour".into()),
+        ),
+        (
+            "reached 72 degrees Fahrenheit",
+            "72 degrees Fahrenheit",
+            "72",
+            Unit::Temperature("degree fahrenheit".into()),
+        ),
+        (
+            "a high of 30 °C today",
+            "30 °C",
+            "30",
+            Unit::Temperature("degree Celsius".into()),
+        ),
+        (
+            "a 256GB phone",
+            "256GB",
+            "256",
+            Unit::DataSize("gigabyte".into()),
+        ),
+        (
+            "used 400 kWh last month",
+            "400 kWh",
+            "400",
+            Unit::Energy("kilowatt hour".into()),
+        ),
+    ] {
+        let m = one(text);
+        assert_eq!(
+            (m.exact.as_str(), m.value, &m.unit, m.kind),
+            (exact, value(v), &unit, Kind::Quantity),
+            "{text}"
+        );
+        assert_eq!(
+            Unit::from_key(&m.unit.key()),
+            Some(m.unit.clone()),
+            "{text}"
+        );
+    }
+}
+
+/// A symbol that is also a word, a letter or a scale is not read as a unit apart from its
+/// number; and a unit never changes the number's value.
+#[test]
+fn unit_symbols_that_are_words_or_scales_stay_what_they_are() {
+    let all = extract("1 in 10 voters");
+    assert!(all.iter().all(|m| m.unit.measure().is_none()), "{all:#?}");
+    assert_eq!(one("a $5m grant").value, value("5000000"));
+    assert_eq!(one("4K screens").unit.measure(), None);
+    assert_eq!(one("won 5 m on the lottery").unit.measure(), None);
+    assert_eq!(one("the 72 F-16 jets").unit.measure(), None);
+    assert_eq!(Unit::from_key("length:furlongs"), None);
+    assert_eq!(Unit::from_key("weight:kilogram"), None);
 }
