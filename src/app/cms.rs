@@ -41,11 +41,9 @@ pub struct LookupAnswer {
 
 impl LookupAnswer {
     fn new(lookup: Lookup) -> Result<LookupAnswer> {
-        use sha2::Digest;
         let json = serde_json::to_vec(&lookup).map_err(|e| AppError::Internal(e.to_string()))?;
-        let digest = sha2::Sha256::digest(&json);
         Ok(LookupAnswer {
-            etag: format!("\"{}\"", hex::encode(&digest[..16])),
+            etag: body_tag(&json),
             json: json.into(),
             lookup,
         })

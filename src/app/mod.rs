@@ -348,6 +348,21 @@ fn require(actor: &Actor, permission: Permission, action: &'static str) -> Resul
     }
 }
 
+/// A body's ETag: its length and its 64-bit rapidhash (v3), 32 hex digits in quotes. A
+/// validator only has to change when the body does; it is no integrity proof (the audit chain
+/// is). It was a SHA-256, which the `sha2` crate computes in software on this machine (270
+/// MB/s): 22 µs for a 6 KB claim view, a sixth of the request (issue 17); then SipHash, about
+/// four times as fast but still 5 % of a 16 KB claim list. rapidhash v3 is portable and fixed
+/// by its specification, so every node and every build gives the same tag. Here, not in
+/// `http`, because the lookup makes its tag once, with the answer it keeps.
+pub fn body_tag(bytes: &[u8]) -> String {
+    format!(
+        "\"{:016x}{:016x}\"",
+        bytes.len(),
+        rapidhash::v3::rapidhash_v3(bytes)
+    )
+}
+
 /// How many CPU-heavy tasks run at once: one CPU fewer than the machine has (at least one),
 /// so that one stays for the async threads and every other request.
 fn heavy_slots() -> usize {

@@ -73,7 +73,7 @@ impl App {
                     db::insert_source(tx, id, &new, &version, at).await?;
                     store::audit::append(tx, &actor, events::source_created(id, &new, &version))
                         .await?;
-                    db::index_new_sources(tx, &[(id, &new, &version)]).await
+                    db::index_new_sources(tx, [(id, &new, &version)]).await
                 })
             })
             .await;
@@ -282,8 +282,8 @@ impl App {
                         store::audit::append(tx, &actor, event).await?;
                     }
                     // Last, all together (see `store::search::index_sources`).
-                    let rows: Vec<_> = prepared.iter().map(|(id, n, v)| (*id, n, v)).collect();
-                    db::index_new_sources(tx, &rows).await?;
+                    db::index_new_sources(tx, prepared.iter().map(|(id, n, v)| (*id, n, v)))
+                        .await?;
                     Ok::<_, AppError>(())
                 })
             })

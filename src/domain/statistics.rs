@@ -318,23 +318,15 @@ pub fn extract(text: &str) -> Vec<Mention> {
     out
 }
 
-/// A number and a time unit in one word: "a two-day trip", "10-year", "the 78-year-old" (an
-/// age), "twenty-eight-day".
-fn hyphened_duration(text: &str, toks: &[Tok<'_>], i: usize) -> Option<Mention> {
+/// A number and its unit in one word: a duration ("a two-day trip", "10-year",
+/// "twenty-eight-day"), an age ("the 78-year-old") or a measure ("a 10-mile run").
+fn hyphened(text: &str, toks: &[Tok<'_>], i: usize) -> Option<Mention> {
     let t = toks[i].text;
     if !t.contains('-') {
         return None;
     }
     let parts: Vec<&str> = t.split('-').collect();
-    let at = parts.iter().position(|p| duration_word(p).is_some())?;
-    let rest = &parts[at + 1..];
-    let age = rest == ["old"];
-    if at == 0 || !(rest.is_empty() || age) {
-        return None;
-    }
-    let head = parts[..at].join("-");
-    let value = numeral(&head).or_else(|| word_number(&head).map(Ratio::integer))?;
-    let unit = Unit::Duration(duration_word(parts[at])?.to_owned());
+    let (value, unit, age) = hyphened_duration(&parts).or_else(|| hyphened_measure(&parts))?;
     let (qualifier, qstart) = qualifier_before(toks, i);
     let mut m = finish(
         text,
@@ -353,12 +345,23 @@ fn hyphened_duration(text: &str, toks: &[Tok<'_>], i: usize) -> Option<Mention> 
     Some(m)
 }
 
-/// A number and a unit of measurement in one word: "a 10-mile run", "a 3,000-square-foot
-/// house", "a 20-foot-high wall" (the shape word after the unit is left out of the span's
-/// meaning, not of its text).
-fn hyphened_measure(text: &str, toks: &[Tok<'_>], i: usize) -> Option<Mention> {
-    let t = toks[i].text;
-    let parts: Vec<&str> = t.split('-').collect();
+/// The parts of a hyphened word as a duration, and whether it is an age ("78-year-old").
+fn hyphened_duration(parts: &[&str]) -> Option<(Ratio, Unit, bool)> {
+    let at = parts.iter().position(|p| duration_word(p).is_some())?;
+    let rest = &parts[at + 1..];
+    let age = rest == ["old"];
+    if at == 0 || !(rest.is_empty() || age) {
+        return None;
+    }
+    let head = parts[..at].join("-");
+    let value = numeral(&head).or_else(|| word_number(&head).map(Ratio::integer))?;
+    let unit = Unit::Duration(duration_word(parts[at])?.to_owned());
+    Some((value, unit, age))
+}
+
+/// The parts of a hyphened word as a measure: "10-mile", "3,000-square-foot", "20-foot-high"
+/// (the shape word after the unit is left out of the meaning, not of the span's text).
+fn hyphened_measure(parts: &[&str]) -> Option<(Ratio, Unit, bool)> {
     let (head, mut rest) = parts.split_first()?;
     if let Some((last, before)) = rest.split_last()
         && ["long", "tall", "wide", "high", "deep", "thick"].contains(last)
@@ -369,19 +372,7 @@ fn hyphened_measure(text: &str, toks: &[Tok<'_>], i: usize) -> Option<Mention> {
         return None;
     }
     let value = numeral(head).or_else(|| word_number(head).map(Ratio::integer))?;
-    let unit = Unit::of_measure(units::hyphened(rest)?);
-    let (qualifier, qstart) = qualifier_before(toks, i);
-    Some(finish(
-        text,
-        toks,
-        qstart,
-        i + 1,
-        value,
-        None,
-        Some(unit),
-        None,
-        qualifier,
-    ))
+    Some((value, Unit::of_measure(units::hyphened(rest)?), false))
 }
 
 /// Numbers that are not figures, from token `i`: a time of day ("9:35"), a score or vote
@@ -439,7 +430,7 @@ fn not_a_figure(toks: &[Tok<'_>], i: usize) -> Option<usize> {
 
 fn mention_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(Mention, usize)> {
     let t = toks[i];
-    if let Some(m) = hyphened_duration(text, toks, i).or_else(|| hyphened_measure(text, toks, i)) {
+    if let Some(m) = hyphened(text, toks, i) {
         return Some((m, i + 1));
     }
     // Digits glued to a currency code before them or "pc" after ("USD10m", "RM79", "1.38pc").

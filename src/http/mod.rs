@@ -140,26 +140,13 @@ async fn etags(request: Request, next: axum::middleware::Next) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
         return Problem::internal("reading a response body", &"body").into_response();
     };
-    let tag = axum::http::HeaderValue::from_str(&body_tag(&bytes)).expect("hex and quotes");
+    let tag =
+        axum::http::HeaderValue::from_str(&crate::app::body_tag(&bytes)).expect("hex and quotes");
     if matches_tag(if_none_match.as_ref(), &tag) {
         return not_modified(tag);
     }
     parts.headers.insert(header::ETAG, tag);
     Response::from_parts(parts, axum::body::Body::from(bytes))
-}
-
-/// A body's ETag: its length and its 64-bit rapidhash (v3), 32 hex digits in quotes. A
-/// validator only has to change when the body does; it is no integrity proof (the audit chain
-/// is). It was a SHA-256, which the `sha2` crate computes in software on this machine (270
-/// MB/s): 22 µs for a 6 KB claim view, a sixth of the request (issue 17); then SipHash, about
-/// four times as fast but still 5 % of a 16 KB claim list. rapidhash v3 is portable and fixed
-/// by its specification, so every node and every build gives the same tag.
-fn body_tag(bytes: &[u8]) -> String {
-    format!(
-        "\"{:016x}{:016x}\"",
-        bytes.len(),
-        rapidhash::v3::rapidhash_v3(bytes)
-    )
 }
 
 pub(crate) fn not_modified(tag: axum::http::HeaderValue) -> Response {

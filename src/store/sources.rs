@@ -173,13 +173,13 @@ pub async fn insert_source(
 
 /// Indexes new sources' first versions for search. Run it after the write's other
 /// statements (see [`super::search::index_sources`]).
-pub async fn index_new_sources(
+pub async fn index_new_sources<'a>(
     tx: &mut Tx,
-    sources: &[(SourceId, &NewSource, &NewVersion)],
+    sources: impl IntoIterator<Item = (SourceId, &'a NewSource, &'a NewVersion)>,
 ) -> Result<()> {
     let rows: Vec<(SourceId, i64, &str, &str)> = sources
-        .iter()
-        .map(|(id, new, version)| (*id, 1, new.title.as_str(), version.index_text.as_str()))
+        .into_iter()
+        .map(|(id, new, version)| (id, 1, new.title.as_str(), version.index_text.as_str()))
         .collect();
     super::search::index_sources(tx, &rows).await
 }
